@@ -1,0 +1,263 @@
+"""The ``neurona`` command: a thin shell over the library.
+
+Data (epoch lines, reports, ``--json``) go to stdout; errors go to stderr as
+one line, with exit status 2, and a traceback only with ``--traceback``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+from . import __version__
+from .activations import ACTIVATIONS
+from .callbacks import Callback
+from .errors import NeuronaError
+from .losses import LOSSES, REDUCTIONS
+
+EXIT_OK, EXIT_USAGE, EXIT_BROKEN_PIPE = 0, 2, 141
+
+# Options whose value may start with a minus sign, like --init-weights -0.9,0.5,0.7.
+NEGATIVE_VALUE_OPTIONS = ("--init-weights",)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with errors reported as one line."""
+
+    def error(self, message):  # noqa: D401 - argparse's hook
+        raise SystemExit(_fail(f"{self.prog}: error: {message} (see '{self.prog} --help')"))
+
+
+def _fail(message: str) -> int:
+    print(message, file=sys.stderr)
+    return EXIT_USAGE
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
+
+
+def _float_list(text: str) -> list[float]:
+    try:
+        values = [float(v) for v in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated numbers W1,W2,...,B, got {text!r}") from None
+    if not all(math.isfinite(v) for v in values):
+        raise argparse.ArgumentTypeError(f"expected finite numbers, got {text!r}")
+    return values
+
+
+def _join_negative_values(argv: list[str]) -> list[str]:
+    """Turn ``--opt -1,2`` into ``--opt=-1,2`` so argparse does not read ``-1,2`` as a flag."""
+    out: list[str] = []
+    it = iter(argv)
+    for arg in it:
+        if arg in NEGATIVE_VALUE_OPTIONS:
+            nxt = next(it, None)
+            if nxt is not None and nxt.startswith("-") and nxt[1:2] in "0123456789.":
+                out.append(f"{arg}={nxt}")
+                continue
+            out.append(arg)
+            if nxt is not None:
+                out.append(nxt)
+            continue
+        out.append(arg)
+    return out
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--traceback", action="store_true",
+                        help="show the full traceback on errors")
+    parser = _Parser(
+        prog="neurona", parents=[common],
+        description="Train, explain and serve a single artificial neuron by gradient descent.",
+        epilog="Run 'neurona train' with no options to reproduce the tutorial post's experiment.",
+    )
+    parser.add_argument("--version", action="version", version=f"neurona {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    train = sub.add_parser(
+        "train", parents=[common], formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        help="train a neuron (no options: the tutorial post's experiment)",
+        description="Train one neuron by gradient descent on the post's two-blob dataset "
+                    "(make_blobs(n_samples=500, centers=2, cluster_std=2.5, random_state=1), "
+                    "split 70/30 with random_state=1), print each epoch and the test-set "
+                    "classification report, and write a run directory.",
+    )
+    train.add_argument("--epochs", type=_positive_int, default=100, help="number of epochs")
+    train.add_argument("--learning-rate", "--lr", type=_positive_float, default=0.01,
+                       help="step size eta of w -= eta * dL/dw")
+    train.add_argument("--seed", type=int, default=1,
+                       help="seed of the initial weights (standard normal draws)")
+    train.add_argument("--init-weights", type=_float_list, metavar="W1,...,B", default=None,
+                       help="exact starting weights, bias last (overrides --seed's draw)")
+    train.add_argument("--activation", choices=list(ACTIVATIONS), default="sigmoid",
+                       help="activation g of a = g(X w + b)")
+    train.add_argument("--loss", choices=list(LOSSES), default="log_loss",
+                       help="objective whose gradient is followed (log_loss is the post's "
+                            "update rule; squared_error uses its own true gradient)")
+    train.add_argument("--reduction", choices=list(REDUCTIONS), default="sum",
+                       help="sum (the post) or mean of the per-sample losses")
+    train.add_argument("--threshold", type=float, default=0.5,
+                       help="predict class 1 where the neuron's output is above it")
+    train.add_argument("--out", type=Path, default=None, metavar="DIR",
+                       help="run directory to create (default: a new folder under runs/); "
+                            "an existing non-empty one is refused")
+    train.add_argument("--no-plots", action="store_true", help="do not draw figures")
+    train.add_argument("--quiet", "-q", action="store_true",
+                       help="print nothing but errors")
+    train.add_argument("--json", action="store_true",
+                       help="print only a JSON summary on stdout")
+    train.set_defaults(handler=cmd_train)
+    return parser
+
+
+class EpochPrinter(Callback):
+    """Print one line per epoch: the objective, the post's SSE and the train accuracy."""
+
+    def __init__(self, loss_name: str, n_epochs: int, stream=None):
+        self.loss_name = loss_name
+        self.width = len(str(n_epochs - 1))
+        self.stream = stream or sys.stdout
+
+    def on_epoch_end(self, epoch, logs=None):
+        print(f"[{epoch:>{self.width}}] {self.loss_name}: {logs['loss']:.6f}  "
+              f"sse: {logs['sse']:.6f}  accuracy: {logs['accuracy']:.4f}", file=self.stream)
+
+
+def _versions() -> dict:
+    import matplotlib
+    import numpy
+    import scipy
+    import sklearn
+
+    return {"neurona": __version__, "python": platform.python_version(),
+            "numpy": numpy.__version__, "scipy": scipy.__version__,
+            "scikit-learn": sklearn.__version__, "matplotlib": matplotlib.__version__,
+            "platform": platform.platform()}
+
+
+def cmd_train(args) -> int:
+    import numpy as np
+
+    from . import data, io, report
+    from .neuron import Neuron
+    from .training import train
+
+    run_path = io.check_run_path(args.out) if args.out else io.new_run_path("runs")
+    dataset = dict(name="blobs", **data.BLOBS_DEFAULTS)
+    X, y = data.blobs(**data.BLOBS_DEFAULTS)
+    parts = data.split(X, y, **data.SPLIT_DEFAULTS)
+    n_features = X.shape[1]
+
+    if args.init_weights is not None:
+        if len(args.init_weights) != n_features + 1:
+            raise NeuronaError(
+                f"--init-weights has {len(args.init_weights)} values, expected "
+                f"{n_features + 1}: one weight per feature ({n_features}) and the bias last.")
+        init = np.array(args.init_weights)
+        neuron = Neuron(init[:-1], init[-1], args.activation, args.threshold,
+                        parts.feature_names)
+    else:
+        neuron = Neuron.random(n_features, args.seed, activation=args.activation,
+                               threshold=args.threshold, feature_names=parts.feature_names)
+    initial = [*map(float, neuron.weights), neuron.bias]
+
+    talk = not (args.quiet or args.json)
+    callbacks = [EpochPrinter(args.loss, args.epochs)] if talk else []
+    history = train(neuron, parts.X_train, parts.y_train, epochs=args.epochs,
+                    learning_rate=args.learning_rate, loss=args.loss,
+                    reduction=args.reduction, callbacks=callbacks)
+
+    test_pred = neuron.predict(parts.X_test)
+    text_report = report.classification_report(parts.y_test, test_pred)
+    test_accuracy = report.accuracy(parts.y_test, test_pred)
+    if talk:
+        print(text_report, end="")
+
+    config = {
+        "command": "train",
+        "dataset": dataset,
+        "split": dict(data.SPLIT_DEFAULTS, n_train=len(parts.y_train), n_test=len(parts.y_test)),
+        "activation": args.activation, "loss": args.loss, "reduction": args.reduction,
+        "optimizer": "gd", "learning_rate": args.learning_rate, "epochs": args.epochs,
+        "batch_size": None, "threshold": args.threshold,
+        "seed": None if args.init_weights is not None else args.seed,
+        "init_weights": initial,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "versions": _versions(),
+    }
+    training = {k: config[k] for k in ("reduction", "learning_rate", "epochs", "seed",
+                                       "init_weights")}
+    with io.staged_directory(run_path) as tmp:
+        io.save(neuron, tmp / "model.json", loss=args.loss, training=training)
+        io.atomic_write_text(tmp / "history.csv", history.to_csv())
+        io.atomic_write_text(tmp / "report.txt", text_report)
+        io.atomic_write_text(tmp / "config.json", io.dumps(config))
+        if not args.no_plots:
+            from .plots import save_run_figures
+
+            save_run_figures(tmp / "figures", neuron, X, y, parts.X_test, parts.y_test,
+                             test_pred, history, parts.feature_names)
+
+    if args.json:
+        print(json.dumps({
+            "run_dir": str(run_path), "weights": [float(w) for w in neuron.weights],
+            "bias": neuron.bias, "test_accuracy": test_accuracy,
+            "train_accuracy": history.rows[-1]["accuracy"],
+            "final_loss": history.rows[-1]["loss"], "epochs": len(history),
+        }, allow_nan=False))
+    elif talk:
+        print(f"Run written to {run_path}")
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command with ``argv`` (default: ``sys.argv[1:]``); return the exit status."""
+    argv = _join_negative_values(list(sys.argv[1:] if argv is None else argv))
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_OK
+    try:
+        return args.handler(args)
+    except BrokenPipeError:
+        # The reader went away (``neurona train | head``): stop quietly, as Unix tools do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
+    except (NeuronaError, ValueError, OSError) as exc:
+        if args.traceback:
+            raise
+        return _fail(f"neurona {args.command}: error: {exc}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,112 @@
+"""The model: one neuron, ``a = g(X w + b)``.
+
+Weights and bias are stored apart (no hidden column of ones), and every
+method takes the raw feature matrix of shape (n_samples, n_features).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .activations import Activation, get_activation
+from .errors import NeuronaError
+
+
+def check_features(X, n_features: int, owner: str = "Neuron") -> np.ndarray:
+    """Return ``X`` as a 2-D float array with ``n_features`` columns, or raise."""
+    X = np.asarray(X)
+    if X.ndim != 2:
+        raise NeuronaError(
+            f"Expected a 2-D array of shape (n_samples, n_features), got an array of "
+            f"shape {X.shape}; reshape a single sample with X.reshape(1, -1)."
+        )
+    if X.shape[1] != n_features:
+        raise NeuronaError(
+            f"X has {X.shape[1]} features, but {owner} is expecting {n_features} "
+            f"features as input."
+        )
+    if X.dtype.kind not in "fiub":
+        raise NeuronaError(f"X must be numeric, got dtype {X.dtype}.")
+    return X if X.dtype.kind == "f" else X.astype(np.float64)
+
+
+class Neuron:
+    """A single artificial neuron.
+
+    Parameters
+    ----------
+    weights : array-like of shape (n_features,)
+        One weight per input feature.
+    bias : float, default=0.0
+        The bias (intercept), kept apart from the weights.
+    activation : {"sigmoid", "tanh", "identity", "step"}, default="sigmoid"
+        The activation ``g`` applied to the net input ``z = X w + b``.
+    threshold : float, default=0.5
+        ``predict`` returns 1 where the activation is above it.
+    feature_names : list of str, default=None
+        The names of the input features, kept for reports and model files.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> n = Neuron([2.0, -1.0], bias=0.5)
+    >>> n.predict(np.array([[1.0, 1.0], [-1.0, 1.0]]))
+    array([1, 0])
+    """
+
+    def __init__(self, weights, bias: float = 0.0, activation: str | Activation = "sigmoid",
+                 threshold: float = 0.5, feature_names=None):
+        w = np.array(weights, dtype=np.float64)
+        if w.ndim != 1 or w.size == 0:
+            raise NeuronaError(
+                f"weights must be a non-empty 1-D array, got shape {w.shape}."
+            )
+        self.weights = w
+        self.bias = float(bias)
+        self.activation = get_activation(activation)
+        self.threshold = float(threshold)
+        self.feature_names = None if feature_names is None else list(feature_names)
+        self.metadata: dict = {}
+
+    @classmethod
+    def random(cls, n_features: int, rng: np.random.Generator | int | None = None,
+               **kwargs) -> "Neuron":
+        """A neuron whose weights and bias are drawn from a standard normal.
+
+        The draw is ``rng.standard_normal(n_features + 1)``: the weights, then
+        the bias, in the order of the tutorial's weight column ``[w1, ..., b]``.
+        """
+        rng = np.random.default_rng(rng)
+        wb = rng.standard_normal(n_features + 1)
+        return cls(wb[:-1], wb[-1], **kwargs)
+
+    @property
+    def n_features(self) -> int:
+        return self.weights.shape[0]
+
+    def net_input(self, X) -> np.ndarray:
+        """The net input ``z = X w + b``, one value per sample."""
+        X = check_features(X, self.n_features)
+        return X @ self.weights.astype(X.dtype, copy=False) + X.dtype.type(self.bias)
+
+    def forward(self, X) -> np.ndarray:
+        """The activation ``a = g(z)``, one value per sample."""
+        return self.activation.value(self.net_input(X))
+
+    def predict_proba(self, X) -> np.ndarray:
+        """The probability of class 1 for each sample (the sigmoid's output)."""
+        return self.forward(X)
+
+    def predict(self, X, threshold: float | None = None) -> np.ndarray:
+        """Class labels 0/1: 1 where the activation is above ``threshold``."""
+        t = self.threshold if threshold is None else threshold
+        return (self.forward(X) > t).astype(np.int64)
+
+    def copy(self) -> "Neuron":
+        return Neuron(self.weights.copy(), self.bias, self.activation, self.threshold,
+                      self.feature_names)
+
+    def __repr__(self) -> str:
+        w = np.array2string(self.weights, precision=6, separator=", ")
+        return (f"Neuron(weights={w}, bias={self.bias:.6g}, "
+                f"activation={self.activation.name!r}, threshold={self.threshold:g})")

@@ -1,0 +1,125 @@
+import json
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from neurona.cli import main
+
+RUN_FILES = {"model.json", "history.csv", "report.txt", "config.json"}
+FIGURES = {"data.png", "test_truth.png", "test_predictions.png", "loss.png",
+           "decision_boundary.png"}
+
+
+def test_default_run_writes_every_artefact(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["train"]) == 0
+    out = capsys.readouterr().out
+    runs = list((tmp_path / "runs").iterdir())
+    assert len(runs) == 1
+    run = runs[0]
+    assert RUN_FILES | {"figures"} == {p.name for p in run.iterdir()}
+    assert FIGURES == {p.name for p in (run / "figures").iterdir()}
+    assert out.count("\n[") == 99 and out.startswith("[ 0] log_loss:")
+    assert "precision    recall  f1-score   support" in out
+    assert f"Run written to {run.relative_to(tmp_path)}" in out
+    header = (run / "history.csv").read_text().splitlines()[0].split(",")
+    assert header[:4] == ["epoch", "loss", "sse", "accuracy"]
+    config = json.loads((run / "config.json").read_text())
+    for key in ("seed", "learning_rate", "epochs", "loss", "activation", "reduction",
+                "dataset", "split", "versions"):
+        assert key in config
+    assert config["dataset"] == {"name": "blobs", "n_samples": 500, "n_features": 2,
+                                 "centers": 2, "cluster_std": 2.5, "random_state": 1}
+    assert {"numpy", "scikit-learn", "neurona"} <= set(config["versions"])
+
+
+def test_second_default_run_gets_a_new_directory(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["train", "--no-plots", "--quiet"]) == 0
+    assert main(["train", "--no-plots", "--quiet"]) == 0
+    assert len(list((tmp_path / "runs").iterdir())) == 2
+
+
+def test_existing_run_is_never_overwritten(tmp_path, capsys):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "model.json").write_text("mine")
+    assert main(["train", "--out", str(out), "--no-plots"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "never overwrites" in err
+    assert (out / "model.json").read_text() == "mine"
+    assert [p.name for p in out.iterdir()] == ["model.json"]
+
+
+def test_json_summary_is_the_only_stdout(tmp_path, capsys):
+    assert main(["train", "--json", "--out", str(tmp_path / "r"), "--no-plots"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    model = json.loads((tmp_path / "r" / "model.json").read_text())
+    assert summary["weights"] == model["weights"] and summary["bias"] == model["bias"]
+    assert summary["run_dir"] == str(tmp_path / "r")
+    assert 0.9 < summary["test_accuracy"] <= 1.0
+
+
+def test_no_plots_writes_no_figures(tmp_path, capsys):
+    assert main(["train", "--out", str(tmp_path / "r"), "--no-plots", "--quiet"]) == 0
+    assert {p.name for p in (tmp_path / "r").iterdir()} == RUN_FILES
+
+
+def test_options_change_the_training(tmp_path, capsys):
+    assert main(["train", "--out", str(tmp_path / "r"), "--no-plots", "--json", "--epochs", "7",
+                 "--learning-rate", "0.001", "--loss", "squared_error", "--reduction", "mean",
+                 "--seed", "3"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["epochs"] == 7
+    config = json.loads((tmp_path / "r" / "config.json").read_text())
+    assert (config["loss"], config["reduction"], config["seed"]) == ("squared_error", "mean", 3)
+    np.testing.assert_array_equal(config["init_weights"],
+                                  np.random.default_rng(3).standard_normal(3))
+
+
+@pytest.mark.parametrize("argv,match", [
+    (["--init-weights", "1,2"], "--init-weights has 2 values, expected 3"),
+    (["--init-weights=-1,x,2"], "expected comma-separated numbers"),
+    (["--epochs", "0"], "expected a positive integer, got '0'"),
+    (["--learning-rate", "-1"], "expected a positive number, got '-1'"),
+    (["--learning-rate", "nan"], "expected a positive number"),
+    (["--loss", "hinge"], "invalid choice: 'hinge'"),
+    (["--activation", "tanh"], "log_loss.*'sigmoid'"),
+    (["--bogus"], "unrecognized arguments: --bogus"),
+])
+def test_bad_options_give_one_line_and_exit_2(tmp_path, capsys, monkeypatch, argv, match):
+    monkeypatch.chdir(tmp_path)
+    assert main(["train", *argv]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.count("\n") == 1
+    assert re.search(match, captured.err)
+    assert not (tmp_path / "runs").exists()
+
+
+def test_traceback_flag_shows_the_exception(tmp_path):
+    with pytest.raises(ValueError, match="--init-weights has 2 values"):
+        main(["train", "--traceback", "--init-weights", "1,2", "--out", str(tmp_path / "r")])
+
+
+def test_help_lists_every_option_with_its_default(capsys):
+    assert main(["train", "--help"]) == 0
+    text = capsys.readouterr().out
+    for option in ("--epochs", "--learning-rate", "--seed", "--loss", "--activation",
+                   "--reduction", "--init-weights", "--out", "--no-plots", "--quiet", "--json"):
+        assert option in text
+    assert "(default: 100)" in text and "(default: 0.01)" in text and "(default: sum)" in text
+    assert main(["--help"]) == 0
+    assert "train" in capsys.readouterr().out
+
+
+def test_console_script_runs_as_a_process(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "neurona", "train", "--quiet", "--no-plots",
+                           "--out", str(tmp_path / "r")], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "r" / "model.json").exists()
+    proc = subprocess.run([sys.executable, "-m", "neurona", "train", "--epochs", "x"],
+                          capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
