@@ -10,9 +10,7 @@ import argparse
 import json
 import math
 import os
-import platform
 import sys
-import time
 from pathlib import Path
 
 from . import __version__
@@ -88,6 +86,42 @@ def _join_negative_values(argv: list[str]) -> list[str]:
     return out
 
 
+def add_model_options(g) -> None:
+    """The neuron: activation, loss and decision threshold."""
+    g.add_argument("--activation", choices=list(ACTIVATIONS), default="sigmoid",
+                   help="activation g of a = g(X w + b)")
+    g.add_argument("--loss", choices=list(LOSSES), default="log_loss",
+                   help="objective whose gradient is followed (log_loss is the post's "
+                        "update rule; squared_error uses its own true gradient)")
+    g.add_argument("--threshold", type=float, default=0.5,
+                   help="predict class 1 where the neuron's output is above it")
+
+
+def add_training_options(g) -> None:
+    """Gradient descent: epochs, step size, reduction and the starting point."""
+    g.add_argument("--epochs", type=_positive_int, default=100, help="number of epochs")
+    g.add_argument("--learning-rate", "--lr", type=_positive_float, default=0.01,
+                   help="step size eta of w -= eta * dL/dw")
+    g.add_argument("--seed", type=int, default=1,
+                   help="seed of the initial weights (standard normal draws)")
+    g.add_argument("--init-weights", type=_float_list, metavar="W1,...,B", default=None,
+                   help="exact starting weights, bias last (overrides --seed's draw)")
+    g.add_argument("--reduction", choices=list(REDUCTIONS), default="sum",
+                   help="sum (the post) or mean of the per-sample losses")
+
+
+def add_output_options(g) -> None:
+    """What the command prints and where the run directory goes."""
+    g.add_argument("--out", type=Path, default=None, metavar="DIR",
+                   help="run directory to create (default: a new folder under runs/); "
+                        "an existing non-empty one is refused")
+    g.add_argument("--no-plots", action="store_true", help="do not draw figures")
+    g.add_argument("--quiet", "-q", action="store_true",
+                   help="print nothing but errors")
+    g.add_argument("--json", action="store_true",
+                   help="print only a JSON summary on stdout")
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--traceback", action="store_true",
@@ -108,30 +142,9 @@ def build_parser() -> argparse.ArgumentParser:
                     "split 70/30 with random_state=1), print each epoch and the test-set "
                     "classification report, and write a run directory.",
     )
-    train.add_argument("--epochs", type=_positive_int, default=100, help="number of epochs")
-    train.add_argument("--learning-rate", "--lr", type=_positive_float, default=0.01,
-                       help="step size eta of w -= eta * dL/dw")
-    train.add_argument("--seed", type=int, default=1,
-                       help="seed of the initial weights (standard normal draws)")
-    train.add_argument("--init-weights", type=_float_list, metavar="W1,...,B", default=None,
-                       help="exact starting weights, bias last (overrides --seed's draw)")
-    train.add_argument("--activation", choices=list(ACTIVATIONS), default="sigmoid",
-                       help="activation g of a = g(X w + b)")
-    train.add_argument("--loss", choices=list(LOSSES), default="log_loss",
-                       help="objective whose gradient is followed (log_loss is the post's "
-                            "update rule; squared_error uses its own true gradient)")
-    train.add_argument("--reduction", choices=list(REDUCTIONS), default="sum",
-                       help="sum (the post) or mean of the per-sample losses")
-    train.add_argument("--threshold", type=float, default=0.5,
-                       help="predict class 1 where the neuron's output is above it")
-    train.add_argument("--out", type=Path, default=None, metavar="DIR",
-                       help="run directory to create (default: a new folder under runs/); "
-                            "an existing non-empty one is refused")
-    train.add_argument("--no-plots", action="store_true", help="do not draw figures")
-    train.add_argument("--quiet", "-q", action="store_true",
-                       help="print nothing but errors")
-    train.add_argument("--json", action="store_true",
-                       help="print only a JSON summary on stdout")
+    add_model_options(train.add_argument_group("model"))
+    add_training_options(train.add_argument_group("training"))
+    add_output_options(train.add_argument_group("output"))
     train.set_defaults(handler=cmd_train)
     return parser
 
@@ -149,87 +162,35 @@ class EpochPrinter(Callback):
               f"sse: {logs['sse']:.6f}  accuracy: {logs['accuracy']:.4f}", file=self.stream)
 
 
-def _versions() -> dict:
-    import matplotlib
-    import numpy
-    import scipy
-    import sklearn
+def train_config(args) -> dict:
+    """The experiment config that ``neurona train``'s options describe."""
+    from .experiment import make_config
 
-    return {"neurona": __version__, "python": platform.python_version(),
-            "numpy": numpy.__version__, "scipy": scipy.__version__,
-            "scikit-learn": sklearn.__version__, "matplotlib": matplotlib.__version__,
-            "platform": platform.platform()}
+    return make_config(
+        activation=args.activation, loss=args.loss, reduction=args.reduction,
+        learning_rate=args.learning_rate, epochs=args.epochs, threshold=args.threshold,
+        seed=args.seed, init_weights=args.init_weights)
 
 
 def cmd_train(args) -> int:
-    import numpy as np
-
-    from . import data, io, report
-    from .neuron import Neuron
-    from .training import train
+    from . import experiment, io
 
     run_path = io.check_run_path(args.out) if args.out else io.new_run_path("runs")
-    dataset = dict(name="blobs", **data.BLOBS_DEFAULTS)
-    X, y = data.blobs(**data.BLOBS_DEFAULTS)
-    parts = data.split(X, y, **data.SPLIT_DEFAULTS)
-    n_features = X.shape[1]
-
-    if args.init_weights is not None:
-        if len(args.init_weights) != n_features + 1:
-            raise NeuronaError(
-                f"--init-weights has {len(args.init_weights)} values, expected "
-                f"{n_features + 1}: one weight per feature ({n_features}) and the bias last.")
-        init = np.array(args.init_weights)
-        neuron = Neuron(init[:-1], init[-1], args.activation, args.threshold,
-                        parts.feature_names)
-    else:
-        neuron = Neuron.random(n_features, args.seed, activation=args.activation,
-                               threshold=args.threshold, feature_names=parts.feature_names)
-    initial = [*map(float, neuron.weights), neuron.bias]
-
+    config = train_config(args)
     talk = not (args.quiet or args.json)
     callbacks = [EpochPrinter(args.loss, args.epochs)] if talk else []
-    history = train(neuron, parts.X_train, parts.y_train, epochs=args.epochs,
-                    learning_rate=args.learning_rate, loss=args.loss,
-                    reduction=args.reduction, callbacks=callbacks)
-
-    test_pred = neuron.predict(parts.X_test)
-    text_report = report.classification_report(parts.y_test, test_pred)
-    test_accuracy = report.accuracy(parts.y_test, test_pred)
+    result = experiment.run(config, callbacks)
     if talk:
-        print(text_report, end="")
+        print(result.report_text, end="")
+    experiment.write_run(result, run_path, plots=not args.no_plots)
 
-    config = {
-        "command": "train",
-        "dataset": dataset,
-        "split": dict(data.SPLIT_DEFAULTS, n_train=len(parts.y_train), n_test=len(parts.y_test)),
-        "activation": args.activation, "loss": args.loss, "reduction": args.reduction,
-        "optimizer": "gd", "learning_rate": args.learning_rate, "epochs": args.epochs,
-        "batch_size": None, "threshold": args.threshold,
-        "seed": None if args.init_weights is not None else args.seed,
-        "init_weights": initial,
-        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "versions": _versions(),
-    }
-    training = {k: config[k] for k in ("reduction", "learning_rate", "epochs", "seed",
-                                       "init_weights")}
-    with io.staged_directory(run_path) as tmp:
-        io.save(neuron, tmp / "model.json", loss=args.loss, training=training)
-        io.atomic_write_text(tmp / "history.csv", history.to_csv())
-        io.atomic_write_text(tmp / "report.txt", text_report)
-        io.atomic_write_text(tmp / "config.json", io.dumps(config))
-        if not args.no_plots:
-            from .plots import save_run_figures
-
-            save_run_figures(tmp / "figures", neuron, X, y, parts.X_test, parts.y_test,
-                             test_pred, history, parts.feature_names)
-
+    last = result.history.rows[-1]
     if args.json:
         print(json.dumps({
-            "run_dir": str(run_path), "weights": [float(w) for w in neuron.weights],
-            "bias": neuron.bias, "test_accuracy": test_accuracy,
-            "train_accuracy": history.rows[-1]["accuracy"],
-            "final_loss": history.rows[-1]["loss"], "epochs": len(history),
+            "run_dir": str(run_path), "weights": [float(w) for w in result.neuron.weights],
+            "bias": result.neuron.bias, "test_accuracy": result.test_accuracy,
+            "train_accuracy": last["accuracy"], "final_loss": last["loss"],
+            "epochs": len(result.history),
         }, allow_nan=False))
     elif talk:
         print(f"Run written to {run_path}")
