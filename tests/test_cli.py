@@ -123,3 +123,22 @@ def test_console_script_runs_as_a_process(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "neurona", "train", "--epochs", "x"],
                           capture_output=True, text=True, cwd=tmp_path)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
+
+
+def test_dtype_option_trains_in_float32_and_is_recorded(tmp_path, capsys):
+    import json
+
+    import numpy as np
+
+    for dtype in ("float64", "float32"):
+        assert main(["train", "--dtype", dtype, "--no-plots", "--quiet",
+                     "--out", str(tmp_path / dtype)]) == 0
+        config = json.loads((tmp_path / dtype / "config.json").read_text())
+        model = json.loads((tmp_path / dtype / "model.json").read_text())
+        assert config["dtype"] == model["training"]["dtype"] == dtype
+    sse = {d: np.loadtxt(tmp_path / d / "history.csv", delimiter=",", skiprows=1,
+                         usecols=2) for d in ("float64", "float32")}
+    np.testing.assert_allclose(sse["float32"], sse["float64"], rtol=1e-4)
+    assert not np.array_equal(sse["float32"], sse["float64"])
+    assert main(["train", "--dtype", "float16"]) == 2
+    assert "invalid choice: 'float16'" in capsys.readouterr().err

@@ -110,6 +110,13 @@ def add_training_options(g) -> None:
                    help="sum (the post) or mean of the per-sample losses")
 
 
+def add_speed_options(g) -> None:
+    """How the pass over the data is computed."""
+    g.add_argument("--dtype", choices=["float64", "float32"], default="float64",
+                   help="floating type of the pass over the data: float32 reads half the "
+                        "memory per epoch, float64 is exact to rounding (the post's)")
+
+
 def add_output_options(g) -> None:
     """What the command prints and where the run directory goes."""
     g.add_argument("--out", type=Path, default=None, metavar="DIR",
@@ -144,6 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_model_options(train.add_argument_group("model"))
     add_training_options(train.add_argument_group("training"))
+    add_speed_options(train.add_argument_group("speed"))
     add_output_options(train.add_argument_group("output"))
     train.set_defaults(handler=cmd_train)
     return parser
@@ -169,7 +177,7 @@ def train_config(args) -> dict:
     return make_config(
         activation=args.activation, loss=args.loss, reduction=args.reduction,
         learning_rate=args.learning_rate, epochs=args.epochs, threshold=args.threshold,
-        seed=args.seed, init_weights=args.init_weights)
+        seed=args.seed, init_weights=args.init_weights, dtype=args.dtype)
 
 
 def cmd_train(args) -> int:

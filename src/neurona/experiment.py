@@ -33,6 +33,7 @@ DEFAULTS: dict = {
     "threshold": 0.5,
     "seed": 1,
     "init_weights": None,
+    "dtype": "float64",
 }
 
 
@@ -93,7 +94,8 @@ def run(config: dict, callbacks: list[Callback] | tuple = ()) -> Run:
     initial = [*map(float, neuron.weights), neuron.bias]
     history = train(neuron, parts.X_train, parts.y_train, epochs=config["epochs"],
                     learning_rate=config["learning_rate"], loss=config["loss"],
-                    reduction=config["reduction"], callbacks=callbacks)
+                    reduction=config["reduction"], callbacks=callbacks,
+                    dtype=config["dtype"])
     test_pred = neuron.predict(parts.X_test)
     return Run(config, neuron, history, X, y, parts, test_pred,
                report.classification_report(parts.y_test, test_pred),
@@ -131,7 +133,7 @@ def write_run(result: Run, path: str | Path, plots: bool = True) -> Path:
     path = Path(path)
     config = recorded_config(result)
     training = {k: config[k] for k in ("reduction", "optimizer", "learning_rate", "epochs",
-                                       "batch_size", "seed", "init_weights")}
+                                       "batch_size", "seed", "init_weights", "dtype")}
     with io.staged_directory(path) as tmp:
         io.save(result.neuron, tmp / "model.json", loss=config["loss"], training=training)
         io.atomic_write_text(tmp / "history.csv", result.history.to_csv())

@@ -10,6 +10,7 @@ from typing import Iterable
 
 import numpy as np
 
+from . import kernels
 from .activations import Activation
 from .callbacks import Callback, History
 from .errors import NeuronaError
@@ -27,13 +28,33 @@ def forward_backward(
     reduction: str = "sum",
     threshold: float = 0.5,
     sample_weight: np.ndarray | None = None,
+    *,
+    engine: str = "auto",
 ) -> tuple[np.ndarray, float, dict]:
     """One pass over ``(X, y)``: the gradient of the objective and the pass's metrics.
 
     Returns ``(dL_dw, dL_db, metrics)`` where ``metrics`` holds ``loss`` (the
     objective), ``sse`` (the summed squared error ``sum((a - y)^2)``, the
     number the post prints) and ``accuracy`` (of ``a > threshold``).
+
+    The pass runs in the dtype of ``X`` when it is float32 or float64 (the
+    net input ``X w`` and ``X^T dl/dz`` in that dtype, ``w`` cast to it) and
+    in float64 otherwise; the gradient comes back in float64. ``X`` is never
+    copied or converted here.
+
+    ``engine`` picks the implementation: ``"numba"`` the fused pass of
+    :mod:`neurona.kernels` (one read of ``X``, all cores), ``"numpy"`` the
+    plain NumPy pass, ``"auto"`` (default) the fused pass when Numba is
+    installed and ``X`` has at least :data:`neurona.kernels.FUSED_MIN_SIZE`
+    entries. Both give the same numbers to rounding.
     """
+    if engine != "numpy" and kernels.use_fused(X, activation, loss,
+                                               kernels.check_engine(engine)):
+        return kernels.fused_forward_backward(
+            X, y, w, b, activation, loss, reduction, threshold, sample_weight)
+    floating = X.dtype in (np.float32, np.float64)
+    if floating:  # keep X w and X^T dl/dz in X's dtype: no float64 copy of X
+        w, b = w.astype(X.dtype, copy=False), X.dtype.type(b)
     z = X @ w + b
     a = activation.value(z)
     e = a - y
@@ -43,12 +64,16 @@ def forward_backward(
         values = values * sample_weight
         dl_dz = dl_dz * sample_weight
     scale = reduction_scale(reduction, len(y), sample_weight)
+    db = float(np.sum(dl_dz)) * scale
     metrics = {
         "loss": float(np.sum(values)) * scale,
         "sse": float(e @ e),
         "accuracy": float(np.mean((a > threshold) == (y > threshold))),
     }
-    return (X.T @ dl_dz) * scale, float(np.sum(dl_dz)) * scale, metrics
+    if floating:
+        dl_dz = dl_dz.astype(X.dtype, copy=False)
+    dL_dw = (X.T @ dl_dz) * scale
+    return dL_dw.astype(np.float64, copy=False), db, metrics
 
 
 def _check_targets(y, n_samples: int) -> np.ndarray:
@@ -85,6 +110,8 @@ def train(
     reduction: str = "sum",
     sample_weight=None,
     callbacks: Iterable[Callback] = (),
+    dtype: str = "float64",
+    engine: str = "auto",
 ) -> History:
     """Train ``neuron`` in place by full-batch gradient descent; return its history.
 
@@ -106,13 +133,22 @@ def train(
     sample_weight : array-like of shape (n_samples,), default=None
     callbacks : iterable of Callback, default=()
         Called at the start and end of training and of each epoch.
+    dtype : {"float64", "float32"}, default="float64"
+        The floating type of the pass over ``X`` (see :func:`forward_backward`).
+        float32 halves the memory read per epoch; float64 is exact to
+        rounding and is what reproduces the post. The weights and the update
+        stay float64. ``X`` is converted once, and only if its dtype differs
+        or it is neither C- nor F-contiguous.
+    engine : {"auto", "numba", "numpy"}, default="auto"
+        The implementation of the pass (see :func:`forward_backward`).
 
     Returns
     -------
     History
         One row per epoch: ``epoch``, ``loss``, ``sse``, ``accuracy``.
     """
-    X = check_features(X, neuron.n_features)
+    X = kernels.as_training_array(check_features(X, neuron.n_features), dtype)
+    kernels.check_engine(engine)
     y = _check_targets(y, X.shape[0])
     _check_finite("X", X)
     _check_finite("y", y)
@@ -139,8 +175,8 @@ def train(
         for cb in hooks:
             cb.on_epoch_begin(epoch)
         dw, db, metrics = forward_backward(
-            X, y, w, b, activation, loss, reduction, neuron.threshold, sample_weight
-        )
+            X, y, w, b, activation, loss, reduction, neuron.threshold, sample_weight,
+            engine=engine)
         w = w - learning_rate * dw
         b = b - learning_rate * db
         neuron.weights, neuron.bias = w, b

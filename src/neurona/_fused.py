@@ -1,0 +1,172 @@
+"""The compiled full-batch pass (Numba). Imported only by :mod:`neurona.kernels`, on demand.
+
+Importing this module imports Numba (about half a second) and compiles
+nothing: each kernel compiles on its first call for a given dtype and layout
+of ``X`` and is cached on disk (``cache=True``), so later processes load it.
+
+The pass reads each row of ``X`` once. Rows are cut into chunks whose
+boundaries depend only on the shape of ``X`` (never on the number of
+threads), each chunk keeps its own partial gradient, and the partials are
+summed in chunk order at the end: the result is the same bit for bit
+whatever the number of threads. Inside a chunk the rows are taken in blocks
+small enough to stay in the core's cache between the net-input pass and the
+gradient pass over the same block. Sums are accumulated in float64 for both
+float32 and float64 ``X``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+# Codes for the activations and losses of neurona.activations / neurona.losses.
+SIGMOID, TANH, IDENTITY, STEP = 0, 1, 2, 3
+SQUARED_ERROR, LOG_LOSS = 0, 1
+# Layout of a partial row: d gradient entries, then these.
+DB, LOSS, SSE, CORRECT = 0, 1, 2, 3
+N_EXTRA = 4
+
+# Reassociating sums lets LLVM vectorise the dot products; NaN and infinity
+# keep their IEEE meaning (no 'nnan'/'ninf'), so a diverging run still shows.
+_FASTMATH = {"reassoc", "contract"}
+
+
+@njit(cache=True, fastmath=_FASTMATH, inline="always")
+def _pointwise(z, y, activation, loss):
+    """``(a, l, dl_dz)`` for one sample: the activation, the loss and its derivative."""
+    if activation == SIGMOID:
+        t = math.exp(-abs(z))  # never overflows; a and the log loss both use it
+        a = 1.0 / (1.0 + t) if z >= 0.0 else t / (1.0 + t)
+    elif activation == TANH:
+        t = 0.0
+        a = math.tanh(z)
+    elif activation == IDENTITY:
+        t = 0.0
+        a = z
+    else:
+        t = 0.0
+        a = 1.0 if z > 0.0 else 0.0
+    e = a - y
+    if loss == LOG_LOSS:  # log(1 + e^z) - y z, computed from the logit
+        return a, max(z, 0.0) + math.log1p(t) - y * z, e
+    if activation == SIGMOID:
+        da_dz = a * (1.0 - a)
+    elif activation == TANH:
+        da_dz = 1.0 - a * a
+    else:  # identity, and the perceptron's surrogate derivative for step
+        da_dz = 1.0
+    return a, e * e, 2.0 * e * da_dz
+
+
+@njit(cache=True, fastmath=_FASTMATH, inline="always")
+def _block_pointwise(y, sample_weight, activation, loss, threshold, b, s, m, zb, dlb, acc, d):
+    """Turn the block's ``X w`` (``zb[:m]``) into ``dl/dz`` (``dlb[:m]``); add its sums."""
+    weighted = sample_weight.shape[0] > 0
+    db = 0.0
+    total = 0.0
+    sse = 0.0
+    correct = 0.0
+    for i in range(m):
+        yi = y[s + i]
+        a, li, di = _pointwise(np.float64(zb[i]) + b, yi, activation, loss)
+        e = a - yi
+        sse += e * e
+        if (a > threshold) == (yi > threshold):
+            correct += 1.0
+        if weighted:
+            li *= sample_weight[s + i]
+            di *= sample_weight[s + i]
+        total += li
+        db += di
+        dlb[i] = di
+    acc[d + DB] += db
+    acc[d + LOSS] += total
+    acc[d + SSE] += sse
+    acc[d + CORRECT] += correct
+
+
+@njit(cache=True, fastmath=_FASTMATH)
+def _rows(X, y, wx, b, sample_weight, activation, loss, threshold, r0, r1, block_rows, out):
+    """Add rows ``r0:r1`` of a C-ordered X into ``out`` (gradient, then DB, LOSS, SSE, CORRECT).
+
+    ``wx`` is ``w`` in X's dtype: ``X w`` and each block's gradient are
+    summed in that dtype (vectorised, as BLAS does), the blocks in float64.
+    """
+    d = X.shape[1]
+    zb = np.empty(block_rows, dtype=X.dtype)
+    dlb = np.empty(block_rows, dtype=X.dtype)
+    gb = np.empty(d, dtype=X.dtype)
+    acc = np.zeros(d + N_EXTRA)
+    for s in range(r0, r1, block_rows):
+        m = min(r1, s + block_rows) - s
+        Xb = X[s:s + m]
+        for i in range(m):  # X w, one row at a time
+            xi = Xb[i]
+            zi = xi[0] * wx[0]
+            for j in range(1, d):
+                zi += xi[j] * wx[j]
+            zb[i] = zi
+        _block_pointwise(y, sample_weight, activation, loss, threshold, b, s, m, zb, dlb, acc, d)
+        gb[:] = 0
+        for i in range(m):  # X^T dl/dz while the block is still in cache
+            xi = Xb[i]
+            di = dlb[i]
+            for j in range(d):
+                gb[j] += xi[j] * di
+        for j in range(d):
+            acc[j] += gb[j]
+    out[:] = acc
+
+
+@njit(cache=True, fastmath=_FASTMATH)
+def _columns(XT, y, wx, b, sample_weight, activation, loss, threshold, r0, r1, block_rows, out):
+    """As :func:`_rows` for an F-ordered X, passed as its C-ordered transpose ``XT``."""
+    d = XT.shape[0]
+    zb = np.empty(block_rows, dtype=XT.dtype)
+    dlb = np.empty(block_rows, dtype=XT.dtype)
+    acc = np.zeros(d + N_EXTRA)
+    for s in range(r0, r1, block_rows):
+        m = min(r1, s + block_rows) - s
+        x0 = XT[0, s:s + m]
+        w0 = wx[0]
+        for i in range(m):  # X w, one column at a time
+            zb[i] = x0[i] * w0
+        for j in range(1, d):
+            xj = XT[j, s:s + m]
+            wj = wx[j]
+            for i in range(m):
+                zb[i] += xj[i] * wj
+        _block_pointwise(y, sample_weight, activation, loss, threshold, b, s, m, zb, dlb, acc, d)
+        for j in range(d):  # X^T dl/dz while the block is still in cache
+            xj = XT[j, s:s + m]
+            g = xj[0] * dlb[0]
+            for i in range(1, m):
+                g += xj[i] * dlb[i]
+            acc[j] += g
+    out[:] = acc
+
+
+@njit(cache=True, parallel=True, fastmath=_FASTMATH)
+def full_batch(X, y, wx, b, sample_weight, activation, loss, threshold, transposed,
+               chunk_rows, block_rows):
+    """Partial sums of one pass over all of X: shape (n_chunks, d + 4), in chunk order.
+
+    ``X`` is C-ordered, of shape (n_samples, n_features), or with
+    ``transposed`` the C-ordered transpose of an F-ordered X.
+    """
+    n = X.shape[1] if transposed else X.shape[0]
+    d = X.shape[0] if transposed else X.shape[1]
+    n_chunks = (n + chunk_rows - 1) // chunk_rows
+    partial = np.zeros((n_chunks, d + N_EXTRA))
+    for c in prange(n_chunks):
+        r0 = c * chunk_rows
+        r1 = min(n, r0 + chunk_rows)
+        if transposed:
+            _columns(X, y, wx, b, sample_weight, activation, loss, threshold, r0, r1,
+                     block_rows, partial[c])
+        else:
+            _rows(X, y, wx, b, sample_weight, activation, loss, threshold, r0, r1,
+                  block_rows, partial[c])
+    return partial

@@ -1,0 +1,157 @@
+"""The fused training pass: forward, loss and gradient in one read of ``X``.
+
+A full-batch epoch of one neuron is two matrix-vector products over ``X``
+and a few element-wise passes. Done with NumPy it reads ``X`` twice and
+makes several temporaries of length ``n_samples``; the fused pass, compiled
+by Numba, reads each row once, computes ``z``, the activation, the loss and
+``dl/dz`` while the row is in cache and adds its share of the gradient,
+split over the cores with one partial gradient per chunk of rows.
+
+Numba is optional. :func:`neurona.training.forward_backward` uses the fused
+pass when Numba can be imported and the problem has at least
+:data:`FUSED_MIN_SIZE` entries; otherwise, and for any activation or loss
+that is not one of neurona's own, it uses NumPy. Both give the same numbers
+(to 1e-12 relative in float64). Numba is imported only when a problem that
+large is first trained, so small runs never pay its import time.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+
+import numpy as np
+
+from .activations import ACTIVATIONS, Activation
+from .errors import NeuronaError
+from .losses import LOSSES, Loss, reduction_scale
+
+#: Below this many entries of ``X`` (n_samples * n_features) the NumPy path is
+#: used: Numba's call and thread start-up cost more than the pass saves.
+FUSED_MIN_SIZE = 20_000
+
+ENGINES = ("auto", "numpy", "numba")
+
+# Codes shared with neurona._fused.
+_ACTIVATION_CODES = {"sigmoid": 0, "tanh": 1, "identity": 2, "step": 3}
+_LOSS_CODES = {"squared_error": 0, "log_loss": 1}
+
+# Rows per chunk (the unit of work of a thread) and per block (the rows that
+# stay in cache between the net-input and the gradient sweep over them).
+_MAX_CHUNKS = 64
+_MIN_CHUNK_ROWS = 1024
+_ROW_BLOCK = 32           # C-ordered X: a few rows, swept row by row
+_COLUMN_BLOCK_BYTES = 1 << 18   # F-ordered X: a block of every column
+
+_numba_found: bool | None = None
+
+
+def numba_available() -> bool:
+    """Whether Numba is installed (checked once, without importing it)."""
+    global _numba_found
+    if _numba_found is None:
+        _numba_found = importlib.util.find_spec("numba") is not None
+    return _numba_found
+
+
+def check_engine(engine: str) -> str:
+    if engine not in ENGINES:
+        raise NeuronaError(f"Unknown engine {engine!r}; choose one of {', '.join(ENGINES)}.")
+    if engine == "numba" and not numba_available():
+        raise NeuronaError(
+            "engine='numba' needs Numba, which is not installed; install it with "
+            "'pip install numba' or use engine='auto'.")
+    return engine
+
+
+DTYPES = ("float64", "float32")
+
+
+def as_training_array(X: np.ndarray, dtype="float64") -> np.ndarray:
+    """``X`` in ``dtype``, C- or F-contiguous: itself when it already is, else one copy.
+
+    The layout is kept (an F-ordered X stays F-ordered); an X that is
+    neither C- nor F-contiguous (a strided view) becomes C-ordered.
+    """
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        dt = None
+    if dt is None or dt.name not in DTYPES:
+        raise NeuronaError(f"Unknown dtype {dtype!r}; choose one of {', '.join(DTYPES)}.")
+    X = X.astype(dt, order="K", copy=False)
+    if not (X.flags.c_contiguous or X.flags.f_contiguous):
+        X = np.ascontiguousarray(X)
+    return X
+
+
+def fusable(X: np.ndarray, activation: Activation, loss: Loss) -> bool:
+    """Whether the fused pass can take this problem as it is (no copy of ``X``)."""
+    return (X.ndim == 2 and X.dtype in (np.float32, np.float64)
+            and (X.flags.c_contiguous or X.flags.f_contiguous)
+            and ACTIVATIONS.get(activation.name) is activation
+            and LOSSES.get(loss.name) is loss)
+
+
+def use_fused(X: np.ndarray, activation: Activation, loss: Loss, engine: str = "auto") -> bool:
+    """Whether ``engine`` picks the fused pass for this problem."""
+    if engine == "numpy":
+        return False
+    if engine == "numba":
+        if not fusable(X, activation, loss):
+            raise NeuronaError(
+                "engine='numba' takes a C- or F-contiguous float32 or float64 X and one of "
+                "neurona's own activations and losses; use engine='auto' for anything else.")
+        return True
+    return X.size >= FUSED_MIN_SIZE and fusable(X, activation, loss) and numba_available()
+
+
+def chunking(X: np.ndarray) -> tuple[int, int]:
+    """``(chunk_rows, block_rows)`` of the fused pass over ``X``.
+
+    Both depend on the shape and layout only, never on the number of
+    threads, so the sums are the same bit for bit on any machine.
+    """
+    n, d = X.shape
+    n_chunks = max(1, min(_MAX_CHUNKS, n // _MIN_CHUNK_ROWS))
+    chunk_rows = max(1, -(-n // n_chunks))
+    if X.flags.c_contiguous:
+        return chunk_rows, _ROW_BLOCK
+    return chunk_rows, max(64, min(4096, _COLUMN_BLOCK_BYTES // (d * X.itemsize)))
+
+
+def fused_forward_backward(
+    X: np.ndarray,
+    y: np.ndarray,
+    w: np.ndarray,
+    b: float,
+    activation: Activation,
+    loss: Loss,
+    reduction: str = "sum",
+    threshold: float = 0.5,
+    sample_weight: np.ndarray | None = None,
+) -> tuple[np.ndarray, float, dict]:
+    """:func:`neurona.training.forward_backward` by the fused pass (needs Numba).
+
+    ``X`` must be C- or F-contiguous, float32 or float64 (see :func:`fusable`);
+    it is read as it is, never copied.
+    """
+    from . import _fused
+
+    n, d = X.shape
+    y = np.ascontiguousarray(y, dtype=np.float64)
+    wx = np.ascontiguousarray(w, dtype=X.dtype)
+    sw = (np.empty(0) if sample_weight is None
+          else np.ascontiguousarray(sample_weight, dtype=np.float64))
+    chunk_rows, block_rows = chunking(X)
+    transposed = not X.flags.c_contiguous  # F-ordered X is read as its C-ordered X.T
+    partial = _fused.full_batch(
+        X.T if transposed else X, y, wx, float(b), sw, _ACTIVATION_CODES[activation.name],
+        _LOSS_CODES[loss.name], float(threshold), transposed, chunk_rows, block_rows)
+    total = partial.sum(axis=0)
+    scale = reduction_scale(reduction, n, sample_weight)
+    metrics = {
+        "loss": float(total[d + _fused.LOSS]) * scale,
+        "sse": float(total[d + _fused.SSE]),
+        "accuracy": float(total[d + _fused.CORRECT]) / n,
+    }
+    return total[:d] * scale, float(total[d + _fused.DB]) * scale, metrics

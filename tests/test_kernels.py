@@ -1,0 +1,261 @@
+"""The fused pass (neurona.kernels) gives the NumPy path's numbers, for every case it takes.
+
+Sums are compared relative to the sum of their terms' magnitudes, the scale
+that bounds a sum's rounding error whatever the order of its terms: in
+float64 the two paths agree to 1e-12 of it. In float32 (eps 1.2e-7) both
+round ``X w``, ``dl/dz`` and partial sums in float32, in different orders
+(BLAS against row blocks), so they agree to a few hundred eps of that scale;
+1e-4 leaves a margin and still catches any wrong formula, whose error is of
+order one.
+
+Numba is in the ``test`` extra, so the comparison always runs in the test
+suite; a run without it must say so with NEURONA_TEST_WITHOUT_NUMBA=1, and
+then checks the NumPy path alone against the reference below.
+"""
+
+import os
+import subprocess
+import sys
+import tracemalloc
+
+import numpy as np
+import pytest
+from scipy.special import expit
+
+from neurona import Neuron, kernels, train
+from neurona.activations import ACTIVATIONS, Activation
+from neurona.errors import NeuronaError
+from neurona.losses import LOSSES
+from neurona.training import forward_backward
+
+PAIRS = [("sigmoid", "log_loss"), ("sigmoid", "squared_error"), ("tanh", "squared_error"),
+         ("identity", "squared_error"), ("step", "squared_error")]
+HAVE_NUMBA = kernels.numba_available()
+ENGINES = ["numpy", "numba"] if HAVE_NUMBA else ["numpy"]
+RTOL = {np.float64: 1e-12, np.float32: 1e-4}
+needs_numba = pytest.mark.skipif(
+    not HAVE_NUMBA, reason="Numba not installed (allowed by NEURONA_TEST_WITHOUT_NUMBA=1)")
+
+
+def test_numba_is_installed_for_the_test_suite():
+    if os.environ.get("NEURONA_TEST_WITHOUT_NUMBA") == "1":
+        assert not HAVE_NUMBA, "NEURONA_TEST_WITHOUT_NUMBA=1 but Numba is installed"
+    else:
+        assert HAVE_NUMBA, ("Numba is in the 'test' extra and the fused pass is compared with "
+                            "NumPy only when it is installed; install it, or set "
+                            "NEURONA_TEST_WITHOUT_NUMBA=1 to test the NumPy path alone")
+
+
+def _problem(n, d, dtype, order, seed=0):
+    rng = np.random.default_rng(seed)
+    X = np.asarray(rng.standard_normal((n, d)), dtype=dtype, order=order)
+    y = (rng.random(n) < 0.5).astype(np.float64)
+    w = rng.normal(scale=0.5, size=d)
+    sw = rng.uniform(0.0, 2.0, size=n)
+    return X, y, w, 0.3, sw
+
+
+def _reference(X, y, w, b, activation, loss, sample_weight):
+    """Per-sample terms in float64, written from the maths and not from neurona."""
+    X = X.astype(np.float64)
+    z = X @ w + b
+    a = {"sigmoid": expit(z), "tanh": np.tanh(z), "identity": z,
+         "step": (z > 0).astype(float)}[activation]
+    da = {"sigmoid": a * (1 - a), "tanh": 1 - a * a, "identity": 1.0, "step": 1.0}[activation]
+    if loss == "log_loss":
+        terms = np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z))) - y * z
+        magnitude = np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z))) + np.abs(y * z)
+        dl = a - y
+    else:
+        terms = magnitude = (a - y) ** 2
+        dl = 2 * (a - y) * da
+    s = np.ones_like(y) if sample_weight is None else sample_weight
+    return X, z, a, terms * s, magnitude * s, dl * s
+
+
+def _check(got, want, magnitude, rtol, what):
+    err = np.abs(np.asarray(got) - np.asarray(want))
+    bound = rtol * np.asarray(magnitude)
+    assert np.all(err <= bound), f"{what}: error {err} above {bound}"
+
+
+def _assert_pass_matches(result, X, y, w, b, activation, loss, sample_weight, rtol,
+                         reduction="sum", threshold=0.5):
+    dw, db, metrics = result
+    X64, z, a, terms, magnitude, dl = _reference(X, y, w, b, activation, loss, sample_weight)
+    scale = 1.0 if reduction == "sum" else 1.0 / (
+        len(y) if sample_weight is None else sample_weight.sum())
+    assert dw.dtype == np.float64 and dw.shape == w.shape
+    _check(dw, X64.T @ dl * scale, np.abs(X64).T @ np.abs(dl) * scale, rtol, "dL/dw")
+    _check(db, dl.sum() * scale, np.abs(dl).sum() * scale, rtol, "dL/db")
+    _check(metrics["loss"], terms.sum() * scale, magnitude.sum() * scale, rtol, "loss")
+    _check(metrics["sse"], ((a - y) ** 2).sum(), ((a - y) ** 2).sum(), rtol, "sse")
+    # A sample within rounding of the threshold may fall either side of it.
+    borderline = np.mean(np.abs(a - threshold) <= 1e3 * rtol * (1 + np.abs(z)))
+    want = np.mean((a > threshold) == (y > threshold))
+    assert abs(metrics["accuracy"] - want) <= borderline
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("activation,loss", PAIRS)
+@pytest.mark.parametrize("weighted", [False, True])
+def test_each_engine_matches_the_reference(engine, dtype, order, activation, loss, weighted):
+    X, y, w, b, sw = _problem(3001, 5, dtype, order)
+    sw = sw if weighted else None
+    result = forward_backward(X, y, w, b, ACTIVATIONS[activation], LOSSES[loss],
+                              sample_weight=sw, engine=engine)
+    _assert_pass_matches(result, X, y, w, b, activation, loss, sw, RTOL[dtype])
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("activation,loss", PAIRS)
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("shape", [(2500, 40), (37, 1), (5000, 3)])
+def test_fused_pass_equals_numpy_path(dtype, order, activation, loss, weighted, shape):
+    X, y, w, b, sw = _problem(*shape, dtype, order, seed=shape[0])
+    sw = sw if weighted else None
+    reduction = "mean" if weighted else "sum"
+    args = (X, y, w, b, ACTIVATIONS[activation], LOSSES[loss], reduction, 0.4, sw)
+    fused = forward_backward(*args, engine="numba")
+    plain = forward_backward(*args, engine="numpy")
+    X64, z, a, terms, magnitude, dl = _reference(X, y, w, b, activation, loss, sw)
+    scale = 1.0 if reduction == "sum" else 1.0 / sw.sum()
+    rtol = RTOL[dtype]
+    _check(fused[0], plain[0], np.abs(X64).T @ np.abs(dl) * scale, rtol, "dL/dw")
+    _check(fused[1], plain[1], np.abs(dl).sum() * scale, rtol, "dL/db")
+    _check(fused[2]["loss"], plain[2]["loss"], magnitude.sum() * scale, rtol, "loss")
+    _check(fused[2]["sse"], plain[2]["sse"], ((a - y) ** 2).sum(), rtol, "sse")
+    if dtype == np.float64:
+        assert fused[2]["accuracy"] == plain[2]["accuracy"]
+    _assert_pass_matches(fused, X, y, w, b, activation, loss, sw, rtol, reduction, 0.4)
+
+
+@needs_numba
+def test_fused_pass_is_the_same_whatever_the_number_of_threads():
+    import numba
+
+    X, y, w, b, sw = _problem(20_000, 7, np.float64, "C")
+    args = (X, y, w, b, ACTIVATIONS["sigmoid"], LOSSES["log_loss"], "sum", 0.5, sw)
+    before = numba.get_num_threads()
+    try:
+        results = []
+        for threads in sorted({1, numba.config.NUMBA_NUM_THREADS}):
+            numba.set_num_threads(threads)
+            results.append(forward_backward(*args, engine="numba"))
+    finally:
+        numba.set_num_threads(before)
+    for dw, db, metrics in results[1:]:
+        np.testing.assert_array_equal(dw, results[0][0])
+        assert (db, metrics) == (results[0][1], results[0][2])
+
+
+@needs_numba
+def test_auto_takes_the_fused_pass_for_large_problems_only(monkeypatch):
+    calls = []
+    real = kernels.fused_forward_backward
+    monkeypatch.setattr(kernels, "fused_forward_backward",
+                        lambda *a, **k: calls.append(a[0].shape) or real(*a, **k))
+    act, loss = ACTIVATIONS["sigmoid"], LOSSES["log_loss"]
+    n_large = kernels.FUSED_MIN_SIZE // 4 + 1
+    for n in (350, n_large):
+        X, y, w, b, _ = _problem(n, 4, np.float64, "C")
+        forward_backward(X, y, w, b, act, loss)
+    assert calls == [(n_large, 4)]
+    X, y, w, b, _ = _problem(n_large, 4, np.float64, "C")
+    forward_backward(X[::2], y[::2], w, b, act, loss)        # strided: NumPy, no copy
+    forward_backward(X, y, w, b, act, loss, engine="numpy")
+    own = Activation("sigmoid", act.value, act.derivative)  # not neurona's own object
+    forward_backward(X, y, w, b, own, loss)
+    assert calls == [(n_large, 4)]
+
+
+def test_engine_is_checked(monkeypatch):
+    X, y, w, b, _ = _problem(10, 2, np.float64, "C")
+    act, loss = ACTIVATIONS["sigmoid"], LOSSES["log_loss"]
+    with pytest.raises(NeuronaError, match="Unknown engine 'jit'"):
+        forward_backward(X, y, w, b, act, loss, engine="jit")
+    monkeypatch.setattr(kernels, "_numba_found", False)
+    with pytest.raises(NeuronaError, match="pip install numba"):
+        forward_backward(X, y, w, b, act, loss, engine="numba")
+    # Without Numba, auto is the NumPy path.
+    X, y, w, b, _ = _problem(kernels.FUSED_MIN_SIZE, 2, np.float64, "C")
+    dw, db, m = forward_backward(X, y, w, b, act, loss)
+    _assert_pass_matches((dw, db, m), X, y, w, b, "sigmoid", "log_loss", None, 1e-12)
+
+
+@needs_numba
+def test_numba_engine_refuses_what_it_cannot_read_without_a_copy():
+    X, y, w, b, _ = _problem(100, 4, np.float64, "C")
+    with pytest.raises(NeuronaError, match="C- or F-contiguous"):
+        forward_backward(X[::2], y[::2], w, b, ACTIVATIONS["tanh"], LOSSES["squared_error"],
+                         engine="numba")
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_a_float32_pass_makes_no_float64_copy_of_X(engine, order):
+    X, y, w, b, _ = _problem(100_000, 20, np.float32, order)
+    act, loss = ACTIVATIONS["sigmoid"], LOSSES["log_loss"]
+    forward_backward(X, y, w, b, act, loss, engine=engine)  # compile outside the trace
+    tracemalloc.start()
+    try:
+        forward_backward(X, y, w, b, act, loss, engine=engine)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < X.nbytes / 2, f"{peak} bytes allocated for an X of {X.nbytes}"
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_training_arrays_are_taken_as_they_are(order, dtype):
+    X = np.asarray(np.ones((30, 4)), dtype=dtype, order=order)
+    assert kernels.as_training_array(X, np.dtype(dtype).name) is X
+    other = "float32" if dtype == np.float64 else "float64"
+    converted = kernels.as_training_array(X, other)
+    assert converted.dtype == np.dtype(other) and converted.flags[f"{order}_CONTIGUOUS"]
+    strided = kernels.as_training_array(X[::3], np.dtype(dtype).name)
+    assert strided.flags.c_contiguous and np.array_equal(strided, X[::3])
+
+
+def test_train_in_float32_follows_float64(tmp_path):
+    X, y, w, b, _ = _problem(400, 3, np.float64, "C")
+    runs = {}
+    for dtype in ("float64", "float32"):
+        neuron = Neuron(w, b)
+        runs[dtype] = (train(neuron, X, y, epochs=20, learning_rate=0.002, dtype=dtype), neuron)
+    np.testing.assert_allclose(runs["float32"][0]["loss"], runs["float64"][0]["loss"], rtol=1e-5)
+    np.testing.assert_allclose(runs["float32"][1].weights, runs["float64"][1].weights, rtol=1e-5)
+    assert runs["float32"][1].weights.dtype == np.float64
+
+
+@pytest.mark.parametrize("dtype", ["float16", "int64", "double precision"])
+def test_train_refuses_other_dtypes(dtype):
+    X, y, w, b, _ = _problem(10, 2, np.float64, "C")
+    with pytest.raises(NeuronaError, match="choose one of float64, float32"):
+        train(Neuron(w, b), X, y, epochs=1, dtype=dtype)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_train_gives_the_same_history_with_either_engine(engine):
+    X, y, w, b, sw = _problem(6000, 5, np.float64, "F")
+    neuron = Neuron(w, b)
+    history = train(neuron, X, y, epochs=5, learning_rate=1e-4, sample_weight=sw, engine=engine)
+    reference = Neuron(w, b)
+    expected = train(reference, X, y, epochs=5, learning_rate=1e-4, sample_weight=sw,
+                     engine="numpy")
+    np.testing.assert_allclose(history["loss"], expected["loss"], rtol=1e-12)
+    np.testing.assert_allclose(neuron.weights, reference.weights, rtol=1e-12)
+
+
+def test_seed_size_training_never_imports_numba(tmp_path):
+    code = ("import sys; from neurona.cli import main; "
+            f"main(['train', '--quiet', '--no-plots', '--out', {str(tmp_path / 'r')!r}]); "
+            "print('numba' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "False"
