@@ -93,6 +93,8 @@ def _rows(X, y, wx, b, sample_weight, activation, loss, threshold, r0, r1, block
 
     ``wx`` is ``w`` in X's dtype: ``X w`` and each block's gradient are
     summed in that dtype (vectorised, as BLAS does), the blocks in float64.
+    Rows go four at a time, so that each load of ``w`` and each load and
+    store of the gradient serve four rows.
     """
     d = X.shape[1]
     zb = np.empty(block_rows, dtype=X.dtype)
@@ -101,16 +103,33 @@ def _rows(X, y, wx, b, sample_weight, activation, loss, threshold, r0, r1, block
     acc = np.zeros(d + N_EXTRA)
     for s in range(r0, r1, block_rows):
         m = min(r1, s + block_rows) - s
+        m4 = m - m % 4
         Xb = X[s:s + m]
-        for i in range(m):  # X w, one row at a time
+        for i in range(0, m4, 4):  # X w
+            x0, x1, x2, x3 = Xb[i], Xb[i + 1], Xb[i + 2], Xb[i + 3]
+            w0 = wx[0]
+            z0, z1, z2, z3 = x0[0] * w0, x1[0] * w0, x2[0] * w0, x3[0] * w0
+            for j in range(1, d):
+                wj = wx[j]
+                z0 += x0[j] * wj
+                z1 += x1[j] * wj
+                z2 += x2[j] * wj
+                z3 += x3[j] * wj
+            zb[i], zb[i + 1], zb[i + 2], zb[i + 3] = z0, z1, z2, z3
+        for i in range(m4, m):
             xi = Xb[i]
             zi = xi[0] * wx[0]
             for j in range(1, d):
                 zi += xi[j] * wx[j]
             zb[i] = zi
         _block_pointwise(y, sample_weight, activation, loss, threshold, b, s, m, zb, dlb, acc, d)
-        gb[:] = 0
-        for i in range(m):  # X^T dl/dz while the block is still in cache
+        gb[:] = 0  # X^T dl/dz while the block is still in cache
+        for i in range(0, m4, 4):
+            x0, x1, x2, x3 = Xb[i], Xb[i + 1], Xb[i + 2], Xb[i + 3]
+            d0, d1, d2, d3 = dlb[i], dlb[i + 1], dlb[i + 2], dlb[i + 3]
+            for j in range(d):
+                gb[j] += x0[j] * d0 + x1[j] * d1 + x2[j] * d2 + x3[j] * d3
+        for i in range(m4, m):
             xi = Xb[i]
             di = dlb[i]
             for j in range(d):
@@ -122,28 +141,50 @@ def _rows(X, y, wx, b, sample_weight, activation, loss, threshold, r0, r1, block
 
 @njit(cache=True, fastmath=_FASTMATH)
 def _columns(XT, y, wx, b, sample_weight, activation, loss, threshold, r0, r1, block_rows, out):
-    """As :func:`_rows` for an F-ordered X, passed as its C-ordered transpose ``XT``."""
+    """As :func:`_rows` for an F-ordered X, passed as its C-ordered transpose ``XT``.
+
+    Columns go four at a time, so that each load and store of ``z`` and
+    each load of ``dl/dz`` serve four columns.
+    """
     d = XT.shape[0]
+    d4 = d - d % 4
     zb = np.empty(block_rows, dtype=XT.dtype)
     dlb = np.empty(block_rows, dtype=XT.dtype)
     acc = np.zeros(d + N_EXTRA)
     for s in range(r0, r1, block_rows):
         m = min(r1, s + block_rows) - s
-        x0 = XT[0, s:s + m]
-        w0 = wx[0]
-        for i in range(m):  # X w, one column at a time
-            zb[i] = x0[i] * w0
-        for j in range(1, d):
+        zm = zb[:m]
+        zm[:] = 0
+        for j in range(0, d4, 4):  # X w
+            x0, x1, x2, x3 = XT[j, s:s + m], XT[j + 1, s:s + m], XT[j + 2, s:s + m], XT[j + 3, s:s + m]
+            w0, w1, w2, w3 = wx[j], wx[j + 1], wx[j + 2], wx[j + 3]
+            for i in range(m):
+                zm[i] += x0[i] * w0 + x1[i] * w1 + x2[i] * w2 + x3[i] * w3
+        for j in range(d4, d):
             xj = XT[j, s:s + m]
             wj = wx[j]
             for i in range(m):
-                zb[i] += xj[i] * wj
+                zm[i] += xj[i] * wj
         _block_pointwise(y, sample_weight, activation, loss, threshold, b, s, m, zb, dlb, acc, d)
-        for j in range(d):  # X^T dl/dz while the block is still in cache
+        dm = dlb[:m]
+        for j in range(0, d4, 4):  # X^T dl/dz while the block is still in cache
+            x0, x1, x2, x3 = XT[j, s:s + m], XT[j + 1, s:s + m], XT[j + 2, s:s + m], XT[j + 3, s:s + m]
+            g0 = g1 = g2 = g3 = dm[0] * 0
+            for i in range(m):
+                di = dm[i]
+                g0 += x0[i] * di
+                g1 += x1[i] * di
+                g2 += x2[i] * di
+                g3 += x3[i] * di
+            acc[j] += g0
+            acc[j + 1] += g1
+            acc[j + 2] += g2
+            acc[j + 3] += g3
+        for j in range(d4, d):
             xj = XT[j, s:s + m]
-            g = xj[0] * dlb[0]
-            for i in range(1, m):
-                g += xj[i] * dlb[i]
+            g = dm[0] * 0
+            for i in range(m):
+                g += xj[i] * dm[i]
             acc[j] += g
     out[:] = acc
 
