@@ -173,15 +173,15 @@ def add_training_options(g) -> None:
 
 def add_optimizer_options(g) -> None:
     """Optimizer hyperparameters; each optimizer reads the ones it has."""
-    g.add_argument("--momentum", type=lambda t: _unit_interval(t), default=0.9,
+    g.add_argument("--momentum", type=_unit_interval, default=0.9,
                    help="momentum and nesterov: v = momentum * v + g")
-    g.add_argument("--beta-1", type=lambda t: _unit_interval(t), default=0.9,
+    g.add_argument("--beta-1", type=_unit_interval, default=0.9,
                    help="adam, adamw: decay of the first moment")
-    g.add_argument("--beta-2", type=lambda t: _unit_interval(t), default=0.999,
+    g.add_argument("--beta-2", type=_unit_interval, default=0.999,
                    help="adam, adamw: decay of the second moment")
     g.add_argument("--epsilon", type=_positive_float, default=1e-8,
                    help="adagrad, rmsprop, adam, adamw: added to the denominator")
-    g.add_argument("--rho", type=lambda t: _unit_interval(t), default=0.9,
+    g.add_argument("--rho", type=_unit_interval, default=0.9,
                    help="rmsprop: decay of the mean squared gradient")
     g.add_argument("--weight-decay", type=_nonnegative_float, default=0.01,
                    help="adamw: decoupled weight decay (not on the bias)")
