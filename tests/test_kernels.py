@@ -259,3 +259,130 @@ def test_seed_size_training_never_imports_numba(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "False"
+
+
+# --- the compiled mini-batch epoch ----------------------------------------------------------
+
+OPTIMIZERS = ["gd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw"]
+EXTRAS = {
+    "plain": {},
+    "weighted, mean, elastic net, cosine": dict(reduction="mean", l1=0.01, l2=0.1,
+                                                schedule="cosine"),
+    "tanh, squared error, step schedule": dict(loss="squared_error", schedule="step",
+                                               decay_steps=20),
+}
+
+
+def _minibatch_runs(optimizer, dtype, order, extra, epochs=2, engines=("numpy", "numba"),
+                    callbacks=()):
+    X, y, w, b, sw = _problem(1500, 5, np.float64, order, seed=7)
+    extra = dict(extra)
+    activation = "tanh" if extra.get("loss") == "squared_error" else "sigmoid"
+    if extra.get("reduction") == "mean":
+        extra["sample_weight"] = sw
+    runs = {}
+    for engine in engines:
+        neuron = Neuron(w, b, activation=activation)
+        history = train(neuron, X, y, epochs=epochs, learning_rate=0.01, optimizer=optimizer,
+                        batch_size=32, random_state=3, dtype=dtype, engine=engine,
+                        callbacks=callbacks, **extra)
+        runs[engine] = (np.append(neuron.weights, neuron.bias), history)
+    return runs
+
+
+@needs_numba
+@pytest.mark.parametrize("optimizer", OPTIMIZERS)
+@pytest.mark.parametrize("dtype,order", [("float64", "C"), ("float64", "F"), ("float32", "C")])
+@pytest.mark.parametrize("extra", list(EXTRAS))
+def test_compiled_minibatch_epoch_equals_the_numpy_loop(optimizer, dtype, order, extra):
+    runs = _minibatch_runs(optimizer, dtype, order, EXTRAS[extra])
+    (p0, h0), (p1, h1) = runs["numpy"], runs["numba"]
+    # Each batch's gradient is summed in another order, then the same update
+    # follows: float64 stays within 1e-12 of the parameters' scale after 94 updates.
+    rtol = 1e-12 if dtype == "float64" else 1e-4
+    scale = np.max(np.abs(p0))
+    assert np.max(np.abs(p1 - p0)) <= rtol * scale
+    assert h1.keys == h0.keys
+    for key in ("loss", "sse", "accuracy", "grad_norm", "learning_rate"):
+        np.testing.assert_allclose(h1[key], h0[key], rtol=rtol, err_msg=key)
+
+
+@needs_numba
+def test_compiled_epoch_runs_only_without_per_batch_callbacks(monkeypatch):
+    from neurona import Callback
+
+    calls = []
+    real = kernels.compiled_epoch
+    monkeypatch.setattr(kernels, "compiled_epoch",
+                        lambda *a, **k: calls.append(1) or real(*a, **k))
+
+    class Batches(Callback):
+        def __init__(self):
+            self.sizes = []
+
+        def on_batch_end(self, batch, logs=None):
+            self.sizes.append(logs["size"])
+
+    seen = Batches()
+    runs = _minibatch_runs("adam", "float64", "C", {}, epochs=1, engines=("numba",),
+                           callbacks=[seen])
+    assert calls == [] and seen.sizes == [32] * 46 + [28]
+    _minibatch_runs("adam", "float64", "C", {}, epochs=1, engines=("numba",))
+    assert calls == [1]
+    assert len(runs["numba"][1]) == 1
+
+
+@needs_numba
+def test_compiled_epoch_stops_on_divergence_like_the_numpy_loop():
+    from neurona import DivergenceError
+
+    X, y, w, b, _ = _problem(1500, 5, np.float64, "C", seed=7)
+    X = X * 1e150
+    out = {}
+    for engine in ("numpy", "numba"):
+        neuron = Neuron(w, b, activation="identity")
+        with pytest.raises(DivergenceError) as info:
+            train(neuron, X, y, epochs=3, learning_rate=1.0, loss="squared_error",
+                  optimizer="gd", batch_size=32, random_state=0, engine=engine)
+        out[engine] = (info.value.epoch, len(info.value.history),
+                       np.append(neuron.weights, neuron.bias))
+    assert out["numba"][:2] == out["numpy"][:2]
+    np.testing.assert_allclose(out["numba"][2], out["numpy"][2], rtol=1e-12)
+
+
+@needs_numba
+def test_compiled_epoch_finishes_an_epoch_that_was_cut_short():
+    from neurona import optimizers
+    from neurona.training import new_totals, run_epoch
+
+    X, y, w, b, sw = _problem(1000, 4, np.float64, "C", seed=2)
+    opt = optimizers.get_optimizer("rmsprop", 0.05)
+    params = np.append(w, b)
+    order = np.random.default_rng(0).permutation(1000)
+    common = dict(optimizer=opt, activation=ACTIVATIONS["sigmoid"], loss=LOSSES["log_loss"],
+                  sample_weight=sw, batch_size=50)
+    totals = new_totals(5)
+    asked = []
+    p, s, m = run_epoch(X, y, params, opt.init(params), order, totals=totals, engine="numpy",
+                        should_stop=lambda: asked.append(1) or len(asked) == 7, **common)
+    assert m is None and totals["batches"] == 7
+    ends = {}
+    for engine in ("numpy", "numba"):
+        t = {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in totals.items()}
+        ends[engine] = run_epoch(X, y, p, s, order, totals=t, engine=engine, **common)
+    (p0, s0, m0), (p1, s1, m1) = ends["numpy"], ends["numba"]
+    np.testing.assert_allclose(p1, p0, rtol=1e-12)
+    assert s1[1] == s0[1] == {"count": 20}
+    np.testing.assert_allclose(s1[0]["nu"], s0[0]["nu"], rtol=1e-12)
+    for key in m0:
+        assert m1[key] == pytest.approx(m0[key], rel=1e-12)
+
+
+@needs_numba
+def test_optimizers_without_a_spec_use_the_numpy_loop(monkeypatch):
+    from neurona import optimizers
+
+    monkeypatch.setattr(kernels, "compiled_epoch", None)  # would fail if called
+    X, y, w, b, _ = _problem(3000, 8, np.float64, "C")
+    custom = optimizers.chain(optimizers.scale_by_learning_rate(0.01))
+    train(Neuron(w, b), X, y, epochs=1, optimizer=custom, batch_size=64, random_state=0)

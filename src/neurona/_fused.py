@@ -211,3 +211,154 @@ def full_batch(X, y, wx, b, sample_weight, activation, loss, threshold, transpos
             _rows(X, y, wx, b, sample_weight, activation, loss, threshold, r0, r1,
                   block_rows, partial[c])
     return partial
+
+
+# --- the mini-batch epoch ------------------------------------------------------------------
+
+# Optimizer codes (neurona.optimizers' named optimizers) and the slots of ``hyper``.
+GD, MOMENTUM, NESTEROV, ADAGRAD, RMSPROP, ADAM, ADAMW = 0, 1, 2, 3, 4, 5, 6
+H_MOMENTUM, H_EPSILON, H_RHO, H_BETA_1, H_BETA_2, H_WEIGHT_DECAY = 0, 1, 2, 3, 4, 5
+# Slots of ``sums``: the epoch's running totals, as neurona.training.run_epoch keeps them.
+S_LOSS, S_SSE, S_ACCURACY = 0, 1, 2
+
+
+@njit(cache=True)
+def _optimizer_step(g, params, mu, nu, count, lr, optimizer, hyper, decay_mask,
+                    new_params, new_mu, new_nu):
+    """One update of a named optimizer, into ``new_params``, ``new_mu``, ``new_nu``.
+
+    ``mu`` holds the momentum trace, or Adam's first moment; ``nu`` AdaGrad's
+    sum of squares, RMSProp's or Adam's second moment; ``count`` Adam's step
+    count before this update. The formulas are those of neurona.optimizers,
+    term for term and without contraction into fused multiply-adds, so given
+    the same gradient the step is the same bit for bit.
+    """
+    p = params.shape[0]
+    if optimizer == ADAM or optimizer == ADAMW:
+        t = float(count + 1)
+        b1, b2 = hyper[H_BETA_1], hyper[H_BETA_2]
+        c1 = 1.0 - b1 ** t
+        c2 = 1.0 - b2 ** t
+    for k in range(p):
+        gk = g[k]
+        if optimizer == GD:
+            u = gk
+        elif optimizer == MOMENTUM or optimizer == NESTEROV:
+            m = hyper[H_MOMENTUM]
+            v = m * mu[k] + gk
+            new_mu[k] = v
+            u = gk + m * v if optimizer == NESTEROV else v
+        elif optimizer == ADAGRAD:
+            s = nu[k] + gk * gk
+            new_nu[k] = s
+            u = gk / (math.sqrt(s) + hyper[H_EPSILON])
+        elif optimizer == RMSPROP:
+            r = hyper[H_RHO]
+            s = r * nu[k] + (1.0 - r) * (gk * gk)
+            new_nu[k] = s
+            u = gk / (math.sqrt(s) + hyper[H_EPSILON])
+        else:
+            m1 = b1 * mu[k] + (1.0 - b1) * gk
+            m2 = b2 * nu[k] + (1.0 - b2) * (gk * gk)
+            new_mu[k] = m1
+            new_nu[k] = m2
+            u = (m1 / c1) / (math.sqrt(m2 / c2) + hyper[H_EPSILON])
+            if optimizer == ADAMW and decay_mask[k]:
+                u = u + hyper[H_WEIGHT_DECAY] * params[k]
+        new_params[k] = params[k] + -lr * u
+
+
+@njit(cache=True, fastmath=_FASTMATH)
+def minibatch_epoch(X, y, sample_weight, order, transposed, batch_size, first_batch,
+                    params, mu, nu, count, lrs, optimizer, hyper, decay_mask,
+                    activation, loss, mean, threshold, l1, l2, total_weight, sums, grad_sum):
+    """Batches ``first_batch`` to the last of one epoch, each with its optimizer update.
+
+    ``params``, ``mu``, ``nu`` and ``sums``/``grad_sum`` are updated in place
+    after each batch that stays finite; ``lrs[j - first_batch]`` is batch
+    ``j``'s learning rate. Returns ``(batches_done, failed)``: ``failed`` is
+    the batch whose loss or new parameters were not finite (its update is not
+    applied), or -1. Rows are read in ``order``; ``X`` is C-ordered, or with
+    ``transposed`` the C-ordered transpose of an F-ordered X.
+    """
+    n = X.shape[1] if transposed else X.shape[0]
+    d = X.shape[0] if transposed else X.shape[1]
+    p = d + 1
+    weighted = sample_weight.shape[0] > 0
+    n_batch = (n + batch_size - 1) // batch_size
+    g = np.empty(p)
+    new_params = np.empty(p)
+    new_mu = mu.copy()
+    new_nu = nu.copy()
+    for j in range(first_batch, n_batch):
+        r0 = j * batch_size
+        r1 = min(n, r0 + batch_size)
+        g[:] = 0.0
+        total = 0.0
+        sse = 0.0
+        correct = 0.0
+        weight = 0.0
+        for q in range(r0, r1):
+            r = order[q]
+            zi = 0.0
+            if transposed:
+                for k in range(d):
+                    zi += X[k, r] * params[k]
+            else:
+                xr = X[r]
+                for k in range(d):
+                    zi += xr[k] * params[k]
+            yi = y[r]
+            a, li, di = _pointwise(zi + params[d], yi, activation, loss)
+            e = a - yi
+            sse += e * e
+            if (a > threshold) == (yi > threshold):
+                correct += 1.0
+            if weighted:
+                li *= sample_weight[r]
+                di *= sample_weight[r]
+                weight += sample_weight[r]
+            total += li
+            g[d] += di
+            if transposed:
+                for k in range(d):
+                    g[k] += X[k, r] * di
+            else:
+                xr = X[r]
+                for k in range(d):
+                    g[k] += xr[k] * di
+        size = r1 - r0
+        if not weighted:
+            weight = float(size)
+        scale = 1.0 / weight if mean else 1.0
+        frac = weight / total_weight
+        share = 1.0 if mean else frac
+        batch_loss = total * scale
+        for k in range(p):
+            g[k] *= scale
+        if l1 != 0.0 or l2 != 0.0:
+            pen = 0.0
+            for k in range(d):
+                wk = params[k]
+                sign = 1.0 if wk > 0.0 else (-1.0 if wk < 0.0 else 0.0)
+                g[k] += share * (l1 * sign + l2 * wk)
+                pen += l1 * abs(wk) + 0.5 * l2 * wk * wk
+            batch_loss += share * pen
+        _optimizer_step(g, params, mu, nu, count, lrs[j - first_batch], optimizer, hyper,
+                        decay_mask, new_params, new_mu, new_nu)
+        check = batch_loss
+        for k in range(p):
+            check += new_params[k]
+        if not math.isfinite(check):
+            return j - first_batch, j
+        params[:] = new_params
+        mu[:] = new_mu
+        nu[:] = new_nu
+        count += 1
+        c = frac if mean else 1.0
+        sums[S_LOSS] += c * batch_loss
+        sums[S_SSE] += sse
+        sums[S_ACCURACY] += (size / n) * (correct / size)
+        for k in range(p):
+            grad_sum[k] += c * g[k]
+    return n_batch - first_batch, -1

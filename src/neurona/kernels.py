@@ -155,3 +155,102 @@ def fused_forward_backward(
         "accuracy": float(total[d + _fused.CORRECT]) / n,
     }
     return total[:d] * scale, float(total[d + _fused.DB]) * scale, metrics
+
+
+# --- the compiled mini-batch epoch --------------------------------------------------------
+
+_OPTIMIZER_CODES = {"gd": 0, "momentum": 1, "nesterov": 2, "adagrad": 3, "rmsprop": 4,
+                    "adam": 5, "adamw": 6}
+
+
+def use_compiled_epoch(X: np.ndarray, activation: Activation, loss: Loss, optimizer,
+                       engine: str = "auto") -> bool:
+    """Whether ``engine`` runs a mini-batch epoch with this optimizer as one compiled loop.
+
+    It takes neurona's named optimizers (those with a ``spec``), its own
+    activations and losses, and a C- or F-contiguous float32 or float64 X.
+    """
+    if engine == "numpy" or getattr(optimizer, "spec", None) is None:
+        return False
+    return use_fused(X, activation, loss, engine)
+
+
+def _unpack_state(name: str, state: tuple, n_params: int):
+    """``(mu, nu, adam_count, lr_count)`` from a named optimizer's state tuple (copies)."""
+    zeros = np.zeros(n_params)
+    lr_count = state[-1]["count"]
+    if name in ("momentum", "nesterov"):
+        return state[0]["trace"].copy(), zeros, 0, lr_count
+    if name == "adagrad":
+        return zeros, state[0]["sum_of_squares"].copy(), 0, lr_count
+    if name == "rmsprop":
+        return zeros, state[0]["nu"].copy(), 0, lr_count
+    if name in ("adam", "adamw"):
+        return state[0]["mu"].copy(), state[0]["nu"].copy(), state[0]["count"], lr_count
+    return zeros, zeros, 0, lr_count
+
+
+def _pack_state(name: str, mu, nu, adam_count: int, lr_count: int) -> tuple:
+    """The inverse of :func:`_unpack_state`: the state tuple neurona.optimizers builds."""
+    lr = {"count": lr_count}
+    if name in ("momentum", "nesterov"):
+        return ({"trace": mu}, lr)
+    if name == "adagrad":
+        return ({"sum_of_squares": nu}, lr)
+    if name == "rmsprop":
+        return ({"nu": nu}, lr)
+    if name == "adam":
+        return ({"count": adam_count, "mu": mu, "nu": nu}, lr)
+    if name == "adamw":
+        return ({"count": adam_count, "mu": mu, "nu": nu}, {}, lr)
+    return (lr,)
+
+
+def compiled_epoch(X, y, params, opt_state, order, *, optimizer, activation, loss,
+                   reduction, threshold, sample_weight, batch_size, l1, l2, totals):
+    """A mini-batch epoch of :func:`neurona.training.run_epoch` in one compiled loop (Numba).
+
+    Runs batches ``totals["batches"]`` to the last, updating ``totals`` in
+    place as ``run_epoch`` does. Returns ``(params, opt_state, failed)``:
+    ``failed`` is the batch whose loss or update was not finite (``params``
+    and ``opt_state`` are then those before it), or ``None``. The numbers are
+    those of the NumPy loop to rounding: each batch's gradient is summed row
+    by row instead of by BLAS, and the updates are the same formulas.
+    """
+    from . import _fused
+
+    spec = optimizer.spec
+    name = spec["name"]
+    n, d = X.shape
+    p = d + 1
+    mu, nu, adam_count, lr_count = _unpack_state(name, opt_state, p)
+    first = totals["batches"]
+    n_batch = -(-n // batch_size)
+    schedule = spec["schedule"]
+    if hasattr(schedule, "constant"):
+        lrs = np.full(n_batch - first, float(schedule.constant))
+    else:
+        lrs = np.array([schedule(lr_count + j) for j in range(n_batch - first)], dtype=float)
+    hyper = np.array([spec.get("momentum", 0.0), spec.get("epsilon", 0.0), spec.get("rho", 0.0),
+                      spec.get("beta_1", 0.0), spec.get("beta_2", 0.0),
+                      spec.get("weight_decay", 0.0)], dtype=float)
+    mask = spec.get("decay_mask")
+    mask = np.ones(p, dtype=np.bool_) if mask is None else np.asarray(mask, dtype=np.bool_)
+    total_weight = float(n) if sample_weight is None else float(np.sum(sample_weight))
+    transposed = not X.flags.c_contiguous
+    params = np.array(params, dtype=np.float64)
+    sums = np.array([totals["loss"], totals["sse"], totals["accuracy"]])
+    grad_sum = np.array(totals["grad"], dtype=np.float64)
+    done, failed = _fused.minibatch_epoch(
+        X.T if transposed else X, np.ascontiguousarray(y, dtype=np.float64),
+        np.empty(0) if sample_weight is None
+        else np.ascontiguousarray(sample_weight, dtype=np.float64),
+        np.arange(n) if order is None else np.ascontiguousarray(order, dtype=np.int64),
+        transposed, int(batch_size), int(first), params, mu, nu, int(adam_count), lrs,
+        _OPTIMIZER_CODES[name], hyper, mask, _ACTIVATION_CODES[activation.name],
+        _LOSS_CODES[loss.name], reduction == "mean", float(threshold), float(l1), float(l2),
+        total_weight, sums, grad_sum)
+    totals.update(batches=first + done, loss=float(sums[0]), sse=float(sums[1]),
+                  accuracy=float(sums[2]), grad=grad_sum)
+    state = _pack_state(name, mu, nu, adam_count + done, lr_count + done)
+    return params, state, (None if failed < 0 else int(failed))

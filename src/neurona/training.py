@@ -247,6 +247,11 @@ def run_epoch(
         the epoch is cut short.
     engine : {"auto", "numba", "numpy"}, default="auto"
         The implementation of each batch's pass (see :func:`forward_backward`).
+        With mini-batches, a named optimizer and no ``on_batch_end``, the
+        fused engine runs the whole epoch, every batch's pass and update, as
+        one compiled loop (:func:`neurona.kernels.compiled_epoch`): the same
+        numbers to rounding, and ``should_stop`` is then asked only at the
+        end of the epoch.
 
     Returns
     -------
@@ -272,6 +277,15 @@ def run_epoch(
     if totals is None:
         totals = new_totals(params.shape[0])
     nb = n_batches(n, batch_size)
+    if nb > 1 and on_batch_end is None and kernels.use_compiled_epoch(
+            X, activation, loss, optimizer, kernels.check_engine(engine)):
+        params, opt_state, failed = kernels.compiled_epoch(
+            X, y, params, opt_state, order, optimizer=optimizer, activation=activation,
+            loss=loss, reduction=reduction, threshold=threshold,
+            sample_weight=sample_weight, batch_size=batch_size, l1=l1, l2=l2, totals=totals)
+        if failed is not None:
+            raise _NonFinite(params, opt_state, failed)
+        return params, opt_state, _epoch_metrics(totals)
     size = n if nb == 1 else batch_size
     mean = reduction == "mean"
     total_weight = None
@@ -306,8 +320,13 @@ def run_epoch(
                              "sse": m["sse"], "accuracy": m["accuracy"]})
         if should_stop is not None and j + 1 < nb and should_stop():
             return params, opt_state, None
-    return params, opt_state, {"loss": loss_sum, "sse": sse_sum, "accuracy": acc_sum,
-                               "grad_norm": float(np.sqrt(grad_sum @ grad_sum))}
+    return params, opt_state, _epoch_metrics(totals)
+
+
+def _epoch_metrics(totals: dict) -> dict:
+    grad = totals["grad"]
+    return {"loss": totals["loss"], "sse": totals["sse"], "accuracy": totals["accuracy"],
+            "grad_norm": float(np.sqrt(grad @ grad))}
 
 
 def _batch_step(X, y, sample_weight, params, opt_state, share, batch, optimizer, activation,
