@@ -20,10 +20,13 @@ def test_figures_are_valid_non_blank_pngs(tmp_path, fitted):
     n, X, y, history = fitted
     paths = save_run_figures(tmp_path, n, X, y, X[:10], y[:10], n.predict(X[:10]), history)
     assert {p.name for p in paths} == {"data.png", "test_truth.png", "test_predictions.png",
-                                       "loss.png", "decision_boundary.png"}
+                                       "loss.png", "decision_boundary.png",
+                                       "learning_curves.png", "confusion_matrix.png",
+                                       "roc_curve.png"}
     for path in paths:
         with Image.open(path) as im:
-            assert im.format == "PNG" and im.size == (640, 480)
+            expected = (640, 480) if path.name != "learning_curves.png" else (1260, 340)
+            assert im.format == "PNG" and im.size == expected
             pixels = np.asarray(im.convert("L"))
         assert pixels.std() > 5, f"{path.name} looks blank"
 

@@ -17,6 +17,7 @@ from . import __version__
 from .activations import ACTIVATIONS
 from .callbacks import Callback
 from .errors import NeuronaError
+from .i18n import DEFAULT_LANG, LANGS, messages
 from .losses import LOSSES, REDUCTIONS
 
 EXIT_OK, EXIT_USAGE, EXIT_BROKEN_PIPE = 0, 2, 141
@@ -122,6 +123,30 @@ def add_output_options(g) -> None:
                    help="print only a JSON summary on stdout")
 
 
+def add_report_options(g) -> None:
+    """The report: its language and whether to draw the training animation."""
+    g.add_argument("--lang", choices=list(LANGS), default=DEFAULT_LANG,
+                   help="language of the report, the figure labels and the command's "
+                        "messages (es: Spanish)")
+    g.add_argument("--no-animation", action="store_true",
+                   help="do not draw the training animation (figures/training.gif)")
+
+
+def add_report_command(sub, common) -> None:
+    report = sub.add_parser(
+        "report", parents=[common], formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        help="rebuild the figures and report.html of a run directory, without training",
+        description="Redraw the figures, the training animation and report.html of a run "
+                    "directory from its model.json, history.csv, weights.csv and config.json "
+                    "(the data are made again from config.json). Nothing is trained.",
+    )
+    report.add_argument("run_dir", type=Path, metavar="RUN_DIR",
+                        help="a run directory written by 'neurona train'")
+    add_report_options(report.add_argument_group("report"))
+    report.add_argument("--quiet", "-q", action="store_true", help="print nothing but errors")
+    report.set_defaults(handler=cmd_report)
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--traceback", action="store_true",
@@ -145,7 +170,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_model_options(train.add_argument_group("model"))
     add_training_options(train.add_argument_group("training"))
     add_output_options(train.add_argument_group("output"))
+    add_report_options(train.add_argument_group("report"))
     train.set_defaults(handler=cmd_train)
+    add_report_command(sub, common)
     return parser
 
 
@@ -182,7 +209,8 @@ def cmd_train(args) -> int:
     result = experiment.run(config, callbacks)
     if talk:
         print(result.report_text, end="")
-    experiment.write_run(result, run_path, plots=not args.no_plots)
+    experiment.write_run(result, run_path, plots=not args.no_plots, lang=args.lang,
+                         animation=not args.no_animation)
 
     last = result.history.rows[-1]
     if args.json:
@@ -193,7 +221,16 @@ def cmd_train(args) -> int:
             "epochs": len(result.history),
         }, allow_nan=False))
     elif talk:
-        print(f"Run written to {run_path}")
+        print(messages(args.lang)("cli.run_written", path=run_path))
+    return EXIT_OK
+
+
+def cmd_report(args) -> int:
+    from .report_html import rebuild_report
+
+    path = rebuild_report(args.run_dir, lang=args.lang, animation=not args.no_animation)
+    if not args.quiet:
+        print(messages(args.lang)("cli.report_written", path=path))
     return EXIT_OK
 
 

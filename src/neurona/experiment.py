@@ -16,9 +16,10 @@ import numpy as np
 
 from . import __version__, data, io, report
 from .callbacks import Callback, History
-from .errors import NeuronaError
+from .errors import NeuronaError, RunDirectoryError
 from .neuron import Neuron
 from .training import train
+from .trajectory import WeightTrajectory
 
 DEFAULTS: dict = {
     "dataset": dict(name="blobs", **data.BLOBS_DEFAULTS),
@@ -60,6 +61,7 @@ class Run:
     report_text: str
     test_accuracy: float
     initial: list[float] = field(default_factory=list)
+    trajectory: WeightTrajectory | None = None
 
 
 def load_data(config: dict) -> tuple[np.ndarray, np.ndarray, data.Split]:
@@ -91,13 +93,14 @@ def run(config: dict, callbacks: list[Callback] | tuple = ()) -> Run:
     X, y, parts = load_data(config)
     neuron = initial_neuron(config, X.shape[1], parts.feature_names)
     initial = [*map(float, neuron.weights), neuron.bias]
+    trajectory = WeightTrajectory(neuron)
     history = train(neuron, parts.X_train, parts.y_train, epochs=config["epochs"],
                     learning_rate=config["learning_rate"], loss=config["loss"],
-                    reduction=config["reduction"], callbacks=callbacks)
+                    reduction=config["reduction"], callbacks=[*callbacks, trajectory])
     test_pred = neuron.predict(parts.X_test)
     return Run(config, neuron, history, X, y, parts, test_pred,
                report.classification_report(parts.y_test, test_pred),
-               report.accuracy(parts.y_test, test_pred), initial)
+               report.accuracy(parts.y_test, test_pred), initial, trajectory)
 
 
 def versions() -> dict:
@@ -126,8 +129,14 @@ def recorded_config(result: Run) -> dict:
     }
 
 
-def write_run(result: Run, path: str | Path, plots: bool = True) -> Path:
-    """Write the run directory at ``path``, whole or not at all; return its path."""
+def write_run(result: Run, path: str | Path, plots: bool = True, *, lang: str = "en",
+              animation: bool = True) -> Path:
+    """Write the run directory at ``path``, whole or not at all; return its path.
+
+    With ``plots``, the figures (and with ``animation`` the training
+    animation) go to ``figures/`` and the HTML report to ``report.html``, in
+    language ``lang``.
+    """
     path = Path(path)
     config = recorded_config(result)
     training = {k: config[k] for k in ("reduction", "optimizer", "learning_rate", "epochs",
@@ -137,11 +146,66 @@ def write_run(result: Run, path: str | Path, plots: bool = True) -> Path:
         io.atomic_write_text(tmp / "history.csv", result.history.to_csv())
         io.atomic_write_text(tmp / "report.txt", result.report_text)
         io.atomic_write_text(tmp / "config.json", io.dumps(config))
+        if result.trajectory is not None:
+            io.atomic_write_text(tmp / "weights.csv", result.trajectory.to_csv())
         if plots:
-            from .plots import save_run_figures
+            from .report_html import render_run
 
-            parts = result.parts
-            save_run_figures(tmp / "figures", result.neuron, result.X, result.y, parts.X_test,
-                             parts.y_test, result.test_pred, result.history,
-                             parts.feature_names)
+            render_run(result, tmp, config=config, name=path.name, lang=lang,
+                       animation=animation)
     return path
+
+
+def _read_text(run_dir: Path, name: str) -> str:
+    path = run_dir / name
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise RunDirectoryError(
+            f"{path} is missing; is {run_dir} a run directory written by 'neurona train'?"
+        ) from None
+
+
+def load_run(run_dir: str | Path) -> tuple[Run, dict]:
+    """Rebuild a finished run from its directory, without training; return it and its config.
+
+    The model, history, weights per epoch (if recorded) and configuration come
+    from the run's files; the data and split are made again from
+    ``config.json``'s dataset and split settings and checked against the
+    recorded sizes.
+    """
+    import json
+
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise RunDirectoryError(f"{run_dir} is not a directory; pass a run directory.")
+    try:
+        config = json.loads(_read_text(run_dir, "config.json"))
+    except json.JSONDecodeError as exc:
+        raise RunDirectoryError(f"{run_dir / 'config.json'}: not valid JSON ({exc.msg}).") \
+            from None
+    neuron = io.load(run_dir / "model.json")
+    history = History.from_csv(_read_text(run_dir, "history.csv"))
+    trajectory = None
+    if (run_dir / "weights.csv").exists():
+        trajectory = WeightTrajectory.from_csv(_read_text(run_dir, "weights.csv"),
+                                               str(run_dir / "weights.csv"))
+    recorded = dict(config.get("split", {}))
+    sizes = {k: recorded.pop(k, None) for k in ("n_train", "n_test")}
+    X, y, parts = load_data({**config, "split": recorded})
+    if parts.feature_names and neuron.feature_names:
+        parts.feature_names = list(neuron.feature_names)
+    found = {"n_train": len(parts.y_train), "n_test": len(parts.y_test)}
+    if X.shape[1] != neuron.n_features or any(
+            sizes[k] is not None and sizes[k] != found[k] for k in found):
+        raise RunDirectoryError(
+            f"{run_dir}: the data made again from config.json ({found['n_train']} training "
+            f"and {found['n_test']} test rows of {X.shape[1]} features) do not match the run "
+            f"({sizes['n_train']} and {sizes['n_test']} rows, {neuron.n_features} features); "
+            f"was the data changed since?")
+    test_pred = neuron.predict(parts.X_test)
+    result = Run(config, neuron, history, X, y, parts, test_pred,
+                 report.classification_report(parts.y_test, test_pred),
+                 report.accuracy(parts.y_test, test_pred),
+                 list(config.get("init_weights") or []), trajectory)
+    return result, config
