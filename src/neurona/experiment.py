@@ -190,6 +190,10 @@ def load_run(run_dir: str | Path) -> tuple[Run, dict]:
     if (run_dir / "weights.csv").exists():
         trajectory = WeightTrajectory.from_csv(_read_text(run_dir, "weights.csv"),
                                                str(run_dir / "weights.csv"))
+        if trajectory.n_features != neuron.n_features:
+            raise RunDirectoryError(
+                f"{run_dir / 'weights.csv'} has {trajectory.n_features} weights per row but "
+                f"the model has {neuron.n_features}; is it from another run?")
     recorded = dict(config.get("split", {}))
     sizes = {k: recorded.pop(k, None) for k in ("n_train", "n_test")}
     X, y, parts = load_data({**config, "split": recorded})

@@ -190,11 +190,11 @@ def _box(*arrays, pair):
     return lo - pad, hi + pad
 
 
-def _scatter_split(ax, X, y, pair, marker, size, edge, max_points, **style):
+def _scatter_split(ax, X, y, pair, marker, size, edge, max_points, gid=None, **style):
     classes, _ = _cmaps()
     keep = _sample(len(X), max_points)
     kw = dict(c=y[keep], cmap=classes, vmin=0, vmax=1, s=size, marker=marker,
-              edgecolors=edge, linewidths=0.7, zorder=3)
+              edgecolors=edge, linewidths=0.7, zorder=3, gid=gid)
     kw.update(style)
     ax.scatter(X[keep, pair[0]], X[keep, pair[1]], **kw)
 
@@ -244,15 +244,15 @@ def plot_decision_boundary(neuron: Neuron, X, y, ax=None, *, X_test=None, y_test
         label = t("fig.proba") if neuron.activation.name == "sigmoid" else t("fig.output")
         ax.figure.colorbar(shade, ax=ax, label=label)
 
-    _scatter_split(ax, X, y, pair, "o", 20, "white", max_points, **style)
+    _scatter_split(ax, X, y, pair, "o", 20, "white", max_points, "train", **style)
     wrong = [X[neuron.predict(X) != y]]
     if has_test:
-        _scatter_split(ax, Xt, yt, pair, "D", 26, NEUTRAL, max_points, **style)
+        _scatter_split(ax, Xt, yt, pair, "D", 26, NEUTRAL, max_points, "test", **style)
         wrong.append(Xt[neuron.predict(Xt) != yt])
     wrong = np.vstack(wrong)
     keep = _sample(len(wrong), max_points)
     ax.scatter(wrong[keep, pair[0]], wrong[keep, pair[1]], s=110, facecolors="none",
-               edgecolors="black", linewidths=1.3, zorder=4)
+               edgecolors="black", linewidths=1.3, zorder=4, gid="misclassified")
 
     from matplotlib.lines import Line2D
 

@@ -150,4 +150,6 @@ class WeightTrajectory(Callback):
                 raise NeuronaError(f"{where}, line {line}: weights must be finite.")
             path._epochs.append(epoch)
             path._params.append(params)
+        if not path._epochs:
+            raise NeuronaError(f"{where}: no rows after the header.")
         return path
