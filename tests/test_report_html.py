@@ -63,10 +63,8 @@ def report_txt_rows(text):
 
 
 @pytest.fixture(scope="module")
-def run_dir(tmp_path_factory):
-    out = tmp_path_factory.mktemp("runs") / "run"
-    assert main(["train", "--out", str(out), "--quiet"]) == 0
-    return out
+def run_dir(report_run):
+    return report_run
 
 
 def _page(run_dir):
