@@ -230,3 +230,16 @@ def test_notebook_shows_a_neuron_and_a_history_as_html():
     assert "History (10 epochs)" in text and "<svg" in text
     assert ">loss<" in text and ">accuracy<" in text and ">epoch<" not in text
     assert "<td style=\"padding:1px 8px;text-align:right\">10</td>" in text
+
+
+def test_the_core_and_the_notebook_views_never_import_matplotlib():
+    import subprocess
+    import sys
+
+    code = ("import sys, numpy as np, neurona, neurona.report_html, neurona.trajectory;"
+            "h = neurona.train(neurona.Neuron([0.0]), np.array([[1.0], [-1.0]]), [1, 0],"
+            " epochs=2); h._repr_html_(); neurona.Neuron([1.0])._repr_html_();"
+            "print('matplotlib' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "False"
