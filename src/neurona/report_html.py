@@ -366,36 +366,46 @@ def render_run(result, directory, *, config: dict, name: str | None = None,
     return [*written, directory / "report.html"]
 
 
+def render_in_place(result, directory, *, config: dict, name: str | None = None,
+                    lang: str = "en", animation: bool = True) -> Path:
+    """:func:`render_run` into ``directory``, replacing its figures and report only at the end.
+
+    Everything is drawn in a hidden staging folder inside ``directory``;
+    ``figures/`` and ``report.html`` are swapped into place once all of them
+    exist, so an error leaves ``directory`` as it was.
+    """
+    directory = Path(directory)
+    staging = Path(tempfile.mkdtemp(prefix=".report.", suffix=".partial", dir=directory))
+    try:
+        render_run(result, staging, config=config, name=name or directory.resolve().name,
+                   lang=lang, animation=animation)
+        figures, kept = directory / "figures", staging / "figures.old"
+        if figures.exists():
+            os.rename(figures, kept)
+        try:
+            os.rename(staging / "figures", figures)
+        except OSError:
+            if kept.exists():
+                os.rename(kept, figures)
+            raise
+        os.replace(staging / "report.html", directory / "report.html")
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return directory / "report.html"
+
+
 def rebuild_report(run_dir, *, lang: str = "en", animation: bool = True) -> Path:
     """Redraw the figures and ``report.html`` of an existing run directory, without training.
 
     The model, history, weights and configuration are read from the run's
-    files and the data regenerated from ``config.json``. The new figures
-    replace the old ones only once all of them are drawn: on any error the
-    run directory is left as it was.
+    files and the data made again from ``config.json`` (see
+    :func:`neurona.experiment.load_result`); on any error the run directory is
+    left as it was.
     """
-    from .experiment import load_run
+    from .experiment import load_result
 
-    run_dir = Path(run_dir)
-    result, config = load_run(run_dir)
-    staging = Path(tempfile.mkdtemp(prefix=".report.", suffix=".partial", dir=run_dir))
-    try:
-        render_run(result, staging, config=config, name=run_dir.resolve().name, lang=lang,
-                   animation=animation)
-        old = run_dir / "figures"
-        kept = staging / "figures.old"
-        if old.exists():
-            os.rename(old, kept)
-        try:
-            os.rename(staging / "figures", old)
-        except OSError:
-            if kept.exists():
-                os.rename(kept, old)
-            raise
-        os.replace(staging / "report.html", run_dir / "report.html")
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return run_dir / "report.html"
+    result, config = load_result(run_dir)
+    return render_in_place(result, run_dir, config=config, lang=lang, animation=animation)
 
 
 # --- notebooks -----------------------------------------------------------------

@@ -1,9 +1,10 @@
 """The weights and the bias at the start of every epoch, recorded during training.
 
-:class:`WeightTrajectory` is a callback: give it the neuron being trained and
-pass it to :func:`neurona.train`. Row ``e`` holds the parameters the neuron
-had when epoch ``e`` began (so row ``e`` produced history row ``e``), and one
-more row holds the parameters after the last epoch, the trained model's. The
+:class:`WeightTrajectory` is a callback: pass it to :func:`neurona.train`. Row
+``e`` holds the parameters when epoch ``e`` began (with one full batch, the
+ones that produced history row ``e``), and one more row holds the parameters
+after the last epoch (the model's, unless early stopping restored earlier
+ones). An epoch cut short by an interruption adds no row. The
 weight-trajectory figure and the training animation draw from it, and a run
 directory keeps it as ``weights.csv`` so that ``neurona report`` can draw
 them again without training.
@@ -31,8 +32,12 @@ class WeightTrajectory(Callback):
     Parameters
     ----------
     neuron : Neuron, default=None
-        The neuron being trained (read, never changed). ``None`` for a
-        trajectory rebuilt from a file with :meth:`from_csv`.
+        The neuron being trained (read, never changed). Not needed when the
+        callback is given to :func:`neurona.train` or a
+        :class:`neurona.training.Trainer`, whose parameters it reads; nor
+        for a trajectory rebuilt from a file with :meth:`from_csv`.
+    feature_names : list of str, default=None
+        The names in the CSV header (default: the neuron's, or x0, x1...).
 
     Attributes
     ----------
@@ -66,7 +71,11 @@ class WeightTrajectory(Callback):
     def _record(self, epoch: int) -> None:
         if self._epochs and self._epochs[-1] == epoch:
             return
-        params = np.r_[np.asarray(self.neuron.weights, dtype=np.float64), float(self.neuron.bias)]
+        if self.trainer is not None:  # the running Trainer's parameters, bias last
+            params = np.array(self.trainer.params, dtype=np.float64)
+        else:
+            params = np.r_[np.asarray(self.neuron.weights, dtype=np.float64),
+                           float(self.neuron.bias)]
         self._epochs.append(int(epoch))
         self._params.append(params)
 
