@@ -243,3 +243,15 @@ def test_the_core_and_the_notebook_views_never_import_matplotlib():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
     assert out.strip() == "False"
+
+
+def test_a_diverged_run_still_gets_its_figures_and_report(tmp_path, capsys):
+    out = tmp_path / "r"
+    assert main(["train", "--activation", "identity", "--loss", "squared_error",
+                 "--learning-rate", "1", "--out", str(out), "--quiet", "--no-animation"]) == 2
+    assert "Floating-point under-/overflow" in capsys.readouterr().err
+    page = _page(out)
+    with open(out / "history.csv", newline="") as f:
+        assert len(page.tables["history"]) - 1 == len(list(csv.DictReader(f)))
+    assert float(page.tables["history"][-1][1]["value"]) > 1e200  # the losses blew up
+    assert len(page.images) == len(list((out / "figures").glob("*.png"))) == 9

@@ -332,25 +332,32 @@ def plot_metric(history: History, metric: str, ax=None, *, lang: str = "en", **s
     columns = [c for c in (metric, f"val_{metric}") if c in history.keys]
     if not columns:
         raise NeuronaError(f"{metric!r} is not in the history; it has {history.keys}.")
-    positive = True
     for column, color in zip(columns, SPLIT_COLORS):
         values = history[column].astype(float)
-        positive &= bool(np.all(values[np.isfinite(values)] > 0))
         val = column.startswith("val_")
         kw = dict(color=color, lw=1.8, ls="--" if val else "-",
                   label=t("fig.validation") if val else t("fig.train"))
         kw.update(style)
         ax.plot(epochs, values, **kw)
-    values = np.concatenate([history[c].astype(float) for c in columns])
-    values = values[np.isfinite(values)]
-    if metric in LOG_SCALED and positive and values.max() > 20 * values.min():
-        ax.set_yscale("log")
+    _log_y(ax, metric, np.concatenate([history[c].astype(float) for c in columns]))
     ax.set_title(t.metric(metric))
     ax.set_xlabel(t("fig.epoch"))
     ax.grid(alpha=0.3)
     if len(columns) > 1:
         ax.legend(fontsize="small")
     return ax
+
+
+def _log_y(ax, metric: str, values: np.ndarray) -> None:
+    """Put a loss-like metric spanning more than 20x on a log axis.
+
+    Past 1e200 (a diverged run) the axis stays linear: matplotlib's log
+    ticks overflow near the largest float.
+    """
+    values = values[np.isfinite(values)]
+    if (metric in LOG_SCALED and values.size and np.all(values > 0)
+            and 20 * values.min() < values.max() < 1e200):
+        ax.set_yscale("log")
 
 
 def learning_curves_grid(n_panels: int) -> tuple[int, int]:
@@ -611,9 +618,8 @@ def _render_frames(neuron, trajectory, history, X, y, *, frames, features, featu
     plot_loss(history, ax_l, lang=lang)
     epochs = _epochs(history)
     curves = list(ax_l.get_lines())
-    drawn = np.concatenate([np.asarray(c.get_ydata(), dtype=float) for c in curves])
-    if np.all(drawn > 0) and drawn.max() > 20 * drawn.min():
-        ax_l.set_yscale("log")
+    _log_y(ax_l, "loss", np.concatenate([np.asarray(c.get_ydata(), dtype=float)
+                                         for c in curves]))
     markers = [ax_l.plot([], [], "o", color=line.get_color(), ms=7)[0] for line in curves]
     cursor = ax_l.axvline(0, color="#888888", lw=1)
     title = fig.suptitle(t("fig.animation_title", epoch=n, n=n))
