@@ -19,7 +19,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, prange
+from llvmlite import ir
+from numba import njit, prange, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 # Codes for the activations and losses of neurona.activations / neurona.losses.
 SIGMOID, TANH, IDENTITY, STEP = 0, 1, 2, 3
@@ -31,6 +34,25 @@ N_EXTRA = 4
 # Reassociating sums lets LLVM vectorise the dot products; NaN and infinity
 # keep their IEEE meaning (no 'nnan'/'ninf'), so a diverging run still shows.
 _FASTMATH = {"reassoc", "contract"}
+
+
+@intrinsic
+def _prefetch(typingctx, a, i):
+    """Hint the CPU to bring the cache line of ``a[i]`` (1-D array) into cache: LLVM's prefetch."""
+    if not (isinstance(a, types.Array) and a.ndim == 1 and isinstance(i, types.Integer)):
+        return None
+
+    def codegen(context, builder, signature, args):
+        ary = context.make_array(signature.args[0])(context, builder, args[0])
+        ptr = cgutils.get_item_pointer(context, builder, signature.args[0], ary, [args[1]],
+                                       wraparound=False)
+        i32 = ir.IntType(32)
+        fn = builder.module.declare_intrinsic(
+            "llvm.prefetch", [ptr.type], ir.FunctionType(ir.VoidType(), [ptr.type, i32, i32, i32]))
+        builder.call(fn, [ptr, i32(0), i32(3), i32(1)])  # read, keep in all levels, data
+        return context.get_dummy_value()
+
+    return types.void(a, i), codegen
 
 
 @njit(cache=True, fastmath=_FASTMATH, inline="always")
@@ -290,15 +312,21 @@ def minibatch_epoch(X, y, sample_weight, order, transposed, batch_size, first_ba
     new_params = np.empty(p)
     new_mu = mu.copy()
     new_nu = nu.copy()
+    zb = np.empty(batch_size)
+    flat = X.reshape(-1)
+    line = 64 // X.itemsize
     for j in range(first_batch, n_batch):
         r0 = j * batch_size
         r1 = min(n, r0 + batch_size)
-        g[:] = 0.0
-        total = 0.0
-        sse = 0.0
-        correct = 0.0
-        weight = 0.0
-        for q in range(r0, r1):
+        if not transposed:
+            # Rows come in a random order, which no hardware prefetcher
+            # foresees: ask for the next batch's rows now, so that their
+            # cache misses overlap with this batch's work.
+            for q in range(r1, min(n, r1 + batch_size)):
+                base = order[q] * d
+                for k in range(0, d, line):
+                    _prefetch(flat, base + k)
+        for q in range(r0, r1):  # z of every row first: their loads overlap
             r = order[q]
             zi = 0.0
             if transposed:
@@ -308,8 +336,16 @@ def minibatch_epoch(X, y, sample_weight, order, transposed, batch_size, first_ba
                 xr = X[r]
                 for k in range(d):
                     zi += xr[k] * params[k]
+            zb[q - r0] = zi + params[d]
+        g[:] = 0.0
+        total = 0.0
+        sse = 0.0
+        correct = 0.0
+        weight = 0.0
+        for q in range(r0, r1):
+            r = order[q]
             yi = y[r]
-            a, li, di = _pointwise(zi + params[d], yi, activation, loss)
+            a, li, di = _pointwise(zb[q - r0], yi, activation, loss)
             e = a - yi
             sse += e * e
             if (a > threshold) == (yi > threshold):
