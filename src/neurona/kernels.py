@@ -26,8 +26,11 @@ from .errors import NeuronaError
 from .losses import LOSSES, Loss, reduction_scale
 
 #: Below this many entries of ``X`` (n_samples * n_features) the NumPy path is
-#: used: Numba's call and thread start-up cost more than the pass saves.
-FUSED_MIN_SIZE = 20_000
+#: used: Numba's call and thread start-up cost about as much as the pass saves
+#: (measured on 2 cores: NumPy always ahead below 1e4 entries, the fused pass
+#: always ahead above 2e5, in between it depends on n_features and on how
+#: busy the machine is), and Numba is never imported for small problems.
+FUSED_MIN_SIZE = 50_000
 
 ENGINES = ("auto", "numpy", "numba")
 
@@ -144,10 +147,13 @@ def fused_forward_backward(
           else np.ascontiguousarray(sample_weight, dtype=np.float64))
     chunk_rows, block_rows = chunking(X)
     transposed = not X.flags.c_contiguous  # F-ordered X is read as its C-ordered X.T
-    partial = _fused.full_batch(
-        X.T if transposed else X, y, wx, float(b), sw, _ACTIVATION_CODES[activation.name],
-        _LOSS_CODES[loss.name], float(threshold), transposed, chunk_rows, block_rows)
-    total = partial.sum(axis=0)
+    args = (X.T if transposed else X, y, wx, float(b), sw, _ACTIVATION_CODES[activation.name],
+            _LOSS_CODES[loss.name], float(threshold))
+    if chunk_rows >= n:  # one chunk: no threads to wake
+        total = np.zeros(d + _fused.N_EXTRA)
+        (_fused._columns if transposed else _fused._rows)(*args, 0, n, block_rows, total)
+    else:
+        total = _fused.full_batch(*args, transposed, chunk_rows, block_rows).sum(axis=0)
     scale = reduction_scale(reduction, n, sample_weight)
     metrics = {
         "loss": float(total[d + _fused.LOSS]) * scale,
