@@ -245,13 +245,13 @@ def load_run(path: str | Path) -> tuple[dict, dict]:
 
 
 def versions() -> dict:
-    import matplotlib
-    import scipy
-    import sklearn
+    # From the installed packages' metadata: importing matplotlib for its version
+    # would cost a run without plots a quarter of a second.
+    from importlib.metadata import version
 
     return {"neurona": __version__, "python": platform.python_version(),
-            "numpy": np.__version__, "scipy": scipy.__version__,
-            "scikit-learn": sklearn.__version__, "matplotlib": matplotlib.__version__,
+            "numpy": np.__version__, "scipy": version("scipy"),
+            "scikit-learn": version("scikit-learn"), "matplotlib": version("matplotlib"),
             "platform": platform.platform()}
 
 
