@@ -386,3 +386,23 @@ def test_optimizers_without_a_spec_use_the_numpy_loop(monkeypatch):
     X, y, w, b, _ = _problem(3000, 8, np.float64, "C")
     custom = optimizers.chain(optimizers.scale_by_learning_rate(0.01))
     train(Neuron(w, b), X, y, epochs=1, optimizer=custom, batch_size=64, random_state=0)
+
+
+@needs_numba
+def test_compiled_loops_refuse_shapes_they_would_read_past():
+    from neurona import optimizers
+    from neurona.training import run_epoch
+
+    X, y, w, b, sw = _problem(200, 3, np.float64, "C")
+    act, loss = ACTIVATIONS["sigmoid"], LOSSES["log_loss"]
+    with pytest.raises(NeuronaError, match=r"y has shape \(199,\), expected \(200,\)"):
+        forward_backward(X, y[:-1], w, b, act, loss, engine="numba")
+    with pytest.raises(NeuronaError, match="sample_weight has shape"):
+        forward_backward(X, y, w, b, act, loss, sample_weight=sw[:10], engine="numba")
+    opt = optimizers.get_optimizer("adam", 0.1)
+    params = np.append(w, b)
+    order = np.arange(200)
+    order[5] = 200
+    with pytest.raises(NeuronaError, match="order must hold row numbers 0 to 199"):
+        run_epoch(X, y, params, opt.init(params), order, optimizer=opt, activation=act,
+                  loss=loss, batch_size=16, engine="numba")

@@ -122,6 +122,18 @@ def chunking(X: np.ndarray) -> tuple[int, int]:
     return chunk_rows, max(64, min(4096, _COLUMN_BLOCK_BYTES // (d * X.itemsize)))
 
 
+def _check_shapes(n: int, d: int, y, w, sample_weight=None, order=None) -> None:
+    """The compiled loops trust their indices: check the shapes they rely on first."""
+    for name, a, shape in (("y", y, (n,)), ("w", w, (d,)), ("sample_weight", sample_weight, (n,)),
+                           ("order", order, (n,))):
+        if a is not None and np.shape(a) != shape:
+            raise NeuronaError(f"{name} has shape {np.shape(a)}, expected {shape} for an X of "
+                               f"shape {(n, d)}.")
+    if order is not None and n and (np.min(order) < 0 or np.max(order) >= n):
+        raise NeuronaError(f"order must hold row numbers 0 to {n - 1}, got values from "
+                           f"{np.min(order)} to {np.max(order)}.")
+
+
 def fused_forward_backward(
     X: np.ndarray,
     y: np.ndarray,
@@ -141,6 +153,7 @@ def fused_forward_backward(
     from . import _fused
 
     n, d = X.shape
+    _check_shapes(n, d, y, w, sample_weight)
     y = np.ascontiguousarray(y, dtype=np.float64)
     wx = np.ascontiguousarray(w, dtype=X.dtype)
     sw = (np.empty(0) if sample_weight is None
@@ -229,6 +242,7 @@ def compiled_epoch(X, y, params, opt_state, order, *, optimizer, activation, los
     name = spec["name"]
     n, d = X.shape
     p = d + 1
+    _check_shapes(n, d, y, np.asarray(params)[:-1], sample_weight, order)
     mu, nu, adam_count, lr_count = _unpack_state(name, opt_state, p)
     first = totals["batches"]
     n_batch = -(-n // batch_size)
