@@ -406,3 +406,11 @@ def test_compiled_loops_refuse_shapes_they_would_read_past():
     with pytest.raises(NeuronaError, match="order must hold row numbers 0 to 199"):
         run_epoch(X, y, params, opt.init(params), order, optimizer=opt, activation=act,
                   loss=loss, batch_size=16, engine="numba")
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_metrics_are_plain_python_floats(engine):
+    X, y, w, b, _ = _problem(3000, 4, np.float64, "C")
+    dw, db, metrics = forward_backward(X, y, w, b, ACTIVATIONS["sigmoid"], LOSSES["log_loss"],
+                                       engine=engine)
+    assert type(db) is float and all(type(v) is float for v in metrics.values()), metrics

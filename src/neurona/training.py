@@ -114,7 +114,7 @@ def forward_backward(
     metrics = {
         "loss": float(np.add.reduce(values)) * scale,
         "sse": float(e @ e),
-        "accuracy": np.count_nonzero((a > threshold) == (y > threshold)) / len(y),
+        "accuracy": int(np.count_nonzero((a > threshold) == (y > threshold))) / len(y),
     }
     db = float(np.add.reduce(dl_dz)) * scale
     if single:
