@@ -134,18 +134,11 @@ def _check_shapes(n: int, d: int, y, w, sample_weight=None, order=None) -> None:
                            f"{np.min(order)} to {np.max(order)}.")
 
 
-def fused_forward_backward(
-    X: np.ndarray,
-    y: np.ndarray,
-    w: np.ndarray,
-    b: float,
-    activation: Activation,
-    loss: Loss,
-    reduction: str = "sum",
-    threshold: float = 0.5,
-    sample_weight: np.ndarray | None = None,
-) -> tuple[np.ndarray, float, dict]:
+def fused_forward_backward(X, y, w, b, activation: Activation, loss: Loss, reduction="sum",
+                           threshold=0.5, sample_weight=None) -> tuple[np.ndarray, float, dict]:
     """:func:`neurona.training.forward_backward` by the fused pass (needs Numba).
+
+    The same arguments and the same ``(dL_dw, dL_db, metrics)``.
 
     ``X`` must be C- or F-contiguous, float32 or float64 (see :func:`fusable`);
     it is read as it is, never copied.
