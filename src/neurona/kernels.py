@@ -189,17 +189,17 @@ def use_compiled_epoch(X: np.ndarray, activation: Activation, loss: Loss, optimi
 
 def _unpack_state(name: str, state: tuple, n_params: int):
     """``(mu, nu, adam_count, lr_count)`` from a named optimizer's state tuple (copies)."""
-    zeros = np.zeros(n_params)
+    mu, nu = np.zeros(n_params), np.zeros(n_params)  # the slots an optimizer does not use
     lr_count = state[-1]["count"]
     if name in ("momentum", "nesterov"):
-        return state[0]["trace"].copy(), zeros, 0, lr_count
+        return state[0]["trace"].copy(), nu, 0, lr_count
     if name == "adagrad":
-        return zeros, state[0]["sum_of_squares"].copy(), 0, lr_count
+        return mu, state[0]["sum_of_squares"].copy(), 0, lr_count
     if name == "rmsprop":
-        return zeros, state[0]["nu"].copy(), 0, lr_count
+        return mu, state[0]["nu"].copy(), 0, lr_count
     if name in ("adam", "adamw"):
         return state[0]["mu"].copy(), state[0]["nu"].copy(), state[0]["count"], lr_count
-    return zeros, zeros, 0, lr_count
+    return mu, nu, 0, lr_count
 
 
 def _pack_state(name: str, mu, nu, adam_count: int, lr_count: int) -> tuple:
