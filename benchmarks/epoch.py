@@ -499,6 +499,7 @@ def main(argv=None) -> None:
     warnings.simplefilter("ignore", category=UserWarning)  # torch's own notices
     rng = np.random.default_rng(0)
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    load_before = os.getloadavg()[0]
     info = machine()
     print(f"{info['cpu']}, {info['cores']} cores; BLAS: {info['blas']}; {info['versions']}")
     print(f"OpenBLAS environment: {info['openblas_env']}")
@@ -538,6 +539,8 @@ def main(argv=None) -> None:
     start = startup(3 if args.quick else 9)
     print(costs, seed, start)
 
+    load_after = os.getloadavg()[0]
+    print(f"load average (1 min): {load_before:.1f} before, {load_after:.1f} after")
     if not args.write:
         return
     rounds_note = (f"{rounds} rounds (3 for a variant whose first epoch took over 2 s)")
@@ -546,7 +549,8 @@ def main(argv=None) -> None:
     body = f"""
 Measured by `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/epoch.py --write`
 on {started}: {info['cpu']}, {info['cores']} cores (`nproc`), shared with other work while it
-ran. {info['versions']}. BLAS: {info['blas']}; OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE were
+ran (load average over one minute: {load_before:.1f} when it started, {load_after:.1f} when it
+ended; the machine's own load was nil, so the rest was other people's work). {info['versions']}. BLAS: {info['blas']}; OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE were
 {'unset' if not any(info['openblas_env'].values()) else info['openblas_env']}.
 
 **Method.** Everything runs in one process. The read bandwidth is the median of {rounds}
