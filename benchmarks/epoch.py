@@ -549,8 +549,8 @@ def main(argv=None) -> None:
     body = f"""
 Measured by `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/epoch.py --write`
 on {started}: {info['cpu']}, {info['cores']} cores (`nproc`), shared with other work while it
-ran (load average over one minute: {load_before:.1f} when it started, {load_after:.1f} when it
-ended; the machine's own load was nil, so the rest was other people's work). {info['versions']}. BLAS: {info['blas']}; OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE were
+ran: the one-minute load average was {load_before:.1f} when it started and {load_after:.1f} when it
+ended, against {info['cores']} cores. {info['versions']}. BLAS: {info['blas']}; OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE were
 {'unset' if not any(info['openblas_env'].values()) else info['openblas_env']}.
 
 **Method.** Everything runs in one process. The read bandwidth is the median of {rounds}
