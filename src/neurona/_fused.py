@@ -8,7 +8,11 @@ The pass reads each row of ``X`` once. Rows are cut into chunks whose
 boundaries depend only on the shape of ``X`` (never on the number of
 threads), each chunk keeps its own partial gradient, and the partials are
 summed in chunk order at the end: the result is the same bit for bit
-whatever the number of threads. Inside a chunk the rows are taken in blocks
+whatever the number of threads. The chunk kernels release the GIL, and
+:func:`full_batch` shares the chunks among Python threads that each take
+the next free chunk, so that a thread the operating system keeps waiting
+(a busy machine) delays nobody: a fork-join loop such as ``prange`` would
+wait for it at its end. Inside a chunk the rows are taken in blocks
 small enough to stay in the core's cache between the net-input pass and the
 gradient pass over the same block. Sums are accumulated in float64 for both
 float32 and float64 ``X``.
@@ -17,10 +21,12 @@ float32 and float64 ``X``.
 from __future__ import annotations
 
 import math
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from llvmlite import ir
-from numba import njit, prange, types
+from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
@@ -109,7 +115,7 @@ def _block_pointwise(y, sample_weight, activation, loss, threshold, b, s, m, zb,
     acc[d + CORRECT] += correct
 
 
-@njit(cache=True, fastmath=_FASTMATH)
+@njit(cache=True, nogil=True, fastmath=_FASTMATH)
 def _rows(X, y, wx, b, sample_weight, activation, loss, threshold, r0, r1, block_rows, out):
     """Add rows ``r0:r1`` of a C-ordered X into ``out`` (gradient, then DB, LOSS, SSE, CORRECT).
 
@@ -161,7 +167,7 @@ def _rows(X, y, wx, b, sample_weight, activation, loss, threshold, r0, r1, block
     out[:] = acc
 
 
-@njit(cache=True, fastmath=_FASTMATH)
+@njit(cache=True, nogil=True, fastmath=_FASTMATH)
 def _columns(XT, y, wx, b, sample_weight, activation, loss, threshold, r0, r1, block_rows, out):
     """As :func:`_rows` for an F-ordered X, passed as its C-ordered transpose ``XT``.
 
@@ -211,28 +217,63 @@ def _columns(XT, y, wx, b, sample_weight, activation, loss, threshold, r0, r1, b
     out[:] = acc
 
 
-@njit(cache=True, parallel=True, fastmath=_FASTMATH)
 def full_batch(X, y, wx, b, sample_weight, activation, loss, threshold, transposed,
-               chunk_rows, block_rows):
+               chunk_rows, block_rows, threads):
     """Partial sums of one pass over all of X: shape (n_chunks, d + 4), in chunk order.
 
     ``X`` is C-ordered, of shape (n_samples, n_features), or with
-    ``transposed`` the C-ordered transpose of an F-ordered X.
+    ``transposed`` the C-ordered transpose of an F-ordered X. The chunks are
+    shared by ``threads`` threads, each taking the next chunk not yet taken
+    until none is left; the calling thread is one of them and never waits
+    for a helper that has not started (on a busy machine a helper thread may
+    not get a core for milliseconds: then the caller does its chunks too).
+    A helper waits only for the chunks the others are running.
     """
     n = X.shape[1] if transposed else X.shape[0]
     d = X.shape[0] if transposed else X.shape[1]
     n_chunks = (n + chunk_rows - 1) // chunk_rows
     partial = np.zeros((n_chunks, d + N_EXTRA))
-    for c in prange(n_chunks):
-        r0 = c * chunk_rows
-        r1 = min(n, r0 + chunk_rows)
-        if transposed:
-            _columns(X, y, wx, b, sample_weight, activation, loss, threshold, r0, r1,
-                     block_rows, partial[c])
-        else:
-            _rows(X, y, wx, b, sample_weight, activation, loss, threshold, r0, r1,
-                  block_rows, partial[c])
+    kernel = _columns if transposed else _rows
+    lock = threading.Lock()
+    finished = threading.Event()
+    state = {"next": 0, "done": 0, "error": None}
+
+    def work():
+        while True:
+            with lock:
+                c = state["next"]
+                state["next"] = c + 1
+            if c >= n_chunks:
+                return
+            r0 = c * chunk_rows
+            try:
+                kernel(X, y, wx, b, sample_weight, activation, loss, threshold, r0,
+                       min(n, r0 + chunk_rows), block_rows, partial[c])
+            except BaseException as exc:  # pragma: no cover - reported to the caller
+                state["error"] = exc
+            with lock:
+                state["done"] += 1
+                if state["done"] == n_chunks:
+                    finished.set()
+
+    for _ in range(min(threads, n_chunks) - 1):
+        _helpers(threads - 1).submit(work)
+    work()
+    finished.wait()
+    if state["error"] is not None:  # pragma: no cover
+        raise state["error"]
     return partial
+
+
+_pool: ThreadPoolExecutor | None = None
+
+
+def _helpers(count: int) -> ThreadPoolExecutor:
+    """The helper threads of :func:`full_batch` (created on first use, kept)."""
+    global _pool
+    if _pool is None or _pool._max_workers < count:
+        _pool = ThreadPoolExecutor(max_workers=count, thread_name_prefix="neurona-pass")
+    return _pool
 
 
 # --- the mini-batch epoch ------------------------------------------------------------------
@@ -290,7 +331,7 @@ def _optimizer_step(g, params, mu, nu, count, lr, optimizer, hyper, decay_mask,
         new_params[k] = params[k] + -lr * u
 
 
-@njit(cache=True, fastmath=_FASTMATH)
+@njit(cache=True, nogil=True, fastmath=_FASTMATH)
 def minibatch_epoch(X, y, sample_weight, order, transposed, batch_size, first_batch,
                     params, mu, nu, count, lrs, optimizer, hyper, decay_mask,
                     activation, loss, mean, threshold, l1, l2, total_weight, sums, grad_sum):

@@ -108,6 +108,14 @@ def use_fused(X: np.ndarray, activation: Activation, loss: Loss, engine: str = "
     return X.size >= FUSED_MIN_SIZE and fusable(X, activation, loss) and numba_available()
 
 
+def threads() -> int:
+    """Threads of the fused pass: Numba's setting (``NUMBA_NUM_THREADS``, or
+    ``numba.set_num_threads``), by default the number of cores."""
+    import numba
+
+    return numba.get_num_threads()
+
+
 def chunking(X: np.ndarray) -> tuple[int, int]:
     """``(chunk_rows, block_rows)`` of the fused pass over ``X``.
 
@@ -155,11 +163,8 @@ def fused_forward_backward(X, y, w, b, activation: Activation, loss: Loss, reduc
     transposed = not X.flags.c_contiguous  # F-ordered X is read as its C-ordered X.T
     args = (X.T if transposed else X, y, wx, float(b), sw, _ACTIVATION_CODES[activation.name],
             _LOSS_CODES[loss.name], float(threshold))
-    if chunk_rows >= n:  # one chunk: no threads to wake
-        total = np.zeros(d + _fused.N_EXTRA)
-        (_fused._columns if transposed else _fused._rows)(*args, 0, n, block_rows, total)
-    else:
-        total = _fused.full_batch(*args, transposed, chunk_rows, block_rows).sum(axis=0)
+    total = _fused.full_batch(*args, transposed, chunk_rows, block_rows,
+                              threads()).sum(axis=0)
     scale = reduction_scale(reduction, n, sample_weight)
     metrics = {
         "loss": float(total[d + _fused.LOSS]) * scale,
