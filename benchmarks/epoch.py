@@ -32,6 +32,7 @@ is recorded.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import re
@@ -47,6 +48,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "performance.md"
 PLOT = ROOT / "docs" / "epoch_speed.png"
+RAW = ROOT / "docs" / "epoch_speed.json"  # the measured seconds, to redraw the plot
 HEADING = "## Epoch speed"
 LEARNING_RATE = 0.1  # with reduction="mean": a stable step for every size
 
@@ -442,34 +444,39 @@ def target_table(results: list[dict], bandwidth: float, best_bandwidth: float) -
 
 
 def plot(results: list[dict], bandwidth: float, path: Path) -> None:
+    """GB/s against N, one panel per (dtype, d), one line per variant."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.8), sharey=True)
-    for ax, dtype in zip(axes, ("float64", "float32")):
-        rows = sorted((r for r in results if r["dtype"] == dtype),
-                      key=lambda r: r["n"] * r["d"])
-        for v in VARIANTS:
-            pts = [(r["n"] * r["d"] * r["itemsize"], gbps(r["n"], r["d"], r["itemsize"],
-                                                          r["times"][v][0]))
-                   for r in rows if v in r["times"]]
-            if pts:
-                x, yv = zip(*pts)
-                ax.plot(x, yv, marker="o", ms=3, label=v,
-                        lw=2.2 if v.startswith("neurona fused") else 1.2)
-        ax.axhline(bandwidth, color="k", ls="--", lw=1)
-        ax.text(1e5, bandwidth * 1.03,
-                f"measured read bandwidth {bandwidth:.1f} GB/s", fontsize=8)
-        ax.set_xscale("log")
-        ax.set_xlabel("size of X (bytes)")
-        ax.set_title(f"one epoch, {dtype}")
-        ax.grid(alpha=0.3)
-    axes[0].set_ylabel("GB/s of X consumed per epoch")
-    axes[1].legend(fontsize=7, loc="upper left")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    dims = sorted({r["d"] for r in results})
+    dtypes = [t for t in ("float64", "float32") if any(r["dtype"] == t for r in results)]
+    fig, axes = plt.subplots(len(dtypes), len(dims), figsize=(4.2 * len(dims), 3.4 * len(dtypes)),
+                             sharey=True, squeeze=False)
+    for row, dtype in zip(axes, dtypes):
+        for ax, d in zip(row, dims):
+            rows = sorted((r for r in results if r["dtype"] == dtype and r["d"] == d),
+                          key=lambda r: r["n"])
+            for v in VARIANTS:
+                pts = [(r["n"], gbps(r["n"], d, r["itemsize"], r["times"][v][0]))
+                       for r in rows if v in r["times"]]
+                if pts:
+                    x, yv = zip(*pts)
+                    ax.plot(x, yv, marker="o", ms=3, label=v,
+                            lw=2.4 if v.startswith("neurona fused") else 1.1)
+            ax.axhline(bandwidth, color="k", ls="--", lw=1)
+            ax.set_xscale("log")
+            ax.set_title(f"{dtype}, d = {d}", fontsize=10)
+            ax.grid(alpha=0.3)
+            ax.set_xlabel("N (rows)")
+        row[0].set_ylabel("GB/s of X per epoch")
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    handles.append(plt.Line2D([], [], color="k", ls="--", lw=1))
+    labels.append(f"measured read bandwidth ({bandwidth:.1f} GB/s)")
+    fig.legend(handles, labels, loc="lower center", ncol=5, fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    fig.savefig(path, dpi=100)
     plt.close(fig)
 
 
@@ -493,7 +500,13 @@ def main(argv=None) -> None:
                         help="skip sizes whose X (and its copies) would pass this (default 4)")
     parser.add_argument("--write", action="store_true",
                         help="update docs/performance.md and docs/epoch_speed.png")
+    parser.add_argument("--plot-only", action="store_true",
+                        help="redraw docs/epoch_speed.png from docs/epoch_speed.json, measure nothing")
     args = parser.parse_args(argv)
+    if args.plot_only:
+        raw = json.loads(RAW.read_text())
+        plot(raw["results"], raw["bandwidth"], PLOT)
+        return
     rounds = args.rounds or (3 if args.quick else 7)
     max_bytes = args.max_gb * 1e9
     sizes = [(n, d) for n in ((10**4, 10**5) if args.quick else (10**4, 10**5, 10**6, 10**7))
@@ -616,6 +629,9 @@ without its plots (the same data, loop and report, written out in the benchmark)
 {start['neurona train --no-plots'] / start["post's script"]:.2f}.
 """
     write_section(body)
+    from neurona.io import atomic_write_text
+
+    atomic_write_text(RAW, json.dumps({"bandwidth": bandwidth, "results": results}, indent=1))
     plot(results, bandwidth, PLOT)
     print(f"wrote {DOC} and {PLOT}")
 

@@ -1,7 +1,8 @@
 """Wall time until the test log loss is within 1% of logistic regression's optimum.
 
     pip install -e ".[bench]"
-    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/time_to_accuracy.py [--quick] [--write]
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE \
+        python benchmarks/time_to_accuracy.py [--quick] [--write]
 
 The data: scikit-learn's ``make_classification`` with label noise (10% of the
 labels flipped), 100 features of which 20 informative, N = 1e6 training rows
@@ -188,8 +189,9 @@ def main(argv=None) -> None:
     lines = ["| contender | how | epochs | seconds to target | test log loss | reached |",
              "|---|---|---:|---:|---:|---|"]
     for name, how, r in rows:
+        reached = "yes" if r["reached"] else f"no, in {r['epochs']} epochs"
         lines.append(f"| {name} | {how} | {r['epochs'] or '–'} | {r['seconds']:.2f} | "
-                     f"{r['loss']:.5f} | {'yes' if r['reached'] else f"no, in {r['epochs']} epochs"} |")
+                     f"{r['loss']:.5f} | {reached} |")
     table = "\n".join(lines)
     print(table)
     if args.write:
@@ -198,13 +200,14 @@ def main(argv=None) -> None:
         body = (f"{HEADING}\n\nMeasured by `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python "
                 f"benchmarks/time_to_accuracy.py --write` on {time.strftime('%Y-%m-%d')}, on the "
                 f"machine of the epoch benchmark above. Data: `make_classification(n_samples="
-                f"{n + n // 5:.0e}, n_features=100, n_informative=20, n_redundant=10, "
+                f"{n + n // 5:.2g}, n_features=100, n_informative=20, n_redundant=10, "
                 f"flip_y=0.1, class_sep=0.8, random_state=0)`, the first {n:.0e} rows to train, "
                 f"the rest to test, float64, standardised with the training rows' mean and standard "
                 f"deviation. Target: the test log loss of `LogisticRegression"
                 f"(tol=1e-10)` ({optimum:.5f}, fitted in {ref_seconds:.1f} s) plus 1%: "
                 f"{target:.5f}. Seconds count training only: each contender trains epoch by "
-                f"epoch (at most {MAX_EPOCHS}, {FULL_BATCH_EPOCHS} for full batches) and its test loss is computed between epochs, "
+                f"epoch (at most {MAX_EPOCHS}, {FULL_BATCH_EPOCHS} for full batches) and its "
+                f"test loss is computed between epochs, "
                 f"off the clock. One run each.\n\n{table}\n\n")
         doc = DOC.read_text() if DOC.exists() else "# Performance\n"
         pattern = re.compile(rf"^{re.escape(HEADING)}\n.*?(?=^## |\Z)", re.S | re.M)

@@ -1,21 +1,22 @@
-"""The compiled full-batch pass (Numba). Imported only by :mod:`neurona.kernels`, on demand.
+"""The compiled loops (Numba): the full-batch pass and the mini-batch epoch.
 
-Importing this module imports Numba (about half a second) and compiles
-nothing: each kernel compiles on its first call for a given dtype and layout
-of ``X`` and is cached on disk (``cache=True``), so later processes load it.
+Imported only by :mod:`neurona.kernels`, on demand. Importing it imports
+Numba (a fraction of a second) and compiles nothing: each kernel compiles on
+its first call for a given dtype of ``X`` and is cached on disk
+(``cache=True``), so later processes only load it.
 
-The pass reads each row of ``X`` once. Rows are cut into chunks whose
-boundaries depend only on the shape of ``X`` (never on the number of
-threads), each chunk keeps its own partial gradient, and the partials are
-summed in chunk order at the end: the result is the same bit for bit
-whatever the number of threads. The chunk kernels release the GIL, and
+The full-batch pass reads each row of ``X`` once. Rows are cut into chunks
+whose boundaries depend only on the shape of ``X`` (never on the number of
+threads), each chunk keeps its own partial sums, and the partials are added
+in chunk order at the end: the result is the same bit for bit whatever the
+number of threads. The chunk kernels release the GIL, and
 :func:`full_batch` shares the chunks among Python threads that each take
-the next free chunk, so that a thread the operating system keeps waiting
-(a busy machine) delays nobody: a fork-join loop such as ``prange`` would
-wait for it at its end. Inside a chunk the rows are taken in blocks
-small enough to stay in the core's cache between the net-input pass and the
-gradient pass over the same block. Sums are accumulated in float64 for both
-float32 and float64 ``X``.
+the next free chunk, so that a thread the operating system keeps waiting (a
+busy machine) delays nobody: a fork-join loop such as ``prange`` would wait
+for it at its end. Inside a chunk the rows are taken in blocks small enough
+to stay in the core's cache between the net-input sweep and the gradient
+sweep over the same block. ``X w`` and each block's gradient are summed in
+the dtype of ``X`` (as BLAS does), everything else in float64.
 """
 
 from __future__ import annotations
@@ -184,7 +185,8 @@ def _columns(XT, y, wx, b, sample_weight, activation, loss, threshold, r0, r1, b
         zm = zb[:m]
         zm[:] = 0
         for j in range(0, d4, 4):  # X w
-            x0, x1, x2, x3 = XT[j, s:s + m], XT[j + 1, s:s + m], XT[j + 2, s:s + m], XT[j + 3, s:s + m]
+            x0, x1 = XT[j, s:s + m], XT[j + 1, s:s + m]
+            x2, x3 = XT[j + 2, s:s + m], XT[j + 3, s:s + m]
             w0, w1, w2, w3 = wx[j], wx[j + 1], wx[j + 2], wx[j + 3]
             for i in range(m):
                 zm[i] += x0[i] * w0 + x1[i] * w1 + x2[i] * w2 + x3[i] * w3
@@ -196,7 +198,8 @@ def _columns(XT, y, wx, b, sample_weight, activation, loss, threshold, r0, r1, b
         _block_pointwise(y, sample_weight, activation, loss, threshold, b, s, m, zb, dlb, acc, d)
         dm = dlb[:m]
         for j in range(0, d4, 4):  # X^T dl/dz while the block is still in cache
-            x0, x1, x2, x3 = XT[j, s:s + m], XT[j + 1, s:s + m], XT[j + 2, s:s + m], XT[j + 3, s:s + m]
+            x0, x1 = XT[j, s:s + m], XT[j + 1, s:s + m]
+            x2, x3 = XT[j + 2, s:s + m], XT[j + 3, s:s + m]
             g0 = g1 = g2 = g3 = dm[0] * 0
             for i in range(m):
                 di = dm[i]
@@ -226,8 +229,8 @@ def full_batch(X, y, wx, b, sample_weight, activation, loss, threshold, transpos
     shared by ``threads`` threads, each taking the next chunk not yet taken
     until none is left; the calling thread is one of them and never waits
     for a helper that has not started (on a busy machine a helper thread may
-    not get a core for milliseconds: then the caller does its chunks too).
-    A helper waits only for the chunks the others are running.
+    not get a core for milliseconds: then the caller does its chunks too),
+    and then waits only for the chunks a helper is still running.
     """
     n = X.shape[1] if transposed else X.shape[0]
     d = X.shape[0] if transposed else X.shape[1]
