@@ -12,6 +12,8 @@ Dask is an optional dependency: ``pip install neurona[dask]``.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .activations import get_activation
@@ -52,6 +54,9 @@ def partition_sums(X, y, sample_weight, w, b, activation, loss, threshold) -> np
 class DaskData:
     """A dataset held by Dask, row-partitioned: ``X`` (n, d), ``y`` (n,), optional weights.
 
+    :func:`neurona.train` (and the estimators) wrap Dask input in one of these
+    themselves; build one directly to choose ``persist``.
+
     Parameters
     ----------
     X : dask array or dask DataFrame
@@ -74,32 +79,169 @@ class DaskData:
         y = y.reshape(-1) if y.ndim == 2 and y.shape[1] == 1 else y
         if y.ndim != 1:
             raise NeuronaError(f"y must be 1-D (n_samples,), got {y.ndim}-D.")
+        if any(math.isnan(c) for c in X.chunks[0]):
+            X = X.compute_chunk_sizes()
+        if any(math.isnan(c) for c in y.chunks[0]):
+            y = y.compute_chunk_sizes()
+        if y.shape[0] != X.shape[0]:
+            raise NeuronaError(f"X and y have different numbers of samples: {X.shape[0]} "
+                               f"and {y.shape[0]}.")
         y = y.rechunk((X.chunks[0],))
         if sample_weight is not None:
             sample_weight = _as_array(sample_weight, da).rechunk((X.chunks[0],))
         if persist:
-            X, y = dask.persist(X, y)
-            if sample_weight is not None:
-                (sample_weight,) = dask.persist(sample_weight)
+            X, y, sample_weight = dask.persist(X, y, sample_weight)
         self.X, self.y, self.sample_weight = X, y, sample_weight
-        self.n_features = X.shape[1]
+        self.persist = persist
+        self.n_samples, self.n_features = int(X.shape[0]), int(X.shape[1])
+        if self.n_samples == 0:
+            raise NeuronaError("The Dask data have no rows.")
+
+    # -- the pieces, in partition order --
 
     @property
     def n_partitions(self) -> int:
         return self.X.numblocks[0]
 
-    def sums(self, w, b, activation, loss, threshold=0.5) -> np.ndarray:
-        """Every partition's :func:`partition_sums`, added in partition order."""
-        dask, _ = _require_dask()
+    def _blocks(self):
         xs = self.X.to_delayed().ravel()
         ys = self.y.to_delayed().ravel()
         sws = (self.sample_weight.to_delayed().ravel() if self.sample_weight is not None
                else [None] * len(xs))
+        return list(zip(xs, ys, sws))
+
+    def n_batches(self, batch_size: int | None) -> int:
+        """Updates per epoch: one (full batch), or the partitions' mini-batches added up."""
+        if batch_size is None or batch_size >= self.n_samples:
+            return 1
+        return sum(-(-int(n) // batch_size) for n in self.X.chunks[0])
+
+    def total_weight(self) -> float:
+        if self.sample_weight is None:
+            return float(self.n_samples)
+        return float(self.sample_weight.sum().compute())
+
+    # -- the trainer's hooks --
+
+    def prepare(self, validation_fraction, validation_data, class_weight, rng):
+        """Split off validation rows and apply class weights; the trainer's data set-up.
+
+        Returns ``(train, None, None, validation)`` where ``validation`` is
+        ``(DaskData, None, None)`` or None.
+        """
+        dask, da = _require_dask()
+        train, val = self, None
+        if validation_fraction is not None:
+            seed = int(rng.integers(2**63))
+            # Each row goes to validation with probability ``fraction``, from a generator
+            # seeded by (run seed, partition): the same rows on any cluster.
+            mask = self.y.map_blocks(_validation_mask, seed, validation_fraction,
+                                     dtype=bool, block_info=True)
+            pick = lambda a, m: None if a is None else a[m]  # noqa: E731
+            train = DaskData(self.X[~mask], self.y[~mask], pick(self.sample_weight, ~mask),
+                             persist=self.persist)
+            val = DaskData(self.X[mask], self.y[mask], pick(self.sample_weight, mask),
+                           persist=self.persist)
+        elif validation_data is not None:
+            X_val, y_val = validation_data[:2]
+            val = X_val if isinstance(X_val, DaskData) else DaskData(X_val, y_val)
+        if class_weight is not None:
+            from .training import class_weights
+
+            labels, counts = dask.compute(*da.unique(train.y, return_counts=True))
+            y_like = np.repeat(labels, counts)  # the label column up to order: enough here
+            mapping = class_weights(y_like, class_weight)
+            train = train._reweighted(mapping)
+            if val is not None:
+                val = val._reweighted(mapping)
+        return train, None, None, (None if val is None else (val, None, None))
+
+    def _reweighted(self, mapping: dict) -> "DaskData":
+        labels = np.array(list(mapping), dtype=np.float64)
+        weights = np.array(list(mapping.values()), dtype=np.float64)
+        cw = self.y.map_blocks(_row_weights, labels, weights, dtype=np.float64)
+        sw = cw if self.sample_weight is None else self.sample_weight * cw
+        return DaskData(self.X, self.y, sw, persist=self.persist)
+
+    def draw_order(self, rng: np.random.Generator):
+        """An epoch's mini-batch order: a permutation of the partitions and a row seed."""
+        return rng.permutation(self.n_partitions), int(rng.integers(2**63))
+
+    def run_epoch(self, params, opt_state, order=None, *, optimizer, activation, loss,
+                  reduction="sum", threshold=0.5, sample_weight=None, batch_size=None,
+                  l1=0.0, l2=0.0, totals=None, on_batch_end=None, should_stop=None):
+        """One epoch on the cluster, with the contract of :func:`neurona.training.run_epoch`.
+
+        Full batch: one map-reduce of the gradient, then the step on the
+        client. Mini-batches: the partitions in ``order`` (a seeded
+        permutation), each running its own rows' mini-batch epoch on the worker
+        that holds it, passing the parameters and optimizer state on to the
+        next. An epoch is not cut short (``should_stop`` is asked between
+        epochs) and ``on_batch_end`` is not called.
+        """
+        from .training import _batch_step, new_totals
+
+        if self.n_batches(batch_size) == 1:
+            def gradient(X, y, w, b, act, lo, red, thr, sw):
+                return self.forward_backward(w, b, act, lo, red, thr)
+
+            params, opt_state, grad, batch_loss, m = _batch_step(
+                None, None, None, params, opt_state, 1.0, 0, optimizer, activation, loss,
+                reduction, threshold, l1, l2, gradient=gradient)
+            if totals is not None:
+                totals.update(batches=1)
+            return params, opt_state, {"loss": batch_loss, "sse": m["sse"],
+                                       "accuracy": m["accuracy"],
+                                       "grad_norm": float(np.sqrt(grad @ grad))}
+        dask, _ = _require_dask()
+        blocks = self._blocks()
+        perm, seed = order if order is not None else (range(len(blocks)), None)
+        weights = self._partition_weights()
+        total = float(sum(weights))
+        state = (params, opt_state, None)
+        outs = []
+        for k in perm:
+            xb, yb, sb = blocks[k]
+            share = 1.0 if reduction == "mean" else weights[k] / total
+            state = dask.delayed(_partition_epoch, pure=True, nout=3)(
+                xb, yb, sb, state[0], state[1], state[2], seed, int(k), optimizer,
+                activation, loss, reduction, threshold, batch_size, l1 * share, l2 * share)
+            outs.append((k, state[2]))
+        params, opt_state, _ = state
+        params, opt_state, parts = dask.compute(params, opt_state, [o for _, o in outs])
+        failed = next((p for p in parts if p.get("diverged")), None)
+        if failed is not None:
+            from .training import _NonFinite
+
+            raise _NonFinite(np.asarray(failed["params"]), failed["opt_state"], failed["batch"])
+        if totals is not None:
+            totals.update(batches=self.n_batches(batch_size))
+        return params, opt_state, _combine(parts, [weights[k] for k, _ in outs],
+                                           [int(self.X.chunks[0][k]) for k, _ in outs],
+                                           reduction, self.n_samples)
+
+    def _partition_weights(self) -> list[float]:
+        if self.sample_weight is None:
+            return [float(n) for n in self.X.chunks[0]]
+        dask, _ = _require_dask()
+        sums = [dask.delayed(np.sum)(b) for b in self.sample_weight.to_delayed().ravel()]
+        return [float(v) for v in dask.compute(*sums)]
+
+    def evaluate(self, w, b, activation, loss, reduction="sum", threshold=0.5,
+                 sample_weight=None) -> dict:
+        """The metrics of the data at ``(w, b)`` (no gradient is needed, but one is cheap)."""
+        return self.forward_backward(w, b, activation, loss, reduction, threshold)[2]
+
+    # -- the map-reduce --
+
+    def sums(self, w, b, activation, loss, threshold=0.5) -> np.ndarray:
+        """Every partition's :func:`partition_sums`, added in partition order."""
+        dask, _ = _require_dask()
         act, lo = get_activation(activation).name, get_loss(loss).name
         w = np.asarray(w, dtype=np.float64)
         tasks = [dask.delayed(partition_sums, pure=True)(xb, yb, sb, w, float(b), act, lo,
                                                           float(threshold))
-                 for xb, yb, sb in zip(xs, ys, sws)]
+                 for xb, yb, sb in self._blocks()]
         parts = dask.compute(*tasks)
         total = np.zeros_like(parts[0])
         for p in parts:  # fixed order: the sum is the same whatever finished first
@@ -112,8 +254,57 @@ class DaskData:
         d = self.n_features
         dw, db, loss_sum, sse, correct, n, weight_sum = s[:d], s[d], *s[d + 1:]
         scale = 1.0 if reduction == "sum" else 1.0 / weight_sum
-        metrics = {"loss": float(loss_sum * scale), "sse": float(sse), "accuracy": float(correct / n)}
+        metrics = {"loss": float(loss_sum * scale), "sse": float(sse),
+                   "accuracy": float(correct / n)}
         return dw * scale, float(db * scale), metrics
+
+
+def _validation_mask(y, seed, fraction, block_info=None):
+    k = block_info[0]["chunk-location"][0]
+    return np.random.default_rng([seed, k]).random(len(y)) < fraction
+
+
+def _row_weights(y, labels, weights):
+    out = np.ones(len(y))
+    for label, weight in zip(labels, weights):
+        out[y == label] = weight
+    return out
+
+
+def _partition_epoch(X, y, sw, params, opt_state, previous, seed, k, optimizer, activation,
+                     loss, reduction, threshold, batch_size, l1, l2):
+    """One partition's share of a mini-batch epoch, run where the partition lives."""
+    from .training import _NonFinite, new_totals, run_epoch
+
+    if previous is not None and previous.get("diverged"):
+        return params, opt_state, previous  # an earlier partition diverged: pass it on
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64).ravel()
+    sw = None if sw is None else np.asarray(sw, dtype=np.float64).ravel()
+    order = None if seed is None else np.random.default_rng([seed, k]).permutation(len(y))
+    totals = new_totals(params.shape[0])
+    try:
+        params, opt_state, m = run_epoch(
+            X, y, params, opt_state, order, optimizer=optimizer,
+            activation=get_activation(activation), loss=get_loss(loss), reduction=reduction,
+            threshold=threshold, sample_weight=sw, batch_size=batch_size, l1=l1, l2=l2,
+            totals=totals)
+    except _NonFinite as nf:
+        return nf.params, nf.opt_state, {"diverged": True, "params": nf.params,
+                                         "opt_state": nf.opt_state, "batch": nf.batch}
+    return params, opt_state, {"loss": totals["loss"], "sse": totals["sse"],
+                               "accuracy": totals["accuracy"], "grad": totals["grad"]}
+
+
+def _combine(parts, weights, sizes, reduction, n) -> dict:
+    """An epoch's metrics from its partitions', combined the way the objective is."""
+    total = float(sum(weights))
+    c = [w / total if reduction == "mean" else 1.0 for w in weights]
+    grad = sum(ci * p["grad"] for ci, p in zip(c, parts))
+    return {"loss": float(sum(ci * p["loss"] for ci, p in zip(c, parts))),
+            "sse": float(sum(p["sse"] for p in parts)),
+            "accuracy": float(sum(s / n * p["accuracy"] for s, p in zip(sizes, parts))),
+            "grad_norm": float(np.sqrt(grad @ grad))}
 
 
 def _as_array(obj, da):
