@@ -328,6 +328,7 @@ def connect(address: str | None = None, timeout: float = 10.0, **cluster_kwargs)
         raise NeuronaError(
             "Training on Dask needs the dask extra: pip install 'neurona[dask]'.") from None
     if address is None:
+        cluster_kwargs.setdefault("dashboard_address", ":0")  # any free port, never a clash
         cluster = LocalCluster(**cluster_kwargs)
         return Client(cluster)
     try:
