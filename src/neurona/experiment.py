@@ -13,10 +13,8 @@ run directory (the earlier one is never touched).
 from __future__ import annotations
 
 import json
-import os
 import platform
 import shutil
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +26,7 @@ from .callbacks import Callback, Checkpoint, EarlyStopping, History, load_checkp
 from .errors import NeuronaError, RunDirectoryError
 from .neuron import Neuron
 from .training import DivergenceError, Trainer
+from .trajectory import WeightTrajectory
 
 DEFAULTS: dict = {
     "dataset": dict(name="blobs", **data.BLOBS_DEFAULTS),
@@ -125,6 +124,7 @@ class Run:
     checkpoint: dict | None = None
     resumed_from: str | None = None
     early_stopping: EarlyStopping | None = None
+    trajectory: WeightTrajectory | None = None
 
 
 def load_data(config: dict) -> tuple[np.ndarray, np.ndarray, data.Split]:
@@ -173,7 +173,8 @@ def run(config: dict, callbacks: list[Callback] | tuple = (), *, resume: dict | 
     X, y, parts = load_data(config)
     neuron = initial_neuron(config, X.shape[1], parts.feature_names)
     initial = [*map(float, neuron.weights), neuron.bias]
-    callbacks = list(callbacks)
+    trajectory = WeightTrajectory(feature_names=parts.feature_names)
+    callbacks = [*callbacks, trajectory]
     stopper = None
     if config["early_stopping"]:
         stopper = EarlyStopping(monitor=config["monitor"], patience=config["patience"],
@@ -207,11 +208,11 @@ def run(config: dict, callbacks: list[Callback] | tuple = (), *, resume: dict | 
                report.classification_report(parts.y_test, test_pred),
                report.accuracy(parts.y_test, test_pred), initial, status=trainer.status,
                error=error, checkpoint=trainer.checkpoint(), resumed_from=resumed_from,
-               early_stopping=stopper)
+               early_stopping=stopper, trajectory=trajectory)
 
 
-def load_run(path: str | Path) -> tuple[dict, dict]:
-    """The config and the checkpoint of the run directory at ``path``, for :func:`run`."""
+def read_recorded_config(path: str | Path) -> dict:
+    """The ``config.json`` of the run directory at ``path``, checked to be a training run's."""
     from .io import _no_constant, _no_duplicates
 
     path = Path(path)
@@ -227,6 +228,13 @@ def load_run(path: str | Path) -> tuple[dict, dict]:
         raise RunDirectoryError(f"{path / 'config.json'}: not valid JSON ({exc}).") from None
     if not isinstance(recorded, dict) or recorded.get("command") != "train":
         raise RunDirectoryError(f"{path / 'config.json'} does not describe a training run.")
+    return recorded
+
+
+def load_run(path: str | Path) -> tuple[dict, dict]:
+    """The config and the checkpoint of the run directory at ``path``, for :func:`run`."""
+    path = Path(path)
+    recorded = read_recorded_config(path)
     checkpoint = load_checkpoint(path / "checkpoint.json")
     config = make_config(**{k: v for k, v in recorded.items() if k in DEFAULTS})
     config["split"] = {k: v for k, v in config["split"].items()
@@ -272,8 +280,13 @@ def _writes_checkpoint(result: Run) -> bool:
         bool(result.config["checkpoint_every"]) or result.status == "interrupted")
 
 
-def write_run(result: Run, path: str | Path, plots: bool = True) -> Path:
+def write_run(result: Run, path: str | Path, plots: bool = True, *, lang: str = "en",
+              animation: bool = True) -> Path:
     """Write the run directory at ``path``; return its path.
+
+    With ``plots``, the figures (and with ``animation`` the training
+    animation) go to ``figures/`` and the HTML report to ``report.html``, in
+    language ``lang``.
 
     A new directory appears whole or not at all. A directory that
     :func:`run` created for checkpoints (holding only ``config.json`` and
@@ -284,15 +297,17 @@ def write_run(result: Run, path: str | Path, plots: bool = True) -> Path:
     path = Path(path)
     names = {p.name for p in path.iterdir() if not p.name.startswith(".")} \
         if path.is_dir() else set()
+    drawing = dict(plots=plots, lang=lang, animation=animation, name=path.name)
     if names and names <= IN_PROGRESS_FILES:
-        _write_files(result, path, plots)
+        _write_files(result, path, **drawing)
         return path
     with io.staged_directory(path) as tmp:
-        _write_files(result, tmp, plots)
+        _write_files(result, tmp, **drawing)
     return path
 
 
-def _write_files(result: Run, directory: Path, plots: bool) -> None:
+def _write_files(result: Run, directory: Path, *, plots: bool, lang: str, animation: bool,
+                 name: str) -> None:
     config = recorded_config(result)
     training = {k: config[k] for k in ("reduction", "optimizer", "learning_rate", "epochs",
                                        "batch_size", "seed", "init_weights")}
@@ -301,17 +316,63 @@ def _write_files(result: Run, directory: Path, plots: bool) -> None:
     io.atomic_write_text(directory / "report.txt", result.report_text)
     if _writes_checkpoint(result):
         io.atomic_write_text(directory / "checkpoint.json", io.dumps(result.checkpoint))
+    if result.trajectory is not None and len(result.trajectory):
+        io.atomic_write_text(directory / "weights.csv", result.trajectory.to_csv())
     if plots:
-        from .plots import save_run_figures
+        from .report_html import render_in_place
 
-        parts = result.parts
-        figures = Path(tempfile.mkdtemp(prefix=".figures.", dir=directory))
-        try:
-            save_run_figures(figures, result.neuron, result.X, result.y, parts.X_test,
-                             parts.y_test, result.test_pred, result.history,
-                             parts.feature_names)
-            os.rename(figures, directory / "figures")
-        except BaseException:
-            shutil.rmtree(figures, ignore_errors=True)
-            raise
+        render_in_place(result, directory, config=config, name=name, lang=lang,
+                        animation=animation)
     io.atomic_write_text(directory / "config.json", io.dumps(config))
+
+
+def _read_text(run_dir: Path, name: str) -> str:
+    path = run_dir / name
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise RunDirectoryError(
+            f"{path} is missing; is {run_dir} a run directory written by 'neurona train'?"
+        ) from None
+
+
+def load_result(run_dir: str | Path) -> tuple[Run, dict]:
+    """Rebuild a written run from its directory, without training; return it and its config.
+
+    The model, history, weights per epoch (if recorded) and configuration come
+    from the run's files; the data and split are made again from
+    ``config.json``'s dataset and split settings and checked against the
+    recorded sizes. ``neurona report`` draws its figures from it.
+    """
+    run_dir = Path(run_dir)
+    config = read_recorded_config(run_dir)
+    neuron = io.load(run_dir / "model.json")
+    history = History.from_csv(_read_text(run_dir, "history.csv"))
+    trajectory = None
+    if (run_dir / "weights.csv").exists():
+        trajectory = WeightTrajectory.from_csv(_read_text(run_dir, "weights.csv"),
+                                               str(run_dir / "weights.csv"))
+        if trajectory.n_features != neuron.n_features:
+            raise RunDirectoryError(
+                f"{run_dir / 'weights.csv'} has {trajectory.n_features} weights per row but "
+                f"the model has {neuron.n_features}; is it from another run?")
+    recorded = dict(config.get("split", {}))
+    sizes = {k: recorded.pop(k, None) for k in ("n_train", "n_test")}
+    X, y, parts = load_data({**config, "split": recorded})
+    if neuron.feature_names:
+        parts.feature_names = list(neuron.feature_names)
+    found = {"n_train": len(parts.y_train), "n_test": len(parts.y_test)}
+    if X.shape[1] != neuron.n_features or any(
+            sizes[k] is not None and sizes[k] != found[k] for k in found):
+        raise RunDirectoryError(
+            f"{run_dir}: the data made again from config.json ({found['n_train']} training "
+            f"and {found['n_test']} test rows of {X.shape[1]} features) do not match the run "
+            f"({sizes['n_train']} and {sizes['n_test']} rows, {neuron.n_features} features); "
+            f"was the data changed since?")
+    test_pred = neuron.predict(parts.X_test)
+    result = Run(config, neuron, history, X, y, parts, test_pred,
+                 report.classification_report(parts.y_test, test_pred),
+                 report.accuracy(parts.y_test, test_pred),
+                 list(config.get("init_weights") or []), status=config.get("status", "finished"),
+                 trajectory=trajectory)
+    return result, config
