@@ -15,7 +15,8 @@ from .training import DivergenceError, Trainer, forward_backward, run_epoch, tra
 __all__ = [
     "ACTIVATIONS", "Activation", "Callback", "Checkpoint", "DivergenceError", "EarlyStopping",
     "GracefulInterrupt", "History", "LOSSES", "Loss", "ModelFileError", "Neuron",
-    "NeuronClassifier", "NeuronRegressor", "NeuronaError", "ProgressBar", "RunDirectoryError", "Trainer", "__version__",
+    "NeuronClassifier", "NeuronRegressor",
+    "NeuronaError", "ProgressBar", "RunDirectoryError", "Trainer", "__version__",
     "forward_backward", "get_activation", "get_loss", "load", "load_checkpoint", "objective",
     "optimizers", "run_epoch", "save", "train",
 ]
