@@ -15,7 +15,7 @@ from scipy.special import expit
 from sklearn.base import clone
 from sklearn.datasets import (load_breast_cancer, load_diabetes, load_iris, load_wine,
                               make_classification, make_regression)
-from sklearn.exceptions import ConvergenceWarning
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import Pipeline, make_pipeline
@@ -326,6 +326,8 @@ def test_partial_fit_needs_the_classes_first_and_streams_chunks(iris):
     clf = NeuronClassifier()
     with pytest.raises(ValueError, match="classes must be passed on the first call"):
         clf.partial_fit(X, y)
+    with pytest.raises(NotFittedError):
+        clf.predict(X)
     order = np.random.default_rng(0).permutation(len(y))
     for epoch in range(30):
         for chunk in np.array_split(order, 5):  # a chunk may miss some classes

@@ -723,10 +723,12 @@ default="constant"
                 "the data only. Compute the weights on the whole target with "
                 "sklearn.utils.class_weight.compute_class_weight('balanced', classes=classes, "
                 "y=y) and pass them as class_weight={label: weight}.")
+        if first:
+            if classes is None:
+                raise ValueError("classes must be passed on the first call to partial_fit.")
+            self.__dict__.pop("classes_", None)  # left by a first call that failed
         X, y = validate_data(self, X, y, reset=first, dtype=np.float64)
         check_classification_targets(y)
-        if first:
-            self.classes_ = None
         _check_partial_fit_first_call(self, classes)
         targets, weights = self._targets(X, y, sample_weight)
         self._fit_neurons(X, targets, weights, partial=True)
