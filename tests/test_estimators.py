@@ -151,8 +151,13 @@ def test_multiclass_is_one_vs_rest_one_neuron_per_class(iris):
 
 def test_one_class_is_refused_with_the_reason(binary):
     X, _ = binary
+    clf = NeuronClassifier()
     with pytest.raises(ValueError, match="at least 2 classes.*only one class: 'a'"):
-        NeuronClassifier().fit(X, np.array(["a"] * len(X)))
+        clf.fit(X, np.array(["a"] * len(X)))
+    with pytest.raises(ValueError, match="only one class: 'a'"):
+        clf.partial_fit(X, np.array(["a"] * len(X)), classes=["a"])
+    with pytest.raises(NotFittedError):
+        clf.predict(X)
 
 
 def test_probabilities_never_overflow():

@@ -208,6 +208,10 @@ class _NeuronEstimator(BaseEstimator):
         "callbacks": [list, tuple, None],
     }
 
+    def __sklearn_is_fitted__(self) -> bool:
+        """Fitted once it has weights (a fit that failed may leave other attributes)."""
+        return hasattr(self, "coef_")
+
     # -- fitting --
 
     def _validation_fraction(self) -> float | None:
@@ -648,12 +652,14 @@ default="constant"
     def _set_weights(self, coef, intercept) -> None:
         self.coef_, self.intercept_ = coef, intercept
 
-    def _targets(self, X, y, sample_weight):
-        """One 0/1 target per neuron, and the row weights (sample times class weights)."""
-        if len(self.classes_) < 2:
+    def _check_classes(self, classes: np.ndarray) -> None:
+        if len(classes) < 2:
             raise ValueError(
                 f"{type(self).__name__} needs samples of at least 2 classes in the data, but "
-                f"the data contains only one class: {self.classes_.tolist()[0]!r}.")
+                f"the data contains only one class: {classes.tolist()[0]!r}.")
+
+    def _targets(self, X, y, sample_weight):
+        """One 0/1 target per neuron, and the row weights (sample times class weights)."""
         index = np.searchsorted(self.classes_, y)
         unknown = (index >= len(self.classes_)) | \
             (self.classes_[np.minimum(index, len(self.classes_) - 1)] != y)
@@ -690,6 +696,7 @@ default="constant"
         X, y = validate_data(self, X, y, reset=not warm, dtype=np.float64)
         check_classification_targets(y)
         classes = unique_labels(y)
+        self._check_classes(classes)
         if warm and not np.array_equal(classes, self.classes_):
             raise ValueError(f"y has the classes {classes.tolist()}, but the model being "
                              f"continued (warm_start=True) has {self.classes_.tolist()}; fit "
@@ -726,6 +733,7 @@ default="constant"
         if first:
             if classes is None:
                 raise ValueError("classes must be passed on the first call to partial_fit.")
+            self._check_classes(unique_labels(classes))
             self.__dict__.pop("classes_", None)  # left by a first call that failed
         X, y = validate_data(self, X, y, reset=first, dtype=np.float64)
         check_classification_targets(y)
