@@ -4,8 +4,8 @@ Prints a Markdown table: the 5-fold cross-validated accuracy (R^2 for diabetes) 
 ``make_pipeline(StandardScaler(), NeuronClassifier())`` against the same pipeline with
 ``LogisticRegression()``, and of ``make_pipeline(StandardScaler(), NeuronRegressor())``
 against ``LinearRegression()`` alone (a scaler does not change least squares' predictions).
-Every model keeps its default parameters; "epochs" is ``n_iter_`` of a fit on all rows. The table is in docs/estimators.md; tests/test_estimators.py asserts
-the margins.
+Every model keeps its default parameters; "epochs" is ``n_iter_`` of a fit on all rows.
+The table is in docs/estimators.md; tests/test_estimators.py asserts the margins.
 
     python benchmarks/reference_quality.py
 """
