@@ -187,7 +187,7 @@ def trace(decay: float, nesterov: bool = False, restart: bool = False
 
     With ``restart``, the trace is dropped (``v = 0`` before the update) whenever
     it points against the new gradient (``g . v < 0``): the last steps overshot,
-    so momentum starts again from rest (O'Donoghue and Candes's gradient restart).
+    so momentum starts again from rest (a gradient test after O'Donoghue and Candes).
     """
     def init(params):
         return {"trace": np.zeros_like(params, dtype=np.float64)}
