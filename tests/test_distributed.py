@@ -183,3 +183,36 @@ def test_daskdata_checks_its_input(client):
         DaskData(da.zeros((10, 2), chunks=5), da.zeros(9, chunks=5))
     with pytest.raises(NeuronaError, match="expecting 3 features"):
         train(Neuron.random(3, 0), da.zeros((10, 2), chunks=5), da.zeros(10, chunks=5))
+
+
+@pytest.mark.parametrize("name", ["classifier", "multiclass", "regressor"])
+def test_estimators_on_dask_equal_estimators_in_memory(client, problem, name):
+    from neurona import NeuronClassifier, NeuronRegressor
+
+    X, y, sw = problem
+    if name == "regressor":
+        model, target = NeuronRegressor(epochs=30, tol=None), X @ [1.0, -2.0, 0.5, 0.0] + 3
+    elif name == "multiclass":
+        model = NeuronClassifier(epochs=30, class_weight="balanced", tol=None, random_state=0)
+        target = np.digitize(X[:, 0], [-0.5, 0.7]).astype(str)
+    else:
+        model, target = NeuronClassifier(epochs=30, tol=None, random_state=0), y
+    memory = clone_of(model).fit(X, target, sample_weight=sw)
+    Xd, td, swd = dask_of(X, target, sw)
+    cluster = clone_of(model).fit(Xd, td, sample_weight=swd)
+    np.testing.assert_allclose(cluster.coef_, memory.coef_, rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(cluster.intercept_, memory.intercept_, rtol=1e-8, atol=1e-10)
+    assert cluster.n_iter_ == memory.n_iter_
+    assert cluster.learning_rate_ == pytest.approx(memory.learning_rate_, rel=1e-10)
+    lazy = cluster.predict(Xd)
+    assert isinstance(lazy, da.Array)
+    if name == "regressor":
+        np.testing.assert_allclose(lazy.compute(), memory.predict(X), rtol=1e-8)
+    else:
+        np.testing.assert_array_equal(lazy.compute(), memory.predict(X))
+
+
+def clone_of(model):
+    from sklearn.base import clone
+
+    return clone(model)

@@ -307,6 +307,16 @@ def _combine(parts, weights, sizes, reduction, n) -> dict:
             "grad_norm": float(np.sqrt(grad @ grad))}
 
 
+def is_dask(obj) -> bool:
+    """Whether ``obj`` is a Dask collection (array, DataFrame, Series)."""
+    return (type(obj).__module__ or "").startswith("dask")
+
+
+def as_dask_array(obj):
+    """A Dask array from a Dask array, DataFrame or Series (lengths computed)."""
+    return _as_array(obj, _require_dask()[1])
+
+
 def _as_array(obj, da):
     if isinstance(obj, da.Array):
         return obj
