@@ -43,7 +43,7 @@ class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
 
 
 def _fail(message: str) -> int:
-    print(message, file=sys.stderr)
+    print(re.sub(r"\s*\n\s*", " ", message.strip()), file=sys.stderr)
     return EXIT_USAGE
 
 
@@ -420,17 +420,17 @@ def cmd_predict(args) -> int:
 
     fmt = None
     if args.out is not None:
-        fmt = inference.output_format(args.out)
         io.check_output_path(args.out, args.force)
+        fmt = inference.output_format(args.out)
     neuron = _model(args.model)
     tables = inference.predictions(neuron, args.data, delimiter=args.delimiter,
                                    encoding=args.encoding, threshold=args.threshold)
     if args.out is None:
         sys.stdout.flush()
-        inference.write_predictions(tables, sys.stdout.buffer, "csv")
+        inference.write_predictions(tables, sys.stdout.buffer, "csv", neuron.classes or ())
         return EXIT_OK
     with io.atomic_file(args.out, args.force) as tmp:
-        n = inference.write_predictions(tables, tmp, fmt)
+        n = inference.write_predictions(tables, tmp, fmt, neuron.classes or ())
     print(f"{n} predictions written to {args.out}")
     return EXIT_OK
 

@@ -52,10 +52,15 @@ def predictions(neuron: Neuron, path, *, delimiter: str | None = None,
     def generate():
         import pyarrow as pa
 
+        n = 0
         for row0, table in datafile.batches(names, numeric=names):
             X = datafile.features(table, names, row0)
+            n += len(X)
             yield pa.table({"probability": neuron.predict_proba(X),
                             "label": neuron.predict(X, threshold)})
+        if n == 0:
+            raise DataFileError(f"{datafile.path}: no data rows to predict; add rows below "
+                                f"the header.", path=datafile.path)
 
     return generate()
 
@@ -69,28 +74,41 @@ def output_format(path) -> str:
     return OUTPUT_FORMATS[suffix]
 
 
-def write_predictions(tables, sink, fmt: str = "csv") -> int:
-    """Write prediction tables to ``sink`` (a path or a binary file); return the row count."""
+def write_predictions(tables, sink, fmt: str = "csv", labels=()) -> int:
+    """Write prediction tables to ``sink`` (a path or a binary file); return the row count.
+
+    CSV values are quoted only when one of the ``labels`` (the model's
+    classes) holds a comma, a quote or a line break.
+    """
     import pyarrow as pa
     import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
 
-    if not isinstance(sink, (str, os.PathLike)):
-        sink = pa.PythonFile(sink, mode="w")
+    if isinstance(sink, (str, os.PathLike)):
+        stream = pa.OSFile(os.fspath(sink), mode="w")
+    else:
+        stream = pa.PythonFile(sink, mode="w")
+    special = any(any(ch in str(label) for ch in ',"\r\n') for label in labels)
+    quoting = "needed" if special else "none"
     writer = None
     n = 0
     try:
         for table in tables:
-            if writer is None:
-                writer = (pacsv.CSVWriter(sink, table.schema,
-                                          write_options=pacsv.WriteOptions(
-                                              quoting_style="needed"))
-                          if fmt == "csv" else pq.ParquetWriter(sink, table.schema))
+            if writer is None and fmt == "csv":
+                stream.write((",".join(table.column_names) + "\n").encode())
+                writer = pacsv.CSVWriter(stream, table.schema, write_options=pacsv.WriteOptions(
+                    include_header=False, quoting_style=quoting))
+            elif writer is None:
+                writer = pq.ParquetWriter(stream, table.schema)
             writer.write_table(table)
             n += table.num_rows
     finally:
         if writer is not None:
             writer.close()
+        if isinstance(sink, (str, os.PathLike)):
+            stream.close()
+        else:
+            stream.flush()
     return n
 
 

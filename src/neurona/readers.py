@@ -43,6 +43,11 @@ def _quote_list(values, limit: int = MAX_SHOWN) -> str:
     return shown + (", ..." if len(values) > limit else "")
 
 
+def one_line(exc: BaseException) -> str:
+    """An exception's message on one line (pyarrow's can span several)."""
+    return re.sub(r"\s*\n\s*", " ", str(exc).strip())
+
+
 def _pyarrow():
     """Import pyarrow (a dependency of neurona) with a clear message if it is absent."""
     try:
@@ -241,7 +246,7 @@ class DataFile:
         try:
             self._parquet = pq.ParquetFile(self.path)
         except Exception as exc:  # noqa: BLE001 - pyarrow raises several types here
-            raise DataFileError(f"{self.path}: not a readable Parquet file ({exc}); the file "
+            raise DataFileError(f"{self.path}: not a readable Parquet file ({one_line(exc)}); the file "
                                 f"is corrupt, truncated or of another format.",
                                 path=self.path) from None
         self.n_rows = self._parquet.metadata.num_rows
@@ -253,7 +258,7 @@ class DataFile:
             return np.load(self.path, allow_pickle=False, **kwargs)
         except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
             kind = "a .npy" if self.format == "npy" else "an .npz"
-            raise DataFileError(f"{self.path}: not {kind} file neurona can read ({exc}); it "
+            raise DataFileError(f"{self.path}: not {kind} file neurona can read ({one_line(exc)}); it "
                                 f"is corrupt, truncated or holds Python objects (neurona "
                                 f"never unpickles).", path=self.path) from None
 
@@ -377,7 +382,7 @@ class DataFile:
             return DataFileError(
                 f"{path}: the text is not valid {self.encoding} ({exc}); pass the file's "
                 f"encoding, e.g. --encoding latin-1 or --encoding utf-16.", path=path)
-        message = str(exc)
+        message = one_line(exc)
         if invalid_rows:
             row = invalid_rows[0]
             line = self._line_of_text(row.text)
@@ -473,7 +478,7 @@ class DataFile:
         return ""
 
     def batches(self, columns: list[str], *, numeric: list[str] = (),
-                batch_rows: int = BATCH_ROWS) -> Iterator[tuple[int, "object"]]:
+                batch_rows: int | None = None) -> Iterator[tuple[int, "object"]]:
         """Yield ``(row0, table)``: the requested columns, batch after batch.
 
         ``row0`` is the 0-based index of the batch's first row; ``numeric``
@@ -481,6 +486,7 @@ class DataFile:
         columns as strings).
         """
         self.check_columns(columns, numeric=numeric)
+        batch_rows = batch_rows or BATCH_ROWS
         if self.format == "csv":
             yield from self._csv_batches(columns, numeric)
         elif self.format == "parquet":
@@ -521,7 +527,7 @@ class DataFile:
                 break
             except Exception as exc:  # noqa: BLE001 - pyarrow raises several types here
                 raise DataFileError(f"{self.path}: corrupt Parquet data after row {row0} "
-                                    f"({exc}); the file is damaged or truncated.",
+                                    f"({one_line(exc)}); the file is damaged or truncated.",
                                     path=self.path) from None
             table = pa.Table.from_batches([batch])
             yield row0, table

@@ -327,16 +327,18 @@ def train_stream(
     for epoch in range(int(epochs)):
         for cb in hooks:
             cb.on_epoch_begin(epoch)
-        if batch_size is None:
-            dw, db, metrics = accumulate_gradient(batches, w, b, activation, loss, reduction,
-                                                  neuron.threshold)
-            w, b = w - learning_rate * dw, b - learning_rate * db
-        else:
-            w, b, metrics = _sgd_epoch(shuffled_minibatches(batches, batch_size,
-                                                            shuffle_buffer, rng),
-                                       w, b, activation, loss, reduction, neuron.threshold,
-                                       learning_rate)
-        if not (np.all(np.isfinite(w)) and np.isfinite(b)):
+        # Overflow shows as non-finite weights, refused below with a clear message.
+        with np.errstate(over="ignore", invalid="ignore"):
+            if batch_size is None:
+                dw, db, metrics = accumulate_gradient(batches, w, b, activation, loss,
+                                                      reduction, neuron.threshold)
+                w, b = w - learning_rate * dw, b - learning_rate * db
+            else:
+                w, b, metrics = _sgd_epoch(shuffled_minibatches(batches, batch_size,
+                                                                shuffle_buffer, rng),
+                                           w, b, activation, loss, reduction,
+                                           neuron.threshold, learning_rate)
+        if not (np.all(np.isfinite(w)) and np.isfinite(b) and np.isfinite(metrics["loss"])):
             raise _diverged(epoch)
         neuron.weights, neuron.bias = w, b
         logs = {"epoch": epoch, **metrics}
