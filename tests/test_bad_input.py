@@ -95,29 +95,76 @@ def test_unknown_file_type(tmp_path, capsys):
                    r"data\.txt: unknown file type \.txt; neurona reads \.csv")
 
 
-def test_empty_file(tmp_path, capsys):
-    path = _write(tmp_path / "empty.csv", "")
-    _check_refused(tmp_path, capsys, _train(tmp_path, path), r"empty\.csv: the file is empty")
+_NUMBERED = "a,b,y\n" + "".join(f"{i},{i % 3},{i % 2}\n" for i in range(40))
+
+# (file name, its text, its encoding, extra options, target, patterns the line must match)
+CSV_CASES = [
+    pytest.param("empty.csv", "", "utf-8", [], "y", [r"empty\.csv: the file is empty"],
+                 id="empty file"),
+    pytest.param("head.csv", "a,b,y\n", "utf-8", [], "y", [r"head\.csv: no data rows"],
+                 id="header only"),
+    pytest.param("head.csv", "a,b,y", "utf-8", [], "y", [r"head\.csv: no data rows"],
+                 id="header only, no newline"),
+    pytest.param("ragged.csv", "a,b,y\n1,2,0\n2,3,1\n3,4\n5,6,1\n", "utf-8", [], "y",
+                 [r"ragged\.csv, line 4: 2 field\(s\) where the header has 3", "--delimiter"],
+                 id="short row"),
+    pytest.param("ragged.csv", "a,b,y\n1,2,0\n2,3,1\n3,4,1,9\n", "utf-8", [], "y",
+                 [r"ragged\.csv, line 4: 4 field\(s\) where the header has 3"], id="long row"),
+    pytest.param("quote.csv", 'a,b,y\n1,2,0\n"3,4,1\n5,6,1\n', "utf-8", [], "y",
+                 [r"quote\.csv, line 3: unterminated quote"], id="unterminated quote"),
+    pytest.param("text.csv", _NUMBERED + "7,seven,1\n8,eight,0\n", "utf-8", [], "y",
+                 [r"text\.csv, line 42, column 'b': 'seven' is not a number"],
+                 id="non-numeric cell"),
+    *[pytest.param("holes.csv", f"a,b,y\n1,2,0\n3,4,1\n5,{cell},1\n", "utf-8", [], "y",
+                   [rf"holes\.csv, line 4, column 'b': {what}"], id=f"cell {cell or 'empty'}")
+      for cell, what in [("", "missing value"), ("NaN", "missing value"),
+                         ("NA", "missing value"), ("inf", "infinite value"),
+                         ("-Infinity", "infinite value")]],
+    pytest.param("t.csv", "a,b,y\n1,2,0\n3,4,\n5,6,1\n", "utf-8", [], "y",
+                 [r"t\.csv, line 3, column 'y': missing class label"], id="missing label"),
+    pytest.param("blank.csv", "a,,y\n1,2,0\n3,4,1\n", "utf-8", [], "y",
+                 [r"blank\.csv: column 2 of 3 has a blank name"], id="blank column name"),
+    pytest.param("dup.csv", "a,b,a,y\n1,2,3,0\n3,4,5,1\n", "utf-8", [], "y",
+                 [r"dup\.csv: the column name 'a' appears twice \(columns 1 and 3\)"],
+                 id="duplicate column name"),
+    pytest.param("d.csv", GOOD, "utf-8", [], "label",
+                 [r"d\.csv: no target column 'label'; columns found: 'a', 'b', 'y'\."],
+                 id="target missing"),
+    pytest.param("semi.csv", GOOD.replace(",", ";"), "utf-8", [], "y",
+                 [r"semi\.csv: no target column 'y'; columns found: 'a;b;y'\.",
+                  r"Pass --delimiter ';'"], id="wrong delimiter"),
+    pytest.param("nohead.csv", "1,2,0\n3,5,1\n2,1,0\n", "utf-8", [], "y",
+                 [r"nohead\.csv: no target column 'y'", "does the file have a header row"],
+                 id="no header"),
+    pytest.param("d.csv", GOOD, "utf-8", ["--features", "a,c,d"], "y",
+                 [r"d\.csv: no feature columns 'c', 'd'; columns found"],
+                 id="feature missing"),
+    pytest.param("one.csv", "a,b,y\n1,2,yes\n3,4,yes\n", "utf-8", [], "y",
+                 [r"one\.csv, column 'y': only one class \('yes'\)"], id="one class"),
+    pytest.param("three.csv", "a,b,y\n1,2,cat\n3,4,dog\n5,6,cat\n7,8,emu\n", "utf-8", [], "y",
+                 [r"three\.csv, column 'y': more than two classes \('cat', 'dog', 'emu'\)",
+                  "binary classifier"], id="three classes"),
+    pytest.param("flat.csv", "a,b,c,y\n1,7,2,0\n3,7,5,1\n2,7,1,0\n", "utf-8", [], "y",
+                 [r"flat\.csv, column 'b': the feature is constant \(every row holds 7\)",
+                  r"--features a,c"], id="constant feature"),
+    pytest.param("latin.csv", "a,b,y\n1,2,oui\n3,4,très\n", "latin-1", [], "y",
+                 [r"latin\.csv, column 'y': the text is not valid UTF-8",
+                  "--encoding latin-1"], id="latin-1 cells as utf-8"),
+    pytest.param("latin.csv", "a,bé,y\n1,2,0\n3,4,1\n", "latin-1", [], "y",
+                 [r"latin\.csv: the text is not valid utf-8", "--encoding"],
+                 id="latin-1 header as utf-8"),
+    pytest.param("wide.csv", GOOD, "utf-16", [], "y",
+                 [r"wide\.csv: the file is UTF-16 text", "--encoding utf-16"],
+                 id="utf-16 as utf-8"),
+    pytest.param("d.csv", GOOD, "utf-8", ["--encoding", "klingon"], "y",
+                 [r"unknown encoding 'klingon'"], id="unknown encoding"),
+]
 
 
-@pytest.mark.parametrize("text", ["a,b,y\n", "a,b,y"])
-def test_header_only(tmp_path, capsys, text):
-    path = _write(tmp_path / "head.csv", text)
-    _check_refused(tmp_path, capsys, _train(tmp_path, path), r"head\.csv: no data rows")
-
-
-@pytest.mark.parametrize("row,got", [("3,4", 2), ("3,4,1,9", 4)])
-def test_ragged_rows(tmp_path, capsys, row, got):
-    path = _write(tmp_path / "ragged.csv", f"a,b,y\n1,2,0\n2,3,1\n{row}\n5,6,1\n")
-    _check_refused(tmp_path, capsys, _train(tmp_path, path),
-                   rf"ragged\.csv, line 4: {got} field\(s\) where the header has 3",
-                   "--delimiter")
-
-
-def test_unterminated_quote(tmp_path, capsys):
-    path = _write(tmp_path / "quote.csv", 'a,b,y\n1,2,0\n"3,4,1\n5,6,1\n')
-    _check_refused(tmp_path, capsys, _train(tmp_path, path),
-                   r"quote\.csv, line 3: unterminated quote")
+@pytest.mark.parametrize("name,text,encoding,extra,target,patterns", CSV_CASES)
+def test_bad_csv_files(tmp_path, capsys, name, text, encoding, extra, target, patterns):
+    path = _write(tmp_path / name, text, encoding)
+    _check_refused(tmp_path, capsys, _train(tmp_path, path, *extra, target=target), *patterns)
 
 
 def test_bad_gzip(tmp_path, capsys):
@@ -134,73 +181,13 @@ def test_parquet_bytes_in_a_csv_file(tmp_path, capsys):
                    r"p\.csv: this is a Parquet file, not CSV")
 
 
-# --- cells ---------------------------------------------------------------------------
-
-def test_non_numeric_cell_names_column_and_first_bad_line(tmp_path, capsys):
-    rows = "".join(f"{i},{i % 3},{i % 2}\n" for i in range(40))
-    path = _write(tmp_path / "text.csv", "a,b,y\n" + rows + "7,seven,1\n8,eight,0\n")
-    _check_refused(tmp_path, capsys, _train(tmp_path, path),
-                   r"text\.csv, line 42, column 'b': 'seven' is not a number")
-
-
-@pytest.mark.parametrize("cell,what", [("", "missing value"), ("NaN", "missing value"),
-                                       ("NA", "missing value"), ("inf", "infinite value"),
-                                       ("-Infinity", "infinite value")])
-def test_missing_and_infinite_values(tmp_path, capsys, cell, what):
-    path = _write(tmp_path / "holes.csv", f"a,b,y\n1,2,0\n3,4,1\n5,{cell},1\n")
-    _check_refused(tmp_path, capsys, _train(tmp_path, path),
-                   rf"holes\.csv, line 4, column 'b': {what}")
+# --- typed files ---------------------------------------------------------------------
 
 
 def test_nan_in_parquet_names_the_row(tmp_path, capsys):
     path = _parquet(tmp_path / "nan.parquet", a=[1.0, 2.0, np.nan], y=[0, 1, 1])
     _check_refused(tmp_path, capsys, _train(tmp_path, path),
                    r"nan\.parquet, row 3, column 'a': missing value \(NaN\)")
-
-
-def test_missing_target_value(tmp_path, capsys):
-    path = _write(tmp_path / "t.csv", "a,b,y\n1,2,0\n3,4,\n5,6,1\n")
-    _check_refused(tmp_path, capsys, _train(tmp_path, path),
-                   r"t\.csv, line 3, column 'y': missing class label")
-
-
-# --- columns --------------------------------------------------------------------------
-
-def test_blank_column_name(tmp_path, capsys):
-    path = _write(tmp_path / "blank.csv", "a,,y\n1,2,0\n3,4,1\n")
-    _check_refused(tmp_path, capsys, _train(tmp_path, path),
-                   r"blank\.csv: column 2 of 3 has a blank name")
-
-
-def test_duplicate_column_name(tmp_path, capsys):
-    path = _write(tmp_path / "dup.csv", "a,b,a,y\n1,2,3,0\n3,4,5,1\n")
-    _check_refused(tmp_path, capsys, _train(tmp_path, path),
-                   r"dup\.csv: the column name 'a' appears twice \(columns 1 and 3\)")
-
-
-def test_target_missing_lists_the_columns(tmp_path, capsys):
-    path = _write(tmp_path / "d.csv", GOOD)
-    _check_refused(tmp_path, capsys, _train(tmp_path, path, target="label"),
-                   r"d\.csv: no target column 'label'; columns found: 'a', 'b', 'y'\.")
-
-
-def test_target_missing_hints_at_the_delimiter(tmp_path, capsys):
-    path = _write(tmp_path / "semi.csv", GOOD.replace(",", ";"))
-    _check_refused(tmp_path, capsys, _train(tmp_path, path),
-                   r"semi\.csv: no target column 'y'; columns found: 'a;b;y'\.",
-                   r"Pass --delimiter ';'")
-
-
-def test_target_missing_hints_at_a_missing_header(tmp_path, capsys):
-    path = _write(tmp_path / "nohead.csv", "1,2,0\n3,5,1\n2,1,0\n")
-    _check_refused(tmp_path, capsys, _train(tmp_path, path),
-                   r"nohead\.csv: no target column 'y'", "does the file have a header row")
-
-
-def test_feature_column_missing(tmp_path, capsys):
-    path = _write(tmp_path / "d.csv", GOOD)
-    _check_refused(tmp_path, capsys, _train(tmp_path, path, "--features", "a,c,d"),
-                   r"d\.csv: no feature columns 'c', 'd'; columns found")
 
 
 @pytest.mark.parametrize("features,pattern", [
@@ -224,36 +211,20 @@ def test_non_numeric_parquet_columns(tmp_path, capsys, column, pattern):
                    rf"typed\.parquet, column 'when': {pattern}.* is not numeric", "--features")
 
 
+def test_non_numeric_npz_column(tmp_path, capsys):
+    path = tmp_path / "dates.npz"
+    np.savez(path, a=np.ones(3), when=np.array(["2024-01-01"] * 3, dtype="datetime64[D]"),
+             y=np.array([0, 1, 0]))
+    _check_refused(tmp_path, capsys, _train(tmp_path, path),
+                   r"dates\.npz, column 'when': numpy datetime64\[D\] is not numeric")
+
+
 def test_categorical_target_is_accepted(tmp_path, capsys):
     path = _parquet(tmp_path / "cat.parquet", a=[1.0, 2.0, 3.0, 4.0],
                     y=pa.array(["no", "yes", "no", "yes"]).dictionary_encode())
     assert main(_train(tmp_path, path, "--test-size", "0", "--quiet")) == 0
     assert neurona.load(tmp_path / "run" / "model.json").classes == ["no", "yes"]
 
-
-# --- the target ----------------------------------------------------------------------
-
-def test_one_class_only(tmp_path, capsys):
-    path = _write(tmp_path / "one.csv", "a,b,y\n1,2,yes\n3,4,yes\n")
-    _check_refused(tmp_path, capsys, _train(tmp_path, path),
-                   r"one\.csv, column 'y': only one class \('yes'\)")
-
-
-def test_more_than_two_classes(tmp_path, capsys):
-    path = _write(tmp_path / "three.csv", "a,b,y\n1,2,cat\n3,4,dog\n5,6,cat\n7,8,emu\n")
-    _check_refused(tmp_path, capsys, _train(tmp_path, path),
-                   r"three\.csv, column 'y': more than two classes \('cat', 'dog', 'emu'\)",
-                   "binary classifier")
-
-
-def test_constant_feature(tmp_path, capsys):
-    path = _write(tmp_path / "flat.csv", "a,b,c,y\n1,7,2,0\n3,7,5,1\n2,7,1,0\n")
-    _check_refused(tmp_path, capsys, _train(tmp_path, path),
-                   r"flat\.csv, column 'b': the feature is constant \(every row holds 7\)",
-                   r"--features a,c")
-
-
-# --- Parquet and NumPy files ------------------------------------------------------------
 
 def _good_parquet(tmp_path):
     return _parquet(tmp_path / "good.parquet", a=np.arange(200.0), b=np.arange(200.0) ** 2,
@@ -298,33 +269,6 @@ def test_npz_with_columns_of_different_lengths(tmp_path, capsys):
     np.savez(path, a=np.ones(3), y=np.array([0, 1]))
     _check_refused(tmp_path, capsys, _train(tmp_path, path),
                    r"ragged\.npz: the arrays have different lengths \(a: 3, y: 2\)")
-
-
-# --- encodings -----------------------------------------------------------------------
-
-def test_latin1_text_read_as_utf8(tmp_path, capsys):
-    path = _write(tmp_path / "latin.csv", "a,b,y\n1,2,oui\n3,4,très\n", "latin-1")
-    _check_refused(tmp_path, capsys, _train(tmp_path, path),
-                   r"latin\.csv, column 'y': the text is not valid UTF-8",
-                   "--encoding latin-1")
-
-
-def test_latin1_header_read_as_utf8(tmp_path, capsys):
-    path = _write(tmp_path / "latin.csv", "a,bé,y\n1,2,0\n3,4,1\n", "latin-1")
-    _check_refused(tmp_path, capsys, _train(tmp_path, path),
-                   r"latin\.csv: the text is not valid utf-8", "--encoding")
-
-
-def test_utf16_read_as_utf8(tmp_path, capsys):
-    path = _write(tmp_path / "wide.csv", GOOD, "utf-16")
-    _check_refused(tmp_path, capsys, _train(tmp_path, path),
-                   r"wide\.csv: the file is UTF-16 text", "--encoding utf-16")
-
-
-def test_unknown_encoding_name(tmp_path, capsys):
-    path = _write(tmp_path / "d.csv", GOOD)
-    _check_refused(tmp_path, capsys, _train(tmp_path, path, "--encoding", "klingon"),
-                   r"unknown encoding 'klingon'")
 
 
 def test_the_right_encoding_reads_the_file(tmp_path, capsys):

@@ -96,6 +96,24 @@ def test_predict_writes_one_row_per_input_row_in_original_labels(tmp_path, capsy
                                rtol=1e-15)
 
 
+def test_predict_keeps_the_columns_asked_for(tmp_path, capsys, csv_file):
+    run = _train(tmp_path, csv_file)
+    new = tmp_path / "new.parquet"
+    pq.write_table(pa.table({"id": [7, 8], "name": ["Doe, J", "Roe"], "hours": [9.0, 1.0],
+                             "attendance": [90.0, 40.0]}), new)
+    out = tmp_path / "p.parquet"
+    assert main(["predict", "--model", str(run), "--data", str(new), "--keep", "id,name",
+                 "--out", str(out)]) == 0
+    table = pq.read_table(out)
+    assert table.column_names == ["id", "name", "probability", "label"]
+    assert table.column("id").to_pylist() == [7, 8]
+    assert table.column("label").to_pylist() == ["pass", "fail"]
+    capsys.readouterr()
+    assert main(["predict", "--model", str(run), "--data", str(new), "--keep", "name"]) == 0
+    rows = list(csv.DictReader(capsys.readouterr().out.splitlines()))
+    assert [r["name"] for r in rows] == ["Doe, J", "Roe"]
+
+
 def test_predict_to_parquet_and_csv_files(tmp_path, capsys, csv_file):
     run = _train(tmp_path, csv_file)
     assert main(["predict", "--model", str(run / "model.json"), "--data", str(csv_file),

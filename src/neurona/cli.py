@@ -78,24 +78,22 @@ def _float_list(text: str) -> list[float]:
     return values
 
 
-def _fraction(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not 0 <= value < 1:
-        raise argparse.ArgumentTypeError(f"expected a fraction in [0, 1), got {text!r}")
-    return value
+def _bounded_float(accept, expected: str):
+    """An argparse type: a float for which ``accept(value)`` holds."""
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not accept(value):
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
+        return value
+
+    return parse
 
 
-def _non_negative_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not (math.isfinite(value) and value >= 0):
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}")
-    return value
+_fraction = _bounded_float(lambda v: 0 <= v < 1, "a fraction in [0, 1)")
+_non_negative_float = _bounded_float(lambda v: math.isfinite(v) and v >= 0, "a number >= 0")
 
 
 _SIZE_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
@@ -276,6 +274,9 @@ def add_predict_parser(sub, common) -> None:
                    help="write the predictions to a .csv or .parquet file (default: CSV on "
                         "stdout)")
     p.add_argument("--force", action="store_true", help="replace --out if it exists")
+    p.add_argument("--keep", type=_names, default=None, metavar="A,B,...",
+                   help="input columns to copy into the output, before the predictions "
+                        "(e.g. an id)")
     p.add_argument("--threshold", type=float, default=None,
                    help="predict class 1 above it (default: the model's)")
     add_csv_options(p)
@@ -424,7 +425,8 @@ def cmd_predict(args) -> int:
         fmt = inference.output_format(args.out)
     neuron = _model(args.model)
     tables = inference.predictions(neuron, args.data, delimiter=args.delimiter,
-                                   encoding=args.encoding, threshold=args.threshold)
+                                   encoding=args.encoding, threshold=args.threshold,
+                                   keep=args.keep)
     if args.out is None:
         sys.stdout.flush()
         inference.write_predictions(tables, sys.stdout.buffer, "csv", neuron.classes or ())

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .errors import DataFileError, DataValueError, OptionError
-from .readers import DataFile, Labels, _quote_list
+from .readers import DataFile, Labels, quote_list
 
 BLOBS_DEFAULTS = dict(n_samples=500, n_features=2, centers=2, cluster_std=2.5, random_state=1)
 SPLIT_DEFAULTS = dict(test_size=0.3, random_state=1)
@@ -223,7 +223,7 @@ def resolve_columns(datafile: DataFile, target: str | None, features=None) -> li
     """The feature columns: ``features`` checked, or every column but the target."""
     if target is None:
         raise OptionError(f"{datafile.path}: name the target column (--target); columns "
-                          f"found: {_quote_list(datafile.columns)}.")
+                          f"found: {quote_list(datafile.columns)}.")
     datafile.check_columns([target], what="target column")
     if features is None:
         features = [c for c in datafile.columns if c != target]
@@ -237,7 +237,7 @@ def resolve_columns(datafile: DataFile, target: str | None, features=None) -> li
                               f"the columns separated by commas.")
         twice = sorted({f for f in features if features.count(f) > 1})
         if twice:
-            raise OptionError(f"--features names {_quote_list(twice)} more than once.")
+            raise OptionError(f"--features names {quote_list(twice)} more than once.")
         if target in features:
             raise OptionError(f"the target {target!r} cannot also be a feature; remove it "
                               f"from --features.")

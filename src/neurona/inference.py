@@ -17,7 +17,7 @@ import numpy as np
 from .errors import ColumnError, DataFileError, OptionError, OutputFileError
 from .evaluation import evaluate
 from .neuron import Neuron
-from .readers import DataFile, Labels, _quote_list
+from .readers import DataFile, Labels, quote_list
 
 OUTPUT_FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 
@@ -29,34 +29,46 @@ def model_columns(datafile: DataFile, neuron: Neuron) -> list[str]:
     if missing:
         raise ColumnError(
             f"{datafile.path}: missing column{'s' if len(missing) > 1 else ''} "
-            f"{_quote_list(missing)} that the model needs (it was trained on "
-            f"{_quote_list(names)}); columns found: {_quote_list(datafile.columns)}."
+            f"{quote_list(missing)} that the model needs (it was trained on "
+            f"{quote_list(names)}); columns found: {quote_list(datafile.columns)}."
             f"{datafile._header_hint()}", path=datafile.path, column=missing[0])
     datafile.check_columns(names, numeric=names)
     return names
 
 
+OUTPUT_COLUMNS = ("probability", "label")
+
+
 def predictions(neuron: Neuron, path, *, delimiter: str | None = None,
-                encoding: str | None = None, threshold: float | None = None
-                ) -> Iterator["object"]:
+                encoding: str | None = None, threshold: float | None = None,
+                keep: list[str] | None = None) -> Iterator["object"]:
     """The predictions for every row of a data file, as pyarrow tables batch by batch.
 
     Each table has the columns ``probability`` (the neuron's output) and
     ``label`` (the predicted class, in the original labels when the model
-    has them). The file is opened and its columns checked before this
-    returns; the rows are read as the tables are consumed.
+    has them), after the input columns named in ``keep`` (e.g. an id),
+    copied as they are. The file is opened and its columns checked before
+    this returns; the rows are read as the tables are consumed.
     """
     datafile = DataFile(path, delimiter=delimiter, encoding=encoding)
     names = model_columns(datafile, neuron)
+    keep = list(keep or [])
+    clash = [k for k in keep if k in OUTPUT_COLUMNS]
+    if clash:
+        raise OptionError(f"--keep {clash[0]!r} would clash with the output column of that "
+                          f"name; the output has {', '.join(OUTPUT_COLUMNS)}.")
+    datafile.check_columns(keep, what="column to keep")
+    columns = list(dict.fromkeys([*names, *keep]))
 
     def generate():
         import pyarrow as pa
 
         n = 0
-        for row0, table in datafile.batches(names, numeric=names):
+        for row0, table in datafile.batches(columns, numeric=names):
             X = datafile.features(table, names, row0)
             n += len(X)
-            yield pa.table({"probability": neuron.predict_proba(X),
+            yield pa.table({**{k: table.column(k) for k in keep},
+                            "probability": neuron.predict_proba(X),
                             "label": neuron.predict(X, threshold)})
         if n == 0:
             raise DataFileError(f"{datafile.path}: no data rows to predict; add rows below "
@@ -78,7 +90,8 @@ def write_predictions(tables, sink, fmt: str = "csv", labels=()) -> int:
     """Write prediction tables to ``sink`` (a path or a binary file); return the row count.
 
     CSV values are quoted only when one of the ``labels`` (the model's
-    classes) holds a comma, a quote or a line break.
+    classes) holds a comma, a quote or a line break, or when text columns
+    were copied from the input.
     """
     import pyarrow as pa
     import pyarrow.csv as pacsv
@@ -89,12 +102,16 @@ def write_predictions(tables, sink, fmt: str = "csv", labels=()) -> int:
     else:
         stream = pa.PythonFile(sink, mode="w")
     special = any(any(ch in str(label) for ch in ',"\r\n') for label in labels)
-    quoting = "needed" if special else "none"
     writer = None
     n = 0
     try:
         for table in tables:
             if writer is None and fmt == "csv":
+                # Quote only where a value could need it: labels with special
+                # characters, or text columns copied from the input.
+                text = [f.name for f in table.schema if f.name != "label"
+                        and (pa.types.is_string(f.type) or pa.types.is_large_string(f.type))]
+                quoting = "needed" if special or text else "none"
                 stream.write((",".join(table.column_names) + "\n").encode())
                 writer = pacsv.CSVWriter(stream, table.schema, write_options=pacsv.WriteOptions(
                     include_header=False, quoting_style=quoting))
@@ -124,7 +141,7 @@ def evaluate_file(neuron: Neuron, path, target: str | None = None, *,
     datafile = DataFile(path, delimiter=delimiter, encoding=encoding)
     if target is None:
         raise OptionError(f"name the target column with --target (the model does not "
-                          f"record one); columns found: {_quote_list(datafile.columns)}.")
+                          f"record one); columns found: {quote_list(datafile.columns)}.")
     names = model_columns(datafile, neuron)
     if target in names:
         raise OptionError(f"the target {target!r} is one of the model's features; name the "

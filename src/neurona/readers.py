@@ -38,7 +38,7 @@ _CONVERSION = re.compile(r"In CSV column #(\d+): CSV conversion error to \w+: in
                          re.S)
 
 
-def _quote_list(values, limit: int = MAX_SHOWN) -> str:
+def quote_list(values, limit: int = MAX_SHOWN) -> str:
     shown = ", ".join(repr(v) for v in list(values)[:limit])
     return shown + (", ..." if len(values) > limit else "")
 
@@ -46,17 +46,6 @@ def _quote_list(values, limit: int = MAX_SHOWN) -> str:
 def one_line(exc: BaseException) -> str:
     """An exception's message on one line (pyarrow's can span several)."""
     return re.sub(r"\s*\n\s*", " ", str(exc).strip())
-
-
-def _pyarrow():
-    """Import pyarrow (a dependency of neurona) with a clear message if it is absent."""
-    try:
-        import pyarrow  # noqa: F401
-    except ImportError:  # pragma: no cover - pyarrow is a declared dependency
-        raise DataFileError("reading data files needs pyarrow: pip install pyarrow") from None
-    import pyarrow as pa
-
-    return pa
 
 
 def file_format(path: str | os.PathLike) -> str:
@@ -88,8 +77,6 @@ def check_readable(path: str | os.PathLike) -> Path:
     except OSError as exc:
         raise DataFileError(f"{path}: cannot be opened ({exc.strerror or exc}).",
                             path=path) from None
-    if path.is_dir():  # pragma: no cover - open() refuses directories on Linux already
-        raise DataFileError(f"{path}: is a directory; pass a data file.", path=path)
     return path
 
 
@@ -170,7 +157,6 @@ class DataFile:
         except LookupError:
             raise DataFileError(f"unknown encoding {self.encoding!r}; use a Python codec name "
                                 f"such as utf-8, latin-1 or utf-16.") from None
-        _pyarrow()
         check_readable(self.path)
         self.n_rows: int | None = None
         self._arrays: dict[str, np.ndarray] | None = None
@@ -180,8 +166,6 @@ class DataFile:
     # --- opening ------------------------------------------------------------
 
     def _open_csv(self) -> list[str]:
-        import pyarrow.csv as pacsv
-
         head = self._head_bytes()
         if not head:
             raise DataFileError(f"{self.path}: the file is empty; it needs a header row and "
@@ -244,7 +228,8 @@ class DataFile:
         import pyarrow.parquet as pq
 
         try:
-            self._parquet = pq.ParquetFile(self.path)
+            # No pre-buffering: it reads whole row groups ahead and holds them in memory.
+            self._parquet = pq.ParquetFile(self.path, pre_buffer=False)
         except Exception as exc:  # noqa: BLE001 - pyarrow raises several types here
             raise DataFileError(f"{self.path}: not a readable Parquet file ({one_line(exc)}); the file "
                                 f"is corrupt, truncated or of another format.",
@@ -445,22 +430,25 @@ class DataFile:
         if missing:
             raise ColumnError(
                 f"{self.path}: no {what}{'s' if len(missing) > 1 else ''} "
-                f"{_quote_list(missing)}; columns found: {_quote_list(self.columns)}."
+                f"{quote_list(missing)}; columns found: {quote_list(self.columns)}."
                 f"{self._header_hint()}", path=self.path, column=missing[0])
         if self.format == "csv":
             return
         for name in columns:
             t = self._types[name]
-            ok = (_numeric_type(t) if name in numeric else _label_type(t)) \
-                if not isinstance(t, str) else False
+            if isinstance(t, str):  # a NumPy dtype that has no Arrow counterpart here
+                ok, described = False, t
+            else:
+                ok = _numeric_type(t) if name in numeric else _label_type(t)
+                described = _describe_type(t)
             if not ok:
                 if name in numeric:
                     raise ColumnError(
-                        f"{self.path}, column {name!r}: {_describe_type(t)} is not numeric; "
+                        f"{self.path}, column {name!r}: {described} is not numeric; "
                         f"features must be numbers: convert the column or leave it out with "
                         f"--features.", path=self.path, column=name)
                 raise ColumnError(
-                    f"{self.path}, column {name!r}: the target's type {_describe_type(t)} "
+                    f"{self.path}, column {name!r}: the target's type {described} "
                     f"cannot hold class labels; use numbers, booleans or strings.",
                     path=self.path, column=name)
 
@@ -470,7 +458,7 @@ class DataFile:
         if len(self.columns) == 1:
             for sep, name in ((";", "';'"), ("\t", "tab"), ("|", "'|'"), (",", "','")):
                 if sep in self.columns[0] and sep != self.delimiter:
-                    arg = "$'\\t'" if sep == "\t" else repr(sep)
+                    arg = "tab" if sep == "\t" else repr(sep)
                     return (f" The header is one column that contains {name}: is the "
                             f"delimiter {name}? Pass --delimiter {arg}.")
         if all(_looks_numeric(c) for c in self.columns):
@@ -663,7 +651,7 @@ class Labels:
         if label is None or (self.classes is not None and label not in self.classes):
             i = pc.index(col, pa.scalar(raw, col.type)).as_py()
             what = ("is not a class label; fill it in or drop the row" if label is None else
-                    f"is not one of the model's classes {_quote_list(self.classes)}")
+                    f"is not one of the model's classes {quote_list(self.classes)}")
             error = DataValueError if label is None else TargetError
             raise error(f"{self.file.where(row0 + i, self.column)}: label {raw!r} {what}.",
                         path=self.file.path, column=self.column, line=self.file.line(row0 + i))
@@ -697,7 +685,7 @@ class Labels:
                 labels.append(value)
         raise TargetError(
             f"{self.file.path}, column {self.column!r}: more than two classes "
-            f"({_quote_list(sort_labels(labels))}); neurona trains a binary classifier: keep "
+            f"({quote_list(sort_labels(labels))}); neurona trains a binary classifier: keep "
             f"the rows of two classes, or recode the column into two.", path=self.file.path,
             column=self.column)
 
