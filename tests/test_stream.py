@@ -9,7 +9,7 @@ import neurona
 from neurona import readers, scaling, stream
 from neurona.activations import ACTIVATIONS
 from neurona.losses import LOSSES
-from neurona.training import forward_backward
+from neurona.training import DivergenceError, forward_backward
 
 
 def _problem(n=2500, d=3, seed=0):
@@ -164,7 +164,7 @@ def test_callbacks_see_the_same_hooks_as_train():
     X, y = _problem(100)
     stream.train_stream(neurona.Neuron.random(3, 0), [(X, y)], epochs=2, learning_rate=1e-3,
                         callbacks=[Spy()])
-    keys = ["accuracy", "epoch", "loss", "sse"]
+    keys = ["accuracy", "epoch", "grad_norm", "learning_rate", "loss", "sse"]
     assert seen == ["begin", ("start", 0), ("end", 0, keys), ("start", 1), ("end", 1, keys),
                     "end"]
 
@@ -172,7 +172,7 @@ def test_callbacks_see_the_same_hooks_as_train():
 def test_divergence_is_a_clear_error():
     X, y = _problem(200)
     neuron = neurona.Neuron.random(3, 0, activation="identity")
-    with pytest.raises(neurona.NeuronaError, match="diverged at epoch"):
+    with pytest.raises(DivergenceError, match="overflow occurred at epoch #"):
         stream.train_stream(neuron, [(X, y)], epochs=1000, learning_rate=10.0,
                             loss="squared_error")
 

@@ -2,16 +2,20 @@
 
 __version__ = "0.1.0"
 
+from . import optimizers
 from .activations import ACTIVATIONS, Activation, get_activation
-from .callbacks import Callback, History
+from .callbacks import (Callback, Checkpoint, EarlyStopping, GracefulInterrupt, History,
+                        ProgressBar, load_checkpoint)
 from .errors import ModelFileError, NeuronaError, RunDirectoryError
 from .io import load, save
 from .losses import LOSSES, Loss, get_loss, objective
 from .neuron import Neuron
-from .training import forward_backward, train
+from .training import DivergenceError, Trainer, forward_backward, run_epoch, train
 
 __all__ = [
-    "ACTIVATIONS", "Activation", "Callback", "History", "LOSSES", "Loss", "ModelFileError",
-    "Neuron", "NeuronaError", "RunDirectoryError", "__version__", "forward_backward",
-    "get_activation", "get_loss", "load", "objective", "save", "train",
+    "ACTIVATIONS", "Activation", "Callback", "Checkpoint", "DivergenceError", "EarlyStopping",
+    "GracefulInterrupt", "History", "LOSSES", "Loss", "ModelFileError", "Neuron",
+    "NeuronaError", "ProgressBar", "RunDirectoryError", "Trainer", "__version__",
+    "forward_backward", "get_activation", "get_loss", "load", "load_checkpoint", "objective",
+    "optimizers", "run_epoch", "save", "train",
 ]

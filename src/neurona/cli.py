@@ -2,6 +2,9 @@
 
 Data (epoch lines, reports, ``--json``) go to stdout; errors go to stderr as
 one line, with exit status 2, and a traceback only with ``--traceback``.
+Training that diverges exits with 2 after writing its run directory; Ctrl-C
+during training finishes the current batch, writes the run directory with a
+checkpoint and exits with 130.
 """
 
 from __future__ import annotations
@@ -16,11 +19,15 @@ from pathlib import Path
 
 from . import __version__
 from .activations import ACTIVATIONS
-from .callbacks import Callback
+from .callbacks import GracefulInterrupt, ProgressBar
 from .errors import NeuronaError
 from .losses import LOSSES, REDUCTIONS
+from .optimizers import OPTIMIZERS, SCHEDULES
 
-EXIT_OK, EXIT_USAGE, EXIT_BROKEN_PIPE = 0, 2, 141
+EXIT_OK, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 0, 2, 130, 141
+
+#: Options ``--resume`` accepts besides itself: the run's settings are its own.
+RESUME_OPTIONS = {"resume", "epochs", "out", "no_plots", "quiet", "json", "traceback", "force"}
 
 # Options whose value may start with a minus sign, like --init-weights -0.9,0.5,0.7.
 NEGATIVE_VALUE_OPTIONS = ("--init-weights",)
@@ -67,6 +74,51 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _nonnegative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}") from None
+    if not (math.isfinite(value) and value >= 0):
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}")
+    return value
+
+
+def _unit_interval(text: str, *, closed_low: bool = True) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    ok = (0 <= value < 1) if closed_low else (0 < value < 1)
+    if not ok:
+        lo = "[0" if closed_low else "(0"
+        raise argparse.ArgumentTypeError(f"expected a number in {lo}, 1), got {text!r}")
+    return value
+
+
+def _fraction(text: str) -> float:
+    return _unit_interval(text, closed_low=False)
+
+
+def _class_weight(text: str):
+    """``balanced`` or ``LABEL=WEIGHT,LABEL=WEIGHT`` (``:`` also works)."""
+    if text == "balanced":
+        return text
+    mapping = {}
+    for item in text.split(","):
+        label, sep, weight = item.replace(":", "=").partition("=")
+        try:
+            float(label)
+            value = float(weight)
+        except ValueError:
+            value = math.nan
+        if not sep or not (math.isfinite(value) and value >= 0):
+            raise argparse.ArgumentTypeError(
+                f"expected 'balanced' or LABEL=WEIGHT pairs like 0=1,1=3, got {text!r}")
+        mapping[label.strip()] = value
+    return mapping
+
+
 def _float_list(text: str) -> list[float]:
     try:
         values = [float(v) for v in text.split(",")]
@@ -76,24 +128,6 @@ def _float_list(text: str) -> list[float]:
     if not all(math.isfinite(v) for v in values):
         raise argparse.ArgumentTypeError(f"expected finite numbers, got {text!r}")
     return values
-
-
-def _bounded_float(accept, expected: str):
-    """An argparse type: a float for which ``accept(value)`` holds."""
-    def parse(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            value = math.nan
-        if not accept(value):
-            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
-        return value
-
-    return parse
-
-
-_fraction = _bounded_float(lambda v: 0 <= v < 1, "a fraction in [0, 1)")
-_non_negative_float = _bounded_float(lambda v: math.isfinite(v) and v >= 0, "a number >= 0")
 
 
 _SIZE_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
@@ -154,16 +188,99 @@ def add_model_options(g) -> None:
 
 
 def add_training_options(g) -> None:
-    """Gradient descent: epochs, step size, reduction and the starting point."""
-    g.add_argument("--epochs", type=_positive_int, default=100, help="number of epochs")
+    """Gradient descent: epochs, step size, optimizer, batches, reduction and the starting point."""
+    g.add_argument("--epochs", type=_positive_int, default=100,
+                   help="number of epochs (with --resume: the new total)")
     g.add_argument("--learning-rate", "--lr", type=_positive_float, default=0.01,
-                   help="step size eta of w -= eta * dL/dw")
+                   help="step size eta of w -= eta * dL/dw (the schedule's start)")
+    g.add_argument("--optimizer", choices=list(OPTIMIZERS), default="gd",
+                   help="gd is the post's plain gradient descent")
+    g.add_argument("--batch-size", type=_positive_int, default=None, metavar="K",
+                   help="rows per update: none = the full batch (the post), 1 = stochastic, "
+                        "K = mini-batches, reshuffled each epoch from --seed")
+    g.add_argument("--no-shuffle", dest="shuffle", action="store_false",
+                   help="keep the rows in order across mini-batches")
     g.add_argument("--seed", type=int, default=1,
-                   help="seed of the initial weights (standard normal draws)")
+                   help="seed of the initial weights (standard normal draws) and of every "
+                        "random choice of training (shuffles, validation split)")
     g.add_argument("--init-weights", type=_float_list, metavar="W1,...,B", default=None,
                    help="exact starting weights, bias last (overrides --seed's draw)")
     g.add_argument("--reduction", choices=list(REDUCTIONS), default="sum",
                    help="sum (the post) or mean of the per-sample losses")
+
+
+def add_optimizer_options(g) -> None:
+    """Optimizer hyperparameters; each optimizer reads the ones it has."""
+    g.add_argument("--momentum", type=_unit_interval, default=0.9,
+                   help="momentum and nesterov: v = momentum * v + g")
+    g.add_argument("--beta-1", type=_unit_interval, default=0.9,
+                   help="adam, adamw: decay of the first moment")
+    g.add_argument("--beta-2", type=_unit_interval, default=0.999,
+                   help="adam, adamw: decay of the second moment")
+    g.add_argument("--epsilon", type=_positive_float, default=1e-8,
+                   help="adagrad, rmsprop, adam, adamw: added to the denominator")
+    g.add_argument("--rho", type=_unit_interval, default=0.9,
+                   help="rmsprop: decay of the mean squared gradient")
+    g.add_argument("--weight-decay", type=_nonnegative_float, default=0.01,
+                   help="adamw: decoupled weight decay (not on the bias)")
+
+
+def add_schedule_options(g) -> None:
+    """The learning rate as a function of the update count t (one update per batch)."""
+    g.add_argument("--schedule", choices=list(SCHEDULES), default="constant",
+                   help="constant (the post); step: eta * rate^floor(t/steps); exponential: "
+                        "eta * rate^(t/steps); invscaling: eta / (t+1)^power_t; cosine: "
+                        "from eta to --end-learning-rate over --decay-steps")
+    g.add_argument("--decay-rate", type=_positive_float, default=None,
+                   help="factor of step (default 0.5) and exponential (default 0.96)")
+    g.add_argument("--decay-steps", type=_positive_int, default=None,
+                   help="updates per decay period (default: 10 epochs for step, 1 epoch for "
+                        "exponential, the whole run for cosine)")
+    g.add_argument("--power-t", type=_nonnegative_float, default=0.5,
+                   help="exponent of invscaling")
+    g.add_argument("--end-learning-rate", type=_nonnegative_float, default=0.0,
+                   help="where cosine ends")
+
+
+def add_regularisation_options(g) -> None:
+    """Penalties on the weights (never the bias) and weights per sample class."""
+    g.add_argument("--l2", type=_nonnegative_float, default=0.0,
+                   help="adds l2/2 * sum(w^2) to the objective")
+    g.add_argument("--l1", type=_nonnegative_float, default=0.0,
+                   help="adds l1 * sum|w| to the objective (with --l2: elastic net)")
+    g.add_argument("--class-weight", type=_class_weight, default=None,
+                   metavar="balanced|L=W,...",
+                   help="'balanced' (scikit-learn's n / (k * count)) or weights like 0=1,1=3")
+
+
+def add_validation_options(g) -> None:
+    """A held-out validation split, and stopping when it stops improving."""
+    g.add_argument("--validation-fraction", type=_fraction, default=None, metavar="F",
+                   help="hold out this fraction of the training rows (per class, from --seed) "
+                        "and record val_loss, val_sse, val_accuracy each epoch")
+    g.add_argument("--early-stopping", action="store_true",
+                   help="stop when --monitor has not improved for --patience epochs and keep "
+                        "the best epoch's weights (validates on 10%% unless "
+                        "--validation-fraction says otherwise)")
+    g.add_argument("--monitor", default=None, metavar="KEY",
+                   help="history key early stopping watches (default: val_loss)")
+    g.add_argument("--patience", type=_positive_int, default=10,
+                   help="epochs without improvement before early stopping")
+    g.add_argument("--min-delta", type=_nonnegative_float, default=0.0,
+                   help="smallest change that counts as an improvement")
+    g.add_argument("--no-restore-best-weights", dest="restore_best_weights",
+                   action="store_false",
+                   help="after early stopping keep the last weights, not the best")
+
+
+def add_checkpoint_options(g) -> None:
+    """Checkpoints, and resuming a run from one."""
+    g.add_argument("--checkpoint-every", type=_positive_int, default=None, metavar="K",
+                   help="create the run directory at the start and write checkpoint.json "
+                        "every K epochs and at the end (atomically)")
+    g.add_argument("--resume", type=Path, default=None, metavar="RUN_DIR",
+                   help="continue RUN_DIR from its checkpoint with its own settings, into a "
+                        "new run directory; --epochs N sets the new total")
 
 
 def add_output_options(g) -> None:
@@ -200,7 +317,7 @@ def add_data_options(g) -> None:
                    help="a built-in dataset (default: blobs, the post's)")
     g.add_argument("--n-samples", type=_positive_int, default=None, metavar="N",
                    help="rows of the built-in dataset (default: 500)")
-    g.add_argument("--noise", type=_non_negative_float, default=None,
+    g.add_argument("--noise", type=_nonnegative_float, default=None,
                    help="noise of moons, circles, xor and linear (default: 0.2 for moons, "
                         "0.1 for the others)")
     g.add_argument("--cluster-std", type=_positive_float, default=None,
@@ -216,7 +333,7 @@ def add_data_options(g) -> None:
     add_csv_options(g)
     g.add_argument("--scale", choices=list(KINDS), default="none",
                    help="feature scaling, fitted on the training split and saved in the model")
-    g.add_argument("--test-size", type=_fraction, default=0.3, metavar="FRACTION",
+    g.add_argument("--test-size", type=_unit_interval, default=0.3, metavar="FRACTION",
                    help="fraction of the rows held out for the test report (0: train on "
                         "every row, no report)")
     g.add_argument("--stratify", action="store_true",
@@ -251,9 +368,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_model_options(train.add_argument_group("model"))
     add_training_options(train.add_argument_group("training"))
+    add_optimizer_options(train.add_argument_group("optimizer"))
+    add_schedule_options(train.add_argument_group("learning-rate schedule"))
+    add_regularisation_options(train.add_argument_group("regularisation and class weights"))
+    add_validation_options(train.add_argument_group("validation and early stopping"))
+    add_checkpoint_options(train.add_argument_group("checkpoints and resume"))
     add_data_options(train.add_argument_group("data"))
     add_output_options(train.add_argument_group("output"))
     train.set_defaults(handler=cmd_train)
+    parser.train_parser = train
     add_predict_parser(sub, common)
     add_evaluate_parser(sub, common)
     return parser
@@ -302,22 +425,25 @@ def add_evaluate_parser(sub, common) -> None:
     p.set_defaults(handler=cmd_evaluate)
 
 
-class EpochPrinter(Callback):
-    """Print one line per epoch: the objective, the post's SSE and the train accuracy."""
+class EpochPrinter(ProgressBar):
+    """Plain epoch lines only (never a live bar): ``ProgressBar(n_epochs, loss_name, live=False)``."""
 
     def __init__(self, loss_name: str, n_epochs: int, stream=None):
-        self.loss_name = loss_name
-        self.width = len(str(n_epochs - 1))
-        self.stream = stream or sys.stdout
+        super().__init__(n_epochs, loss_name, stream, live=False)
 
-    def on_epoch_end(self, epoch, logs=None):
-        print(f"[{epoch:>{self.width}}] {self.loss_name}: {logs['loss']:.6f}  "
-              f"sse: {logs['sse']:.6f}  accuracy: {logs['accuracy']:.4f}", file=self.stream)
+
+#: Options of ``neurona train`` that are config keys of the same name.
+CONFIG_OPTIONS = ("activation", "loss", "reduction", "learning_rate", "epochs", "threshold",
+                  "seed", "init_weights", "optimizer", "batch_size", "shuffle", "momentum",
+                  "beta_1", "beta_2", "epsilon", "rho", "weight_decay", "schedule",
+                  "decay_rate", "decay_steps", "power_t", "end_learning_rate", "l1", "l2",
+                  "class_weight", "validation_fraction", "early_stopping", "monitor",
+                  "patience", "min_delta", "restore_best_weights", "checkpoint_every")
 
 
 def data_config(args) -> dict:
     """The config entries for ``neurona train``'s data options: source, split, scaling."""
-    from .data import dataset_spec
+    from .data import DATASETS, dataset_spec
     from .errors import OptionError
 
     builtin = {k: getattr(args, k) for k in DATASET_OPTIONS if getattr(args, k) is not None}
@@ -337,8 +463,6 @@ def data_config(args) -> dict:
                 raise OptionError(f"--{option} goes with --data FILE; the built-in datasets "
                                   f"are generated in memory with their own target.")
         name = args.dataset or "blobs"
-        from .data import DATASETS
-
         wrong = [k for k in builtin if k not in DATASETS[name]]
         if wrong:
             allowed = [DATASET_OPTIONS[k] for k in DATASETS[name] if k in DATASET_OPTIONS]
@@ -360,10 +484,7 @@ def train_config(args) -> dict:
     """The experiment config that ``neurona train``'s options describe."""
     from .experiment import make_config
 
-    return make_config(
-        activation=args.activation, loss=args.loss, reduction=args.reduction,
-        learning_rate=args.learning_rate, epochs=args.epochs, threshold=args.threshold,
-        seed=args.seed, init_weights=args.init_weights, **data_config(args))
+    return make_config(**{k: getattr(args, k) for k in CONFIG_OPTIONS}, **data_config(args))
 
 
 def describe_data(result) -> str:
@@ -379,31 +500,107 @@ def describe_data(result) -> str:
             f"target {spec['target']!r} ({classes}); features {', '.join(spec['features'])}")
 
 
+def _given_options(argv: list[str]) -> set[str]:
+    """The destinations of the options given on the command line (not left to their default)."""
+    parser = build_parser()
+    for p in (parser, parser.train_parser):
+        for action in p._actions:
+            action.default = argparse.SUPPRESS
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit:  # pragma: no cover - argv was parsed once already
+        return set()
+    return set(vars(args)) - {"command", "handler"}
+
+
+def _resume_config(args) -> tuple[dict, dict]:
+    from . import experiment
+
+    given = _given_options(args.argv)
+    extra = sorted(given - RESUME_OPTIONS)
+    if extra:
+        names = ", ".join("--" + k.replace("_", "-") for k in extra)
+        raise NeuronaError(f"--resume continues a run with its own recorded settings; it takes "
+                           f"only --epochs and the output options, not {names}.")
+    config, checkpoint = experiment.load_run(args.resume)
+    if "epochs" in given:
+        config["epochs"] = args.epochs
+    done = checkpoint["epoch"]
+    if checkpoint["status"] == "early_stopping":
+        raise NeuronaError(
+            f"{args.resume} stopped early at epoch {done - 1} because "
+            f"{config['monitor'] or 'val_loss'} stopped improving; resuming it would stop "
+            f"again. Start a new run with a larger --patience instead.")
+    if done >= config["epochs"]:
+        raise NeuronaError(
+            f"{args.resume} has done {done} epochs already; pass --epochs N with N > {done} "
+            f"to train it further.")
+    return config, checkpoint
+
+
 def cmd_train(args) -> int:
     from . import experiment, io
 
+    resume = None
+    if args.resume is not None:
+        config, resume = _resume_config(args)
+    else:
+        config = train_config(args)
+    if args.force and args.out and config["checkpoint_every"] and args.out.exists():
+        raise NeuronaError("--force does not replace a run directory while checkpointing into "
+                           "it; remove it or choose another --out.")
     run_path = (io.check_run_path(args.out, replace=args.force) if args.out
                 else io.new_run_path("runs"))
-    config = train_config(args)
     talk = not (args.quiet or args.json)
-    callbacks = [EpochPrinter(args.loss, args.epochs)] if talk else []
-    result = experiment.run(config, callbacks)
+    interrupt = GracefulInterrupt()
+    callbacks = [interrupt]
+    if talk:
+        callbacks.insert(0, ProgressBar(config["epochs"], config["loss"]))
+    result = experiment.run(config, callbacks, resume=resume, run_dir=run_path,
+                            resumed_from=None if args.resume is None else str(args.resume))
     if talk and result.classes is not None:
         print(describe_data(result))
-    if talk and result.report_text is not None:
+    if talk and result.status != "diverged" and result.report_text is not None:
         print(result.report_text, end="")
     experiment.write_run(result, run_path, plots=not args.no_plots, replace=args.force)
 
-    last = result.history.rows[-1]
+    rows = result.history.rows
+    last = rows[-1] if rows else {}
     if args.json:
-        print(json.dumps({
-            "run_dir": str(run_path), "weights": [float(w) for w in result.neuron.weights],
+        summary = {
+            "run_dir": str(run_path), "status": result.status,
+            "weights": [float(w) for w in result.neuron.weights],
             "bias": result.neuron.bias, "test_accuracy": result.test_accuracy,
-            "train_accuracy": last["accuracy"], "final_loss": last["loss"],
+            "train_accuracy": last.get("accuracy"), "final_loss": last.get("loss"),
             "epochs": len(result.history),
-        }, allow_nan=False))
+        }
+        if "val_loss" in last:
+            summary.update(val_loss=last["val_loss"], val_accuracy=last["val_accuracy"])
+        print(json.dumps(summary, allow_nan=False))
     elif talk:
+        stopper = result.early_stopping
+        if result.status == "early_stopping":
+            restored = (f"; kept the weights of epoch {stopper.best_epoch}"
+                        if stopper.restore_best_weights else "")
+            print(f"Early stopping after epoch {stopper.stopped_epoch}: {stopper.monitor} did "
+                  f"not improve for {stopper.patience} epochs{restored}.")
         print(f"Run written to {run_path}")
+    if result.status == "diverged":
+        return _fail(f"neurona train: error: {result.error} The run up to that epoch is in "
+                     f"{run_path}.")
+    if result.status == "interrupted":
+        if result.checkpoint is None:  # a streamed run: no checkpoint to resume from
+            if not args.quiet:
+                print(f"neurona train: interrupted after epoch {len(result.history)}; the run "
+                      f"so far is in {run_path}", file=sys.stderr)
+            return EXIT_INTERRUPTED
+        where = f"epoch {result.checkpoint['epoch']}"
+        if result.checkpoint["batch"]:
+            where += f", batch {result.checkpoint['batch']}"
+        if not args.quiet:
+            print(f"neurona train: interrupted at {where}; the run so far is in {run_path}; "
+                  f"continue it with: neurona train --resume {run_path}", file=sys.stderr)
+        return EXIT_INTERRUPTED
     return EXIT_OK
 
 
@@ -466,8 +663,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_OK
+    args.argv = argv
     try:
         return args.handler(args)
+    except KeyboardInterrupt:
+        print(f"neurona {args.command}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
         # The reader went away (``neurona train | head``): stop quietly, as Unix tools do.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

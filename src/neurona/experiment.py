@@ -3,11 +3,20 @@
 The command line maps its options onto a config dict and calls :func:`run`
 and :func:`write_run`; nothing here prints. The config is what ``config.json``
 records, so a run directory says exactly how to repeat it.
+
+A run that checkpoints (``checkpoint_every``) or is interrupted also keeps
+``checkpoint.json``, the trainer's whole state; :func:`load_run` reads a run
+directory back so that :func:`run` can resume it, bit for bit, into a new
+run directory (the earlier one is never touched).
 """
 
 from __future__ import annotations
 
+import json
+import os
 import platform
+import shutil
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,10 +24,10 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__, data, io, report, scaling
-from .callbacks import Callback, History
-from .errors import NeuronaError, OptionError
+from .callbacks import Callback, Checkpoint, EarlyStopping, History, load_checkpoint
+from .errors import NeuronaError, OptionError, RunDirectoryError
 from .neuron import Neuron
-from .training import train
+from .training import DivergenceError, Trainer
 
 DEFAULTS: dict = {
     # A built-in dataset {"name": "blobs", ...parameters}, or a file: {"name": "file",
@@ -39,7 +48,42 @@ DEFAULTS: dict = {
     "threshold": 0.5,
     "seed": 1,
     "init_weights": None,
+    # optimizer hyperparameters (each optimizer uses its own, see neurona.optimizers)
+    "momentum": 0.9,
+    "beta_1": 0.9,
+    "beta_2": 0.999,
+    "epsilon": 1e-8,
+    "rho": 0.9,
+    "weight_decay": 0.01,
+    # learning-rate schedule
+    "schedule": "constant",
+    "decay_rate": None,
+    "decay_steps": None,
+    "power_t": 0.5,
+    "end_learning_rate": 0.0,
+    # batches, penalties, weights
+    "shuffle": True,
+    "l1": 0.0,
+    "l2": 0.0,
+    "class_weight": None,
+    # validation and early stopping
+    "validation_fraction": None,
+    "early_stopping": False,
+    "monitor": None,
+    "patience": 10,
+    "min_delta": 0.0,
+    "restore_best_weights": True,
+    # checkpoints
+    "checkpoint_every": None,
 }
+
+#: Config keys passed to :class:`neurona.training.Trainer` under the same name.
+TRAINER_KEYS = ("learning_rate", "loss", "reduction", "optimizer", "batch_size", "shuffle",
+                "schedule", "decay_rate", "decay_steps", "power_t", "end_learning_rate",
+                "momentum", "beta_1", "beta_2", "epsilon", "rho", "weight_decay", "l1", "l2",
+                "class_weight", "validation_fraction")
+#: Files that may be in a run directory while its training runs (checkpointing).
+IN_PROGRESS_FILES = {"config.json", "checkpoint.json"}
 
 
 def make_config(**overrides) -> dict:
@@ -49,6 +93,22 @@ def make_config(**overrides) -> dict:
         raise NeuronaError(f"Unknown setting(s) {sorted(unknown)}; known: {sorted(DEFAULTS)}.")
     config = {k: (dict(v) if isinstance(v, dict) else v) for k, v in DEFAULTS.items()}
     config.update(overrides)
+    return config
+
+
+def resolve_config(config: dict) -> dict:
+    """``config`` with the settings that depend on others made explicit.
+
+    Early stopping validates on a held-out split (10% unless
+    ``validation_fraction`` says otherwise, as scikit-learn does) and
+    monitors ``val_loss`` (``loss`` when there is no validation split).
+    """
+    config = dict(config)
+    if config["early_stopping"]:
+        if config["validation_fraction"] is None:
+            config["validation_fraction"] = 0.1
+        if config["monitor"] is None:
+            config["monitor"] = "val_loss"
     return config
 
 
@@ -66,6 +126,11 @@ class Run:
     report_text: str | None
     test_accuracy: float | None
     initial: list[float] = field(default_factory=list)
+    status: str = "finished"
+    error: str | None = None
+    checkpoint: dict | None = None
+    resumed_from: str | None = None
+    early_stopping: EarlyStopping | None = None
     sizes: dict | None = None  # n_train, n_test where parts holds a sample (streamed runs)
 
     @property
@@ -131,39 +196,95 @@ def initial_neuron(config: dict, n_features: int, feature_names=None) -> Neuron:
     return Neuron(init[:-1], init[-1], **kwargs)
 
 
-def run(config: dict, callbacks: list[Callback] | tuple = ()) -> Run:
+def training_arguments(config: dict) -> dict:
+    """The keyword arguments of :class:`neurona.training.Trainer` that ``config`` sets."""
+    return dict({k: config[k] for k in TRAINER_KEYS}, epochs=config["epochs"],
+                random_state=config["seed"])
+
+
+def run(config: dict, callbacks: list[Callback] | tuple = (), *, resume: dict | None = None,
+        run_dir: str | Path | None = None, resumed_from: str | None = None) -> Run:
     """Run the experiment described by ``config`` (see :func:`make_config`).
 
-    The scaler is fitted on the training split and attached to the trained
-    neuron (which then takes raw features), and so are the original labels.
-    With ``test_size=0`` every row trains and there is no test report.
+    ``resume`` is a checkpoint (see :func:`load_run`) to continue from. With
+    ``config["checkpoint_every"]`` and a ``run_dir``, the run directory is
+    created now, with ``config.json``, and ``checkpoint.json`` is rewritten
+    (atomically) every that many epochs, so a run killed on the way can be
+    resumed; :func:`write_run` completes the directory. A run that diverges
+    returns with ``status == "diverged"`` and the error in ``error``, its
+    neuron holding the last finite weights.
     """
+    config = resolve_config(config)
     scaling.check_kind(config["scale"])
-    config = dict(config, stream=resolve_stream(config))
+    config["stream"] = resolve_stream(config)
     if config["stream"]:
+        if resume is not None:
+            raise OptionError("a streamed run cannot be resumed; start a new run.")
         return _run_streamed(config, callbacks)
     X, y, parts = load_data(config)
+    # The scaler is fitted on the training rows, then attached to the trained neuron,
+    # which then takes raw features (and answers in the original labels).
     scaler = scaling.fit(config["scale"], parts.X_train)
     X_fit = parts.X_train if scaler is None else scaler.transform(parts.X_train)
     neuron = initial_neuron(config, X.shape[1], parts.feature_names)
     initial = [*map(float, neuron.weights), neuron.bias]
-    history = train(neuron, X_fit, parts.y_train, epochs=config["epochs"],
-                    learning_rate=config["learning_rate"], loss=config["loss"],
-                    reduction=config["reduction"], callbacks=callbacks)
+    callbacks = list(callbacks)
+    stopper = None
+    if config["early_stopping"]:
+        stopper = EarlyStopping(monitor=config["monitor"], patience=config["patience"],
+                                min_delta=config["min_delta"],
+                                restore_best_weights=config["restore_best_weights"])
+        callbacks.insert(0, stopper)
+    trainer = Trainer(neuron, X_fit, parts.y_train, callbacks=callbacks, resume=resume,
+                      **training_arguments(config))
+    created = None
+    if run_dir is not None and config["checkpoint_every"]:
+        run_dir = io.check_run_path(run_dir)
+        if not run_dir.exists():
+            created = run_dir
+        run_dir.mkdir(parents=True, exist_ok=True)
+        io.atomic_write_text(run_dir / "config.json", io.dumps(_recorded(
+            config, parts, initial, status="running", resumed_from=resumed_from)))
+        trainer.callbacks.append(Checkpoint(run_dir / "checkpoint.json",
+                                            every=config["checkpoint_every"]))
+    error = None
+    try:
+        trainer.run()
+    except DivergenceError as exc:
+        error = str(exc)
+    except BaseException:
+        # A run that failed before its first checkpoint leaves nothing behind.
+        if created is not None and not (created / "checkpoint.json").exists():
+            shutil.rmtree(created, ignore_errors=True)
+        raise
     neuron.scaler = scaler
     test_pred = neuron.predict(parts.X_test)
     neuron.classes = parts.classes
     if parts.classes is not None:
         config["dataset"] = dict(config["dataset"], features=parts.feature_names)
-    return Run(config, neuron, history, X, y, parts, test_pred,
-               *_test_report(parts.y_test, test_pred, parts.classes), initial)
+    return Run(config, neuron, trainer.history, X, y, parts, test_pred,
+               *_test_report(parts.y_test, test_pred, parts.classes), initial,
+               status=trainer.status, error=error, checkpoint=trainer.checkpoint(),
+               resumed_from=resumed_from, early_stopping=stopper)
+
+
+#: Training settings a streamed run cannot honour (they need the rows in memory).
+NOT_STREAMED = {"validation_fraction": "--validation-fraction",
+                "early_stopping": "--early-stopping", "class_weight": "--class-weight",
+                "checkpoint_every": "--checkpoint-every"}
 
 
 def _run_streamed(config: dict, callbacks) -> Run:
     """The experiment on a file read in record batches (see :mod:`neurona.stream`)."""
     from . import stream
     from .evaluation import report_from_confusion
+    from .training import DivergenceError
 
+    given = [option for key, option in NOT_STREAMED.items() if config[key]]
+    if given:
+        raise OptionError(f"{', '.join(given)} need{'s' if len(given) == 1 else ''} the rows "
+                          f"in memory and cannot be used with a streamed file; drop "
+                          f"{'it' if len(given) == 1 else 'them'} or pass --no-stream.")
     spec, sp = config["dataset"], config["split"]
     fs = stream.FileStream(spec["path"], spec.get("target"), spec.get("features"),
                            delimiter=spec.get("delimiter"), encoding=spec.get("encoding"),
@@ -171,11 +292,17 @@ def _run_streamed(config: dict, callbacks) -> Run:
     fs.scan(config["scale"])
     neuron = initial_neuron(config, len(fs.features), fs.features)
     initial = [*map(float, neuron.weights), neuron.bias]
-    history = stream.train_stream(
-        neuron, fs.part("train"), epochs=config["epochs"],
-        learning_rate=config["learning_rate"], loss=config["loss"],
-        reduction=config["reduction"], batch_size=config["batch_size"],
-        shuffle_buffer=config["shuffle_buffer"], seed=config["seed"], callbacks=callbacks)
+    arguments = training_arguments(config)
+    for key in ("class_weight", "validation_fraction", "random_state"):
+        del arguments[key]
+    trainer = stream.StreamTrainer(neuron, fs.part("train"), callbacks=callbacks,
+                                   shuffle_buffer=config["shuffle_buffer"],
+                                   seed=config["seed"], **arguments)
+    error = None
+    try:
+        trainer.run()
+    except DivergenceError as exc:
+        error = str(exc)
     neuron.scaler = fs.scaler
     confusion, (X, y, is_test) = stream.test_pass(neuron, fs)
     parts = data.Split(X[~is_test], X[is_test], y[~is_test], y[is_test], fs.features,
@@ -187,9 +314,33 @@ def _run_streamed(config: dict, callbacks) -> Run:
         report_text = report_from_confusion(confusion, fs.classes)
         test_accuracy = float(np.trace(confusion) / confusion.sum())
     config["dataset"] = dict(spec, features=fs.features)
-    config["split"] = dict(sp, method="row_hash")
-    return Run(config, neuron, history, X, y, parts, test_pred, report_text, test_accuracy,
-               initial, sizes={"n_train": fs.n_train, "n_test": fs.n_test})
+    return Run(config, neuron, trainer.history, X, y, parts, test_pred, report_text,
+               test_accuracy, initial, status=trainer.status, error=error,
+               sizes={"n_train": fs.n_train, "n_test": fs.n_test})
+
+
+def load_run(path: str | Path) -> tuple[dict, dict]:
+    """The config and the checkpoint of the run directory at ``path``, for :func:`run`."""
+    from .io import _no_constant, _no_duplicates
+
+    path = Path(path)
+    if not path.is_dir():
+        raise RunDirectoryError(f"{path} is not a run directory.")
+    try:
+        recorded = json.loads((path / "config.json").read_text(encoding="utf-8"),
+                              object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
+    except FileNotFoundError:
+        raise RunDirectoryError(f"{path} has no config.json; is it a neurona run "
+                                f"directory?") from None
+    except ValueError as exc:
+        raise RunDirectoryError(f"{path / 'config.json'}: not valid JSON ({exc}).") from None
+    if not isinstance(recorded, dict) or recorded.get("command") != "train":
+        raise RunDirectoryError(f"{path / 'config.json'} does not describe a training run.")
+    checkpoint = load_checkpoint(path / "checkpoint.json")
+    config = make_config(**{k: v for k, v in recorded.items() if k in DEFAULTS})
+    config["split"] = {k: v for k, v in config["split"].items()
+                       if k not in ("n_train", "n_test")}
+    return config, checkpoint
 
 
 def versions() -> dict:
@@ -203,45 +354,81 @@ def versions() -> dict:
             "platform": platform.platform()}
 
 
-def recorded_config(result: Run) -> dict:
-    """``config.json``: the settings, the actual starting weights, sizes and versions."""
-    parts = result.parts
-    sizes = result.sizes or {"n_train": len(parts.y_train), "n_test": len(parts.y_test)}
-    extra = {} if result.classes is None else {"classes": list(result.classes)}
+def _recorded(config: dict, parts: data.Split, initial: list[float], sizes: dict | None = None,
+              **extra) -> dict:
+    sizes = sizes or {"n_train": len(parts.y_train), "n_test": len(parts.y_test)}
+    classes = {} if parts.classes is None else {"classes": list(parts.classes)}
     return {
         "command": "train",
-        **result.config,
-        **extra,
-        "split": dict(result.config["split"], **sizes),
-        "seed": None if result.config["init_weights"] is not None else result.config["seed"],
-        "init_weights": result.initial,
+        **config,
+        **classes,
+        "split": dict(config["split"], **sizes),
+        "init_weights": initial,
+        **{k: v for k, v in extra.items() if v is not None},
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "versions": versions(),
     }
 
 
-def write_run(result: Run, path: str | Path, plots: bool = True, replace: bool = False) -> Path:
-    """Write the run directory at ``path``, whole or not at all; return its path.
+def recorded_config(result: Run) -> dict:
+    """``config.json``: the settings, the actual starting weights, sizes, outcome and versions.
 
+    ``seed`` seeds the initial weights (unless ``init_weights`` was given) and
+    every random choice of training (shuffling, validation split).
+    """
+    return _recorded(result.config, result.parts, result.initial, result.sizes,
+                     status=result.status, resumed_from=result.resumed_from)
+
+
+def _writes_checkpoint(result: Run) -> bool:
+    return result.checkpoint is not None and result.status != "diverged" and (
+        bool(result.config["checkpoint_every"]) or result.status == "interrupted")
+
+
+def write_run(result: Run, path: str | Path, plots: bool = True, replace: bool = False) -> Path:
+    """Write the run directory at ``path``; return its path.
+
+    A new directory appears whole or not at all. A directory that
+    :func:`run` created for checkpoints (holding only ``config.json`` and
+    ``checkpoint.json``) is completed in place, each file written atomically.
+    ``checkpoint.json`` is written for runs with ``checkpoint_every`` and for
+    interrupted runs, never for one that diverged (its last checkpoint stays).
     ``replace=True`` replaces an existing run directory at ``path``. With no
     test rows there is no ``report.txt``; figures need two features or more.
     """
     path = Path(path)
+    names = {p.name for p in path.iterdir() if not p.name.startswith(".")} \
+        if path.is_dir() else set()
+    if names and names <= IN_PROGRESS_FILES:
+        _write_files(result, path, plots)
+        return path
+    with io.staged_directory(path, replace=replace) as tmp:
+        _write_files(result, tmp, plots)
+    return path
+
+
+def _write_files(result: Run, directory: Path, plots: bool) -> None:
     config = recorded_config(result)
     training = {k: config[k] for k in ("reduction", "optimizer", "learning_rate", "epochs",
                                        "batch_size", "seed", "init_weights")}
-    with io.staged_directory(path, replace=replace) as tmp:
-        io.save(result.neuron, tmp / "model.json", loss=config["loss"], training=training,
-                target=config["dataset"].get("target"))
-        io.atomic_write_text(tmp / "history.csv", result.history.to_csv())
-        if result.report_text is not None:
-            io.atomic_write_text(tmp / "report.txt", result.report_text)
-        io.atomic_write_text(tmp / "config.json", io.dumps(config))
-        if plots and result.neuron.n_features >= 2:
-            from .plots import save_run_figures
+    io.save(result.neuron, directory / "model.json", loss=config["loss"], training=training,
+            target=config["dataset"].get("target"))
+    io.atomic_write_text(directory / "history.csv", result.history.to_csv())
+    if result.report_text is not None:
+        io.atomic_write_text(directory / "report.txt", result.report_text)
+    if _writes_checkpoint(result):
+        io.atomic_write_text(directory / "checkpoint.json", io.dumps(result.checkpoint))
+    if plots and result.neuron.n_features >= 2:
+        from .plots import save_run_figures
 
-            parts = result.parts
-            save_run_figures(tmp / "figures", result.neuron, result.X, result.y, parts.X_test,
+        parts = result.parts
+        figures = Path(tempfile.mkdtemp(prefix=".figures.", dir=directory))
+        try:
+            save_run_figures(figures, result.neuron, result.X, result.y, parts.X_test,
                              parts.y_test, result.test_pred, result.history,
                              parts.feature_names)
-    return path
+            os.rename(figures, directory / "figures")
+        except BaseException:
+            shutil.rmtree(figures, ignore_errors=True)
+            raise
+    io.atomic_write_text(directory / "config.json", io.dumps(config))

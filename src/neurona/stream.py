@@ -15,18 +15,21 @@ The scheme
    in expectation, not exactly as with ``train_test_split``.
 3. **Full-batch gradient descent** (``batch_size=None``):
    :func:`accumulate_gradient` sums ``forward_backward(..., reduction="sum")``
-   over the batches and scales once by ``1/n`` for ``"mean"``, so an epoch
-   takes exactly the step that in-memory training takes (equal to about
-   1e-12 in float64: only the order of the additions differs).
-4. **Mini-batch SGD** (``batch_size=B``): rows pass through a shuffle buffer
-   of ``shuffle_buffer`` rows. Each record batch of ``m`` rows joins the
+   over the batches and scales once by ``1/n`` for ``"mean"``; the gradient
+   (plus the penalty's) goes to the same optimizer that
+   :class:`~neurona.training.Trainer` builds, so an epoch takes exactly the
+   step that in-memory training takes, for every optimizer and schedule (equal
+   to about 1e-12 in float64: only the order of the additions differs).
+4. **Mini-batch training** (``batch_size=B``): rows pass through a shuffle
+   buffer of ``shuffle_buffer`` rows. Each record batch of ``m`` rows joins the
    buffer, and ``m`` rows drawn at random from the buffer leave it, grouped
    into mini-batches of ``B`` rows; at the end of the epoch the buffer is
    emptied in random order. Memory stays at one buffer plus one record batch;
    with a buffer at least as large as the file this is a full shuffle. Each
-   mini-batch takes the plain step ``w -= eta * dL/dw`` of its own rows
-   (summed or averaged by ``reduction``); the epoch's history row sums the
-   values of the mini-batches' forward passes, each taken before its step.
+   mini-batch takes one optimizer step on its own rows (with the plain ``gd``
+   optimizer, SGD: ``w -= eta * dL/dw``); the epoch's history row combines the
+   values of the mini-batches' forward passes, each taken before its step,
+   as :func:`neurona.training.run_epoch` does.
 
 Memory is one record batch (``readers.BATCH_ROWS`` rows, or one CSV block)
 plus the shuffle buffer, whatever the file's size.
@@ -39,14 +42,15 @@ from typing import Iterable, Iterator
 
 import numpy as np
 
+from . import optimizers as optim
 from . import scaling
-from .callbacks import Callback, History
+from .callbacks import Callback, History, overrides
 from .data import check_constant, check_test_size, resolve_columns
 from .errors import DataFileError, NeuronaError
 from .losses import check_pair, check_reduction, reduction_scale
 from .neuron import Neuron
 from .readers import DataFile, Labels
-from .training import forward_backward
+from .training import DivergenceError, forward_backward, penalty, penalty_gradient
 
 SHUFFLE_BUFFER = 65_536   # rows held by the mini-batch shuffle buffer
 SAMPLE_ROWS = 2_000       # rows kept for the figures of a streamed run
@@ -166,6 +170,8 @@ class Pass:
 
     def __init__(self, stream: FileStream, which: str, scaled: bool):
         self.stream, self.which, self.scaled = stream, which, scaled
+        self.n_rows = {"train": stream.n_train, "test": stream.n_test,
+                       "all": stream.n_rows}[which]
 
     def with_rows(self) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
         """Like iterating, with the 0-based file row index of every row as a third array."""
@@ -220,12 +226,16 @@ def accumulate_gradient(batches: Iterable, w: np.ndarray, b: float, activation, 
     return dw * scale, db * scale, metrics
 
 
+def _order(n: int, rng: np.random.Generator | None) -> np.ndarray:
+    return np.arange(n) if rng is None else rng.permutation(n)
+
+
 def shuffled_minibatches(batches: Iterable, batch_size: int, buffer_rows: int,
                          rng: np.random.Generator) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Mini-batches of ``batch_size`` rows drawn through a shuffle buffer of ``buffer_rows``.
 
     See the module's notes for the scheme; the last mini-batch of a pass may
-    be smaller.
+    be smaller. With ``rng=None`` the rows keep their order.
     """
     pool_X = pool_y = None
     out_X: list[np.ndarray] = []
@@ -246,7 +256,7 @@ def shuffled_minibatches(batches: Iterable, batch_size: int, buffer_rows: int,
         pool_y = y if pool_y is None else np.concatenate([pool_y, y])
         if len(pool_y) <= buffer_rows:
             continue
-        order = rng.permutation(len(pool_y))
+        order = _order(len(pool_y), rng)
         leave, stay = order[:len(pool_y) - buffer_rows], order[len(pool_y) - buffer_rows:]
         out_X.append(pool_X[leave])
         out_y.append(pool_y[leave])
@@ -255,7 +265,7 @@ def shuffled_minibatches(batches: Iterable, batch_size: int, buffer_rows: int,
         if pending >= batch_size:
             yield from drain(final=False)
     if pool_y is not None and len(pool_y):
-        order = rng.permutation(len(pool_y))
+        order = _order(len(pool_y), rng)
         out_X.append(pool_X[order])
         out_y.append(pool_y[order])
         pending += len(order)
@@ -263,106 +273,252 @@ def shuffled_minibatches(batches: Iterable, batch_size: int, buffer_rows: int,
         yield from drain(final=True)
 
 
-def _check_steps(epochs, learning_rate) -> None:
-    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
-        raise NeuronaError(f"epochs must be a positive integer, got {epochs!r}.")
-    if not (np.isfinite(learning_rate) and learning_rate > 0):
-        raise NeuronaError(f"learning_rate must be a positive number, got {learning_rate!r}.")
+class _Stopped(Exception):
+    """A callback asked to stop in the middle of a streamed epoch."""
 
 
-def _diverged(epoch: int) -> NeuronaError:
-    return NeuronaError(
-        f"Training diverged at epoch {epoch}: the weights are no longer finite. Lower the "
-        f"learning rate, or scale the features (--scale standard).")
+class StreamTrainer:
+    """Trains one neuron on batches read anew every epoch: the streamed :class:`~neurona.training.Trainer`.
 
-
-def train_stream(
-    neuron: Neuron,
-    batches: Iterable,
-    *,
-    epochs: int = 100,
-    learning_rate: float = 0.01,
-    loss: str = "log_loss",
-    reduction: str = "sum",
-    batch_size: int | None = None,
-    shuffle_buffer: int = SHUFFLE_BUFFER,
-    seed: int | None = None,
-    callbacks: Iterable[Callback] = (),
-) -> History:
-    """Train ``neuron`` in place on batches streamed anew every epoch; return its history.
+    It takes the training settings of ``Trainer`` that do not need the rows
+    in memory (the optimizer and its hyperparameters, the learning-rate
+    schedule, the ``l1``/``l2`` penalties, mini-batches) and builds the same
+    optimizer, so a full-batch streamed run takes exactly the steps that
+    ``Trainer`` takes in memory, whatever the optimizer. History rows have
+    the same keys (``epoch``, ``loss``, ``sse``, ``accuracy``, ``grad_norm``,
+    ``learning_rate``), and callbacks see this object as their ``trainer``
+    (``stop()``, ``stop_training``, ``params``, ``neuron``, ``history``); a
+    stop asked during an epoch abandons that epoch.
 
     Parameters
     ----------
     neuron : Neuron
         The starting point; trained on the features as the batches give them.
     batches : re-iterable of (X, y)
-        Each iteration is one pass over the training data, e.g.
+        Each iteration is one pass over the training rows, e.g.
         ``FileStream.part("train")`` or a list of arrays.
-    epochs, learning_rate, loss, reduction :
-        As in :func:`neurona.train`.
     batch_size : int, default=None
-        None: full-batch gradient descent, one step per epoch, equal to
-        in-memory training. An integer: plain SGD steps on mini-batches
-        drawn through the shuffle buffer.
+        None: full-batch gradient descent, one update per epoch. An integer:
+        one update per mini-batch, the rows drawn through the shuffle buffer
+        (in file order with ``shuffle=False``).
     shuffle_buffer : int, default=65536
-        Rows held by the shuffle buffer (mini-batch training only).
+        Rows the shuffle buffer holds.
     seed : int, default=None
         Seed of the shuffling.
-    callbacks : iterable of Callback
-        Called as by :func:`neurona.train`; the history rows have the same keys.
+    n_rows : int, default=None
+        Training rows per epoch (known after ``FileStream.scan``; counted for a
+        list). Mini-batch training needs it to share the penalty and to size
+        the schedule's default decay.
+    The other parameters are those of :func:`neurona.train`.
     """
-    _check_steps(epochs, learning_rate)
-    activation, loss = check_pair(neuron.activation, loss)
-    check_reduction(reduction)
-    if batch_size is not None and (isinstance(batch_size, bool) or batch_size < 1):
-        raise NeuronaError(f"batch_size must be a positive integer, got {batch_size!r}.")
-    if shuffle_buffer < 1:
-        raise NeuronaError(f"shuffle_buffer must be a positive integer, got {shuffle_buffer!r}.")
-    rng = np.random.default_rng(seed)
-    history = History()
-    hooks = [history, *callbacks]
-    for cb in hooks:
-        cb.on_train_begin()
-    w, b = neuron.weights.astype(np.float64), float(neuron.bias)
-    for epoch in range(int(epochs)):
+
+    def __init__(self, neuron: Neuron, batches: Iterable, *, epochs: int = 100,
+                 learning_rate: float = 0.01, loss="log_loss", reduction: str = "sum",
+                 optimizer="gd", batch_size: int | None = None, shuffle: bool = True,
+                 schedule: str = "constant", decay_rate: float | None = None,
+                 decay_steps: int | None = None, power_t: float = 0.5,
+                 end_learning_rate: float = 0.0, momentum: float = 0.9, beta_1: float = 0.9,
+                 beta_2: float = 0.999, epsilon: float = 1e-8, rho: float = 0.9,
+                 weight_decay: float = 0.01, l1: float = 0.0, l2: float = 0.0,
+                 shuffle_buffer: int = SHUFFLE_BUFFER, seed: int | None = None,
+                 n_rows: int | None = None, callbacks: Iterable[Callback] = ()):
+        if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
+            raise NeuronaError(f"epochs must be a positive integer, got {epochs!r}.")
+        if not (np.isfinite(learning_rate) and learning_rate > 0):
+            raise NeuronaError(f"learning_rate must be a positive number, got "
+                               f"{learning_rate!r}.")
+        self.activation, self.loss = check_pair(neuron.activation, loss)
+        self.reduction = check_reduction(reduction)
+        for name, value in (("batch_size", batch_size), ("shuffle_buffer", shuffle_buffer)):
+            if value is not None and (isinstance(value, bool) or value < 1):
+                raise NeuronaError(f"{name} must be a positive integer, got {value!r}.")
+        if n_rows is None:
+            n_rows = getattr(batches, "n_rows", None)
+        if n_rows is None and isinstance(batches, (list, tuple)):
+            n_rows = sum(len(y) for _, y in batches)
+        if batch_size is not None and n_rows is None:
+            raise NeuronaError("mini-batch streaming needs n_rows, the training rows per "
+                               "epoch.")
+        self.neuron, self.batches = neuron, batches
+        self.epochs, self.batch_size, self.shuffle = int(epochs), batch_size, bool(shuffle)
+        self.shuffle_buffer, self.n_rows = shuffle_buffer, n_rows
+        self.l1, self.l2 = float(l1), float(l2)
+        self.rng = np.random.default_rng(seed)
+        self.callbacks = list(callbacks)
+        self.n_batches = 1 if batch_size is None else max(1, -(-n_rows // batch_size))
+        if decay_rate is None:
+            decay_rate = optim.DEFAULT_DECAY_RATE.get(schedule)
+        if decay_steps is None:
+            decay_steps = (self.n_batches * self.epochs if schedule == "cosine"
+                           else self.n_batches * (10 if schedule == "step" else 1))
+        # The same schedule and optimizer as Trainer builds (weight decay spares the bias).
+        self.schedule = optim.make_schedule(schedule, float(learning_rate), power_t=power_t,
+                                            end_learning_rate=end_learning_rate,
+                                            decay_rate=decay_rate, decay_steps=decay_steps)
+        mask = np.ones(neuron.n_features + 1, dtype=bool)
+        mask[-1] = False
+        self.optimizer = optim.get_optimizer(
+            optimizer, self.schedule, decay_mask=mask, momentum=momentum, beta_1=beta_1,
+            beta_2=beta_2, epsilon=epsilon, rho=rho, weight_decay=weight_decay)
+        self.params = np.append(np.asarray(neuron.weights, dtype=np.float64),
+                                np.float64(neuron.bias))
+        self.opt_state = self.optimizer.init(self.params)
+        self.epoch = self.batch = self.step = 0
+        self.history = History()
+        self.stop_training = False
+        self.stop_reason: str | None = None
+        self.status = "ready"
+
+    def stop(self, reason: str = "stopped") -> None:
+        """Stop: the epoch under way is abandoned, the completed ones are kept."""
+        self.stop_training = True
+        if self.stop_reason is None:
+            self.stop_reason = reason
+
+    def checkpoint(self) -> None:
+        """Streamed runs keep no checkpoint (they cannot be resumed)."""
+        return None
+
+    def _rows(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        for X, y in self.batches:
+            if self.stop_training:
+                raise _Stopped
+            yield X, y
+
+    def _update(self, grad: np.ndarray, loss_value: float) -> None:
+        step, state = self.optimizer.update(grad, self.opt_state, self.params)
+        new = self.params + step
+        if not np.isfinite(loss_value + float(np.add.reduce(new))):
+            raise _Diverged
+        self.params, self.opt_state = new, state
+        self.step += 1
+
+    def _full_batch_epoch(self) -> dict:
+        w, b = self.params[:-1], self.params[-1]
+        dw, db, m = accumulate_gradient(self._rows(), w, b, self.activation, self.loss,
+                                        self.reduction, self.neuron.threshold)
+        grad = np.append(dw, db)
+        if self.l1 or self.l2:
+            grad[:-1] += penalty_gradient(w, self.l1, self.l2)
+            m["loss"] += penalty(w, self.l1, self.l2)
+        self._update(grad, m["loss"])
+        m["grad_norm"] = float(np.sqrt(grad @ grad))
+        return m
+
+    def _minibatch_epoch(self, on_batch_end) -> dict:
+        rows = self._rows()
+        if self.shuffle:
+            rows = shuffled_minibatches(rows, self.batch_size, self.shuffle_buffer, self.rng)
+        else:
+            rows = shuffled_minibatches(rows, self.batch_size, 0, None)  # in file order
+        mean = self.reduction == "mean"
+        loss_sum = sse = accuracy = 0.0
+        grad_sum = np.zeros_like(self.params)
+        n = 0
+        for j, (X, y) in enumerate(rows):
+            w = self.params[:-1]
+            dw, db, m = forward_backward(X, y, w, self.params[-1], self.activation, self.loss,
+                                         self.reduction, self.neuron.threshold)
+            grad = np.append(dw, db)
+            share = len(y) / self.n_rows  # as Trainer: a sum takes its share of the penalty
+            batch_loss = m["loss"]
+            if self.l1 or self.l2:
+                grad[:-1] += (1.0 if mean else share) * penalty_gradient(w, self.l1, self.l2)
+                batch_loss += (1.0 if mean else share) * penalty(w, self.l1, self.l2)
+            self._update(grad, batch_loss)
+            c = share if mean else 1.0
+            loss_sum += c * batch_loss
+            sse += m["sse"]
+            accuracy += m["accuracy"] * len(y)
+            grad_sum += c * grad
+            n += len(y)
+            if on_batch_end is not None:
+                on_batch_end(j, {"batch": j, "size": len(y), "loss": batch_loss,
+                                 "sse": m["sse"], "accuracy": m["accuracy"]})
+        if n == 0:
+            raise NeuronaError("the stream holds no rows to train on.")
+        return {"loss": loss_sum, "sse": sse, "accuracy": accuracy / n,
+                "grad_norm": float(np.sqrt(grad_sum @ grad_sum))}
+
+    def run(self) -> History:
+        """Train for ``epochs`` epochs or until stopped; return the history.
+
+        Raises :class:`~neurona.training.DivergenceError` (the neuron keeping
+        the weights of the last finite step) when the loss or the weights
+        stop being finite.
+        """
+        user = [cb for cb in self.callbacks if not cb.run_last]
+        hooks = [self.history, *user, *(cb for cb in self.callbacks if cb.run_last)]
         for cb in hooks:
-            cb.on_epoch_begin(epoch)
-        # Overflow shows as non-finite weights, refused below with a clear message.
-        with np.errstate(over="ignore", invalid="ignore"):
-            if batch_size is None:
-                dw, db, metrics = accumulate_gradient(batches, w, b, activation, loss,
-                                                      reduction, neuron.threshold)
-                w, b = w - learning_rate * dw, b - learning_rate * db
-            else:
-                w, b, metrics = _sgd_epoch(shuffled_minibatches(batches, batch_size,
-                                                                shuffle_buffer, rng),
-                                           w, b, activation, loss, reduction,
-                                           neuron.threshold, learning_rate)
-        if not (np.all(np.isfinite(w)) and np.isfinite(b) and np.isfinite(metrics["loss"])):
-            raise _diverged(epoch)
-        neuron.weights, neuron.bias = w, b
-        logs = {"epoch": epoch, **metrics}
+            cb.set_trainer(self)
+        batch_hooks = [cb for cb in hooks if overrides(cb, "on_batch_end")]
+
+        def on_batch_end(j, logs):
+            for cb in batch_hooks:
+                cb.on_batch_end(j, logs)
+
+        self.status = "running"
         for cb in hooks:
-            cb.on_epoch_end(epoch, logs)
-    for cb in hooks:
-        cb.on_train_end()
-    return history
+            cb.on_train_begin({"epoch": self.epoch, "epochs": self.epochs})
+        error = None
+        try:
+            # Overflow shows as a non-finite loss or weight, refused by _update.
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+                while self.epoch < self.epochs and not self.stop_training:
+                    e, first = self.epoch, self.step
+                    for cb in hooks:
+                        cb.on_epoch_begin(e, {})
+                    try:
+                        if self.batch_size is None:
+                            metrics = self._full_batch_epoch()
+                            on_batch_end(0, {"batch": 0, "size": self.n_rows, **metrics})
+                        else:
+                            metrics = self._minibatch_epoch(
+                                on_batch_end if batch_hooks else None)
+                    except _Stopped:
+                        break
+                    self.neuron.weights = self.params[:-1].copy()
+                    self.neuron.bias = float(self.params[-1])
+                    self.epoch += 1
+                    logs = {"epoch": e, "loss": metrics["loss"], "sse": metrics["sse"],
+                            "accuracy": metrics["accuracy"], "grad_norm": metrics["grad_norm"],
+                            "learning_rate": float(self.schedule(first))}
+                    for cb in hooks:
+                        cb.on_epoch_end(e, logs)
+            self.status = ("finished" if self.epoch >= self.epochs
+                           else self.stop_reason or "stopped")
+        except _Diverged:
+            self.neuron.weights = self.params[:-1].copy()
+            self.neuron.bias = float(self.params[-1])
+            self.status = "diverged"
+            error = DivergenceError(
+                f"Floating-point under-/overflow occurred at epoch #{self.epoch}. The loss or "
+                f"the weights became NaN or infinite, so training stopped with the weights "
+                f"of the last finite step. A smaller learning rate (it was "
+                f"{self.schedule(self.step):g}), or scaling the features (--scale standard), "
+                f"might help.", self.epoch, self.history)
+        except BaseException:
+            self.status = "failed"
+            raise
+        finally:
+            for cb in hooks:
+                cb.on_train_end({"status": self.status, "epoch": self.epoch})
+        if error is not None:
+            raise error
+        return self.history
 
 
-def _sgd_epoch(minibatches, w, b, activation, loss, reduction, threshold, learning_rate):
-    total_loss = sse = correct = 0.0
-    n = 0
-    for X, y in minibatches:
-        dw, db, m = forward_backward(X, y, w, b, activation, loss, reduction, threshold)
-        w, b = w - learning_rate * dw, b - learning_rate * db
-        total_loss += m["loss"] / reduction_scale(reduction, len(y))
-        sse += m["sse"]
-        correct += round(m["accuracy"] * len(y))
-        n += len(y)
-    if n == 0:
-        raise NeuronaError("the stream holds no rows to train on.")
-    return w, b, {"loss": total_loss * reduction_scale(reduction, n), "sse": sse,
-                  "accuracy": correct / n}
+class _Diverged(Exception):
+    """The loss or the new parameters are not finite."""
+
+
+def train_stream(neuron: Neuron, batches: Iterable, **settings) -> History:
+    """Train ``neuron`` in place on batches streamed anew every epoch; return its history.
+
+    A shortcut for ``StreamTrainer(neuron, batches, **settings).run()``; see
+    :class:`StreamTrainer` for the settings.
+    """
+    return StreamTrainer(neuron, batches, **settings).run()
 
 
 # --- the test part of a streamed run -------------------------------------------------

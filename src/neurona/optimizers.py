@@ -1,0 +1,391 @@
+"""Optimizers and learning-rate schedules, as explicit-state pairs of pure functions.
+
+An optimizer is a :class:`GradientTransformation`: ``init(params) -> state`` and
+``update(grads, state, params) -> (step, state)``; the new parameters are
+``params + step`` (:func:`apply_updates`). Nothing is hidden in an object: the
+state goes in and comes out, which is what makes a checkpoint exact.
+
+``params`` is one 1-D float64 array, the weights then the bias (the order of
+the tutorial's weight column ``[w1, ..., wd, b]``); ``grads`` has the same
+shape. A state is a tuple with one dict per transformation of the chain, whose
+values are ints (step counts) or float64 arrays: :func:`state_to_json` and
+:func:`state_from_json` turn it into JSON (lists of floats, ints) and back,
+bit for bit.
+
+Named optimizers are short compositions of small transformations, as in optax:
+
+========== =============================================================
+name       chain
+========== =============================================================
+gd         scale_by_learning_rate                (the post: w -= eta * g)
+momentum   trace(momentum), scale_by_learning_rate
+nesterov   trace(momentum, nesterov=True), scale_by_learning_rate
+adagrad    scale_by_rss(epsilon), scale_by_learning_rate
+rmsprop    scale_by_rms(rho, epsilon), scale_by_learning_rate
+adam       scale_by_adam(beta_1, beta_2, epsilon), scale_by_learning_rate
+adamw      scale_by_adam(...), add_decayed_weights(weight_decay), scale_by_learning_rate
+========== =============================================================
+
+A learning rate is a number or a schedule, a function of the update count
+``t = 0, 1, 2, ...`` (one update per batch): ``constant`` (the post), ``step``,
+``exponential``, ``invscaling`` and ``cosine``; see :func:`make_schedule`.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from dataclasses import dataclass
+from typing import Callable, Union
+
+import numpy as np
+
+from .errors import NeuronaError
+
+Array = np.ndarray
+State = tuple
+Schedule = Callable[[int], float]
+LearningRate = Union[float, Schedule]
+
+
+@dataclass(frozen=True)
+class GradientTransformation:
+    """A pair of pure functions: ``init(params) -> state``, ``update(grads, state, params)``.
+
+    ``update`` returns ``(step, new_state)``; apply the step with
+    :func:`apply_updates`. ``name`` is for messages and records only.
+    """
+
+    init: Callable[[Array], State]
+    update: Callable[[Array, State, Array], tuple[Array, State]]
+    name: str = ""
+
+
+def apply_updates(params: Array, step: Array) -> Array:
+    """The new parameters ``params + step``."""
+    return params + step
+
+
+# --- schedules: functions of the update count t = 0, 1, 2, ... -------------
+
+def constant_schedule(learning_rate: float) -> Schedule:
+    """``eta_t = eta``: the post's fixed step."""
+    def schedule(t: int) -> float:
+        return learning_rate
+    return schedule
+
+
+def step_schedule(learning_rate: float, decay_rate: float, decay_steps: int) -> Schedule:
+    """``eta_t = eta * decay_rate ** floor(t / decay_steps)``: a drop every ``decay_steps``."""
+    def schedule(t: int) -> float:
+        return learning_rate * decay_rate ** (t // decay_steps)
+    return schedule
+
+
+def exponential_schedule(learning_rate: float, decay_rate: float, decay_steps: int) -> Schedule:
+    """``eta_t = eta * decay_rate ** (t / decay_steps)``: smooth exponential decay."""
+    def schedule(t: int) -> float:
+        return learning_rate * decay_rate ** (t / decay_steps)
+    return schedule
+
+
+def invscaling_schedule(learning_rate: float, power_t: float) -> Schedule:
+    """``eta_t = eta / (t + 1) ** power_t``: scikit-learn's ``"invscaling"``."""
+    def schedule(t: int) -> float:
+        return learning_rate / (t + 1) ** power_t
+    return schedule
+
+
+def cosine_schedule(learning_rate: float, decay_steps: int,
+                    end_learning_rate: float = 0.0) -> Schedule:
+    """Half a cosine from ``eta`` down to ``end_learning_rate`` over ``decay_steps``, then flat."""
+    def schedule(t: int) -> float:
+        frac = min(t, decay_steps) / decay_steps
+        return end_learning_rate + 0.5 * (learning_rate - end_learning_rate) * (
+            1.0 + math.cos(math.pi * frac))
+    return schedule
+
+
+SCHEDULES: dict[str, Callable[..., Schedule]] = {
+    "constant": constant_schedule,
+    "step": step_schedule,
+    "exponential": exponential_schedule,
+    "invscaling": invscaling_schedule,
+    "cosine": cosine_schedule,
+}
+
+#: Default ``decay_rate`` of the schedules that take one.
+DEFAULT_DECAY_RATE = {"step": 0.5, "exponential": 0.96}
+
+
+def schedule_parameters(name: str) -> tuple[str, ...]:
+    """The parameters schedule ``name`` takes besides ``learning_rate``."""
+    return tuple(inspect.signature(_schedule_factory(name)).parameters)[1:]
+
+
+def _schedule_factory(name: str) -> Callable[..., Schedule]:
+    try:
+        return SCHEDULES[name]
+    except KeyError:
+        raise NeuronaError(
+            f"Unknown schedule {name!r}; choose one of {', '.join(SCHEDULES)}.") from None
+
+
+def make_schedule(name: str, learning_rate: float, **params) -> Schedule:
+    """The schedule called ``name`` starting at ``learning_rate``.
+
+    Parameters the schedule does not use are ignored, so one set of settings
+    can describe any schedule: ``decay_rate`` and ``decay_steps`` (step,
+    exponential), ``power_t`` (invscaling), ``decay_steps`` and
+    ``end_learning_rate`` (cosine). Missing ones raise.
+
+    Examples
+    --------
+    >>> s = make_schedule("step", 0.1, decay_rate=0.5, decay_steps=10)
+    >>> s(0), s(9), s(10), s(25)
+    (0.1, 0.1, 0.05, 0.025)
+    """
+    factory = _schedule_factory(name)
+    needed = schedule_parameters(name)
+    missing = [p for p in needed if params.get(p) is None
+               and inspect.signature(factory).parameters[p].default is inspect.Parameter.empty]
+    if missing:
+        raise NeuronaError(f"schedule={name!r} needs {', '.join(missing)}.")
+    kwargs = {p: params[p] for p in needed if params.get(p) is not None}
+    return factory(learning_rate, **kwargs)
+
+
+def _as_schedule(learning_rate: LearningRate) -> Schedule:
+    return learning_rate if callable(learning_rate) else constant_schedule(learning_rate)
+
+
+# --- transformations ----------------------------------------------------------
+
+def scale_by_learning_rate(learning_rate: LearningRate) -> GradientTransformation:
+    """``step = -eta_t * u``, with ``eta_t`` the learning rate (or schedule) at update ``t``.
+
+    The state is the update count ``t``, so a schedule is a function of the step.
+    """
+    schedule = _as_schedule(learning_rate)
+
+    def init(params):
+        return {"count": 0}
+
+    def update(updates, state, params=None):
+        t = state["count"]
+        return -schedule(t) * updates, {"count": t + 1}
+
+    return GradientTransformation(init, update, "scale_by_learning_rate")
+
+
+def trace(decay: float, nesterov: bool = False) -> GradientTransformation:
+    """Momentum: ``v = decay * v + g``; passes on ``v`` (heavy ball) or ``g + decay * v`` (Nesterov)."""
+    def init(params):
+        return {"trace": np.zeros_like(params, dtype=np.float64)}
+
+    def update(updates, state, params=None):
+        v = decay * state["trace"] + updates
+        out = updates + decay * v if nesterov else v
+        return out, {"trace": v}
+
+    return GradientTransformation(init, update, "nesterov" if nesterov else "trace")
+
+
+def scale_by_rss(epsilon: float = 1e-8, initial_accumulator_value: float = 0.0
+                 ) -> GradientTransformation:
+    """AdaGrad: ``s += g^2``; passes on ``g / (sqrt(s) + epsilon)``."""
+    def init(params):
+        return {"sum_of_squares": np.full_like(params, initial_accumulator_value,
+                                               dtype=np.float64)}
+
+    def update(updates, state, params=None):
+        s = state["sum_of_squares"] + updates * updates
+        return updates / (np.sqrt(s) + epsilon), {"sum_of_squares": s}
+
+    return GradientTransformation(init, update, "scale_by_rss")
+
+
+def scale_by_rms(decay: float = 0.9, epsilon: float = 1e-8) -> GradientTransformation:
+    """RMSProp: ``nu = decay * nu + (1 - decay) g^2``; passes on ``g / (sqrt(nu) + epsilon)``."""
+    def init(params):
+        return {"nu": np.zeros_like(params, dtype=np.float64)}
+
+    def update(updates, state, params=None):
+        nu = decay * state["nu"] + (1.0 - decay) * (updates * updates)
+        return updates / (np.sqrt(nu) + epsilon), {"nu": nu}
+
+    return GradientTransformation(init, update, "scale_by_rms")
+
+
+def scale_by_adam(b1: float = 0.9, b2: float = 0.999, epsilon: float = 1e-8
+                  ) -> GradientTransformation:
+    """Adam: bias-corrected first and second moments; passes on ``m_hat / (sqrt(v_hat) + eps)``."""
+    def init(params):
+        zeros = np.zeros_like(params, dtype=np.float64)
+        return {"count": 0, "mu": zeros, "nu": zeros.copy()}
+
+    def update(updates, state, params=None):
+        t = state["count"] + 1
+        mu = b1 * state["mu"] + (1.0 - b1) * updates
+        nu = b2 * state["nu"] + (1.0 - b2) * (updates * updates)
+        mu_hat = mu / (1.0 - b1 ** t)
+        nu_hat = nu / (1.0 - b2 ** t)
+        return mu_hat / (np.sqrt(nu_hat) + epsilon), {"count": t, "mu": mu, "nu": nu}
+
+    return GradientTransformation(init, update, "scale_by_adam")
+
+
+def add_decayed_weights(weight_decay: float, mask: Array | None = None
+                        ) -> GradientTransformation:
+    """Decoupled weight decay: passes on ``u + weight_decay * params`` (where ``mask`` is True)."""
+    def init(params):
+        return {}
+
+    def update(updates, state, params):
+        decay = weight_decay * params
+        if mask is not None:
+            decay = np.where(mask, decay, 0.0)
+        return updates + decay, state
+
+    return GradientTransformation(init, update, "add_decayed_weights")
+
+
+def chain(*transforms: GradientTransformation, name: str = "") -> GradientTransformation:
+    """Apply ``transforms`` in order; the state is the tuple of their states."""
+    def init(params):
+        return tuple(t.init(params) for t in transforms)
+
+    def update(updates, state, params=None):
+        new_state = []
+        for t, s in zip(transforms, state):
+            updates, s = t.update(updates, s, params)
+            new_state.append(s)
+        return updates, tuple(new_state)
+
+    return GradientTransformation(init, update, name or "chain")
+
+
+# --- named optimizers -----------------------------------------------------------
+
+def gd(learning_rate: LearningRate) -> GradientTransformation:
+    """Plain gradient descent, ``w -= eta * g``: the tutorial post's update."""
+    return chain(scale_by_learning_rate(learning_rate), name="gd")
+
+
+def momentum(learning_rate: LearningRate, momentum: float = 0.9) -> GradientTransformation:
+    """Heavy-ball momentum: ``v = momentum * v + g``, ``w -= eta * v``."""
+    return chain(trace(momentum), scale_by_learning_rate(learning_rate), name="momentum")
+
+
+def nesterov(learning_rate: LearningRate, momentum: float = 0.9) -> GradientTransformation:
+    """Nesterov momentum: ``v = momentum * v + g``, ``w -= eta * (g + momentum * v)``."""
+    return chain(trace(momentum, nesterov=True), scale_by_learning_rate(learning_rate),
+                 name="nesterov")
+
+
+def adagrad(learning_rate: LearningRate, epsilon: float = 1e-8) -> GradientTransformation:
+    """AdaGrad: each coordinate's step shrinks with its summed squared gradients."""
+    return chain(scale_by_rss(epsilon), scale_by_learning_rate(learning_rate), name="adagrad")
+
+
+def rmsprop(learning_rate: LearningRate, rho: float = 0.9,
+            epsilon: float = 1e-8) -> GradientTransformation:
+    """RMSProp: each coordinate's step divided by a running RMS of its gradients."""
+    return chain(scale_by_rms(rho, epsilon), scale_by_learning_rate(learning_rate),
+                 name="rmsprop")
+
+
+def adam(learning_rate: LearningRate, beta_1: float = 0.9, beta_2: float = 0.999,
+         epsilon: float = 1e-8) -> GradientTransformation:
+    """Adam (Kingma and Ba, 2015)."""
+    return chain(scale_by_adam(beta_1, beta_2, epsilon), scale_by_learning_rate(learning_rate),
+                 name="adam")
+
+
+def adamw(learning_rate: LearningRate, beta_1: float = 0.9, beta_2: float = 0.999,
+          epsilon: float = 1e-8, weight_decay: float = 0.01,
+          decay_mask: Array | None = None) -> GradientTransformation:
+    """AdamW (Loshchilov and Hutter, 2019): Adam plus weight decay outside the moments.
+
+    The step is ``-eta_t * (adam_direction + weight_decay * params)``.
+    ``decay_mask`` (a boolean array like ``params``) limits the decay to some
+    parameters; :func:`neurona.train` passes one that leaves the bias alone.
+    """
+    return chain(scale_by_adam(beta_1, beta_2, epsilon),
+                 add_decayed_weights(weight_decay, decay_mask),
+                 scale_by_learning_rate(learning_rate), name="adamw")
+
+
+OPTIMIZERS: dict[str, Callable[..., GradientTransformation]] = {
+    "gd": gd, "momentum": momentum, "nesterov": nesterov, "adagrad": adagrad,
+    "rmsprop": rmsprop, "adam": adam, "adamw": adamw,
+}
+
+
+def optimizer_parameters(name: str) -> tuple[str, ...]:
+    """The hyperparameters optimizer ``name`` takes besides the learning rate."""
+    return tuple(inspect.signature(_optimizer_factory(name)).parameters)[1:]
+
+
+def _optimizer_factory(name: str):
+    try:
+        return OPTIMIZERS[name]
+    except (KeyError, TypeError):
+        raise NeuronaError(
+            f"Unknown optimizer {name!r}; choose one of {', '.join(OPTIMIZERS)}.") from None
+
+
+def get_optimizer(name: str | GradientTransformation, learning_rate: LearningRate = 0.01,
+                  **hyperparameters) -> GradientTransformation:
+    """The optimizer called ``name``; hyperparameters it does not take are ignored.
+
+    So one set of settings (``momentum``, ``beta_1``, ``beta_2``, ``epsilon``,
+    ``rho``, ``weight_decay``, ``decay_mask``) can describe any optimizer, as on
+    the command line. A :class:`GradientTransformation` is returned as is.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> opt = get_optimizer("momentum", 0.1, momentum=0.5)
+    >>> params = np.array([1.0, 2.0])
+    >>> state = opt.init(params)
+    >>> step, state = opt.update(np.array([1.0, -1.0]), state, params)
+    >>> apply_updates(params, step)
+    array([0.9, 2.1])
+    """
+    if isinstance(name, GradientTransformation):
+        return name
+    factory = _optimizer_factory(name)
+    takes = optimizer_parameters(name)
+    return factory(learning_rate, **{k: v for k, v in hyperparameters.items()
+                                     if k in takes and v is not None})
+
+
+# --- JSON ---------------------------------------------------------------------
+
+def state_to_json(state: State) -> list:
+    """The state as JSON-ready data: a list of dicts of ints, floats and lists of floats."""
+    out = []
+    for part in state:
+        out.append({k: ([float(x) for x in v] if isinstance(v, np.ndarray)
+                        else int(v) if isinstance(v, (int, np.integer)) else float(v))
+                    for k, v in part.items()})
+    return out
+
+
+def state_from_json(data: list) -> State:
+    """The inverse of :func:`state_to_json`: lists become float64 arrays, ints stay ints."""
+    if not isinstance(data, list) or not all(isinstance(p, dict) for p in data):
+        raise NeuronaError("optimizer state must be a list of JSON objects.")
+    out = []
+    for part in data:
+        d = {}
+        for k, v in part.items():
+            if isinstance(v, list):
+                d[k] = np.array(v, dtype=np.float64)
+            elif isinstance(v, bool) or not isinstance(v, (int, float)):
+                raise NeuronaError(f"optimizer state {k!r} is {v!r}, expected numbers.")
+            else:
+                d[k] = v
+        out.append(d)
+    return tuple(out)
