@@ -260,3 +260,38 @@ def test_library_reads_trains_and_predicts_raw_features(tmp_path, csv_file):
     neurona.save(n, tmp_path / "m.json", target=ds.target)
     back = neurona.load(tmp_path / "m.json")
     assert np.mean(back.predict(ds.X) == ds.labels) > 0.8
+
+
+def test_streaming_with_an_optimizer_matches_memory(tmp_path, capsys, csv_file):
+    extra = ["--test-size", "0", "--optimizer", "adam", "--l2", "0.1", "--schedule",
+             "exponential"]
+    a = _train(tmp_path, csv_file, "a", *extra, "--no-stream")
+    b = _train(tmp_path, csv_file, "b", *extra, "--stream")
+    ma, mb = (json.loads((r / "model.json").read_text()) for r in (a, b))
+    np.testing.assert_allclose(mb["weights"], ma["weights"], rtol=1e-10)
+    ha, hb = ((r / "history.csv").read_text().splitlines()[0] for r in (a, b))
+    assert ha == hb  # the same history columns
+
+
+@pytest.mark.parametrize("option", [["--early-stopping"], ["--validation-fraction", "0.2"],
+                                    ["--class-weight", "balanced"],
+                                    ["--checkpoint-every", "5"]])
+def test_settings_that_need_memory_are_refused_when_streaming(tmp_path, capsys, csv_file,
+                                                              option):
+    out = tmp_path / "run"
+    assert main(["train", "--data", str(csv_file), "--target", "result", "--stream",
+                 "--out", str(out), *option]) == 2
+    err = capsys.readouterr().err
+    assert option[0] in err and "the rows in memory" in err and err.count("\n") == 1
+    assert not out.exists()
+
+
+def test_a_run_on_a_file_resumes_exactly(tmp_path, capsys, csv_file):
+    whole = _train(tmp_path, csv_file, "whole", "--epochs", "20")
+    part = _train(tmp_path, csv_file, "part", "--epochs", "8", "--checkpoint-every", "4")
+    assert main(["train", "--resume", str(part), "--epochs", "20", "--out",
+                 str(tmp_path / "rest"), "--no-plots", "--quiet"]) == 0
+    a, b = (json.loads((tmp_path / r / "model.json").read_text()) for r in ("whole", "rest"))
+    assert a["weights"] == b["weights"] and a["scaler"] == b["scaler"]
+    assert b["classes"] == ["fail", "pass"]
+    assert whole.exists()

@@ -200,3 +200,52 @@ def test_test_pass_counts_and_samples(tmp_path, small_batches):
     np.add.at(expected, (y[is_test], pred), 1)
     np.testing.assert_array_equal(confusion, expected)
     assert 200 < len(ys) < 400 and Xs.shape == (len(ys), 3)
+
+
+@pytest.mark.parametrize("settings", [
+    dict(optimizer="adam", learning_rate=0.05, reduction="mean"),
+    dict(optimizer="momentum", learning_rate=1e-4, schedule="step", decay_steps=3, l2=0.5),
+    dict(optimizer="rmsprop", learning_rate=0.01, reduction="mean", l1=0.01,
+         schedule="cosine"),
+])
+def test_streamed_optimizers_take_the_trainers_steps(tmp_path, small_batches, settings):
+    X, y = _problem(1500)
+    fs = stream.FileStream(_write(tmp_path, X, y, "parquet"), "y").scan("standard")
+    X_fit = scaling.fit("standard", X).transform(X)
+    a = neurona.Neuron.random(3, 2)
+    b = a.copy()
+    h_mem = neurona.train(a, X_fit, y, epochs=12, **settings)
+    h_str = stream.train_stream(b, fs.part("train"), epochs=12, **settings)
+    np.testing.assert_allclose(np.r_[b.weights, b.bias], np.r_[a.weights, a.bias],
+                               rtol=1e-10, atol=1e-12)
+    assert h_str.keys == h_mem.keys
+    for key in h_mem.keys:
+        np.testing.assert_allclose(h_str[key], h_mem[key], rtol=1e-9, atol=1e-12)
+
+
+def test_unshuffled_mini_batches_equal_the_trainers(tmp_path, small_batches):
+    X, y = _problem(1000)
+    fs = stream.FileStream(_write(tmp_path, X, y, "csv"), "y").scan()
+    settings = dict(epochs=4, learning_rate=0.01, batch_size=64, shuffle=False,
+                    reduction="mean", l2=0.1, optimizer="adam")
+    a = neurona.Neuron.random(3, 5)
+    b = a.copy()
+    h_mem = neurona.train(a, X, y, **settings)
+    h_str = stream.train_stream(b, fs.part("train"), **settings)
+    np.testing.assert_allclose(np.r_[b.weights, b.bias], np.r_[a.weights, a.bias],
+                               rtol=1e-10)
+    np.testing.assert_allclose(h_str["loss"], h_mem["loss"], rtol=1e-10)
+    np.testing.assert_allclose(h_str["grad_norm"], h_mem["grad_norm"], rtol=1e-9)
+
+
+def test_a_callback_can_stop_a_streamed_run():
+    class StopAfterTwo(neurona.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 1:
+                self.trainer.stop("enough")
+
+    X, y = _problem(100)
+    trainer = stream.StreamTrainer(neurona.Neuron.random(3, 0), [(X, y)], epochs=10,
+                                   learning_rate=1e-3, callbacks=[StopAfterTwo()])
+    history = trainer.run()
+    assert len(history) == 2 and trainer.status == "enough" and trainer.epoch == 2
