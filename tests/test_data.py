@@ -99,7 +99,8 @@ LABELS = ["no", "yes", "yes", "no", "yes"]
 
 def _csv_text(delimiter=","):
     lines = [delimiter.join(["a", "b", "label"])]
-    lines += [delimiter.join([repr(float(r[0])), repr(float(r[1])), lab]) for r, lab in zip(X_REF, LABELS)]
+    lines += [delimiter.join([repr(float(r[0])), repr(float(r[1])), lab])
+              for r, lab in zip(X_REF, LABELS)]
     return "\n".join(lines) + "\n"
 
 

@@ -162,8 +162,8 @@ def dataset_spec(name: str, **params) -> dict:
             v = spec[key]
             low_ok = v > 0 if key == "cluster_std" else v >= 0
             if not (isinstance(v, (int, float)) and math.isfinite(v) and low_ok):
-                raise OptionError(f"{key} must be a {'positive' if key == 'cluster_std' else 'non-negative'} "
-                                  f"number, got {v!r}.")
+                sign = "positive" if key == "cluster_std" else "non-negative"
+                raise OptionError(f"{key} must be a {sign} number, got {v!r}.")
     return spec
 
 

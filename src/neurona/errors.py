@@ -51,7 +51,7 @@ class ColumnError(DataError):
 
 
 class DataValueError(DataError):
-    """A cell holds something neurona cannot train on: text, NaN, infinity; or a feature is constant."""
+    """A cell neurona cannot train on (text, NaN, infinity), or a constant feature."""
 
 
 class TargetError(DataError):

@@ -268,7 +268,9 @@ def run(config: dict, callbacks: list[Callback] | tuple = (), *, resume: dict | 
                resumed_from=resumed_from, early_stopping=stopper)
 
 
-#: Training settings a streamed run cannot honour (they need the rows in memory).
+#: Training settings a streamed run does not support: a validation split and early
+#: stopping need held-out rows at hand, class weights are not implemented for streams,
+#: and a streamed run keeps no checkpoint.
 NOT_STREAMED = {"validation_fraction": "--validation-fraction",
                 "early_stopping": "--early-stopping", "class_weight": "--class-weight",
                 "checkpoint_every": "--checkpoint-every"}
@@ -282,8 +284,8 @@ def _run_streamed(config: dict, callbacks) -> Run:
 
     given = [option for key, option in NOT_STREAMED.items() if config[key]]
     if given:
-        raise OptionError(f"{', '.join(given)} need{'s' if len(given) == 1 else ''} the rows "
-                          f"in memory and cannot be used with a streamed file; drop "
+        raise OptionError(f"{', '.join(given)} cannot be used with a streamed file (the run "
+                          f"would need the rows in memory); drop "
                           f"{'it' if len(given) == 1 else 'them'} or pass --no-stream.")
     spec, sp = config["dataset"], config["split"]
     fs = stream.FileStream(spec["path"], spec.get("target"), spec.get("features"),

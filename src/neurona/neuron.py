@@ -117,7 +117,7 @@ class Neuron:
         return self.weights.shape[0]
 
     def net_input(self, X) -> np.ndarray:
-        """The net input ``z = X w + b``, one value per sample (``X`` scaled first if a scaler is set)."""
+        """The net input ``z = X w + b``, one value per sample (``X`` scaled first, if set)."""
         X = check_features(X, self.n_features)
         if self.scaler is not None:
             X = self.scaler.transform(X)

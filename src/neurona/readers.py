@@ -231,8 +231,8 @@ class DataFile:
             # No pre-buffering: it reads whole row groups ahead and holds them in memory.
             self._parquet = pq.ParquetFile(self.path, pre_buffer=False)
         except Exception as exc:  # noqa: BLE001 - pyarrow raises several types here
-            raise DataFileError(f"{self.path}: not a readable Parquet file ({one_line(exc)}); the file "
-                                f"is corrupt, truncated or of another format.",
+            raise DataFileError(f"{self.path}: not a readable Parquet file ({one_line(exc)}); "
+                                f"the file is corrupt, truncated or of another format.",
                                 path=self.path) from None
         self.n_rows = self._parquet.metadata.num_rows
         self._types = {f.name: f.type for f in self._parquet.schema_arrow}
@@ -243,9 +243,9 @@ class DataFile:
             return np.load(self.path, allow_pickle=False, **kwargs)
         except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
             kind = "a .npy" if self.format == "npy" else "an .npz"
-            raise DataFileError(f"{self.path}: not {kind} file neurona can read ({one_line(exc)}); it "
-                                f"is corrupt, truncated or holds Python objects (neurona "
-                                f"never unpickles).", path=self.path) from None
+            raise DataFileError(f"{self.path}: not {kind} file neurona can read "
+                                f"({one_line(exc)}); it is corrupt, truncated or holds Python "
+                                f"objects (neurona never unpickles).", path=self.path) from None
 
     def _open_npy(self) -> list[str]:
         array = self._load_numpy(mmap_mode="r")

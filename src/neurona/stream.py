@@ -44,13 +44,13 @@ import numpy as np
 
 from . import optimizers as optim
 from . import scaling
-from .callbacks import Callback, History, overrides
+from .callbacks import Callback, History
 from .data import check_constant, check_test_size, resolve_columns
 from .errors import DataFileError, NeuronaError
 from .losses import check_pair, check_reduction, reduction_scale
 from .neuron import Neuron
 from .readers import DataFile, Labels
-from .training import DivergenceError, forward_backward, penalty, penalty_gradient
+from .training import Trainer, _NonFinite, forward_backward, penalty, penalty_gradient
 
 SHUFFLE_BUFFER = 65_536   # rows held by the mini-batch shuffle buffer
 SAMPLE_ROWS = 2_000       # rows kept for the figures of a streamed run
@@ -277,18 +277,18 @@ class _Stopped(Exception):
     """A callback asked to stop in the middle of a streamed epoch."""
 
 
-class StreamTrainer:
-    """Trains one neuron on batches read anew every epoch: the streamed :class:`~neurona.training.Trainer`.
+class StreamTrainer(Trainer):
+    """Trains one neuron on batches read anew every epoch: a streamed ``Trainer``.
 
     It takes the training settings of ``Trainer`` that do not need the rows
     in memory (the optimizer and its hyperparameters, the learning-rate
-    schedule, the ``l1``/``l2`` penalties, mini-batches) and builds the same
-    optimizer, so a full-batch streamed run takes exactly the steps that
-    ``Trainer`` takes in memory, whatever the optimizer. History rows have
-    the same keys (``epoch``, ``loss``, ``sse``, ``accuracy``, ``grad_norm``,
-    ``learning_rate``), and callbacks see this object as their ``trainer``
-    (``stop()``, ``stop_training``, ``params``, ``neuron``, ``history``); a
-    stop asked during an epoch abandons that epoch.
+    schedule, the ``l1``/``l2`` penalties, mini-batches), builds the same
+    optimizer, and runs under ``Trainer``'s own loop (:meth:`Trainer.run`:
+    callbacks, stopping, the divergence guard); only the epoch differs. So a
+    full-batch streamed run takes exactly the steps that ``Trainer`` takes in
+    memory, whatever the optimizer, and its history rows have the same keys.
+    A stop asked during an epoch abandons that epoch; there are no
+    checkpoints.
 
     Parameters
     ----------
@@ -309,6 +309,7 @@ class StreamTrainer:
         Training rows per epoch (known after ``FileStream.scan``; counted for a
         list). Mini-batch training needs it to share the penalty and to size
         the schedule's default decay.
+
     The other parameters are those of :func:`neurona.train`.
     """
 
@@ -322,6 +323,7 @@ class StreamTrainer:
                  weight_decay: float = 0.01, l1: float = 0.0, l2: float = 0.0,
                  shuffle_buffer: int = SHUFFLE_BUFFER, seed: int | None = None,
                  n_rows: int | None = None, callbacks: Iterable[Callback] = ()):
+        # Trainer.__init__ takes the rows in memory; the state its loop needs is set here.
         if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
             raise NeuronaError(f"epochs must be a positive integer, got {epochs!r}.")
         if not (np.isfinite(learning_rate) and learning_rate > 0):
@@ -351,29 +353,23 @@ class StreamTrainer:
         if decay_steps is None:
             decay_steps = (self.n_batches * self.epochs if schedule == "cosine"
                            else self.n_batches * (10 if schedule == "step" else 1))
-        # The same schedule and optimizer as Trainer builds (weight decay spares the bias).
-        self.schedule = optim.make_schedule(schedule, float(learning_rate), power_t=power_t,
-                                            end_learning_rate=end_learning_rate,
-                                            decay_rate=decay_rate, decay_steps=decay_steps)
-        mask = np.ones(neuron.n_features + 1, dtype=bool)
-        mask[-1] = False
-        self.optimizer = optim.get_optimizer(
-            optimizer, self.schedule, decay_mask=mask, momentum=momentum, beta_1=beta_1,
-            beta_2=beta_2, epsilon=epsilon, rho=rho, weight_decay=weight_decay)
+        self.learning_rate = float(learning_rate)
+        self.resolved = {"decay_rate": decay_rate, "decay_steps": decay_steps}
+        self._schedule_args = dict(schedule=schedule, power_t=power_t,
+                                   end_learning_rate=end_learning_rate)
+        self._optimizer_args = dict(optimizer=optimizer, momentum=momentum, beta_1=beta_1,
+                                    beta_2=beta_2, epsilon=epsilon, rho=rho,
+                                    weight_decay=weight_decay)
+        self._build_optimizer()  # Trainer's: the same schedule and optimizer
         self.params = np.append(np.asarray(neuron.weights, dtype=np.float64),
                                 np.float64(neuron.bias))
         self.opt_state = self.optimizer.init(self.params)
         self.epoch = self.batch = self.step = 0
+        self.partial = None
         self.history = History()
         self.stop_training = False
         self.stop_reason: str | None = None
         self.status = "ready"
-
-    def stop(self, reason: str = "stopped") -> None:
-        """Stop: the epoch under way is abandoned, the completed ones are kept."""
-        self.stop_training = True
-        if self.stop_reason is None:
-            self.stop_reason = reason
 
     def checkpoint(self) -> None:
         """Streamed runs keep no checkpoint (they cannot be resumed)."""
@@ -385,15 +381,14 @@ class StreamTrainer:
                 raise _Stopped
             yield X, y
 
-    def _update(self, grad: np.ndarray, loss_value: float) -> None:
+    def _update(self, grad: np.ndarray, loss_value: float, batch: int) -> None:
         step, state = self.optimizer.update(grad, self.opt_state, self.params)
         new = self.params + step
         if not np.isfinite(loss_value + float(np.add.reduce(new))):
-            raise _Diverged
+            raise _NonFinite(self.params, self.opt_state, batch)  # Trainer.run reports it
         self.params, self.opt_state = new, state
-        self.step += 1
 
-    def _full_batch_epoch(self) -> dict:
+    def _full_batch_epoch(self, on_batch_end) -> dict:
         w, b = self.params[:-1], self.params[-1]
         dw, db, m = accumulate_gradient(self._rows(), w, b, self.activation, self.loss,
                                         self.reduction, self.neuron.threshold)
@@ -401,20 +396,19 @@ class StreamTrainer:
         if self.l1 or self.l2:
             grad[:-1] += penalty_gradient(w, self.l1, self.l2)
             m["loss"] += penalty(w, self.l1, self.l2)
-        self._update(grad, m["loss"])
-        m["grad_norm"] = float(np.sqrt(grad @ grad))
-        return m
+        self._update(grad, m["loss"], 0)
+        if on_batch_end is not None:
+            on_batch_end(0, {"batch": 0, "size": self.n_rows, **m})
+        return dict(m, grad_norm=float(np.sqrt(grad @ grad)), updates=1)
 
     def _minibatch_epoch(self, on_batch_end) -> dict:
-        rows = self._rows()
-        if self.shuffle:
-            rows = shuffled_minibatches(rows, self.batch_size, self.shuffle_buffer, self.rng)
-        else:
-            rows = shuffled_minibatches(rows, self.batch_size, 0, None)  # in file order
+        rows = shuffled_minibatches(self._rows(), self.batch_size,
+                                    self.shuffle_buffer if self.shuffle else 0,
+                                    self.rng if self.shuffle else None)
         mean = self.reduction == "mean"
         loss_sum = sse = accuracy = 0.0
         grad_sum = np.zeros_like(self.params)
-        n = 0
+        n = j = 0
         for j, (X, y) in enumerate(rows):
             w = self.params[:-1]
             dw, db, m = forward_backward(X, y, w, self.params[-1], self.activation, self.loss,
@@ -425,7 +419,7 @@ class StreamTrainer:
             if self.l1 or self.l2:
                 grad[:-1] += (1.0 if mean else share) * penalty_gradient(w, self.l1, self.l2)
                 batch_loss += (1.0 if mean else share) * penalty(w, self.l1, self.l2)
-            self._update(grad, batch_loss)
+            self._update(grad, batch_loss, j)
             c = share if mean else 1.0
             loss_sum += c * batch_loss
             sse += m["sse"]
@@ -438,78 +432,28 @@ class StreamTrainer:
         if n == 0:
             raise NeuronaError("the stream holds no rows to train on.")
         return {"loss": loss_sum, "sse": sse, "accuracy": accuracy / n,
-                "grad_norm": float(np.sqrt(grad_sum @ grad_sum))}
+                "grad_norm": float(np.sqrt(grad_sum @ grad_sum)), "updates": j + 1}
 
-    def run(self) -> History:
-        """Train for ``epochs`` epochs or until stopped; return the history.
-
-        Raises :class:`~neurona.training.DivergenceError` (the neuron keeping
-        the weights of the last finite step) when the loss or the weights
-        stop being finite.
-        """
-        user = [cb for cb in self.callbacks if not cb.run_last]
-        hooks = [self.history, *user, *(cb for cb in self.callbacks if cb.run_last)]
+    def _one_epoch(self, hooks, on_batch_end) -> None:
+        """One streamed epoch, in place of Trainer's in-memory one."""
+        e, first = self.epoch, self.step
         for cb in hooks:
-            cb.set_trainer(self)
-        batch_hooks = [cb for cb in hooks if overrides(cb, "on_batch_end")]
-
-        def on_batch_end(j, logs):
-            for cb in batch_hooks:
-                cb.on_batch_end(j, logs)
-
-        self.status = "running"
-        for cb in hooks:
-            cb.on_train_begin({"epoch": self.epoch, "epochs": self.epochs})
-        error = None
+            cb.on_epoch_begin(e, {})
         try:
-            # Overflow shows as a non-finite loss or weight, refused by _update.
-            with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
-                while self.epoch < self.epochs and not self.stop_training:
-                    e, first = self.epoch, self.step
-                    for cb in hooks:
-                        cb.on_epoch_begin(e, {})
-                    try:
-                        if self.batch_size is None:
-                            metrics = self._full_batch_epoch()
-                            on_batch_end(0, {"batch": 0, "size": self.n_rows, **metrics})
-                        else:
-                            metrics = self._minibatch_epoch(
-                                on_batch_end if batch_hooks else None)
-                    except _Stopped:
-                        break
-                    self.neuron.weights = self.params[:-1].copy()
-                    self.neuron.bias = float(self.params[-1])
-                    self.epoch += 1
-                    logs = {"epoch": e, "loss": metrics["loss"], "sse": metrics["sse"],
-                            "accuracy": metrics["accuracy"], "grad_norm": metrics["grad_norm"],
-                            "learning_rate": float(self.schedule(first))}
-                    for cb in hooks:
-                        cb.on_epoch_end(e, logs)
-            self.status = ("finished" if self.epoch >= self.epochs
-                           else self.stop_reason or "stopped")
-        except _Diverged:
-            self.neuron.weights = self.params[:-1].copy()
-            self.neuron.bias = float(self.params[-1])
-            self.status = "diverged"
-            error = DivergenceError(
-                f"Floating-point under-/overflow occurred at epoch #{self.epoch}. The loss or "
-                f"the weights became NaN or infinite, so training stopped with the weights "
-                f"of the last finite step. A smaller learning rate (it was "
-                f"{self.schedule(self.step):g}), or scaling the features (--scale standard), "
-                f"might help.", self.epoch, self.history)
-        except BaseException:
-            self.status = "failed"
-            raise
-        finally:
-            for cb in hooks:
-                cb.on_train_end({"status": self.status, "epoch": self.epoch})
-        if error is not None:
-            raise error
-        return self.history
-
-
-class _Diverged(Exception):
-    """The loss or the new parameters are not finite."""
+            if self.batch_size is None:
+                metrics = self._full_batch_epoch(on_batch_end)
+            else:
+                metrics = self._minibatch_epoch(on_batch_end)
+        except _Stopped:  # Trainer.run sees stop_training and ends the run
+            return
+        self.step += metrics.pop("updates")
+        self._sync_neuron()
+        self.epoch += 1
+        logs = {"epoch": e, "loss": metrics["loss"], "sse": metrics["sse"],
+                "accuracy": metrics["accuracy"], "grad_norm": metrics["grad_norm"],
+                "learning_rate": float(self.schedule(first))}
+        for cb in hooks:
+            cb.on_epoch_end(e, logs)
 
 
 def train_stream(neuron: Neuron, batches: Iterable, **settings) -> History:
