@@ -150,9 +150,10 @@ def main(argv=None) -> int:
         "",
         f"`python benchmarks/streaming.py --size-gb {args.size_gb:g} --epochs {args.epochs}`: "
         f"`neurona train --stream` (full-batch gradient descent, {args.features} features, "
-        f"standard scaling, 30% test split) in a child process per row. Rows/s counts every "
-        f"row read: the scan, {args.epochs} epochs and the test pass ({args.epochs + 2} "
-        f"passes). Peak RSS is the child's `ru_maxrss`.",
+        f"standard scaling, 30% test split) in a child process per row. Rows/s is rows x "
+        f"{args.epochs + 2} / wall time: a streamed run reads the file {args.epochs + 2} "
+        f"times (the scan, {args.epochs} epochs, the test pass); the in-memory run reads it "
+        f"once and makes its passes over arrays. Peak RSS is the child's `ru_maxrss`.",
         "",
         "| format | file (GiB) | rows | mode | wall (s) | rows/s | peak RSS (MiB) |",
         "|---|---:|---:|---|---:|---:|---:|",
