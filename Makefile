@@ -22,7 +22,10 @@ $(VENV)/.test-installed: pyproject.toml | $(BIN)/python
 run: $(VENV)/.run-installed
 	$(BIN)/neurona train
 
+# The browser test needs Debian's Chromium: tools/ensure-chromium installs it when it
+# is missing (as root), or says how and fails.
 test: $(VENV)/.test-installed
+	tools/ensure-chromium
 	$(BIN)/python -m pytest
 
 clean:

@@ -1,3 +1,18 @@
 import os
 
 os.environ.setdefault("MPLBACKEND", "Agg")
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def report_run(tmp_path_factory):
+    """One run of the post's experiment with its figures, animation and report.html.
+
+    Shared by the report tests, which read it and never change it (they copy it first).
+    """
+    from neurona.cli import main
+
+    out = tmp_path_factory.mktemp("report") / "run"
+    assert main(["train", "--out", str(out), "--quiet"]) == 0
+    return out

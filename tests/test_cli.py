@@ -8,9 +8,16 @@ import pytest
 
 from neurona.cli import main
 
-RUN_FILES = {"model.json", "history.csv", "report.txt", "config.json"}
+RUN_FILES = {"model.json", "history.csv", "report.txt", "config.json", "weights.csv"}
 FIGURES = {"data.png", "test_truth.png", "test_predictions.png", "loss.png",
-           "decision_boundary.png"}
+           "decision_boundary.png", "learning_curves.png", "weights.png",
+           "confusion_matrix.png", "roc_curve.png", "training.gif"}
+try:  # the animation is also written as MP4 where imageio-ffmpeg is installed
+    import imageio_ffmpeg  # noqa: F401
+
+    FIGURES.add("training.mp4")
+except ImportError:
+    pass
 
 
 def test_default_run_writes_every_artefact(tmp_path, capsys, monkeypatch):
@@ -20,7 +27,7 @@ def test_default_run_writes_every_artefact(tmp_path, capsys, monkeypatch):
     runs = list((tmp_path / "runs").iterdir())
     assert len(runs) == 1
     run = runs[0]
-    assert RUN_FILES | {"figures"} == {p.name for p in run.iterdir()}
+    assert RUN_FILES | {"figures", "report.html"} == {p.name for p in run.iterdir()}
     assert FIGURES == {p.name for p in (run / "figures").iterdir()}
     assert out.count("\n[") == 99 and out.startswith("[ 0] log_loss:")
     assert "precision    recall  f1-score   support" in out

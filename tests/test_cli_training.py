@@ -94,7 +94,7 @@ def test_checkpoint_then_resume_equals_one_long_run(tmp_path, capsys, extra):
     assert main(["train", *extra, "--epochs", "6", "--checkpoint-every", "4", "--out", str(a),
                  "--no-plots", "--quiet"]) == 0
     assert {p.name for p in a.iterdir()} == {"model.json", "history.csv", "report.txt",
-                                             "config.json", "checkpoint.json"}
+                                             "config.json", "checkpoint.json", "weights.csv"}
     assert main(["train", "--resume", str(a), "--epochs", "15", "--out", str(b), "--no-plots",
                  "--quiet"]) == 0
     assert main(["train", *extra, "--epochs", "15", "--out", str(c), "--no-plots",
@@ -188,7 +188,7 @@ def test_sigint_writes_the_run_and_exits_130_and_resume_is_exact(tmp_path, capsy
     assert "interrupted at epoch" in stderr and f"--resume {out}" in stderr
     assert "Traceback" not in stderr
     assert {p.name for p in out.iterdir()} == {"model.json", "history.csv", "report.txt",
-                                               "config.json", "checkpoint.json"}
+                                               "config.json", "checkpoint.json", "weights.csv"}
     assert "precision" in stdout  # the report so far
     checkpoint = json.loads((out / "checkpoint.json").read_text())
     assert checkpoint["status"] == "interrupted"
@@ -265,4 +265,4 @@ def test_a_checkpointing_run_that_diverges_keeps_its_last_checkpoint(tmp_path, c
     assert checkpoint["epoch"] % 10 == 0 and checkpoint["epoch"] > 0
     assert checkpoint["epoch"] < len(history(out)) + 1
     assert {p.name for p in out.iterdir()} == {"model.json", "history.csv", "report.txt",
-                                               "config.json", "checkpoint.json"}
+                                               "config.json", "checkpoint.json", "weights.csv"}

@@ -189,7 +189,7 @@ def test_a_file_over_the_memory_budget_is_streamed(tmp_path, capsys, csv_file):
 def test_streamed_run_draws_figures_from_a_sample(tmp_path, capsys, csv_file):
     out = tmp_path / "run"
     assert main(["train", "--data", str(csv_file), "--target", "result", "--out", str(out),
-                 "--stream", "--epochs", "3", "--quiet"]) == 0
+                 "--stream", "--epochs", "3", "--quiet", "--no-animation"]) == 0
     assert {"data.png", "loss.png"} <= {p.name for p in (out / "figures").iterdir()}
 
 
@@ -295,3 +295,39 @@ def test_a_run_on_a_file_resumes_exactly(tmp_path, capsys, csv_file):
     assert a["weights"] == b["weights"] and a["scaler"] == b["scaler"]
     assert b["classes"] == ["fail", "pass"]
     assert whole.exists()
+
+
+@pytest.mark.parametrize("extra", [[], ["--stream"], ["--test-size", "0", "--features", "hours"]])
+def test_file_runs_get_figures_and_a_report_that_can_be_rebuilt(tmp_path, capsys, csv_file,
+                                                                 extra):
+    out = tmp_path / "run"
+    assert main(["train", "--data", str(csv_file), "--target", "result", "--out", str(out),
+                 "--epochs", "5", "--scale", "standard", "--no-animation", "--quiet",
+                 *extra]) == 0
+    figures = {p.name for p in (out / "figures").iterdir()}
+    assert {"decision_boundary.png", "loss.png"} <= figures
+    assert ("roc_curve.png" in figures) == ("0" not in extra)  # no test rows, no ROC
+    page = (out / "report.html").read_text()
+    assert "<html" in page
+    if "0" not in extra:
+        assert ">fail<" in page and ">pass<" in page  # the classes by their own names
+    before = (out / "model.json").read_text()
+    assert main(["report", str(out), "--no-animation", "--quiet"]) == 0
+    assert (out / "model.json").read_text() == before
+
+
+def test_decision_boundary_circles_the_misclassified_of_a_labelled_neuron():
+    from matplotlib.figure import Figure
+
+    from neurona import scaling
+    from neurona.plots import plot_decision_boundary
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(loc=[50.0, 5.0], scale=[10.0, 1.0], size=(80, 2))
+    y = (X[:, 0] - 50 + rng.normal(0, 5, 80) > 0).astype(int)
+    n = neurona.Neuron([1.0, 0.2], 0.0, scaler=scaling.fit("standard", X),
+                       classes=["no", "yes"])
+    ax = plot_decision_boundary(n, X, y, Figure().subplots())
+    circled = [c for c in ax.collections if c.get_gid() == "misclassified"][0]
+    assert len(circled.get_offsets()) == int(np.sum((n.predict_proba(X) > 0.5) != y))
+    assert 0 < len(circled.get_offsets()) < 20

@@ -98,6 +98,11 @@ class History(Callback):
     def __len__(self) -> int:
         return len(self.rows)
 
+    def _repr_html_(self) -> str:
+        from .report_html import history_html
+
+        return history_html(self)
+
     def to_csv(self) -> str:
         out = io.StringIO()
         writer = csv.DictWriter(out, fieldnames=self.keys, lineterminator="\n")

@@ -21,13 +21,15 @@ from . import __version__
 from .activations import ACTIVATIONS
 from .callbacks import GracefulInterrupt, ProgressBar
 from .errors import NeuronaError
+from .i18n import DEFAULT_LANG, LANGS, messages
 from .losses import LOSSES, REDUCTIONS
 from .optimizers import OPTIMIZERS, SCHEDULES
 
 EXIT_OK, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 0, 2, 130, 141
 
 #: Options ``--resume`` accepts besides itself: the run's settings are its own.
-RESUME_OPTIONS = {"resume", "epochs", "out", "no_plots", "quiet", "json", "traceback", "force"}
+RESUME_OPTIONS = {"resume", "epochs", "out", "no_plots", "quiet", "json", "traceback", "lang",
+                  "no_animation", "force"}
 
 # Options whose value may start with a minus sign, like --init-weights -0.9,0.5,0.7.
 NEGATIVE_VALUE_OPTIONS = ("--init-weights",)
@@ -346,6 +348,30 @@ def add_data_options(g) -> None:
                         "of the physical memory)")
 
 
+def add_report_options(g) -> None:
+    """The report: its language and whether to draw the training animation."""
+    g.add_argument("--lang", choices=list(LANGS), default=DEFAULT_LANG,
+                   help="language of the report, the figure labels and the command's "
+                        "messages (es: Spanish)")
+    g.add_argument("--no-animation", action="store_true",
+                   help="do not draw the training animation (figures/training.gif)")
+
+
+def add_report_command(sub, common) -> None:
+    report = sub.add_parser(
+        "report", parents=[common], formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        help="rebuild the figures and report.html of a run directory, without training",
+        description="Redraw the figures, the training animation and report.html of a run "
+                    "directory from its model.json, history.csv, weights.csv and config.json "
+                    "(the data are made again from config.json). Nothing is trained.",
+    )
+    report.add_argument("run_dir", type=Path, metavar="RUN_DIR",
+                        help="a run directory written by 'neurona train'")
+    add_report_options(report.add_argument_group("report"))
+    report.add_argument("--quiet", "-q", action="store_true", help="print nothing but errors")
+    report.set_defaults(handler=cmd_report)
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--traceback", action="store_true",
@@ -375,8 +401,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_checkpoint_options(train.add_argument_group("checkpoints and resume"))
     add_data_options(train.add_argument_group("data"))
     add_output_options(train.add_argument_group("output"))
+    add_report_options(train.add_argument_group("report"))
     train.set_defaults(handler=cmd_train)
     parser.train_parser = train
+    add_report_command(sub, common)
     add_predict_parser(sub, common)
     add_evaluate_parser(sub, common)
     return parser
@@ -562,7 +590,8 @@ def cmd_train(args) -> int:
         print(describe_data(result))
     if talk and result.status != "diverged" and result.report_text is not None:
         print(result.report_text, end="")
-    experiment.write_run(result, run_path, plots=not args.no_plots, replace=args.force)
+    experiment.write_run(result, run_path, plots=not args.no_plots, lang=args.lang,
+                         animation=not args.no_animation, replace=args.force)
 
     rows = result.history.rows
     last = rows[-1] if rows else {}
@@ -584,7 +613,7 @@ def cmd_train(args) -> int:
                         if stopper.restore_best_weights else "")
             print(f"Early stopping after epoch {stopper.stopped_epoch}: {stopper.monitor} did "
                   f"not improve for {stopper.patience} epochs{restored}.")
-        print(f"Run written to {run_path}")
+        print(messages(args.lang)("cli.run_written", path=run_path))
     if result.status == "diverged":
         return _fail(f"neurona train: error: {result.error} The run up to that epoch is in "
                      f"{run_path}.")
@@ -601,6 +630,15 @@ def cmd_train(args) -> int:
             print(f"neurona train: interrupted at {where}; the run so far is in {run_path}; "
                   f"continue it with: neurona train --resume {run_path}", file=sys.stderr)
         return EXIT_INTERRUPTED
+    return EXIT_OK
+
+
+def cmd_report(args) -> int:
+    from .report_html import rebuild_report
+
+    path = rebuild_report(args.run_dir, lang=args.lang, animation=not args.no_animation)
+    if not args.quiet:
+        print(messages(args.lang)("cli.report_written", path=path))
     return EXIT_OK
 
 

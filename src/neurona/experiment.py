@@ -13,10 +13,8 @@ run directory (the earlier one is never touched).
 from __future__ import annotations
 
 import json
-import os
 import platform
 import shutil
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +26,7 @@ from .callbacks import Callback, Checkpoint, EarlyStopping, History, load_checkp
 from .errors import NeuronaError, OptionError, RunDirectoryError
 from .neuron import Neuron
 from .training import DivergenceError, Trainer
+from .trajectory import WeightTrajectory
 
 DEFAULTS: dict = {
     # A built-in dataset {"name": "blobs", ...parameters}, or a file: {"name": "file",
@@ -131,6 +130,7 @@ class Run:
     checkpoint: dict | None = None
     resumed_from: str | None = None
     early_stopping: EarlyStopping | None = None
+    trajectory: WeightTrajectory | None = None
     sizes: dict | None = None  # n_train, n_test where parts holds a sample (streamed runs)
 
     @property
@@ -228,7 +228,8 @@ def run(config: dict, callbacks: list[Callback] | tuple = (), *, resume: dict | 
     X_fit = parts.X_train if scaler is None else scaler.transform(parts.X_train)
     neuron = initial_neuron(config, X.shape[1], parts.feature_names)
     initial = [*map(float, neuron.weights), neuron.bias]
-    callbacks = list(callbacks)
+    trajectory = WeightTrajectory(feature_names=parts.feature_names)
+    callbacks = [*callbacks, trajectory]
     stopper = None
     if config["early_stopping"]:
         stopper = EarlyStopping(monitor=config["monitor"], patience=config["patience"],
@@ -265,7 +266,7 @@ def run(config: dict, callbacks: list[Callback] | tuple = (), *, resume: dict | 
     return Run(config, neuron, trainer.history, X, y, parts, test_pred,
                *_test_report(parts.y_test, test_pred, parts.classes), initial,
                status=trainer.status, error=error, checkpoint=trainer.checkpoint(),
-               resumed_from=resumed_from, early_stopping=stopper)
+               resumed_from=resumed_from, early_stopping=stopper, trajectory=trajectory)
 
 
 #: Training settings a streamed run does not support: a validation split and early
@@ -279,8 +280,6 @@ NOT_STREAMED = {"validation_fraction": "--validation-fraction",
 def _run_streamed(config: dict, callbacks) -> Run:
     """The experiment on a file read in record batches (see :mod:`neurona.stream`)."""
     from . import stream
-    from .evaluation import report_from_confusion
-    from .training import DivergenceError
 
     given = [option for key, option in NOT_STREAMED.items() if config[key]]
     if given:
@@ -297,7 +296,9 @@ def _run_streamed(config: dict, callbacks) -> Run:
     arguments = training_arguments(config)
     for key in ("class_weight", "validation_fraction", "random_state"):
         del arguments[key]
-    trainer = stream.StreamTrainer(neuron, fs.part("train"), callbacks=callbacks,
+    trajectory = WeightTrajectory(feature_names=fs.features)
+    trainer = stream.StreamTrainer(neuron, fs.part("train"),
+                                   callbacks=[*callbacks, trajectory],
                                    shuffle_buffer=config["shuffle_buffer"],
                                    seed=config["seed"], **arguments)
     error = None
@@ -306,6 +307,25 @@ def _run_streamed(config: dict, callbacks) -> Run:
     except DivergenceError as exc:
         error = str(exc)
     neuron.scaler = fs.scaler
+    view = _streamed_view(fs, neuron)
+    config["dataset"] = dict(spec, features=fs.features)
+    return Run(config, neuron, trainer.history, *view, initial, status=trainer.status,
+               error=error, trajectory=trajectory,
+               sizes={"n_train": fs.n_train, "n_test": fs.n_test})
+
+
+def _streamed_view(fs, neuron: Neuron) -> tuple:
+    """What a Run holds of a streamed file: a sample of rows, and the test counts' report.
+
+    ``neuron`` (its scaler attached) gets the file's classes at the end.
+    Returns ``(X, y, parts, test_pred, report_text, test_accuracy)``, where
+    ``X``, ``y`` and ``parts`` hold a random sample of rows (for the figures)
+    and the report and accuracy cover every test row.
+    """
+    from . import stream
+    from .evaluation import report_from_confusion
+
+    neuron.classes = None
     confusion, (X, y, is_test) = stream.test_pass(neuron, fs)
     parts = data.Split(X[~is_test], X[is_test], y[~is_test], y[is_test], fs.features,
                        fs.classes)
@@ -315,14 +335,11 @@ def _run_streamed(config: dict, callbacks) -> Run:
     if fs.n_test:
         report_text = report_from_confusion(confusion, fs.classes)
         test_accuracy = float(np.trace(confusion) / confusion.sum())
-    config["dataset"] = dict(spec, features=fs.features)
-    return Run(config, neuron, trainer.history, X, y, parts, test_pred, report_text,
-               test_accuracy, initial, status=trainer.status, error=error,
-               sizes={"n_train": fs.n_train, "n_test": fs.n_test})
+    return X, y, parts, test_pred, report_text, test_accuracy
 
 
-def load_run(path: str | Path) -> tuple[dict, dict]:
-    """The config and the checkpoint of the run directory at ``path``, for :func:`run`."""
+def read_recorded_config(path: str | Path) -> dict:
+    """The ``config.json`` of the run directory at ``path``, checked to be a training run's."""
     from .io import _no_constant, _no_duplicates
 
     path = Path(path)
@@ -338,6 +355,13 @@ def load_run(path: str | Path) -> tuple[dict, dict]:
         raise RunDirectoryError(f"{path / 'config.json'}: not valid JSON ({exc}).") from None
     if not isinstance(recorded, dict) or recorded.get("command") != "train":
         raise RunDirectoryError(f"{path / 'config.json'} does not describe a training run.")
+    return recorded
+
+
+def load_run(path: str | Path) -> tuple[dict, dict]:
+    """The config and the checkpoint of the run directory at ``path``, for :func:`run`."""
+    path = Path(path)
+    recorded = read_recorded_config(path)
     checkpoint = load_checkpoint(path / "checkpoint.json")
     config = make_config(**{k: v for k, v in recorded.items() if k in DEFAULTS})
     config["split"] = {k: v for k, v in config["split"].items()
@@ -387,8 +411,13 @@ def _writes_checkpoint(result: Run) -> bool:
         bool(result.config["checkpoint_every"]) or result.status == "interrupted")
 
 
-def write_run(result: Run, path: str | Path, plots: bool = True, replace: bool = False) -> Path:
+def write_run(result: Run, path: str | Path, plots: bool = True, *, lang: str = "en",
+              animation: bool = True, replace: bool = False) -> Path:
     """Write the run directory at ``path``; return its path.
+
+    With ``plots``, the figures (and with ``animation`` the training
+    animation) go to ``figures/`` and the HTML report to ``report.html``, in
+    language ``lang``.
 
     A new directory appears whole or not at all. A directory that
     :func:`run` created for checkpoints (holding only ``config.json`` and
@@ -396,20 +425,22 @@ def write_run(result: Run, path: str | Path, plots: bool = True, replace: bool =
     ``checkpoint.json`` is written for runs with ``checkpoint_every`` and for
     interrupted runs, never for one that diverged (its last checkpoint stays).
     ``replace=True`` replaces an existing run directory at ``path``. With no
-    test rows there is no ``report.txt``; figures need two features or more.
+    test rows there is no ``report.txt``.
     """
     path = Path(path)
     names = {p.name for p in path.iterdir() if not p.name.startswith(".")} \
         if path.is_dir() else set()
+    drawing = dict(plots=plots, lang=lang, animation=animation, name=path.name)
     if names and names <= IN_PROGRESS_FILES:
-        _write_files(result, path, plots)
+        _write_files(result, path, **drawing)
         return path
     with io.staged_directory(path, replace=replace) as tmp:
-        _write_files(result, tmp, plots)
+        _write_files(result, tmp, **drawing)
     return path
 
 
-def _write_files(result: Run, directory: Path, plots: bool) -> None:
+def _write_files(result: Run, directory: Path, *, plots: bool, lang: str, animation: bool,
+                 name: str) -> None:
     config = recorded_config(result)
     training = {k: config[k] for k in ("reduction", "optimizer", "learning_rate", "epochs",
                                        "batch_size", "seed", "init_weights")}
@@ -420,17 +451,78 @@ def _write_files(result: Run, directory: Path, plots: bool) -> None:
         io.atomic_write_text(directory / "report.txt", result.report_text)
     if _writes_checkpoint(result):
         io.atomic_write_text(directory / "checkpoint.json", io.dumps(result.checkpoint))
-    if plots and result.neuron.n_features >= 2:
-        from .plots import save_run_figures
+    if result.trajectory is not None and len(result.trajectory):
+        io.atomic_write_text(directory / "weights.csv", result.trajectory.to_csv())
+    if plots:
+        from .report_html import render_in_place
 
-        parts = result.parts
-        figures = Path(tempfile.mkdtemp(prefix=".figures.", dir=directory))
-        try:
-            save_run_figures(figures, result.neuron, result.X, result.y, parts.X_test,
-                             parts.y_test, result.test_pred, result.history,
-                             parts.feature_names)
-            os.rename(figures, directory / "figures")
-        except BaseException:
-            shutil.rmtree(figures, ignore_errors=True)
-            raise
+        render_in_place(result, directory, config=config, name=name, lang=lang,
+                        animation=animation)
     io.atomic_write_text(directory / "config.json", io.dumps(config))
+
+
+def _read_text(run_dir: Path, name: str) -> str:
+    path = run_dir / name
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise RunDirectoryError(
+            f"{path} is missing; is {run_dir} a run directory written by 'neurona train'?"
+        ) from None
+
+
+def load_result(run_dir: str | Path) -> tuple[Run, dict]:
+    """Rebuild a written run from its directory, without training; return it and its config.
+
+    The model, history, weights per epoch (if recorded) and configuration come
+    from the run's files; the data and split are made again from
+    ``config.json``'s dataset and split settings and checked against the
+    recorded sizes. ``neurona report`` draws its figures from it.
+    """
+    run_dir = Path(run_dir)
+    config = read_recorded_config(run_dir)
+    neuron = io.load(run_dir / "model.json")
+    history = History.from_csv(_read_text(run_dir, "history.csv"))
+    trajectory = None
+    if (run_dir / "weights.csv").exists():
+        trajectory = WeightTrajectory.from_csv(_read_text(run_dir, "weights.csv"),
+                                               str(run_dir / "weights.csv"))
+        if trajectory.n_features != neuron.n_features:
+            raise RunDirectoryError(
+                f"{run_dir / 'weights.csv'} has {trajectory.n_features} weights per row but "
+                f"the model has {neuron.n_features}; is it from another run?")
+    recorded = dict(config.get("split", {}))
+    sizes = {k: recorded.pop(k, None) for k in ("n_train", "n_test")}
+    classes = neuron.classes
+    if config.get("stream"):  # read the file again in batches, as the run did
+        from .stream import FileStream
+
+        spec = config["dataset"]
+        fs = FileStream(spec["path"], spec.get("target"), spec.get("features"),
+                        delimiter=spec.get("delimiter"), encoding=spec.get("encoding"),
+                        test_size=recorded["test_size"],
+                        random_state=recorded["random_state"], classes=classes).scan()
+        view = _streamed_view(fs, neuron)
+        X, parts = view[0], view[2]
+        found = {"n_train": fs.n_train, "n_test": fs.n_test}
+    else:
+        X, y, parts = load_data({**config, "split": recorded})
+        found = {"n_train": len(parts.y_train), "n_test": len(parts.y_test)}
+    if neuron.feature_names:
+        parts.feature_names = list(neuron.feature_names)
+    if X.shape[1] != neuron.n_features or any(
+            sizes[k] is not None and sizes[k] != found[k] for k in found):
+        raise RunDirectoryError(
+            f"{run_dir}: the data made again from config.json ({found['n_train']} training "
+            f"and {found['n_test']} test rows of {X.shape[1]} features) do not match the run "
+            f"({sizes['n_train']} and {sizes['n_test']} rows, {neuron.n_features} features); "
+            f"was the data changed since?")
+    if not config.get("stream"):
+        neuron.classes = None  # 0/1 predictions for the figures, labels in the report
+        test_pred = neuron.predict(parts.X_test)
+        neuron.classes = classes
+        view = (X, y, parts, test_pred, *_test_report(parts.y_test, test_pred, classes))
+    result = Run(config, neuron, history, *view, list(config.get("init_weights") or []),
+                 status=config.get("status", "finished"), trajectory=trajectory,
+                 sizes=found if config.get("stream") else None)
+    return result, config

@@ -144,6 +144,12 @@ class Neuron:
         return Neuron(self.weights.copy(), self.bias, self.activation, self.threshold,
                       self.feature_names, scaler=self.scaler, classes=self.classes)
 
+    def _repr_html_(self) -> str:
+        """The compact HTML summary a notebook shows (see :mod:`neurona.report_html`)."""
+        from .report_html import neuron_html
+
+        return neuron_html(self)
+
     def __repr__(self) -> str:
         w = np.array2string(self.weights, precision=6, separator=", ")
         return (f"Neuron(weights={w}, bias={self.bias:.6g}, "

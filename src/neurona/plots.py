@@ -1,19 +1,40 @@
 """Figures of a run. Every ``plot_*`` function takes ``ax=None`` and returns the axes.
 
 With ``ax=None`` the current pyplot axes are used (as in a notebook);
-``save_run_figures`` draws on its own figures and never touches pyplot, so it
-works headless. Keyword arguments not named in a signature go to the
-underlying matplotlib call as style overrides.
+``save_run_figures`` and ``animate_training`` draw on their own figures and
+never touch pyplot, so they work headless. Keyword arguments not named in a
+signature go to the underlying matplotlib call as style overrides, and
+``lang`` ("en" or "es") picks the language of titles and labels.
+
+The two classes keep one colour each everywhere: :data:`CLASS_COLORS`, blue
+for class 0 and red for class 1, and the decision boundary's shading runs
+between the same two colours.
 """
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
 
 from .callbacks import History
+from .errors import NeuronaError
+from .i18n import messages
 from .neuron import Neuron
+
+CLASS_COLORS = ("#2166ac", "#d6604d")  # class 0, class 1
+NEUTRAL = "#333333"
+METRIC_COLORS = {"sse": "#1b7837", "loss": "#5e3c99"}  # the loss curves
+SPLIT_COLORS = ("#5e3c99", "#e66101")  # learning curves: training, validation
+DPI = 100
+FIGSIZE = (6.4, 4.8)  # inches: 640 x 480 pixels at DPI
+PANEL_SIZE = (4.2, 3.4)  # one learning-curve panel
+ANIMATION_SIZE = (9.6, 4.0)  # inches at ANIMATION_DPI: 768 x 320, a multiple of 16 for video
+ANIMATION_DPI = 80
+MAX_POINTS = 5000  # points drawn per scatter; more are sampled with a fixed seed
+LOG_SCALED = ("loss", "sse", "grad_norm")
+PREFERRED_PANELS = ("loss", "sse", "accuracy", "learning_rate", "grad_norm")
 
 
 def _axes(ax):
@@ -24,83 +45,698 @@ def _axes(ax):
     return ax
 
 
-def plot_points(X, labels, ax=None, *, title: str = "", feature_names=("x0", "x1"), **style):
-    """Scatter the first two features of ``X``, coloured by ``labels`` (the post's plot)."""
+def _cmaps():
+    from matplotlib.colors import LinearSegmentedColormap, ListedColormap
+
+    classes = ListedColormap(CLASS_COLORS, name="neurona_classes")
+    field = LinearSegmentedColormap.from_list(
+        "neurona_field", [CLASS_COLORS[0], "#f7f7f7", CLASS_COLORS[1]])
+    return classes, field
+
+
+def _names(feature_names, n: int) -> list[str]:
+    names = list(feature_names) if feature_names is not None else []
+    return names if len(names) >= n else [f"x{i}" for i in range(n)]
+
+
+def _sample(n: int, max_points: int | None) -> np.ndarray:
+    """Indices of at most ``max_points`` of ``n`` rows, the same on every call."""
+    if max_points is None or n <= max_points:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(0).choice(n, size=max_points, replace=False))
+
+
+def class_legend_handles(t, classes=(0, 1)):
+    """Legend proxies: one coloured dot per class."""
+    from matplotlib.lines import Line2D
+
+    return [Line2D([], [], ls="", marker="o", ms=7, mfc=CLASS_COLORS[k], mec="white",
+                   label=t("fig.class", k=k)) for k in classes]
+
+
+# --- the post's four ---------------------------------------------------------
+
+def plot_points(X, labels, ax=None, *, title: str = "", feature_names=None,
+                features=(0, 1), lang: str = "en", legend: bool = True,
+                max_points: int | None = MAX_POINTS, **style):
+    """Scatter two features of ``X`` coloured by the 0/1 ``labels`` (the post's plot)."""
     ax = _axes(ax)
-    X = np.asarray(X)
-    kw = dict(c=np.asarray(labels).ravel(), cmap="viridis", s=18)
+    t = messages(lang)
+    X, labels = np.asarray(X), np.asarray(labels).ravel()
+    i, j = features
+    names = _names(feature_names, X.shape[1])
+    keep = _sample(len(X), max_points)
+    classes, _ = _cmaps()
+    kw = dict(c=labels[keep], cmap=classes, vmin=0, vmax=1, s=18, alpha=0.9)
     kw.update(style)
-    ax.scatter(X[:, 0], X[:, 1], **kw)
+    ax.scatter(X[keep, i], X[keep, j], **kw)
     ax.set_title(title)
-    ax.set_xlabel(feature_names[0])
-    ax.set_ylabel(feature_names[1])
+    ax.set_xlabel(names[i])
+    ax.set_ylabel(names[j])
+    if legend:
+        ax.legend(handles=class_legend_handles(t), loc="best", fontsize="small")
     return ax
 
 
-def plot_loss(history: History, ax=None, *, keys=("sse", "loss"), **style):
+def plot_loss(history: History, ax=None, *, keys=("sse", "loss"), lang: str = "en", **style):
     """The loss curve: the post's summed squared error and the objective, per epoch."""
     ax = _axes(ax)
-    epochs = history["epoch"]
-    labels = {"sse": "summed squared error (the post's loss)", "loss": "objective"}
+    t = messages(lang)
+    epochs = _epochs(history)
     for key in keys:
-        ax.plot(epochs, history[key], label=labels.get(key, key), **style)
-    ax.set_title("Training Loss")
-    ax.set_xlabel("Epoch #")
-    ax.set_ylabel("Loss")
+        if key in history.keys:
+            kw = dict(color=METRIC_COLORS.get(key), lw=1.8, label=t.metric(key))
+            kw.update(style)
+            ax.plot(epochs, history[key], **kw)
+    ax.set_title(t("fig.loss_title"))
+    ax.set_xlabel(t("fig.epoch"))
+    ax.set_ylabel(t("fig.loss"))
     ax.legend()
     return ax
 
 
-def plot_decision_boundary(neuron: Neuron, X, y, ax=None, *, resolution: int = 200,
-                           title: str = "Decision boundary", feature_names=("x0", "x1"),
-                           **style):
+def _epochs(history: History) -> np.ndarray:
+    return history["epoch"] if "epoch" in history.keys else np.arange(len(history))
+
+
+# --- the decision boundary ---------------------------------------------------
+
+def boundary_features(neuron: Neuron, features=None) -> tuple[int, int]:
+    """The two features a boundary is drawn over: ``features``, or the two largest |w|.
+
+    Returned in increasing column order; raises ``NeuronaError`` for a bad pair.
+    """
+    d = neuron.n_features
+    if features is None:
+        if d < 2:
+            raise NeuronaError("A decision boundary over two features needs two features.")
+        order = np.argsort(-np.abs(neuron.weights), kind="stable")
+        return tuple(sorted(int(k) for k in order[:2]))
+    pair = tuple(int(k) for k in features)
+    if len(pair) != 2 or pair[0] == pair[1] or not all(0 <= k < d for k in pair):
+        raise NeuronaError(
+            f"features must be two different column indices in 0..{d - 1}, got {features!r}.")
+    return pair
+
+
+def _held_note(t, names, held) -> str:
+    if not held:
+        return ""
+    if len(held) <= 3:
+        return t("fig.held_at_mean", names=", ".join(names[k] for k in held))
+    return t("fig.others_held_at_mean", n=len(held))
+
+
+class BoundaryField:
+    """The neuron's output over a grid of two features, the others fixed at ``base``."""
+
+    def __init__(self, neuron: Neuron, pair, base, lo, hi, resolution: int = 200):
+        self.pair, self.base = pair, np.asarray(base, dtype=np.float64)
+        i, j = pair
+        self.g0, self.g1 = np.meshgrid(np.linspace(lo[0], hi[0], resolution),
+                                       np.linspace(lo[1], hi[1], resolution))
+        self.grid = np.tile(self.base, (self.g0.size, 1))
+        self.grid[:, i] = self.g0.ravel()
+        self.grid[:, j] = self.g1.ravel()
+        self.bounded = neuron.activation.name in ("sigmoid", "step")
+
+    def values(self, neuron: Neuron) -> np.ndarray:
+        return neuron.forward(self.grid).reshape(self.g0.shape)
+
+    def levels(self, field: np.ndarray) -> np.ndarray:
+        if self.bounded:
+            return np.linspace(0.0, 1.0, 11)
+        lo, hi = float(field.min()), float(field.max())
+        if hi - lo < 1e-12:
+            lo, hi = lo - 0.5, hi + 0.5
+        return np.linspace(lo, hi, 11)
+
+    def draw(self, ax, neuron: Neuron, alpha: float = 0.5):
+        """Shade the field and draw the threshold contour; return the shading."""
+        _, cmap = _cmaps()
+        field = self.values(neuron)
+        shade = ax.contourf(self.g0, self.g1, field, levels=self.levels(field), cmap=cmap,
+                            alpha=alpha, extend="both" if not self.bounded else "neither")
+        t = neuron.threshold
+        if field.min() < t < field.max():
+            ax.contour(self.g0, self.g1, field, levels=[t], colors="black", linewidths=1.8)
+        return shade
+
+
+def _box(*arrays, pair):
+    X = np.vstack([a[:, list(pair)] for a in arrays if a is not None and len(a)])
+    lo, hi = X.min(axis=0), X.max(axis=0)
+    pad = 0.05 * (hi - lo) + 1e-9
+    return lo - pad, hi + pad
+
+
+def _scatter_split(ax, X, y, pair, marker, size, edge, max_points, gid=None, **style):
+    classes, _ = _cmaps()
+    keep = _sample(len(X), max_points)
+    kw = dict(c=y[keep], cmap=classes, vmin=0, vmax=1, s=size, marker=marker,
+              edgecolors=edge, linewidths=0.7, zorder=3, gid=gid)
+    kw.update(style)
+    ax.scatter(X[keep, pair[0]], X[keep, pair[1]], **kw)
+
+
+def plot_decision_boundary(neuron: Neuron, X, y, ax=None, *, X_test=None, y_test=None,
+                           features=None, resolution: int = 200, title: str | None = None,
+                           feature_names=None, lang: str = "en", colorbar: bool = True,
+                           max_points: int | None = MAX_POINTS, **style):
     """The neuron's output as a shaded field, its threshold contour and the points.
 
-    Needs a neuron of two features.
+    Parameters
+    ----------
+    neuron : Neuron
+    X, y : array-like
+        The training points (circles), coloured by their true class.
+    X_test, y_test : array-like, default=None
+        The test points (diamonds with a dark edge), if given.
+    features : pair of int, default=None
+        The two feature columns on the axes. By default the two with the
+        largest absolute weights; every other feature is held at its mean
+        over ``X``, and the title says so.
+    resolution : int, default=200
+        Grid points per axis.
+    colorbar : bool, default=True
+    max_points : int or None, default=5000
+        At most this many points of each set are drawn (a seeded sample).
+
+    Points the neuron misclassifies (with all their features) are circled in
+    black. A neuron of one feature gets its output curve along that feature.
     """
     ax = _axes(ax)
-    X, y = np.asarray(X), np.asarray(y).ravel()
-    pad = 0.05 * (X.max(axis=0) - X.min(axis=0)) + 1e-9
-    lo, hi = X.min(axis=0) - pad, X.max(axis=0) + pad
-    g0, g1 = np.meshgrid(np.linspace(lo[0], hi[0], resolution),
-                         np.linspace(lo[1], hi[1], resolution))
-    field = neuron.forward(np.c_[g0.ravel(), g1.ravel()]).reshape(g0.shape)
-    shade = ax.contourf(g0, g1, field, levels=20, cmap="RdBu_r", alpha=0.6)
-    ax.contour(g0, g1, field, levels=[neuron.threshold], colors="k", linewidths=1.5)
-    ax.figure.colorbar(shade, ax=ax, label="neuron output")
-    kw = dict(c=y, cmap="RdBu_r", s=18, edgecolors="w", linewidths=0.6)
-    kw.update(style)
-    ax.scatter(X[:, 0], X[:, 1], **kw)
-    ax.set_title(title)
-    ax.set_xlabel(feature_names[0])
-    ax.set_ylabel(feature_names[1])
+    t = messages(lang)
+    X, y = np.asarray(X, dtype=np.float64), np.asarray(y).ravel()
+    has_test = X_test is not None and y_test is not None
+    Xt = np.asarray(X_test, dtype=np.float64) if has_test else None
+    yt = np.asarray(y_test).ravel() if has_test else None
+    names = _names(feature_names if feature_names is not None else neuron.feature_names,
+                   neuron.n_features)
+    if neuron.n_features == 1:
+        return _plot_boundary_1d(neuron, X, y, Xt, yt, ax, t, names, title, **style)
+    pair = boundary_features(neuron, features)
+    field = BoundaryField(neuron, pair, X.mean(axis=0), *_box(X, Xt, pair=pair),
+                          resolution=resolution)
+    shade = field.draw(ax, neuron)
+    value = "P" if neuron.activation.name == "sigmoid" else "a"
+    if colorbar:
+        label = t("fig.proba") if neuron.activation.name == "sigmoid" else t("fig.output")
+        ax.figure.colorbar(shade, ax=ax, label=label)
+
+    _scatter_split(ax, X, y, pair, "o", 20, "white", max_points, "train", **style)
+    # Classes as 0/1 (predict returns a data file's own labels when the neuron has them).
+    wrong = [X[(neuron.forward(X) > neuron.threshold) != y]]
+    if has_test:
+        _scatter_split(ax, Xt, yt, pair, "D", 26, NEUTRAL, max_points, "test", **style)
+        wrong.append(Xt[(neuron.forward(Xt) > neuron.threshold) != yt])
+    wrong = np.vstack(wrong)
+    keep = _sample(len(wrong), max_points)
+    ax.scatter(wrong[keep, pair[0]], wrong[keep, pair[1]], s=110, facecolors="none",
+               edgecolors="black", linewidths=1.3, zorder=4, gid="misclassified")
+
+    from matplotlib.lines import Line2D
+
+    handles = class_legend_handles(t) + [
+        Line2D([], [], ls="", marker="o", ms=6, mfc="#bbbbbb", mec="white",
+               label=t("fig.train")),
+    ]
+    if has_test:
+        handles.append(Line2D([], [], ls="", marker="D", ms=6, mfc="#bbbbbb", mec=NEUTRAL,
+                              label=t("fig.test")))
+    handles += [
+        Line2D([], [], ls="", marker="o", ms=10, mfc="none", mec="black", mew=1.3,
+               label=t("fig.misclassified", n=len(wrong))),
+        Line2D([], [], color="black", lw=1.8,
+               label=t("fig.threshold", value=value, t=neuron.threshold)),
+    ]
+    ax.legend(handles=handles, loc="best", fontsize="small", framealpha=0.85)
+    held = [k for k in range(neuron.n_features) if k not in pair]
+    head = t("fig.boundary") if title is None else title
+    note = _held_note(t, names, held)
+    ax.set_title(f"{head}\n{note}" if note else head)
+    ax.set_xlabel(names[pair[0]])
+    ax.set_ylabel(names[pair[1]])
     return ax
 
 
-def save_run_figures(directory, neuron: Neuron, X, y, X_test, y_test, test_pred,
-                     history: History, feature_names=("x0", "x1")) -> list[Path]:
-    """Write the post's four figures and the decision boundary as PNGs into ``directory``."""
+def _plot_boundary_1d(neuron, X, y, Xt, yt, ax, t, names, title, **style):
+    lo, hi = _box(X, Xt, pair=(0, 0))
+    grid = np.linspace(lo[0], hi[0], 400)[:, None]
+    ax.plot(grid[:, 0], neuron.forward(grid), color=NEUTRAL, lw=2,
+            label=t("fig.proba") if neuron.activation.name == "sigmoid" else t("fig.output"))
+    ax.axhline(neuron.threshold, color="black", ls=":", lw=1,
+               label=t("fig.threshold", value="P", t=neuron.threshold))
+    classes, _ = _cmaps()
+    kw = dict(cmap=classes, vmin=0, vmax=1, s=20, edgecolors="white", linewidths=0.6)
+    kw.update(style)
+    ax.scatter(X[:, 0], y, c=y, marker="o", **kw)
+    if Xt is not None:
+        ax.scatter(Xt[:, 0], yt, c=yt, **dict(kw, marker="D", edgecolors=NEUTRAL))
+    ax.legend(loc="best", fontsize="small")
+    ax.set_title(t("fig.boundary") if title is None else title)
+    ax.set_xlabel(names[0])
+    ax.set_ylabel(t("fig.output"))
+    return ax
+
+
+# --- learning curves and weights ---------------------------------------------
+
+def learning_curve_panels(history: History) -> list[tuple[str, list[str]]]:
+    """The panels :func:`plot_learning_curves` draws: ``(metric, [columns])`` pairs.
+
+    Every numeric history column except ``epoch`` is drawn; ``val_<m>`` shares
+    the panel of ``<m>``. Known metrics come first (objective, SSE, accuracy,
+    learning rate, gradient norm), then the others in the history's order.
+    """
+    keys = [k for k in history.keys if k != "epoch"]
+    numeric = []
+    for k in keys:
+        values = history[k]
+        if values.dtype.kind in "fiub" and np.isfinite(values.astype(float)).any():
+            numeric.append(k)
+    panels: dict[str, list[str]] = {}
+    for k in numeric:
+        base = k[4:] if k.startswith("val_") else k
+        panels.setdefault(base, [])
+        panels[base].append(k)
+    rank = {name: i for i, name in enumerate(PREFERRED_PANELS)}
+    order = sorted(panels, key=lambda b: (rank.get(b, len(rank)), list(panels).index(b)))
+    return [(b, sorted(panels[b], key=lambda c: c.startswith("val_"))) for b in order]
+
+
+def plot_metric(history: History, metric: str, ax=None, *, lang: str = "en", **style):
+    """One metric per epoch, its training column and ``val_`` column if recorded."""
+    ax = _axes(ax)
+    t = messages(lang)
+    epochs = _epochs(history)
+    columns = [c for c in (metric, f"val_{metric}") if c in history.keys]
+    if not columns:
+        raise NeuronaError(f"{metric!r} is not in the history; it has {history.keys}.")
+    for column, color in zip(columns, SPLIT_COLORS):
+        values = history[column].astype(float)
+        val = column.startswith("val_")
+        kw = dict(color=color, lw=1.8, ls="--" if val else "-",
+                  label=t("fig.validation") if val else t("fig.train"))
+        kw.update(style)
+        ax.plot(epochs, values, **kw)
+    _log_y(ax, metric, np.concatenate([history[c].astype(float) for c in columns]))
+    ax.set_title(t.metric(metric))
+    ax.set_xlabel(t("fig.epoch"))
+    ax.grid(alpha=0.3)
+    if len(columns) > 1:
+        ax.legend(fontsize="small")
+    return ax
+
+
+def _log_y(ax, metric: str, values: np.ndarray) -> None:
+    """Put a loss-like metric spanning more than 20x on a log axis.
+
+    Past 1e200 (a diverged run) the axis stays linear: matplotlib's log
+    ticks overflow near the largest float.
+    """
+    values = values[np.isfinite(values)]
+    if (metric in LOG_SCALED and values.size and np.all(values > 0)
+            and 20 * values.min() < values.max() < 1e200):
+        ax.set_yscale("log")
+
+
+def learning_curves_grid(n_panels: int) -> tuple[int, int]:
+    """Rows and columns of the learning-curves figure: at most three panels a row."""
+    ncols = min(3, max(1, n_panels))
+    return math.ceil(max(1, n_panels) / ncols), ncols
+
+
+def plot_learning_curves(history: History, ax=None, *, lang: str = "en", **style):
+    """Every recorded metric in its own panel (see :func:`learning_curve_panels`).
+
+    ``ax`` is a sequence of at least as many axes as panels, or None to lay
+    them out on the current pyplot figure. Returns the list of axes drawn on.
+    """
+    panels = learning_curve_panels(history)
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        rows, cols = learning_curves_grid(len(panels))
+        ax = plt.gcf().subplots(rows, cols, squeeze=False).ravel()
+    axes = list(np.ravel(ax)) if not hasattr(ax, "plot") else [ax]
+    if len(axes) < len(panels):
+        raise NeuronaError(
+            f"The history has {len(panels)} metrics to draw "
+            f"({', '.join(p for p, _ in panels)}) but {len(axes)} axes were given; pass "
+            f"{len(panels)} axes, or ax=None.")
+    for (metric, _), a in zip(panels, axes):
+        plot_metric(history, metric, a, lang=lang, **style)
+    for a in axes[len(panels):]:
+        a.set_visible(False)
+    return axes[:len(panels)]
+
+
+def plot_weight_trajectory(trajectory, ax=None, *, feature_names=None, lang: str = "en",
+                           **style):
+    """Each weight and the bias at the start of every epoch.
+
+    ``trajectory`` is a :class:`neurona.trajectory.WeightTrajectory`.
+    """
+    ax = _axes(ax)
+    t = messages(lang)
+    names = _names(feature_names or trajectory.feature_names, trajectory.n_features)
+    epochs, W = trajectory.epoch, trajectory.weights
+    for k in range(W.shape[1]):
+        kw = dict(lw=1.8, label=f"w[{names[k]}]" if k < 10 else None)
+        kw.update(style)
+        ax.plot(epochs, W[:, k], **kw)
+    kw = dict(color=NEUTRAL, lw=1.8, ls="--", label=t("fig.bias"))
+    kw.update(style)
+    ax.plot(epochs, trajectory.bias, **kw)
+    ax.axhline(0.0, color="#999999", lw=0.8, zorder=0)
+    ax.set_title(t("fig.weights"))
+    ax.set_xlabel(t("fig.epoch"))
+    ax.set_ylabel(t("fig.weight_value"))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize="small", loc="best")
+    return ax
+
+
+# --- the test set: confusion matrix and ROC ----------------------------------
+
+def plot_confusion_matrix(y_true, y_pred, ax=None, *, lang: str = "en", labels=(0, 1),
+                          cmap: str = "Blues", **style):
+    """Counts of true (rows) against predicted (columns) classes, by scikit-learn."""
+    from sklearn.metrics import confusion_matrix
+
+    ax = _axes(ax)
+    t = messages(lang)
+    cm = confusion_matrix(np.asarray(y_true).ravel(), np.asarray(y_pred).ravel(),
+                          labels=list(labels))
+    kw = dict(cmap=cmap, vmin=0, vmax=max(1, cm.max()))
+    kw.update(style)
+    ax.imshow(cm, **kw)
+    for (r, c), count in np.ndenumerate(cm):
+        dark = count > 0.55 * kw["vmax"]
+        ax.text(c, r, str(count), ha="center", va="center", fontsize=16,
+                color="white" if dark else NEUTRAL)
+    ticks = [t("fig.class", k=k) for k in labels]
+    ax.set_xticks(range(len(labels)), ticks)
+    ax.set_yticks(range(len(labels)), ticks)
+    ax.set_xlabel(t("fig.predicted_label"))
+    ax.set_ylabel(t("fig.true_label"))
+    ax.set_title(t("fig.confusion"))
+    return ax
+
+
+def plot_roc_curve(y_true, y_score, ax=None, *, lang: str = "en", **style):
+    """The ROC curve of ``y_score`` (the neuron's output) against ``y_true``, with its AUC.
+
+    A test set holding one class has no ROC curve: the axes say so instead.
+    """
+    from sklearn.metrics import roc_auc_score, roc_curve
+
+    ax = _axes(ax)
+    t = messages(lang)
+    y_true, y_score = np.asarray(y_true).ravel(), np.asarray(y_score).ravel()
+    ax.plot([0, 1], [0, 1], ls=":", color="#888888", label=t("fig.chance"))
+    if len(np.unique(y_true)) < 2:
+        ax.text(0.5, 0.5, t("fig.roc_one_class"), ha="center", va="center",
+                transform=ax.transAxes, fontsize=12, color=NEUTRAL)
+    else:
+        fpr, tpr, _ = roc_curve(y_true, y_score)
+        auc = roc_auc_score(y_true, y_score)
+        kw = dict(color=CLASS_COLORS[1], lw=2, label=t("fig.auc", auc=auc))
+        kw.update(style)
+        ax.plot(fpr, tpr, **kw)
+        ax.fill_between(fpr, tpr, color=CLASS_COLORS[1], alpha=0.08)
+    ax.set_xlim(-0.01, 1.01)
+    ax.set_ylim(-0.01, 1.01)
+    ax.set_aspect("equal")
+    ax.set_xlabel(t("fig.fpr"))
+    ax.set_ylabel(t("fig.tpr"))
+    ax.set_title(t("fig.roc"))
+    ax.legend(loc="lower right", fontsize="small")
+    ax.grid(alpha=0.3)
+    return ax
+
+
+# --- the figures of a run ----------------------------------------------------
+
+def _new_figure(size=FIGSIZE, dpi=DPI):
     from matplotlib.figure import Figure
 
+    return Figure(figsize=size, dpi=dpi, layout="constrained")
+
+
+def figure_size(name: str, history: History | None = None) -> tuple[int, int]:
+    """The pixel size of figure ``name`` as :func:`save_run_figures` writes it."""
+    if name == "learning_curves.png":
+        rows, cols = learning_curves_grid(len(learning_curve_panels(history)))
+        return round(PANEL_SIZE[0] * cols * DPI), round(PANEL_SIZE[1] * rows * DPI)
+    return round(FIGSIZE[0] * DPI), round(FIGSIZE[1] * DPI)
+
+
+def save_run_figures(directory, neuron: Neuron, X, y, X_test, y_test, test_pred,
+                     history: History, feature_names=None, *, X_train=None, y_train=None,
+                     trajectory=None, lang: str = "en") -> list[Path]:
+    """Write a run's figures as PNGs into ``directory``; return their paths.
+
+    The post's four (``data``, ``test_truth``, ``test_predictions``, ``loss``),
+    then ``decision_boundary`` (training points ``X_train, y_train``, or ``X,
+    y`` if not given, and the test points), ``learning_curves``,
+    ``confusion_matrix``, ``roc_curve`` and, given a ``trajectory``,
+    ``weights``. Every figure is :func:`figure_size` pixels.
+    """
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    names = tuple(feature_names[:2])
+    t = messages(lang)
+    names = _names(feature_names if feature_names is not None else neuron.feature_names,
+                   neuron.n_features)
+    X_train = X if X_train is None else X_train
+    y_train = y if y_train is None else y_train
+    points = dict(feature_names=names, lang=lang)
     drawings = {
-        "data.png": lambda ax: plot_points(X, y, ax, title="Dataset", feature_names=names),
-        "test_truth.png": lambda ax: plot_points(X_test, y_test, ax, title="Test set: truth",
-                                                 feature_names=names),
+        "data.png": lambda ax: plot_points(X, y, ax, title=t("fig.dataset"), **points),
+        "test_truth.png": lambda ax: plot_points(X_test, y_test, ax,
+                                                 title=t("fig.test_truth"), **points),
         "test_predictions.png": lambda ax: plot_points(
-            X_test, test_pred, ax, title="Test set: predictions", feature_names=names),
-        "loss.png": lambda ax: plot_loss(history, ax),
+            X_test, test_pred, ax, title=t("fig.test_predictions"), **points),
+        "loss.png": lambda ax: plot_loss(history, ax, lang=lang),
+        "decision_boundary.png": lambda ax: plot_decision_boundary(
+            neuron, X_train, y_train, ax, X_test=X_test, y_test=y_test, **points),
+        "learning_curves.png": None,
+        "confusion_matrix.png": lambda ax: plot_confusion_matrix(y_test, test_pred, ax,
+                                                                 lang=lang),
+        "roc_curve.png": lambda ax: plot_roc_curve(y_test, neuron.predict_proba(X_test), ax,
+                                                   lang=lang),
     }
-    if neuron.n_features == 2:
-        drawings["decision_boundary.png"] = lambda ax: plot_decision_boundary(
-            neuron, X, y, ax, feature_names=names)
+    if neuron.n_features < 2:  # one feature: nothing to scatter in a plane
+        for name in ("data.png", "test_truth.png", "test_predictions.png"):
+            drawings.pop(name)
+    if len(np.asarray(y_test)) == 0:  # every row trained (test_size=0): no test figures
+        for name in ("test_truth.png", "test_predictions.png", "confusion_matrix.png",
+                     "roc_curve.png"):
+            drawings.pop(name, None)
+    if trajectory is not None and len(trajectory):
+        drawings["weights.png"] = lambda ax: plot_weight_trajectory(
+            trajectory, ax, feature_names=names, lang=lang)
     written = []
     for name, draw in drawings.items():
-        fig = Figure(figsize=(6.4, 4.8), dpi=100, layout="constrained")
-        draw(fig.subplots())
+        if name == "learning_curves.png":
+            rows, cols = learning_curves_grid(len(learning_curve_panels(history)))
+            fig = _new_figure((PANEL_SIZE[0] * cols, PANEL_SIZE[1] * rows))
+            plot_learning_curves(history, fig.subplots(rows, cols, squeeze=False), lang=lang)
+        else:
+            fig = _new_figure()
+            draw(fig.subplots())
         path = directory / name
         fig.savefig(path, format="png")
         written.append(path)
     return written
+
+
+# --- the training animation --------------------------------------------------
+
+def frame_epochs(n_epochs: int, max_frames: int = 48) -> np.ndarray:
+    """The epochs the animation shows: all of ``0..n_epochs`` if they fit, else a sample.
+
+    The sample is spaced geometrically, denser at the start where the
+    boundary moves most, and always holds epoch 0 and ``n_epochs``.
+    """
+    if max_frames < 2:
+        raise NeuronaError(f"max_frames must be at least 2, got {max_frames}.")
+    if n_epochs + 1 <= max_frames:
+        return np.arange(n_epochs + 1)
+    def sample(asked: int) -> np.ndarray:
+        return np.unique(np.round(np.geomspace(1, n_epochs + 1, asked)).astype(int) - 1)
+
+    # Rounding merges the dense early samples: ask for more (by bisection) until
+    # as many frames as allowed remain.
+    lo, hi = max_frames, 64 * (n_epochs + 1)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if len(sample(mid)) <= max_frames else (lo, mid)
+    return sample(lo)
+
+
+def _render_frames(neuron, trajectory, history, X, y, *, frames, features, feature_names,
+                   lang):
+    """Draw one RGB image (uint8 array) per epoch in ``frames``.
+
+    The still parts (points, axes, legends, the loss curves) are drawn once
+    and copied under each frame; only the moving parts are drawn again
+    (blitting), which keeps the animation to a few seconds.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.colors import BoundaryNorm
+
+    t = messages(lang)
+    X, y = np.asarray(X, dtype=np.float64), np.asarray(y).ravel()
+    names = _names(feature_names or neuron.feature_names, neuron.n_features)
+    fig = _new_figure(ANIMATION_SIZE, ANIMATION_DPI)
+    canvas = FigureCanvasAgg(fig)
+    ax_b, ax_l = fig.subplots(1, 2, width_ratios=(1.15, 1))
+    snapshot = neuron.copy()
+    n = int(trajectory.epoch[-1])
+
+    # Left: the boundary. Moving: the field (or the output curve for one feature).
+    if neuron.n_features == 1:
+        _plot_boundary_1d(neuron, X, y, None, None, ax_b, t, names, None)
+        moving_b = ax_b.get_lines()[0]
+        grid = moving_b.get_xdata()[:, None]
+        on_top = []
+    else:
+        pair = boundary_features(neuron, features)
+        lo, hi = _box(X, pair=pair)
+        field = BoundaryField(neuron, pair, X.mean(axis=0), lo, hi, resolution=120)
+        _, cmap = _cmaps()
+        levels = field.levels(field.values(neuron))
+        moving_b = ax_b.imshow(field.values(neuron), extent=(lo[0], hi[0], lo[1], hi[1]),
+                               origin="lower", aspect="auto", interpolation="nearest",
+                               cmap=cmap, norm=BoundaryNorm(levels, cmap.N), alpha=0.5)
+        _scatter_split(ax_b, X, y, pair, "o", 16, "white", 2000)
+        legend = ax_b.legend(handles=class_legend_handles(t), loc="upper right",
+                             fontsize="small")
+        on_top = [*ax_b.collections, legend]
+        ax_b.set_xlabel(names[pair[0]])
+        ax_b.set_ylabel(names[pair[1]])
+    ax_b.set_title(t("fig.boundary"))
+
+    # Right: the loss curves. Moving: a dot on each curve and a vertical cursor.
+    plot_loss(history, ax_l, lang=lang)
+    epochs = _epochs(history)
+    curves = list(ax_l.get_lines())
+    _log_y(ax_l, "loss", np.concatenate([np.asarray(c.get_ydata(), dtype=float)
+                                         for c in curves]))
+    markers = [ax_l.plot([], [], "o", color=line.get_color(), ms=7)[0] for line in curves]
+    cursor = ax_l.axvline(0, color="#888888", lw=1)
+    title = fig.suptitle(t("fig.animation_title", epoch=n, n=n))
+    moving = [moving_b, *markers, cursor, title]
+    for artist in moving:
+        artist.set_animated(True)
+
+    canvas.draw()  # lays the figure out once, without the moving parts
+    fig.set_layout_engine("none")
+    background = canvas.copy_from_bbox(fig.bbox)
+    images = []
+    for e in frames:
+        snapshot.weights, snapshot.bias = trajectory.at(int(e))
+        canvas.restore_region(background)
+        if neuron.n_features == 1:
+            moving_b.set_ydata(snapshot.forward(grid))
+            ax_b.draw_artist(moving_b)
+        else:
+            values = field.values(snapshot)
+            moving_b.set_data(values)
+            ax_b.draw_artist(moving_b)
+            for artist in on_top:
+                ax_b.draw_artist(artist)
+            if values.min() < snapshot.threshold < values.max():
+                contour = ax_b.contour(field.g0, field.g1, values, levels=[snapshot.threshold],
+                                       colors="black", linewidths=1.8)
+                ax_b.draw_artist(contour)
+                contour.remove()
+        row = min(int(np.searchsorted(epochs, e)), len(epochs) - 1)
+        for marker, line in zip(markers, curves):
+            marker.set_data([epochs[row]], [np.asarray(line.get_ydata(), dtype=float)[row]])
+            ax_l.draw_artist(marker)
+        cursor.set_xdata([epochs[row], epochs[row]])
+        ax_l.draw_artist(cursor)
+        title.set_text(t("fig.animation_title", epoch=int(e), n=n))
+        fig.draw_artist(title)
+        images.append(np.asarray(canvas.buffer_rgba())[..., :3].copy())
+    return images
+
+
+def animate_training(neuron: Neuron, trajectory, history: History, X, y, path, *,
+                     max_frames: int = 48, fps: int = 8, mp4: bool | None = None,
+                     features=None, feature_names=None, lang: str = "en") -> list[Path]:
+    """Write the training animation: the boundary and the loss curve, epoch by epoch.
+
+    Parameters
+    ----------
+    neuron : Neuron
+        The trained neuron (its activation, threshold and feature count).
+    trajectory : WeightTrajectory
+        The weights at each epoch boundary, recorded during training.
+    history : History
+    X, y : array-like
+        The points drawn (the training set).
+    path : path-like
+        The GIF to write (``.gif``).
+    max_frames : int, default=48
+        At most this many frames (see :func:`frame_epochs`), so the file stays small.
+    fps : int, default=8
+        Frames per second; the last frame is held for 1.5 seconds.
+    mp4 : bool or None, default=None
+        Also write an MP4 beside the GIF. None: when imageio-ffmpeg is
+        installed; True: raise if it is not.
+
+    Returns
+    -------
+    list of Path
+        The GIF, then the MP4 if one was written.
+    """
+    from PIL import Image
+
+    if trajectory is None or len(trajectory) == 0:
+        raise NeuronaError("The animation needs the weights per epoch (a WeightTrajectory).")
+    path = Path(path)
+    frames = trajectory.epoch[frame_epochs(len(trajectory) - 1, max_frames)]
+    images = _render_frames(neuron, trajectory, history, X, y, frames=frames,
+                            features=features, feature_names=feature_names, lang=lang)
+    pictures = [Image.fromarray(im) for im in images]
+    palette = pictures[-1].quantize(colors=64, method=Image.Quantize.MEDIANCUT)
+    indexed = [p.quantize(palette=palette, dither=Image.Dither.NONE) for p in pictures]
+    step_ms = round(1000 / fps)
+    durations = [step_ms] * (len(indexed) - 1) + [1500]
+    indexed[0].save(path, format="GIF", save_all=True, append_images=indexed[1:],
+                    duration=durations, loop=0, optimize=True)
+    written = [path]
+    ffmpeg = _imageio_ffmpeg(required=mp4 is True) if mp4 is not False else None
+    if ffmpeg is not None:
+        video = path.with_suffix(".mp4")
+        _write_mp4(ffmpeg, video, images, fps, hold=round(1.5 * fps))
+        written.append(video)
+    return written
+
+
+def _imageio_ffmpeg(required: bool):
+    try:
+        import imageio_ffmpeg
+    except ImportError:
+        if required:
+            raise NeuronaError("MP4 output needs imageio-ffmpeg: pip install "
+                               "'neurona[video]' (or imageio-ffmpeg).") from None
+        return None
+    return imageio_ffmpeg
+
+
+def _write_mp4(ffmpeg, path: Path, images, fps: int, hold: int) -> None:
+    height, width = images[0].shape[:2]
+    writer = ffmpeg.write_frames(str(path), (width, height), fps=fps, codec="libx264",
+                                 pix_fmt_out="yuv420p", macro_block_size=16,
+                                 output_params=["-loglevel", "error"])
+    writer.send(None)
+    try:
+        for im in [*images, *[images[-1]] * hold]:
+            writer.send(np.ascontiguousarray(im).tobytes())
+    finally:
+        writer.close()

@@ -1,0 +1,274 @@
+"""Every string a person reads in a figure, the HTML report or the command's messages.
+
+One catalogue per language, with the same keys and the same ``{placeholders}``
+(a test checks both). English is the default; Spanish serves the readers of
+the tutorial post neurona reproduces. Metric and column names that are
+identifiers (``loss``, ``sse``, ``val_accuracy``...) are not translated where
+they name a file's column; their human labels are.
+
+>>> t = messages("es")
+>>> t("fig.class", k=1)
+'clase 1'
+"""
+
+from __future__ import annotations
+
+from .errors import NeuronaError
+
+LANGS = ("en", "es")
+DEFAULT_LANG = "en"
+
+CATALOGUE: dict[str, dict[str, str]] = {
+    "en": {
+        # figures: the post's four
+        "fig.dataset": "Dataset",
+        "fig.test_truth": "Test set: truth",
+        "fig.test_predictions": "Test set: predictions",
+        "fig.loss_title": "Training Loss",
+        "fig.epoch": "Epoch #",
+        "fig.loss": "Loss",
+        "fig.class": "class {k}",
+        # figures: decision boundary
+        "fig.boundary": "Decision boundary",
+        "fig.held_at_mean": "{names} held at their mean",
+        "fig.others_held_at_mean": "the other {n} features held at their mean",
+        "fig.proba": "P(class 1)",
+        "fig.output": "neuron output",
+        "fig.threshold": "{value} = {t:g} (threshold)",
+        "fig.train": "train",
+        "fig.test": "test",
+        "fig.misclassified": "misclassified ({n})",
+        # figures: learning curves, weights, test-set diagnostics
+        "fig.learning_curves": "Learning curves",
+        "fig.validation": "validation",
+        "metric.loss": "objective (training loss)",
+        "metric.sse": "summed squared error (the post's loss)",
+        "metric.accuracy": "accuracy",
+        "metric.learning_rate": "learning rate",
+        "metric.grad_norm": "gradient norm",
+        "fig.weights": "Weights over the epochs",
+        "fig.weight_value": "value",
+        "fig.bias": "bias b",
+        "fig.confusion": "Confusion matrix (test set)",
+        "fig.predicted_label": "predicted class",
+        "fig.true_label": "true class",
+        "fig.roc": "ROC curve (test set)",
+        "fig.fpr": "false positive rate",
+        "fig.tpr": "true positive rate",
+        "fig.auc": "neuron (AUC = {auc:.3f})",
+        "fig.chance": "chance",
+        "fig.roc_one_class": "The test set holds one class only:\nno ROC curve.",
+        "fig.animation_title": "after {epoch} of {n} epochs",
+        # the HTML report
+        "report.title": "neurona run report",
+        "report.subtitle": "Run {name}, written {created} by neurona {version}.",
+        "report.offline": "This page is self-contained: every figure is inside it and it "
+                          "makes no network request.",
+        "report.contents": "Contents",
+        "report.summary": "Summary",
+        "report.configuration": "Configuration",
+        "report.setting": "setting",
+        "report.value": "value",
+        "report.dataset": "Dataset",
+        "report.samples": "samples",
+        "report.features": "features",
+        "report.train_samples": "training samples",
+        "report.test_samples": "test samples",
+        "report.class_counts": "class 0 / class 1 ({part})",
+        "report.feature": "feature",
+        "report.mean": "mean",
+        "report.std": "std",
+        "report.min": "min",
+        "report.max": "max",
+        "report.feature_stats": "Features of the training set",
+        "report.metrics": "Metrics",
+        "report.metric": "metric",
+        "report.test_accuracy": "test accuracy",
+        "report.roc_auc": "test ROC AUC",
+        "report.final": "last epoch: {name}",
+        "report.epochs_run": "epochs run",
+        "report.classification_report": "Classification report (test set)",
+        "report.class": "class",
+        "report.precision": "precision",
+        "report.recall": "recall",
+        "report.f1": "f1-score",
+        "report.support": "support",
+        "report.accuracy_row": "accuracy",
+        "report.macro_avg": "macro avg",
+        "report.weighted_avg": "weighted avg",
+        "report.model": "Model",
+        "report.parameter": "parameter",
+        "report.activation": "activation",
+        "report.loss_name": "loss",
+        "report.threshold": "threshold",
+        "report.weight": "weight {name}",
+        "report.bias": "bias",
+        "report.initial": "initial",
+        "report.final_value": "final",
+        "report.figures": "Figures",
+        "report.animation": "Training animation",
+        "report.animation_caption": "The decision boundary and the loss, epoch by epoch "
+                                    "({frames} frames).",
+        "report.no_trajectory": "This run did not record its weights per epoch (no "
+                                "weights.csv), so there is no weight trajectory and no "
+                                "animation.",
+        "report.history": "History, per epoch",
+        "report.history_all": "{n} epochs, one row each (the values of each epoch's forward "
+                              "pass, before its update).",
+        "report.history_thinned": "{shown} of {n} epochs shown (one in {step}, and the "
+                                  "last); history.csv holds them all.",
+        "caption.data": "The dataset, coloured by class (the post's first figure).",
+        "caption.test_truth": "The test set with its true classes.",
+        "caption.test_predictions": "The test set with the neuron's predicted classes.",
+        "caption.loss": "The loss per epoch (the post's last figure).",
+        "caption.decision_boundary": "The neuron's output over the plane, its threshold "
+                                     "contour, the training and test points, and the "
+                                     "misclassified ones circled.",
+        "caption.learning_curves": "Every metric the history recorded, per epoch.",
+        "caption.weights": "Each weight and the bias at the start of every epoch.",
+        "caption.confusion_matrix": "Counts of true against predicted classes on the test set.",
+        "caption.roc_curve": "True against false positive rate as the threshold moves.",
+        # the command
+        "cli.run_written": "Run written to {path}",
+        "cli.report_written": "Report written to {path}",
+    },
+    "es": {
+        "fig.dataset": "Conjunto de datos",
+        "fig.test_truth": "Conjunto de test: realidad",
+        "fig.test_predictions": "Conjunto de test: predicciones",
+        "fig.loss_title": "Pérdida en entrenamiento",
+        "fig.epoch": "Época",
+        "fig.loss": "Pérdida",
+        "fig.class": "clase {k}",
+        "fig.boundary": "Frontera de decisión",
+        "fig.held_at_mean": "{names} fijadas en su media",
+        "fig.others_held_at_mean": "las otras {n} variables fijadas en su media",
+        "fig.proba": "P(clase 1)",
+        "fig.output": "salida de la neurona",
+        "fig.threshold": "{value} = {t:g} (umbral)",
+        "fig.train": "entrenamiento",
+        "fig.test": "test",
+        "fig.misclassified": "mal clasificados ({n})",
+        "fig.learning_curves": "Curvas de aprendizaje",
+        "fig.validation": "validación",
+        "metric.loss": "objetivo (pérdida de entrenamiento)",
+        "metric.sse": "suma de errores al cuadrado (la pérdida del post)",
+        "metric.accuracy": "exactitud",
+        "metric.learning_rate": "tasa de aprendizaje",
+        "metric.grad_norm": "norma del gradiente",
+        "fig.weights": "Pesos a lo largo de las épocas",
+        "fig.weight_value": "valor",
+        "fig.bias": "sesgo b",
+        "fig.confusion": "Matriz de confusión (conjunto de test)",
+        "fig.predicted_label": "clase predicha",
+        "fig.true_label": "clase real",
+        "fig.roc": "Curva ROC (conjunto de test)",
+        "fig.fpr": "tasa de falsos positivos",
+        "fig.tpr": "tasa de verdaderos positivos",
+        "fig.auc": "neurona (AUC = {auc:.3f})",
+        "fig.chance": "azar",
+        "fig.roc_one_class": "El conjunto de test tiene una sola clase:\nno hay curva ROC.",
+        "fig.animation_title": "tras {epoch} de {n} épocas",
+        "report.title": "Informe del experimento de neurona",
+        "report.subtitle": "Experimento {name}, escrito el {created} por neurona {version}.",
+        "report.offline": "Esta página es autónoma: lleva dentro todas las figuras y no hace "
+                          "ninguna petición de red.",
+        "report.contents": "Contenido",
+        "report.summary": "Resumen",
+        "report.configuration": "Configuración",
+        "report.setting": "ajuste",
+        "report.value": "valor",
+        "report.dataset": "Datos",
+        "report.samples": "muestras",
+        "report.features": "variables",
+        "report.train_samples": "muestras de entrenamiento",
+        "report.test_samples": "muestras de test",
+        "report.class_counts": "clase 0 / clase 1 ({part})",
+        "report.feature": "variable",
+        "report.mean": "media",
+        "report.std": "desv. típica",
+        "report.min": "mín",
+        "report.max": "máx",
+        "report.feature_stats": "Variables del conjunto de entrenamiento",
+        "report.metrics": "Métricas",
+        "report.metric": "métrica",
+        "report.test_accuracy": "exactitud en test",
+        "report.roc_auc": "ROC AUC en test",
+        "report.final": "última época: {name}",
+        "report.epochs_run": "épocas ejecutadas",
+        "report.classification_report": "Informe de clasificación (conjunto de test)",
+        "report.class": "clase",
+        "report.precision": "precisión",
+        "report.recall": "exhaustividad",
+        "report.f1": "valor F1",
+        "report.support": "soporte",
+        "report.accuracy_row": "exactitud",
+        "report.macro_avg": "media macro",
+        "report.weighted_avg": "media ponderada",
+        "report.model": "Modelo",
+        "report.parameter": "parámetro",
+        "report.activation": "activación",
+        "report.loss_name": "pérdida",
+        "report.threshold": "umbral",
+        "report.weight": "peso {name}",
+        "report.bias": "sesgo",
+        "report.initial": "inicial",
+        "report.final_value": "final",
+        "report.figures": "Figuras",
+        "report.animation": "Animación del entrenamiento",
+        "report.animation_caption": "La frontera de decisión y la pérdida, época a época "
+                                    "({frames} fotogramas).",
+        "report.no_trajectory": "Este experimento no guardó sus pesos por época (no hay "
+                                "weights.csv): no hay trayectoria de los pesos ni animación.",
+        "report.history": "Historial por época",
+        "report.history_all": "{n} épocas, una fila cada una (los valores de la pasada hacia "
+                              "delante de cada época, antes de su actualización).",
+        "report.history_thinned": "Se muestran {shown} de {n} épocas (una de cada {step}, y "
+                                  "la última); history.csv las tiene todas.",
+        "caption.data": "Los datos, coloreados por clase (la primera figura del post).",
+        "caption.test_truth": "El conjunto de test con sus clases reales.",
+        "caption.test_predictions": "El conjunto de test con las clases que predice la "
+                                    "neurona.",
+        "caption.loss": "La pérdida por época (la última figura del post).",
+        "caption.decision_boundary": "La salida de la neurona sobre el plano, el contorno del "
+                                     "umbral, los puntos de entrenamiento y de test, y los "
+                                     "mal clasificados rodeados.",
+        "caption.learning_curves": "Cada métrica que guardó el historial, por época.",
+        "caption.weights": "Cada peso y el sesgo al empezar cada época.",
+        "caption.confusion_matrix": "Recuento de clases reales frente a predichas en el "
+                                    "conjunto de test.",
+        "caption.roc_curve": "Tasa de verdaderos frente a falsos positivos al mover el umbral.",
+        "cli.run_written": "Experimento guardado en {path}",
+        "cli.report_written": "Informe escrito en {path}",
+    },
+}
+
+
+def check_lang(lang: str) -> str:
+    """Return ``lang`` if neurona speaks it, else raise a one-line error."""
+    if lang not in CATALOGUE:
+        raise NeuronaError(f"Unknown language {lang!r}; choose one of {', '.join(LANGS)}.")
+    return lang
+
+
+class Messages:
+    """The catalogue of one language: ``t("key", **values)`` is the formatted string."""
+
+    def __init__(self, lang: str = DEFAULT_LANG):
+        self.lang = check_lang(lang)
+        self._table = CATALOGUE[lang]
+
+    def __call__(self, key: str, **values) -> str:
+        return self._table[key].format(**values) if values else self._table[key]
+
+    def has(self, key: str) -> bool:
+        return key in self._table
+
+    def metric(self, key: str) -> str:
+        """The human label of a history column (the column name itself if unknown)."""
+        return self(f"metric.{key}") if self.has(f"metric.{key}") else key
+
+
+def messages(lang: str | Messages = DEFAULT_LANG) -> Messages:
+    """The :class:`Messages` of ``lang`` (``lang`` itself if it is one already)."""
+    return lang if isinstance(lang, Messages) else Messages(lang)

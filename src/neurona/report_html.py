@@ -1,0 +1,479 @@
+"""The HTML report of a run, and the compact HTML a notebook shows for a neuron or a history.
+
+``report.html`` is one self-contained file: its figures and animation are
+embedded as base64 ``data:`` URIs, its style is inline, it has no script,
+and a Content-Security-Policy forbids any request, so it reads the same
+offline, attached to an e-mail or years later.
+
+:func:`render_run` draws a run's figures and animation and writes the
+report; both ``neurona train`` (through :func:`neurona.experiment.write_run`)
+and ``neurona report`` (which rebuilds them from the files of a run
+directory) use it. This module imports matplotlib only inside
+:func:`render_run`, so the notebook representations stay light.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import numbers
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from . import io
+from .i18n import messages
+
+HISTORY_ROWS = 1000  # longer histories are thinned in the report (history.csv has all)
+
+FIGURES = (  # (file in figures/, caption key), in the report's order
+    ("data.png", "caption.data"),
+    ("test_truth.png", "caption.test_truth"),
+    ("test_predictions.png", "caption.test_predictions"),
+    ("loss.png", "caption.loss"),
+    ("decision_boundary.png", "caption.decision_boundary"),
+    ("weights.png", "caption.weights"),
+    ("learning_curves.png", "caption.learning_curves"),
+    ("confusion_matrix.png", "caption.confusion_matrix"),
+    ("roc_curve.png", "caption.roc_curve"),
+)
+ANIMATION = "training.gif"
+
+CSS = """
+body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
+       color: #222; background: #fafafa; margin: 0; }
+main { max-width: 1300px; margin: 0 auto; padding: 1.5em 2em 4em; background: #fff; }
+h1 { margin-bottom: 0.2em; } h2 { margin-top: 2em; border-bottom: 2px solid #2166ac; }
+p.meta { color: #555; margin-top: 0; }
+nav ul { display: flex; flex-wrap: wrap; gap: 0.4em 1.6em; list-style: none; padding: 0; }
+table { border-collapse: collapse; margin: 0.8em 0; font-variant-numeric: tabular-nums; }
+th, td { border: 1px solid #ddd; padding: 0.25em 0.7em; text-align: left; }
+th { background: #eef3f9; } td.num { text-align: right; }
+.row { display: flex; flex-wrap: wrap; gap: 0 2.5em; align-items: flex-start; }
+.row h3 { margin-bottom: 0; }
+tbody tr:nth-child(even) { background: #f6f6f6; }
+.grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(480px, 1fr));
+        gap: 1.2em; }
+figure { margin: 0; } figure.wide { grid-column: 1 / -1; }
+figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
+figcaption { color: #555; font-size: 0.9em; }
+.scroll { max-height: 32em; overflow: auto; display: inline-block; }
+.note { color: #8a5a00; }
+"""
+
+
+# --- small builders ----------------------------------------------------------
+
+def _e(value) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _fmt(value, fmt: str = ".6g") -> str:
+    if isinstance(value, bool) or value is None:
+        return "" if value is None else str(value).lower()
+    if isinstance(value, numbers.Integral):
+        return str(int(value))
+    if isinstance(value, numbers.Real):
+        return format(float(value), fmt)
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_fmt(v, fmt) for v in value)
+    return str(value)
+
+
+def _cell(value, fmt: str = ".6g", tag: str = "td") -> str:
+    """A table cell; a number keeps its exact value in ``data-value``."""
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        exact = repr(float(value)) if not isinstance(value, numbers.Integral) else str(value)
+        return (f'<{tag} class="num" data-value="{_e(exact)}">'
+                f"{_e(_fmt(value, fmt))}</{tag}>")
+    return f"<{tag}>{_e(_fmt(value, fmt))}</{tag}>"
+
+
+def table(header, rows, *, id: str | None = None, fmt: str = ".6g") -> str:
+    """An HTML table: ``header`` a list of labels, ``rows`` lists of cells (first is a label)."""
+    head = "".join(f"<th>{_e(h)}</th>" for h in header)
+    body = []
+    for row in rows:
+        first, rest = row[0], row[1:]
+        cells = _cell(first, fmt, "th" if isinstance(first, str) else "td")
+        cells = cells.replace("<th", '<th scope="row"', 1)
+        body.append("<tr>" + cells + "".join(_cell(v, fmt) for v in rest) + "</tr>")
+    ident = f' id="{_e(id)}"' if id else ""
+    return (f"<table{ident}><thead><tr>{head}</tr></thead>"
+            f"<tbody>{''.join(body)}</tbody></table>")
+
+
+def data_uri(path: str | os.PathLike, mime: str) -> str:
+    return f"data:{mime};base64,{base64.b64encode(Path(path).read_bytes()).decode('ascii')}"
+
+
+def _image(path: Path, mime: str, alt: str) -> str:
+    from PIL import Image
+
+    with Image.open(path) as im:
+        width, height = im.size
+    return (f'<img src="{data_uri(path, mime)}" alt="{_e(alt)}" width="{width}" '
+            f'height="{height}">')
+
+
+def flatten(config: dict, prefix: str = "") -> list[tuple[str, object]]:
+    """``config`` as (dotted key, value) pairs, nested dicts unrolled."""
+    pairs = []
+    for key, value in config.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            pairs.extend(flatten(value, f"{name}."))
+        else:
+            pairs.append((name, value))
+    return pairs
+
+
+# --- the sections of the report ------------------------------------------------
+
+def classification_rows(y_true, y_pred, t, classes=None) -> list[list]:
+    """The classification report (scikit-learn's numbers) as table rows.
+
+    Drawn with two decimals, as in ``report.txt``; each cell keeps the exact
+    value in its ``data-value`` attribute. ``y_true`` and ``y_pred`` are
+    0/1; ``classes`` names them (the original labels of a data file). No
+    rows without test samples.
+    """
+    from .evaluation import label_names
+    from .report import classification_report
+
+    if len(y_true) == 0:
+        return []
+    rep = classification_report(y_true, y_pred, output_dict=True, labels=[0, 1],
+                                target_names=label_names(classes), zero_division=0)
+    rows = []
+    for label, scores in rep.items():
+        if label == "accuracy":
+            total = rep["macro avg"]["support"]
+            rows.append([t("report.accuracy_row"), "", "", float(scores), int(total)])
+            continue
+        name = {"macro avg": t("report.macro_avg"),
+                "weighted avg": t("report.weighted_avg")}.get(label, label)
+        rows.append([name, float(scores["precision"]), float(scores["recall"]),
+                     float(scores["f1-score"]), int(scores["support"])])
+    return rows
+
+
+def _numeric_columns(history) -> list[str]:
+    return [k for k in history.keys if history[k].dtype.kind in "fiub"]
+
+
+def history_rows(history, limit: int = HISTORY_ROWS) -> tuple[list[int], int]:
+    """The row indices the report shows, and the step between them (1: every row)."""
+    n = len(history)
+    if n <= limit:
+        return list(range(n)), 1
+    step = -(-n // (limit - 1))
+    shown = list(range(0, n, step))
+    if shown[-1] != n - 1:
+        shown.append(n - 1)
+    return shown, step
+
+
+HISTORY_FORMATS = {"loss": ".6f", "sse": ".6f", "accuracy": ".4f", "val_loss": ".6f",
+                   "val_sse": ".6f", "val_accuracy": ".4f"}
+
+
+def history_section(history, t) -> str:
+    keys = history.keys
+    shown, step = history_rows(history)
+    body = []
+    for i in shown:
+        row = history.rows[i]
+        cells = "".join(_cell(row.get(k, ""), HISTORY_FORMATS.get(k, ".6g")) for k in keys)
+        body.append(f"<tr>{cells}</tr>")
+    note = (t("report.history_all", n=len(history)) if step == 1 else
+            t("report.history_thinned", shown=len(shown), n=len(history), step=step))
+    head = "".join(f"<th>{_e(k)}</th>" for k in keys)
+    return (f"<p>{_e(note)}</p><div class=\"scroll\"><table id=\"history\"><thead><tr>{head}"
+            f"</tr></thead><tbody>{''.join(body)}</tbody></table></div>")
+
+
+def dataset_section(result, config: dict, t) -> str:
+    parts = result.parts
+    names = list(parts.feature_names)
+    dataset = config.get("dataset", {})
+    rows = [[f"dataset.{k}", v] for k, v in dataset.items()]
+    rows += [
+        [t("report.samples"), int(len(result.y))],
+        [t("report.features"), f"{len(names)}: {', '.join(names)}"],
+        # A streamed run's parts are a sample; its sizes are the real counts.
+        [t("report.train_samples"), int((result.sizes or {}).get("n_train", len(parts.y_train)))],
+        [t("report.test_samples"), int((result.sizes or {}).get("n_test", len(parts.y_test)))],
+    ]
+    for part, y in ((t("fig.train"), parts.y_train), (t("fig.test"), parts.y_test)):
+        y = np.asarray(y).ravel()
+        rows.append([t("report.class_counts", part=part),
+                     f"{int(np.sum(y == 0))} / {int(np.sum(y == 1))}"])
+    X = np.asarray(parts.X_train, dtype=np.float64)
+    stats = [[name, float(X[:, k].mean()), float(X[:, k].std()), float(X[:, k].min()),
+              float(X[:, k].max())] for k, name in enumerate(names)]
+    return _side_by_side(
+        (t("report.dataset"), table([t("report.setting"), t("report.value")], rows,
+                                    id="dataset")),
+        (t("report.feature_stats"), table(
+            [t("report.feature"), t("report.mean"), t("report.std"), t("report.min"),
+             t("report.max")], stats, id="features", fmt=".4g")))
+
+
+def metrics_section(result, t) -> str:
+    from sklearn.metrics import roc_auc_score
+
+    parts = result.parts
+    rows = ([] if result.test_accuracy is None
+            else [[t("report.test_accuracy"), float(result.test_accuracy)]])
+    y_test = np.asarray(parts.y_test).ravel()
+    if len(np.unique(y_test)) == 2:
+        rows.append([t("report.roc_auc"),
+                     float(roc_auc_score(y_test, result.neuron.predict_proba(parts.X_test)))])
+    last = result.history.rows[-1] if len(result.history) else {}
+    for key in _numeric_columns(result.history):
+        if key != "epoch":
+            rows.append([t("report.final", name=key), last.get(key, float("nan"))])
+    rows.append([t("report.epochs_run"), int(len(result.history))])
+    return table([t("report.metric"), t("report.value")], rows, id="metrics")
+
+
+def model_section(result, config: dict, t) -> str:
+    neuron = result.neuron
+    names = neuron.feature_names or [f"x{i}" for i in range(neuron.n_features)]
+    initial = list(result.initial) or [None] * (neuron.n_features + 1)
+    rows = [[t("report.weight", name=name), initial[k], float(neuron.weights[k])]
+            for k, name in enumerate(names)]
+    rows.append([t("report.bias"), initial[-1], float(neuron.bias)])
+    settings = [[t("report.activation"), neuron.activation.name],
+                [t("report.loss_name"), config.get("loss", "")],
+                [t("report.threshold"), neuron.threshold]]
+    return (table([t("report.parameter"), t("report.initial"), t("report.final_value")],
+                  rows, id="weights")
+            + table([t("report.setting"), t("report.value")], settings, id="model"))
+
+
+def figures_section(figures_dir: Path, t) -> str:
+    items = []
+    for name, caption in FIGURES:
+        path = figures_dir / name
+        if not path.exists():
+            continue
+        wide = ' class="wide"' if name == "learning_curves.png" else ""
+        items.append(f'<figure{wide} id="fig-{_e(path.stem)}">'
+                     f"{_image(path, 'image/png', t(caption))}"
+                     f"<figcaption>{_e(t(caption))}</figcaption></figure>")
+    return f'<div class="grid">{"".join(items)}</div>'
+
+
+def animation_section(figures_dir: Path, t) -> str:
+    path = figures_dir / ANIMATION
+    if not path.exists():
+        return f'<p class="note">{_e(t("report.no_trajectory"))}</p>'
+    from PIL import Image
+
+    with Image.open(path) as im:
+        frames = im.n_frames
+    caption = t("report.animation_caption", frames=frames)
+    return (f'<figure id="animation">{_image(path, "image/gif", caption)}'
+            f"<figcaption>{_e(caption)}</figcaption></figure>")
+
+
+def _side_by_side(*blocks: tuple[str, str]) -> str:
+    return '<div class="row">' + "".join(
+        f"<div><h3>{_e(title)}</h3>{content}</div>" for title, content in blocks) + "</div>"
+
+
+def report_page(result, config: dict, figures_dir: Path, *, name: str,
+                lang: str = "en") -> str:
+    """The whole HTML page of a run (figures read from ``figures_dir``)."""
+    from . import __version__
+
+    t = messages(lang)
+    classification = table(
+        [t("report.class"), t("report.precision"), t("report.recall"), t("report.f1"),
+         t("report.support")],
+        classification_rows(result.parts.y_test, result.test_pred, t,
+                            getattr(result, "classes", None)),
+        id="classification-report", fmt=".2f")
+    sections = [
+        ("summary", t("report.summary"), _side_by_side(
+            (t("report.metrics"), metrics_section(result, t)),
+            (t("report.classification_report"), classification),
+            (t("report.model"), model_section(result, config, t)))),
+        ("animation-section", t("report.animation"), animation_section(figures_dir, t)),
+        ("figures", t("report.figures"), figures_section(figures_dir, t)),
+        ("data", t("report.dataset"), dataset_section(result, config, t)),
+        ("configuration", t("report.configuration"),
+         table([t("report.setting"), t("report.value")], flatten(config), id="config")),
+        ("history-section", t("report.history"), history_section(result.history, t)),
+    ]
+    toc = "".join(f'<li><a href="#{ident}">{_e(title)}</a></li>'
+                  for ident, title, _ in sections)
+    body = "".join(f'<section id="{ident}"><h2>{_e(title)}</h2>{content}</section>'
+                   for ident, title, content in sections)
+    subtitle = t("report.subtitle", name=name, created=config.get("created", ""),
+                 version=config.get("versions", {}).get("neurona", __version__))
+    policy = ("default-src 'none'; img-src data:; media-src data:; style-src 'unsafe-inline'; "
+              "base-uri 'none'; form-action 'none'")
+    return (
+        f'<!DOCTYPE html>\n<html lang="{_e(t.lang)}">\n<head>\n<meta charset="utf-8">\n'
+        f'<meta http-equiv="Content-Security-Policy" content="{policy}">\n'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f'<link rel="icon" href="data:,">\n'
+        f"<title>{_e(t('report.title'))}: {_e(name)}</title>\n<style>{CSS}</style>\n"
+        f"</head>\n<body><main>\n<h1>{_e(t('report.title'))}</h1>\n"
+        f'<p class="meta">{_e(subtitle)}<br>{_e(t("report.offline"))}</p>\n'
+        f"<nav aria-label=\"{_e(t('report.contents'))}\"><ul>{toc}</ul></nav>\n{body}\n"
+        f"</main></body>\n</html>\n")
+
+
+# --- drawing a run and rebuilding one -------------------------------------------
+
+def render_run(result, directory, *, config: dict, name: str | None = None,
+               lang: str = "en", animation: bool = True) -> list[Path]:
+    """Draw ``result``'s figures into ``directory/figures`` and write ``directory/report.html``.
+
+    Parameters
+    ----------
+    result : neurona.experiment.Run
+    directory : path-like
+        Where ``figures/`` and ``report.html`` go (created if needed).
+    config : dict
+        The run's recorded configuration (``config.json``'s content).
+    name : str, default=None
+        The run's name in the report (default: the directory's name).
+    lang : {"en", "es"}, default="en"
+    animation : bool, default=True
+        Also write ``figures/training.gif`` (and ``.mp4`` with imageio-ffmpeg)
+        when the run recorded its weights per epoch.
+
+    Returns
+    -------
+    list of Path
+        Every file written, ``report.html`` last.
+    """
+    from .plots import animate_training, save_run_figures
+
+    directory = Path(directory)
+    figures = directory / "figures"
+    parts = result.parts
+    trajectory = result.trajectory
+    written = save_run_figures(
+        figures, result.neuron, result.X, result.y, parts.X_test, parts.y_test,
+        result.test_pred, result.history, parts.feature_names, X_train=parts.X_train,
+        y_train=parts.y_train, trajectory=trajectory, lang=lang)
+    if animation and trajectory is not None and len(trajectory):
+        written += animate_training(result.neuron, trajectory, result.history, parts.X_train,
+                                    parts.y_train, figures / ANIMATION,
+                                    feature_names=parts.feature_names, lang=lang)
+    page = report_page(result, config, figures, name=name or directory.name, lang=lang)
+    io.atomic_write_text(directory / "report.html", page)
+    return [*written, directory / "report.html"]
+
+
+def render_in_place(result, directory, *, config: dict, name: str | None = None,
+                    lang: str = "en", animation: bool = True) -> Path:
+    """:func:`render_run` into ``directory``, replacing its figures and report only at the end.
+
+    Everything is drawn in a hidden staging folder inside ``directory``;
+    ``figures/`` and ``report.html`` are swapped into place once all of them
+    exist, so an error leaves ``directory`` as it was.
+    """
+    directory = Path(directory)
+    staging = Path(tempfile.mkdtemp(prefix=".report.", suffix=".partial", dir=directory))
+    try:
+        render_run(result, staging, config=config, name=name or directory.resolve().name,
+                   lang=lang, animation=animation)
+        figures, kept = directory / "figures", staging / "figures.old"
+        if figures.exists():
+            os.rename(figures, kept)
+        try:
+            os.rename(staging / "figures", figures)
+        except OSError:
+            if kept.exists():
+                os.rename(kept, figures)
+            raise
+        os.replace(staging / "report.html", directory / "report.html")
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return directory / "report.html"
+
+
+def rebuild_report(run_dir, *, lang: str = "en", animation: bool = True) -> Path:
+    """Redraw the figures and ``report.html`` of an existing run directory, without training.
+
+    The model, history, weights and configuration are read from the run's
+    files and the data made again from ``config.json`` (see
+    :func:`neurona.experiment.load_result`); on any error the run directory is
+    left as it was.
+    """
+    from .experiment import load_result
+
+    result, config = load_result(run_dir)
+    return render_in_place(result, run_dir, config=config, lang=lang, animation=animation)
+
+
+# --- notebooks -----------------------------------------------------------------
+
+NOTEBOOK_CSS = ("font-size:0.95em;border-collapse:collapse", "padding:1px 8px;text-align:right")
+
+
+def _mini_table(caption: str, header, rows) -> str:
+    tstyle, cstyle = NOTEBOOK_CSS
+    head = "".join(f'<th style="{cstyle}">{_e(h)}</th>' for h in header)
+    body = "".join(
+        "<tr>" + "".join(f'<td style="{cstyle}">{cell}</td>' for cell in row) + "</tr>"
+        for row in rows)
+    return (f'<table style="{tstyle}"><caption style="text-align:left;font-weight:bold">'
+            f"{_e(caption)}</caption><thead><tr>{head}</tr></thead><tbody>{body}</tbody>"
+            f"</table>")
+
+
+def neuron_html(neuron) -> str:
+    """A neuron as a compact HTML table: activation, threshold, each weight and the bias."""
+    names = neuron.feature_names or [f"x{i}" for i in range(neuron.n_features)]
+    shown = min(neuron.n_features, 20)
+    rows = [[f"w[{_e(n)}]", _e(_fmt(float(w)))] for n, w in
+            zip(names[:shown], neuron.weights[:shown])]
+    if neuron.n_features > shown:
+        rows.append(["…", _e(f"{neuron.n_features - shown} more")])
+    rows += [["b", _e(_fmt(neuron.bias))],
+             ["activation", _e(neuron.activation.name)],
+             ["threshold", _e(_fmt(neuron.threshold))]]
+    return _mini_table(f"Neuron ({neuron.n_features} features)", ["", "value"], rows)
+
+
+def sparkline(values, width: int = 120, height: int = 24) -> str:
+    """An inline SVG line of ``values`` (finite ones), scaled to the box."""
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    if v.size < 2:
+        return ""
+    x = np.linspace(1, width - 1, v.size)
+    span = v.max() - v.min()
+    y = height - 2 - (v - v.min()) / (span if span > 0 else 1) * (height - 4)
+    points = " ".join(f"{a:.1f},{b:.1f}" for a, b in zip(x, y))
+    return (f'<svg width="{width}" height="{height}" viewBox="0 0 {width} {height}">'
+            f'<polyline points="{points}" fill="none" stroke="#5e3c99" stroke-width="1.5"/>'
+            f"</svg>")
+
+
+def history_html(history) -> str:
+    """A history as a compact HTML table: each metric's first, last and best value."""
+    rows = []
+    for key in _numeric_columns(history):
+        if key == "epoch":
+            continue
+        v = history[key].astype(float)
+        finite = v[np.isfinite(v)]
+        if not finite.size:
+            continue
+        rows.append([_e(key), _e(_fmt(float(finite[0]))), _e(_fmt(float(finite[-1]))),
+                     _e(_fmt(float(finite.min()))), _e(_fmt(float(finite.max()))),
+                     sparkline(v)])
+    return _mini_table(f"History ({len(history)} epochs)",
+                       ["metric", "first", "last", "min", "max", ""], rows)
