@@ -85,3 +85,23 @@ def test_neuron_refuses_a_mismatched_scaler_or_bad_classes(scaled):
         Neuron([1.0, 2.0, 3.0], scaler=n.scaler)
     with pytest.raises(NeuronaError, match="classes must be two distinct labels"):
         Neuron([1.0], classes=["x", "x"])
+
+
+def test_a_trained_model_file_loads_as_a_classifier_with_its_labels(tmp_path):
+    from neurona import NeuronClassifier
+
+    n = Neuron([2.0, -1.0], 0.5, classes=["ham", "spam"])
+    neurona.save(n, tmp_path / "m.json")
+    clf = NeuronClassifier.load(tmp_path / "m.json")
+    X = np.array([[1.0, 0.0], [-1.0, 2.0]])
+    assert list(clf.classes_) == ["ham", "spam"]
+    np.testing.assert_array_equal(clf.predict(X), n.predict(X))
+
+
+def test_a_scaled_model_file_is_not_a_classifier(tmp_path, scaled):
+    from neurona import NeuronClassifier
+
+    n, _ = scaled
+    neurona.save(n, tmp_path / "m.json")
+    with pytest.raises(ModelFileError, match="scales its features \\(standard\\)"):
+        NeuronClassifier.load(tmp_path / "m.json")
