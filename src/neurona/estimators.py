@@ -502,9 +502,14 @@ class _NeuronEstimator(BaseEstimator):
         if doc["threshold"] != 0.5:
             raise ModelFileError(f"{where}: the neuron's threshold is {doc['threshold']}; "
                                  f"{cls.__name__} predicts with 0.5.")
+        if "scaler" in doc:
+            raise ModelFileError(
+                f"{where}: the neuron scales its features ({doc['scaler']['kind']}) before "
+                f"its weights, which {cls.__name__} does not; load it with neurona.load, or "
+                f"fit a pipeline with a scaler.")
         names = doc["feature_names"]
-        if isinstance(est, ClassifierMixin):
-            est.classes_ = np.array([0, 1])
+        if isinstance(est, ClassifierMixin):  # a data file's own labels, when it had them
+            est.classes_ = np.array(doc.get("classes", [0, 1]))
         default = [f"x{i}" for i in range(len(names))]
         est._restore([doc], len(names), None if names == default else names)
         rate = doc.get("training", {}).get("learning_rate")
