@@ -12,7 +12,9 @@ Dask is an optional dependency: ``pip install neurona[dask]``.
 
 from __future__ import annotations
 
+import logging
 import math
+from pathlib import Path
 
 import numpy as np
 
@@ -339,6 +341,7 @@ def connect(address: str | None = None, timeout: float = 10.0, **cluster_kwargs)
             "Training on Dask needs the dask extra: pip install 'neurona[dask]'.") from None
     if address is None:
         cluster_kwargs.setdefault("dashboard_address", ":0")  # any free port, never a clash
+        cluster_kwargs.setdefault("silence_logs", logging.ERROR)
         cluster = LocalCluster(**cluster_kwargs)
         return Client(cluster)
     try:
@@ -347,3 +350,179 @@ def connect(address: str | None = None, timeout: float = 10.0, **cluster_kwargs)
         raise NeuronaError(
             f"Could not reach the Dask scheduler at {address} within {timeout:g} s ({exc}); "
             "check the address, or leave out --scheduler to start a local cluster.") from None
+
+
+# --- files on a cluster ----------------------------------------------------------------
+
+SAMPLE_ROWS = 2000  # rows brought back to the client for the figures and report
+
+
+class DaskFiles:
+    """CSV or Parquet files (a path or a glob) read by Dask, partition by partition.
+
+    Reads the columns, learns the two classes of ``target`` (ordered as in
+    memory: numbers and booleans ascending, then text; the first becomes 0),
+    splits off test rows (each row with probability ``test_size``, from a
+    generator seeded by (``random_state``, partition)), and checks that every
+    feature is numeric and finite, in one distributed pass with the scaling
+    statistics of the training rows.
+    """
+
+    def __init__(self, path: str, target: str | None, features=None, *, delimiter=None,
+                 encoding=None, test_size: float = 0.0, random_state: int = 1):
+        dask, da = _require_dask()
+        import dask.dataframe as dd
+
+        from .errors import ColumnError, DataFileError, TargetError
+        from .readers import label_value, quote_list, sort_labels
+
+        text = str(path)
+        try:
+            if text.endswith((".parquet", ".pq")) or Path(text).is_dir():
+                frame = dd.read_parquet(text)
+            elif text.endswith((".csv", ".csv.gz", ".txt")):
+                frame = dd.read_csv(text, sep=delimiter or ",", encoding=encoding or "utf-8",
+                                    blocksize=None if text.endswith(".gz") else "64MB")
+            else:
+                raise DataFileError(f"{text}: the Dask engine reads .csv, .csv.gz and "
+                                    f".parquet files (or a glob of them).", path=text)
+        except (OSError, ValueError) as exc:
+            if isinstance(exc, NeuronaError):
+                raise
+            raise DataFileError(f"{text}: cannot be read by Dask ({_one_line(exc)}); check "
+                                f"the path or glob.", path=text) from None
+        columns = [str(c) for c in frame.columns]
+        if target is None or target not in columns:
+            raise ColumnError(f"{text}: target column {target!r} not found; the columns are "
+                              f"{quote_list(columns)}; pass --target COLUMN.", path=text,
+                              column=target)
+        features = list(features) if features else [c for c in columns if c != target]
+        missing = [c for c in features if c not in columns]
+        if missing:
+            raise ColumnError(f"{text}: feature column(s) {quote_list(missing)} not found; "
+                              f"the columns are {quote_list(columns)}.", path=text,
+                              column=missing[0])
+        not_numeric = [c for c in features if frame[c].dtype.kind not in "biuf"]
+        if not_numeric:
+            raise ColumnError(f"{text}: column {not_numeric[0]!r} is not numeric "
+                              f"({frame[not_numeric[0]].dtype}); every feature must hold "
+                              f"numbers: drop it with --features.", path=text,
+                              column=not_numeric[0])
+        # Each partition's distinct labels (no shuffle), merged here.
+        raw = set(frame[target].dropna().map_partitions(
+            lambda s: s.drop_duplicates()).compute().tolist())
+        labels = {}
+        for value in raw:
+            labels.setdefault(label_value(value), []).append(value)
+        classes = sort_labels(labels)
+        if len(classes) != 2:
+            raise TargetError(f"{text}: target column {target!r} has {len(classes)} "
+                              f"class(es) {quote_list(classes)}; binary training needs "
+                              f"exactly two.", path=text, column=target)
+        code = {v: float(i) for i, c in enumerate(classes) for v in labels[c]}
+        y = frame[target].map(code, meta=(target, "f8")).astype("f8").to_dask_array(lengths=True)
+        X = frame[features].astype("f8").to_dask_array(lengths=True)
+        X = X.rechunk({1: -1})
+        y = y.rechunk((X.chunks[0],))
+        if test_size:
+            seed = int(np.random.default_rng(random_state).integers(2**63))
+            test = y.map_blocks(_validation_mask, seed, test_size, dtype=bool,
+                                block_info=True)
+        else:
+            test = da.zeros_like(y, dtype=bool)
+        self.path, self.target, self.features, self.classes = text, target, features, classes
+        self.X, self.y, self.test = X, y, test
+
+    def scan(self, scale: str):
+        """One pass: counts, non-finite features, a missing label, the scaler's statistics."""
+        dask, da = _require_dask()
+        from .errors import DataValueError
+        from .scaling import Scaler, check_kind
+
+        check_kind(scale)
+        train = ~self.test
+        Xt = self.X[train]
+        stats = dict(n=self.y.shape[0], n_test=self.test.sum(),
+                     bad=(~da.isfinite(self.X)).any(axis=0), no_label=da.isnan(self.y).any())
+        if scale == "standard":
+            stats.update(center=Xt.mean(axis=0), spread=Xt.std(axis=0))
+        elif scale == "minmax":
+            stats.update(center=Xt.min(axis=0), spread=Xt.max(axis=0) - Xt.min(axis=0))
+        keys = list(stats)
+        values = dict(zip(keys, dask.compute(*stats.values())))
+        if values["no_label"]:
+            raise DataValueError(f"{self.path}: the target column {self.target!r} has a "
+                                 f"missing value; every row needs a label.", path=self.path,
+                                 column=self.target)
+        bad = [f for f, b in zip(self.features, values["bad"]) if b]
+        if bad:
+            raise DataValueError(f"{self.path}: column {bad[0]!r} holds NaN, empty or "
+                                 f"infinite values; every feature needs a finite number.",
+                                 path=self.path, column=bad[0])
+        self.n_test = int(values["n_test"])
+        self.n_train = int(values["n"]) - self.n_test
+        if self.n_train == 0:
+            raise DataValueError(f"{self.path}: no training rows; lower --test-size.",
+                                 path=self.path)
+        self.scaler = None
+        if scale != "none":
+            spread = np.where(values["spread"] > 0, values["spread"], 1.0)
+            self.scaler = Scaler(scale, values["center"], spread)
+        return self
+
+    def training_data(self):
+        """The (scaled) training rows and their 0/1 targets, as Dask arrays."""
+        train = ~self.test
+        X = self.X[train]
+        if self.scaler is not None:
+            X = (X - self.scaler.center) / self.scaler.scale
+        return X, self.y[train]
+
+    def test_view(self, neuron):
+        """The test rows' 2x2 confusion counts, and a sample of rows for the figures.
+
+        Returns ``(confusion, (X, y, is_test))`` like :func:`neurona.stream.test_pass`.
+        """
+        dask, da = _require_dask()
+        w = neuron.weights
+        b = neuron.bias
+        scaler = neuron.scaler
+
+        def predict(block):
+            Z = block if scaler is None else scaler.transform(block)
+            out = neuron.activation.value(Z @ w + b)
+            return (out > neuron.threshold).astype(np.float64)
+
+        pred = self.X.map_blocks(predict, drop_axis=1, dtype=np.float64)
+        t = self.test
+        counts = [(t & (self.y == i) & (pred == j)).sum() for i in (0, 1) for j in (0, 1)]
+        n = self.y.shape[0]
+        step = max(1, n // SAMPLE_ROWS)
+        sample = (self.X[::step], self.y[::step], self.test[::step])
+        values = dask.compute(*counts, *sample)
+        confusion = np.array(values[:4], dtype=np.int64).reshape(2, 2)
+        X, y, is_test = values[4:]
+        return confusion, (X, y.astype(np.int64), is_test)
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+class cluster_client:
+    """A context manager: a ``distributed.Client`` to ``address`` (or a new local
+    cluster, closed on exit), made the default scheduler while it is open."""
+
+    def __init__(self, address: str | None = None, timeout: float = 10.0):
+        self.address, self.timeout = address, timeout
+
+    def __enter__(self):
+        self.client = connect(self.address, self.timeout)
+        return self.client
+
+    def __exit__(self, *exc):
+        cluster = self.client.cluster if self.address is None else None
+        self.client.close()
+        if cluster is not None:
+            cluster.close()
+        return False
