@@ -285,6 +285,20 @@ def add_checkpoint_options(g) -> None:
                         "new run directory; --epochs N sets the new total")
 
 
+def add_engine_options(g) -> None:
+    """Where training runs: in this process, or on a Dask cluster."""
+    g.add_argument("--engine", choices=["numpy", "dask"], default="numpy",
+                   help="numpy: in this process; dask: on a Dask cluster, reading --data (a "
+                        "CSV or Parquet file, or a glob of them) partition by partition "
+                        "(needs pip install 'neurona[dask]')")
+    g.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="with --engine dask: the scheduler of an existing cluster, e.g. "
+                        "tcp://host:8786 (default: a local cluster started and closed by "
+                        "neurona)")
+    g.add_argument("--dask-timeout", type=_positive_float, default=10.0, metavar="SECONDS",
+                   help="with --scheduler: how long to try to reach it")
+
+
 def add_output_options(g) -> None:
     """What the command prints and where the run directory goes."""
     g.add_argument("--out", type=Path, default=None, metavar="DIR",
@@ -400,6 +414,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_validation_options(train.add_argument_group("validation and early stopping"))
     add_checkpoint_options(train.add_argument_group("checkpoints and resume"))
     add_data_options(train.add_argument_group("data"))
+    add_engine_options(train.add_argument_group("engine"))
     add_output_options(train.add_argument_group("output"))
     add_report_options(train.add_argument_group("report"))
     train.set_defaults(handler=cmd_train)
@@ -466,7 +481,8 @@ CONFIG_OPTIONS = ("activation", "loss", "reduction", "learning_rate", "epochs", 
                   "beta_1", "beta_2", "epsilon", "rho", "weight_decay", "schedule",
                   "decay_rate", "decay_steps", "power_t", "end_learning_rate", "l1", "l2",
                   "class_weight", "validation_fraction", "early_stopping", "monitor",
-                  "patience", "min_delta", "restore_best_weights", "checkpoint_every")
+                  "patience", "min_delta", "restore_best_weights", "checkpoint_every",
+                  "engine", "scheduler", "dask_timeout")
 
 
 def data_config(args) -> dict:
@@ -522,7 +538,8 @@ def describe_data(result) -> str:
     sizes = result.sizes or {"n_train": len(result.parts.y_train),
                              "n_test": len(result.parts.y_test)}
     classes = ", ".join(f"{i} = {c}" for i, c in enumerate(result.classes))
-    how = "streamed" if config["stream"] else "in memory"
+    how = ("on Dask" if config.get("engine") == "dask" else
+           "streamed" if config["stream"] else "in memory")
     tested = f"{sizes['n_test']} test rows" if sizes["n_test"] else "no test rows"
     return (f"Data: {spec['path']} ({how}): {sizes['n_train']} training rows, {tested}; "
             f"target {spec['target']!r} ({classes}); features {', '.join(spec['features'])}")

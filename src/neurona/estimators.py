@@ -40,6 +40,7 @@ from . import io
 from . import optimizers as optim
 from .activations import ACTIVATIONS
 from .callbacks import Callback, EarlyStopping, History, ProgressBar
+from .distributed import as_dask_array, is_dask
 from .errors import ModelFileError, NeuronaError
 from .losses import check_pair
 from .neuron import Neuron
@@ -93,8 +94,14 @@ def largest_eigenvalue(X: np.ndarray, sample_weight: np.ndarray, iterations: int
     value = 0.0
     for _ in range(iterations):
         v /= np.linalg.norm(v)
-        sz = sample_weight * (X @ v[:-1] + v[-1])
-        u = np.append(X.T @ sz, np.sum(sz))
+        z = X @ v[:-1] + v[-1]
+        sz = z if sample_weight is None else sample_weight * z
+        if is_dask(X):  # the same arithmetic, one pass over the partitions each time
+            import dask
+
+            u = np.append(*dask.compute(X.T @ sz, sz.sum()))
+        else:
+            u = np.append(X.T @ sz, np.sum(sz))
         value = float(v @ u)
         v = u
     return value
@@ -113,17 +120,24 @@ def auto_learning_rate(X, targets, sample_weight, *, activation, loss, optimizer
     if isinstance(optimizer, str) and optimizer in ADAPTIVE_OPTIMIZERS:
         return ADAPTIVE_AUTO_RATE
     n = X.shape[0]
-    s = np.ones(n) if sample_weight is None else sample_weight
+    s = sample_weight
     c = max(loss_curvature(activation, loss, t) for t in targets)
     if n_batches(n, batch_size) == 1:
         if reduction == "mean":  # the training rows' mean can exceed all rows' by n / n_train
-            lam = largest_eigenvalue(X, s) / np.sum(s) / (1.0 - (validation_fraction or 0.0))
+            total = n if s is None else float(s.sum())
+            lam = largest_eigenvalue(X, s) / total / (1.0 - (validation_fraction or 0.0))
         else:
             lam = largest_eigenvalue(X, s)
     else:
-        rows = np.einsum("ij,ij->i", X, X) + 1.0
+        rows = (X * X).sum(axis=1) + 1.0
+        if s is None:
+            s = rows * 0.0 + 1.0
         if reduction == "mean":
-            lam = float(np.max(rows[s > 0]))
+            lam = float(rows[s > 0].max())
+        elif is_dask(X):
+            import dask.array as da
+
+            lam = float(da.topk(s * rows, batch_size).sum())
         else:
             lam = float(np.sum(np.sort(s * rows)[-batch_size:]))
     return 1.0 / (c * lam + l2)
@@ -385,7 +399,10 @@ class _NeuronEstimator(BaseEstimator):
     def _net_input(self, X) -> np.ndarray:
         """``z = X w + b`` for every neuron: shape (n_samples, n_neurons)."""
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=np.float64)
+        if is_dask(X):  # lazily, partition by partition: a Dask array comes back
+            X = _dask_features(self, X, reset=False)
+        else:
+            X = validate_data(self, X, reset=False, dtype=np.float64)
         coef = np.reshape(self.coef_, (-1, self.n_features_in_))
         return X @ coef.T + np.reshape(self.intercept_, -1)
 
@@ -698,6 +715,8 @@ default="constant"
         self : NeuronClassifier
         """
         warm = self.warm_start and hasattr(self, "coef_")
+        if is_dask(X):
+            return self._fit_dask(X, y, sample_weight, warm)
         X, y = validate_data(self, X, y, reset=not warm, dtype=np.float64)
         check_classification_targets(y)
         classes = unique_labels(y)
@@ -708,6 +727,31 @@ default="constant"
                              f"with warm_start=False to start over.")
         self.classes_ = classes
         targets, weights = self._targets(X, y, sample_weight)
+        self._fit_neurons(X, targets, weights, partial=False)
+        return self
+
+    def _fit_dask(self, X, y, sample_weight, warm):
+        """``fit`` on Dask collections: the same trainer, fed partition by partition."""
+        X = _dask_features(self, X, reset=not warm)
+        y = as_dask_array(y)
+        labels, counts = (np.asarray(a) for a in _compute(*_unique_counts(y)))
+        check_classification_targets(labels)
+        self._check_classes(labels)
+        if warm and not np.array_equal(labels, self.classes_):
+            raise ValueError(f"y has the classes {labels.tolist()}, but the model being "
+                             f"continued (warm_start=True) has {self.classes_.tolist()}; fit "
+                             f"with warm_start=False to start over.")
+        self.classes_ = labels
+        weights = None if sample_weight is None else as_dask_array(sample_weight)
+        if self.class_weight is not None:
+            if self.class_weight == "balanced":  # scikit-learn's n / (n_classes * count)
+                cw = counts.sum() / (len(labels) * counts.astype(np.float64))
+            else:
+                cw = compute_class_weight(self.class_weight, classes=labels, y=labels)
+            per_row = y.map_blocks(lambda b: cw[np.searchsorted(labels, b)], dtype=np.float64)
+            weights = per_row if weights is None else weights * per_row
+        outs = labels[1:] if len(labels) == 2 else labels
+        targets = [(y == label).astype(np.float64) for label in outs]
         self._fit_neurons(X, targets, weights, partial=False)
         return self
 
@@ -761,7 +805,14 @@ default="constant"
     def predict(self, X):
         """The class of each sample: where the decision is positive, or the largest one."""
         d = self.decision_function(X)
-        return self.classes_[(d > 0).astype(int) if d.ndim == 1 else np.argmax(d, axis=1)]
+
+        def pick(b):
+            return self.classes_[(b > 0).astype(int) if b.ndim == 1 else np.argmax(b, axis=1)]
+
+        if is_dask(d):  # Dask input: a lazy Dask array of labels, partition by partition
+            return d.map_blocks(pick, dtype=self.classes_.dtype,
+                                **({"drop_axis": 1} if d.ndim == 2 else {}))
+        return pick(d)
 
     @available_if(_has_probabilities)
     def predict_log_proba(self, X):
@@ -865,8 +916,13 @@ validation_loss_curve_, history_, learning_rate_
         -------
         self : NeuronRegressor
         """
-        X, y = validate_data(self, X, y, reset=not (self.warm_start and hasattr(self, "coef_")),
-                             dtype=np.float64, y_numeric=True)
+        reset = not (self.warm_start and hasattr(self, "coef_"))
+        if is_dask(X):
+            X = _dask_features(self, X, reset=reset)
+            weights = None if sample_weight is None else as_dask_array(sample_weight)
+            self._fit_neurons(X, [as_dask_array(y).astype(np.float64)], weights, partial=False)
+            return self
+        X, y = validate_data(self, X, y, reset=reset, dtype=np.float64, y_numeric=True)
         self._fit_neurons(X, [y.astype(np.float64)], self._sample_weight(sample_weight, X),
                           partial=False)
         return self
@@ -892,10 +948,43 @@ validation_loss_curve_, history_, learning_rate_
         -------
         ndarray of shape (n_samples,)
         """
-        return ACTIVATIONS[self.activation].value(self._net_input(X)[:, 0])
+        z = self._net_input(X)[:, 0]
+        g = ACTIVATIONS[self.activation].value
+        return z.map_blocks(g, dtype=np.float64) if is_dask(z) else g(z)
 
 
 # --- helpers -------------------------------------------------------------------------
+
+def _dask_features(estimator, X, reset: bool):
+    """The feature matrix of a Dask collection as a float64 Dask array; sets or checks
+    ``n_features_in_`` and ``feature_names_in_`` as ``validate_data`` does for NumPy."""
+    names = getattr(X, "columns", None)
+    X = as_dask_array(X)
+    if X.ndim != 2:
+        raise ValueError(f"Expected a 2-D Dask array, got {X.ndim}-D.")
+    if reset:
+        estimator.n_features_in_ = int(X.shape[1])
+        if names is not None:
+            estimator.feature_names_in_ = np.asarray(list(names), dtype=object)
+        else:
+            estimator.__dict__.pop("feature_names_in_", None)
+    elif X.shape[1] != estimator.n_features_in_:
+        raise ValueError(f"X has {X.shape[1]} features, but {type(estimator).__name__} is "
+                         f"expecting {estimator.n_features_in_} features as input.")
+    return X.astype(np.float64)
+
+
+def _unique_counts(y):
+    import dask.array as da
+
+    return da.unique(y, return_counts=True)
+
+
+def _compute(*collections):
+    import dask
+
+    return dask.compute(*collections)
+
 
 def _continue_history(previous: list, new: History) -> History:
     """The rows ``previous`` followed by ``new``'s, renumbered to follow on."""

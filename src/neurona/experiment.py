@@ -37,6 +37,9 @@ DEFAULTS: dict = {
     "stream": None,             # None: stream a file larger than memory_budget
     "memory_budget": None,      # bytes; None: a quarter of the physical memory
     "shuffle_buffer": 65_536,   # rows, for mini-batch training on a stream
+    "engine": "numpy",          # numpy (in this process) or dask (on a Dask cluster)
+    "scheduler": None,          # the Dask scheduler's address; None: a local cluster
+    "dask_timeout": 10.0,       # seconds to reach the scheduler
     "activation": "sigmoid",
     "loss": "log_loss",
     "reduction": "sum",
@@ -216,6 +219,9 @@ def run(config: dict, callbacks: list[Callback] | tuple = (), *, resume: dict | 
     """
     config = resolve_config(config)
     scaling.check_kind(config["scale"])
+    if config["engine"] == "dask":
+        return _run_dask(config, callbacks, resume=resume, run_dir=run_dir,
+                         resumed_from=resumed_from)
     config["stream"] = resolve_stream(config)
     if config["stream"]:
         if resume is not None:
@@ -228,7 +234,28 @@ def run(config: dict, callbacks: list[Callback] | tuple = (), *, resume: dict | 
     X_fit = parts.X_train if scaler is None else scaler.transform(parts.X_train)
     neuron = initial_neuron(config, X.shape[1], parts.feature_names)
     initial = [*map(float, neuron.weights), neuron.bias]
-    trajectory = WeightTrajectory(feature_names=parts.feature_names)
+    trainer, stopper, trajectory, error = _train(
+        config, neuron, X_fit, parts.y_train, callbacks, resume, run_dir, resumed_from,
+        lambda: _recorded(config, parts, initial, status="running",
+                          resumed_from=resumed_from))
+    neuron.scaler = scaler
+    test_pred = neuron.predict(parts.X_test)
+    neuron.classes = parts.classes
+    if parts.classes is not None:
+        config["dataset"] = dict(config["dataset"], features=parts.feature_names)
+    return Run(config, neuron, trainer.history, X, y, parts, test_pred,
+               *_test_report(parts.y_test, test_pred, parts.classes), initial,
+               status=trainer.status, error=error, checkpoint=trainer.checkpoint(),
+               resumed_from=resumed_from, early_stopping=stopper, trajectory=trajectory)
+
+
+def _train(config, neuron, X_fit, y_fit, callbacks, resume, run_dir, resumed_from,
+           recorded) -> tuple:
+    """Build the trainer (callbacks, early stopping, checkpoints) and run it.
+
+    Returns ``(trainer, early_stopping, trajectory, divergence message)``.
+    """
+    trajectory = WeightTrajectory(feature_names=neuron.feature_names)
     callbacks = [*callbacks, trajectory]
     stopper = None
     if config["early_stopping"]:
@@ -236,7 +263,7 @@ def run(config: dict, callbacks: list[Callback] | tuple = (), *, resume: dict | 
                                 min_delta=config["min_delta"],
                                 restore_best_weights=config["restore_best_weights"])
         callbacks.insert(0, stopper)
-    trainer = Trainer(neuron, X_fit, parts.y_train, callbacks=callbacks, resume=resume,
+    trainer = Trainer(neuron, X_fit, y_fit, callbacks=callbacks, resume=resume,
                       **training_arguments(config))
     created = None
     if run_dir is not None and config["checkpoint_every"]:
@@ -244,8 +271,7 @@ def run(config: dict, callbacks: list[Callback] | tuple = (), *, resume: dict | 
         if not run_dir.exists():
             created = run_dir
         run_dir.mkdir(parents=True, exist_ok=True)
-        io.atomic_write_text(run_dir / "config.json", io.dumps(_recorded(
-            config, parts, initial, status="running", resumed_from=resumed_from)))
+        io.atomic_write_text(run_dir / "config.json", io.dumps(recorded()))
         trainer.callbacks.append(Checkpoint(run_dir / "checkpoint.json",
                                             every=config["checkpoint_every"]))
     error = None
@@ -258,15 +284,71 @@ def run(config: dict, callbacks: list[Callback] | tuple = (), *, resume: dict | 
         if created is not None and not (created / "checkpoint.json").exists():
             shutil.rmtree(created, ignore_errors=True)
         raise
-    neuron.scaler = scaler
+    return trainer, stopper, trajectory, error
+
+
+def _run_dask(config: dict, callbacks, *, resume=None, run_dir=None, resumed_from=None) -> Run:
+    """The experiment on a Dask cluster: files read partition by partition (see
+    :mod:`neurona.distributed`); the Run holds a sample of rows for the figures, and the
+    report counts every test row."""
+    from .distributed import cluster_client
+
+    spec = config["dataset"]
+    if spec.get("name") != "file":
+        raise OptionError("--engine dask trains on files: pass --data PATH (a CSV or Parquet "
+                          "file, or a glob of them) and --target COLUMN.")
+    if config.get("stream"):
+        raise OptionError("--stream and --engine dask are two ways to train on large files; "
+                          "choose one.")
+    config["stream"] = False
+    with cluster_client(config["scheduler"], config["dask_timeout"]):
+        files = _dask_files(config, config["scale"])
+        neuron = initial_neuron(config, len(files.features), files.features)
+        initial = [*map(float, neuron.weights), neuron.bias]
+        sizes = {"n_train": files.n_train, "n_test": files.n_test}
+        X_fit, y_fit = files.training_data()
+        placeholder = data.Split(np.empty((0, len(files.features))), None, np.empty(0), None,
+                                 files.features, files.classes)
+        trainer, stopper, trajectory, error = _train(
+            config, neuron, X_fit, y_fit, callbacks, resume, run_dir, resumed_from,
+            lambda: _recorded(config, placeholder, initial, sizes, status="running",
+                              resumed_from=resumed_from))
+        neuron.scaler = files.scaler
+        view = _dask_view(files, neuron)
+    config["dataset"] = dict(spec, features=files.features)
+    return Run(config, neuron, trainer.history, *view, initial, status=trainer.status,
+               error=error, checkpoint=trainer.checkpoint(), resumed_from=resumed_from,
+               early_stopping=stopper, trajectory=trajectory, sizes=sizes)
+
+
+def _dask_files(config: dict, scale: str, classes=None):
+    from .distributed import DaskFiles
+
+    spec = config["dataset"]
+    return DaskFiles(spec["path"], spec.get("target"), spec.get("features"),
+                     delimiter=spec.get("delimiter"), encoding=spec.get("encoding"),
+                     test_size=config["split"]["test_size"],
+                     random_state=config["split"]["random_state"]).scan(scale)
+
+
+def _dask_view(files, neuron: Neuron) -> tuple:
+    """What a Run holds of data on Dask: a sample of rows, and the test counts' report.
+
+    Runs while a client is open; returns what :func:`_streamed_view` returns.
+    """
+    from .evaluation import report_from_confusion
+
+    neuron.classes = None  # 0/1 predictions for the figures, labels in the report
+    confusion, (X, y, is_test) = files.test_view(neuron)
+    parts = data.Split(X[~is_test], X[is_test], y[~is_test], y[is_test], files.features,
+                       files.classes)
     test_pred = neuron.predict(parts.X_test)
-    neuron.classes = parts.classes
-    if parts.classes is not None:
-        config["dataset"] = dict(config["dataset"], features=parts.feature_names)
-    return Run(config, neuron, trainer.history, X, y, parts, test_pred,
-               *_test_report(parts.y_test, test_pred, parts.classes), initial,
-               status=trainer.status, error=error, checkpoint=trainer.checkpoint(),
-               resumed_from=resumed_from, early_stopping=stopper, trajectory=trajectory)
+    neuron.classes = files.classes
+    report_text = test_accuracy = None
+    if files.n_test:
+        report_text = report_from_confusion(confusion, files.classes)
+        test_accuracy = float(np.trace(confusion) / confusion.sum())
+    return X, y, parts, test_pred, report_text, test_accuracy
 
 
 #: Training settings a streamed run does not support: a validation split and early
@@ -505,6 +587,14 @@ def load_result(run_dir: str | Path) -> tuple[Run, dict]:
         view = _streamed_view(fs, neuron)
         X, parts = view[0], view[2]
         found = {"n_train": fs.n_train, "n_test": fs.n_test}
+    elif config.get("engine") == "dask":  # read the files again on a cluster
+        from .distributed import cluster_client
+
+        with cluster_client(config.get("scheduler"), config.get("dask_timeout", 10.0)):
+            files = _dask_files({**config, "split": recorded}, "none")
+            view = _dask_view(files, neuron)
+        X, parts = view[0], view[2]
+        found = {"n_train": files.n_train, "n_test": files.n_test}
     else:
         X, y, parts = load_data({**config, "split": recorded})
         found = {"n_train": len(parts.y_train), "n_test": len(parts.y_test)}
@@ -517,12 +607,13 @@ def load_result(run_dir: str | Path) -> tuple[Run, dict]:
             f"and {found['n_test']} test rows of {X.shape[1]} features) do not match the run "
             f"({sizes['n_train']} and {sizes['n_test']} rows, {neuron.n_features} features); "
             f"was the data changed since?")
-    if not config.get("stream"):
+    sampled = config.get("stream") or config.get("engine") == "dask"
+    if not sampled:
         neuron.classes = None  # 0/1 predictions for the figures, labels in the report
         test_pred = neuron.predict(parts.X_test)
         neuron.classes = classes
         view = (X, y, parts, test_pred, *_test_report(parts.y_test, test_pred, classes))
     result = Run(config, neuron, history, *view, list(config.get("init_weights") or []),
                  status=config.get("status", "finished"), trajectory=trajectory,
-                 sizes=found if config.get("stream") else None)
+                 sizes=found if sampled else None)
     return result, config

@@ -31,11 +31,23 @@ REQUIRED = ("format", "format_version", "activation", "loss", "weights", "bias",
 
 # --- writing ---------------------------------------------------------------
 
+def usual_mode(path: str | os.PathLike) -> None:
+    """Give a temporary file or folder the permissions of a normally created one.
+
+    ``mkstemp`` and ``mkdtemp`` make them private (0600, 0700) and a rename
+    keeps that; a user's files should follow their umask like any other.
+    """
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, (0o777 if os.path.isdir(path) else 0o666) & ~umask)
+
+
 def atomic_write_text(path: str | os.PathLike, text: str) -> None:
     """Write ``text`` to ``path`` whole or not at all (temporary file, then rename)."""
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        usual_mode(tmp)
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
             f.write(text)
             f.flush()
@@ -274,6 +286,7 @@ def staged_directory(final: str | os.PathLike, replace: bool = False) -> Iterato
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".partial", dir=final.parent))
     try:
+        usual_mode(tmp)
         yield tmp
         old = None
         if replace and final.is_dir() and any(final.iterdir()):
@@ -330,6 +343,7 @@ def atomic_file(path: str | os.PathLike, force: bool = False) -> Iterator[Path]:
         raise OutputFileError(f"cannot write {path}: {exc.strerror or exc}.") from None
     os.close(fd)
     try:
+        usual_mode(tmp)
         yield Path(tmp)
         os.replace(tmp, path)
     except BaseException:

@@ -24,6 +24,7 @@ rows with the parameters at the end of the epoch.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from typing import Iterable
@@ -281,14 +282,16 @@ def run_epoch(
 
 
 def _batch_step(X, y, sample_weight, params, opt_state, share, batch, optimizer, activation,
-                loss, reduction, threshold, l1, l2):
+                loss, reduction, threshold, l1, l2, gradient=forward_backward):
     """One batch: gradient, ``share`` of the penalty, optimizer step, divergence guard.
 
+    ``gradient`` computes the batch's gradient and metrics with the signature of
+    :func:`forward_backward` (a partitioned dataset passes its own map-reduce).
     Returns ``(params, opt_state, grad, batch_loss, metrics)``.
     """
     w = params[:-1]
-    dw, db, m = forward_backward(X, y, w, params[-1], activation, loss, reduction, threshold,
-                                 sample_weight)
+    dw, db, m = gradient(X, y, w, params[-1], activation, loss, reduction, threshold,
+                         sample_weight)
     grad = np.concatenate((dw, (db,)))
     batch_loss = m["loss"]
     if l1 or l2:
@@ -304,6 +307,22 @@ def _batch_step(X, y, sample_weight, params, opt_state, share, batch, optimizer,
 
 
 # --- checks at the boundary --------------------------------------------------------------
+
+def _partitioned(X, y, sample_weight, n_features):
+    """A :class:`neurona.distributed.DaskData` for Dask input, or None for in-memory data."""
+    module = type(X).__module__ or ""
+    if not (module.startswith("dask") or module.startswith("neurona.distributed")):
+        return None
+    from .distributed import DaskData
+
+    data = X if isinstance(X, DaskData) else DaskData(X, y, sample_weight)
+    if isinstance(X, DaskData) and (y is not None or sample_weight is not None):
+        raise NeuronaError("A DaskData holds its own y and sample_weight; pass y=None.")
+    if data.n_features != n_features:
+        raise NeuronaError(f"X has {data.n_features} features, but the neuron is expecting "
+                           f"{n_features} features as input.")
+    return data
+
 
 def _check_targets(y, n_samples: int) -> np.ndarray:
     y = np.asarray(y)
@@ -508,11 +527,16 @@ class Trainer:
                  weight_decay: float = 0.01, l1: float = 0.0, l2: float = 0.0,
                  class_weight=None, validation_fraction: float | None = None,
                  validation_data=None, random_state=None, resume=None):
-        X = check_features(X, neuron.n_features)
-        y = _check_targets(y, X.shape[0])
-        _check_finite("X", X)
-        _check_finite("y", y)
-        sample_weight = _check_sample_weight(sample_weight, y)
+        partitioned = _partitioned(X, y, sample_weight, neuron.n_features)
+        if partitioned is None:
+            X = check_features(X, neuron.n_features)
+            y = _check_targets(y, X.shape[0])
+            _check_finite("X", X)
+            _check_finite("y", y)
+            sample_weight = _check_sample_weight(sample_weight, y)
+            n_samples = X.shape[0]
+        else:
+            n_samples = partitioned.n_samples
         if not _is_int(epochs) or epochs < 1:
             raise NeuronaError(f"epochs must be a positive integer, got {epochs!r}.")
         if not (_is_real(learning_rate) and learning_rate > 0):
@@ -578,13 +602,17 @@ class Trainer:
             if class_weight == "balanced" else {repr(k): v for k, v in class_weight.items()},
             "validation_fraction": validation_fraction,
             "validation_data": validation_data is not None, "random_state": seed_record,
-            "n_samples": int(X.shape[0]), "n_features": int(X.shape[1]),
+            "n_samples": int(n_samples), "n_features": int(neuron.n_features),
             "sample_weight": sample_weight is not None,
         })
 
         # The rows: the validation split comes first from the generator.
         val = None
-        if validation_fraction is not None:
+        self.partitioned = partitioned is not None
+        if self.partitioned:
+            X, y, sample_weight, val = partitioned.prepare(
+                validation_fraction, validation_data, class_weight, rng)
+        elif validation_fraction is not None:
             train_rows, val_rows = validation_split(y, validation_fraction, rng)
             val = (X[val_rows], y[val_rows],
                    None if sample_weight is None else sample_weight[val_rows])
@@ -600,7 +628,7 @@ class Trainer:
             _check_finite("X_val", X_val)
             _check_finite("y_val", y_val)
             val = (X_val, y_val, None)
-        if class_weight is not None:
+        if class_weight is not None and not self.partitioned:
             mapping = class_weights(y, class_weight)
             cw = _row_weights(y, mapping)
             sample_weight = cw if sample_weight is None else sample_weight * cw
@@ -609,7 +637,8 @@ class Trainer:
                 val = (val[0], val[1], vw if val[2] is None else val[2] * vw)
         self.X, self.y, self.sample_weight = X, y, sample_weight
         self.validation = val
-        self.n_batches = n_batches(len(y), batch_size)
+        self.n_batches = X.n_batches(batch_size) if self.partitioned else \
+            n_batches(len(y), batch_size)
 
         # The schedule; unset lengths and rates are resolved here and recorded.
         if decay_rate is None:
@@ -726,12 +755,17 @@ class Trainer:
                 cb.on_epoch_begin(e, {})
         elif draws:  # finishing an epoch cut short: the same order again
             self.rng.bit_generator.state = self._rng_epoch_state
-        order = self.rng.permutation(len(self.y)) if draws else None
         first = e * self.n_batches
         totals = self.partial if self.partial is not None else new_totals(self.params.shape[0])
         done_before = totals["batches"]
-        params, opt_state, metrics = run_epoch(
-            self.X, self.y, self.params, self.opt_state, order, optimizer=self.optimizer,
+        if self.partitioned:
+            epoch = self.X.run_epoch
+            order = self.X.draw_order(self.rng) if draws else None
+        else:
+            epoch = functools.partial(run_epoch, self.X, self.y)
+            order = self.rng.permutation(len(self.y)) if draws else None
+        params, opt_state, metrics = epoch(
+            self.params, self.opt_state, order, optimizer=self.optimizer,
             activation=self.activation, loss=self.loss, reduction=self.reduction,
             threshold=self.neuron.threshold, sample_weight=self.sample_weight,
             batch_size=self.batch_size, l1=self.l1, l2=self.l2, totals=totals,
@@ -751,8 +785,9 @@ class Trainer:
                 "learning_rate": float(self.schedule(first))}
         if self.validation is not None:
             Xv, yv, swv = self.validation
-            m = evaluate(Xv, yv, self.params[:-1], self.params[-1], self.activation,
-                         self.loss, self.reduction, self.neuron.threshold, swv)
+            measure = Xv.evaluate if self.partitioned else functools.partial(evaluate, Xv, yv)
+            m = measure(self.params[:-1], self.params[-1], self.activation, self.loss,
+                        self.reduction, self.neuron.threshold, swv)
             m["loss"] += penalty(self.params[:-1], self.l1, self.l2)
             logs.update({f"val_{k}": v for k, v in m.items()})
         for cb in hooks:
