@@ -314,7 +314,8 @@ def _run_dask(config: dict, callbacks, *, resume=None, run_dir=None, resumed_fro
             lambda: _recorded(config, placeholder, initial, sizes, status="running",
                               resumed_from=resumed_from))
         neuron.scaler = files.scaler
-        view = _dask_view(files, neuron)
+        view = _sampled_view(neuron, files.test_view, files.features, files.classes,
+                                 files.n_test)
     config["dataset"] = dict(spec, features=files.features)
     return Run(config, neuron, trainer.history, *view, initial, status=trainer.status,
                error=error, checkpoint=trainer.checkpoint(), resumed_from=resumed_from,
@@ -329,26 +330,6 @@ def _dask_files(config: dict, scale: str, classes=None):
                      delimiter=spec.get("delimiter"), encoding=spec.get("encoding"),
                      test_size=config["split"]["test_size"],
                      random_state=config["split"]["random_state"]).scan(scale)
-
-
-def _dask_view(files, neuron: Neuron) -> tuple:
-    """What a Run holds of data on Dask: a sample of rows, and the test counts' report.
-
-    Runs while a client is open; returns what :func:`_streamed_view` returns.
-    """
-    from .evaluation import report_from_confusion
-
-    neuron.classes = None  # 0/1 predictions for the figures, labels in the report
-    confusion, (X, y, is_test) = files.test_view(neuron)
-    parts = data.Split(X[~is_test], X[is_test], y[~is_test], y[is_test], files.features,
-                       files.classes)
-    test_pred = neuron.predict(parts.X_test)
-    neuron.classes = files.classes
-    report_text = test_accuracy = None
-    if files.n_test:
-        report_text = report_from_confusion(confusion, files.classes)
-        test_accuracy = float(np.trace(confusion) / confusion.sum())
-    return X, y, parts, test_pred, report_text, test_accuracy
 
 
 #: Training settings a streamed run does not support: a validation split and early
@@ -397,25 +378,33 @@ def _run_streamed(config: dict, callbacks) -> Run:
 
 
 def _streamed_view(fs, neuron: Neuron) -> tuple:
-    """What a Run holds of a streamed file: a sample of rows, and the test counts' report.
-
-    ``neuron`` (its scaler attached) gets the file's classes at the end.
-    Returns ``(X, y, parts, test_pred, report_text, test_accuracy)``, where
-    ``X``, ``y`` and ``parts`` hold a random sample of rows (for the figures)
-    and the report and accuracy cover every test row.
-    """
+    """What a Run holds of a streamed file (see :func:`_sampled_view`)."""
     from . import stream
+
+    return _sampled_view(neuron, lambda n: stream.test_pass(n, fs), fs.features, fs.classes,
+                         fs.n_test)
+
+
+def _sampled_view(neuron: Neuron, test_pass, features, classes, n_test: int) -> tuple:
+    """What a Run holds of data too large to keep: a sample of rows, and the test counts' report.
+
+    ``test_pass(neuron)`` reads every row once and returns the test rows' 2x2
+    confusion counts and a sample ``(X, y, is_test)``. ``neuron`` (its scaler
+    attached) gets the data's classes at the end. Returns ``(X, y, parts,
+    test_pred, report_text, test_accuracy)``, where ``X``, ``y`` and ``parts``
+    hold the sample (for the figures) and the report and accuracy cover every
+    test row.
+    """
     from .evaluation import report_from_confusion
 
-    neuron.classes = None
-    confusion, (X, y, is_test) = stream.test_pass(neuron, fs)
-    parts = data.Split(X[~is_test], X[is_test], y[~is_test], y[is_test], fs.features,
-                       fs.classes)
+    neuron.classes = None  # 0/1 predictions for the figures, labels in the report
+    confusion, (X, y, is_test) = test_pass(neuron)
+    parts = data.Split(X[~is_test], X[is_test], y[~is_test], y[is_test], features, classes)
     test_pred = neuron.predict(parts.X_test)
-    neuron.classes = fs.classes
+    neuron.classes = classes
     report_text = test_accuracy = None
-    if fs.n_test:
-        report_text = report_from_confusion(confusion, fs.classes)
+    if n_test:
+        report_text = report_from_confusion(confusion, classes)
         test_accuracy = float(np.trace(confusion) / confusion.sum())
     return X, y, parts, test_pred, report_text, test_accuracy
 
@@ -592,7 +581,8 @@ def load_result(run_dir: str | Path) -> tuple[Run, dict]:
 
         with cluster_client(config.get("scheduler"), config.get("dask_timeout", 10.0)):
             files = _dask_files({**config, "split": recorded}, "none")
-            view = _dask_view(files, neuron)
+            view = _sampled_view(neuron, files.test_view, files.features, files.classes,
+                                 files.n_test)
         X, parts = view[0], view[2]
         found = {"n_train": files.n_train, "n_test": files.n_test}
     else:
