@@ -9,8 +9,8 @@ median of several timed reads of a 1 GiB array by all cores. Then, for each
 size N x d (float32 and float64), the median time of one epoch of each
 variant, the variants taking turns in every round:
 
-- neurona, fused pass (``engine="numba"``), X C-ordered and F-ordered;
-- neurona, NumPy path (``engine="numpy"``), C and F;
+- neurona, fused pass (``kernel="numba"``), X C-ordered and F-ordered;
+- neurona, NumPy path (``kernel="numpy"``), C and F;
 - a naive NumPy transcription of the tutorial post's loop (bias column, X.dot);
 - PyTorch on the CPU, gradient written by hand, and by autograd;
 - scikit-learn's SGDClassifier, one ``partial_fit`` (one epoch of per-sample SGD).
@@ -111,7 +111,7 @@ def make_data(n: int, d: int, dtype, rng) -> tuple[np.ndarray, np.ndarray]:
     return X, y
 
 
-def neurona_epoch(X, y, engine):
+def neurona_epoch(X, y, kernel):
     from neurona import optimizers
     from neurona.activations import ACTIVATIONS
     from neurona.losses import LOSSES
@@ -125,7 +125,7 @@ def neurona_epoch(X, y, engine):
     def epoch():
         state["params"], state["opt"], _ = run_epoch(
             X, y, state["params"], state["opt"], None, optimizer=opt, activation=act,
-            loss=loss, reduction="mean", engine=engine)
+            loss=loss, reduction="mean", kernel=kernel)
     return epoch
 
 
@@ -237,7 +237,7 @@ def minibatch_times(n, d, rounds, rng) -> dict:
     act, loss = ACTIVATIONS["sigmoid"], LOSSES["log_loss"]
     order_rng = np.random.default_rng(0)
 
-    def neurona(engine):
+    def neurona(kernel):
         opt = optimizers.get_optimizer("adam", 1e-3)
         state = {"params": np.zeros(d + 1)}
         state["opt"] = opt.init(state["params"])
@@ -245,7 +245,7 @@ def minibatch_times(n, d, rounds, rng) -> dict:
         def epoch():
             state["params"], state["opt"], _ = run_epoch(
                 X, y, state["params"], state["opt"], order_rng.permutation(n), optimizer=opt,
-                activation=act, loss=loss, reduction="mean", batch_size=32, engine=engine)
+                activation=act, loss=loss, reduction="mean", batch_size=32, kernel=kernel)
         return epoch
 
     Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
@@ -283,12 +283,12 @@ def compile_costs() -> dict:
         "for dt in (np.float64, np.float32):\n"
         "    t = time.perf_counter()\n"
         "    forward_backward(X.astype(dt), y, np.zeros(8), 0.0, A['sigmoid'], L['log_loss'],"
-        " engine='numba')\n"
+        " kernel='numba')\n"
         "    out.append(time.perf_counter() - t)\n"
         "opt = optimizers.get_optimizer('adam', 1e-3); p = np.zeros(9)\n"
         "t = time.perf_counter()\n"
         "run_epoch(X, y, p, opt.init(p), None, optimizer=opt, activation=A['sigmoid'],"
-        " loss=L['log_loss'], batch_size=32, engine='numba')\n"
+        " loss=L['log_loss'], batch_size=32, kernel='numba')\n"
         "out.append(time.perf_counter() - t)\n"
         "print(*out, time.perf_counter() - t0)\n")
     with tempfile.TemporaryDirectory() as cache:

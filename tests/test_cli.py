@@ -149,3 +149,21 @@ def test_dtype_option_trains_in_float32_and_is_recorded(tmp_path, capsys):
     assert not np.array_equal(sse["float32"], sse["float64"])
     assert main(["train", "--dtype", "float16"]) == 2
     assert "invalid choice: 'float16'" in capsys.readouterr().err
+
+
+def test_dtype_float32_is_refused_for_a_streamed_file(tmp_path, capsys):
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    rows = "".join(f"{a:.3f},{b:.3f},{int(a + b > 0)}\n" for a, b in rng.normal(size=(50, 2)))
+    data = tmp_path / "d.csv"
+    data.write_text("a,b,y\n" + rows)
+    out = tmp_path / "r"
+    argv = ["train", "--data", str(data), "--target", "y", "--no-plots", "--quiet",
+            "--epochs", "2", "--out", str(out)]
+    assert main([*argv, "--stream", "--dtype", "float32"]) == 2
+    err = capsys.readouterr().err
+    assert "--dtype float32 applies to data held in memory" in err and "--no-stream" in err
+    assert not out.exists()
+    assert main([*argv, "--no-stream", "--dtype", "float32"]) == 0
+    assert json.loads((out / "config.json").read_text())["dtype"] == "float32"

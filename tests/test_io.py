@@ -133,3 +133,15 @@ def test_staged_directory_never_overwrites(tmp_path):
     with staged_directory(empty) as tmp:
         (tmp / "x").write_text("1")
     assert os.listdir(empty) == ["x"]
+
+
+def test_written_files_and_run_directories_follow_the_umask(tmp_path):
+    old = os.umask(0o022)
+    try:
+        atomic_write_text(tmp_path / "f.txt", "x")
+        with staged_directory(tmp_path / "run") as tmp:
+            (tmp / "a").write_text("1")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "f.txt").stat().st_mode & 0o777 == 0o644
+    assert (tmp_path / "run").stat().st_mode & 0o777 == 0o755

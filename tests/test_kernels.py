@@ -31,7 +31,7 @@ from neurona.training import forward_backward
 PAIRS = [("sigmoid", "log_loss"), ("sigmoid", "squared_error"), ("tanh", "squared_error"),
          ("identity", "squared_error"), ("step", "squared_error")]
 HAVE_NUMBA = kernels.numba_available()
-ENGINES = ["numpy", "numba"] if HAVE_NUMBA else ["numpy"]
+KERNEL_CHOICES = ["numpy", "numba"] if HAVE_NUMBA else ["numpy"]
 RTOL = {np.float64: 1e-12, np.float32: 1e-4}
 needs_numba = pytest.mark.skipif(
     not HAVE_NUMBA, reason="Numba not installed (allowed by NEURONA_TEST_WITHOUT_NUMBA=1)")
@@ -96,16 +96,16 @@ def _assert_pass_matches(result, X, y, w, b, activation, loss, sample_weight, rt
     assert abs(metrics["accuracy"] - want) <= borderline
 
 
-@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("kernel", KERNEL_CHOICES)
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("order", ["C", "F"])
 @pytest.mark.parametrize("activation,loss", PAIRS)
 @pytest.mark.parametrize("weighted", [False, True])
-def test_each_engine_matches_the_reference(engine, dtype, order, activation, loss, weighted):
+def test_each_kernel_matches_the_reference(kernel, dtype, order, activation, loss, weighted):
     X, y, w, b, sw = _problem(3001, 5, dtype, order)
     sw = sw if weighted else None
     result = forward_backward(X, y, w, b, ACTIVATIONS[activation], LOSSES[loss],
-                              sample_weight=sw, engine=engine)
+                              sample_weight=sw, kernel=kernel)
     _assert_pass_matches(result, X, y, w, b, activation, loss, sw, RTOL[dtype])
 
 
@@ -120,8 +120,8 @@ def test_fused_pass_equals_numpy_path(dtype, order, activation, loss, weighted, 
     sw = sw if weighted else None
     reduction = "mean" if weighted else "sum"
     args = (X, y, w, b, ACTIVATIONS[activation], LOSSES[loss], reduction, 0.4, sw)
-    fused = forward_backward(*args, engine="numba")
-    plain = forward_backward(*args, engine="numpy")
+    fused = forward_backward(*args, kernel="numba")
+    plain = forward_backward(*args, kernel="numpy")
     X64, z, a, terms, magnitude, dl = _reference(X, y, w, b, activation, loss, sw)
     scale = 1.0 if reduction == "sum" else 1.0 / sw.sum()
     rtol = RTOL[dtype]
@@ -145,7 +145,7 @@ def test_fused_pass_is_the_same_whatever_the_number_of_threads():
         results = []
         for threads in sorted({1, numba.config.NUMBA_NUM_THREADS}):
             numba.set_num_threads(threads)
-            results.append(forward_backward(*args, engine="numba"))
+            results.append(forward_backward(*args, kernel="numba"))
     finally:
         numba.set_num_threads(before)
     for dw, db, metrics in results[1:]:
@@ -167,20 +167,20 @@ def test_auto_takes_the_fused_pass_for_large_problems_only(monkeypatch):
     assert calls == [(n_large, 4)]
     X, y, w, b, _ = _problem(n_large, 4, np.float64, "C")
     forward_backward(X[::2], y[::2], w, b, act, loss)        # strided: NumPy, no copy
-    forward_backward(X, y, w, b, act, loss, engine="numpy")
+    forward_backward(X, y, w, b, act, loss, kernel="numpy")
     own = Activation("sigmoid", act.value, act.derivative)  # not neurona's own object
     forward_backward(X, y, w, b, own, loss)
     assert calls == [(n_large, 4)]
 
 
-def test_engine_is_checked(monkeypatch):
+def test_kernel_is_checked(monkeypatch):
     X, y, w, b, _ = _problem(10, 2, np.float64, "C")
     act, loss = ACTIVATIONS["sigmoid"], LOSSES["log_loss"]
-    with pytest.raises(NeuronaError, match="Unknown engine 'jit'"):
-        forward_backward(X, y, w, b, act, loss, engine="jit")
+    with pytest.raises(NeuronaError, match="Unknown kernel 'jit'"):
+        forward_backward(X, y, w, b, act, loss, kernel="jit")
     monkeypatch.setattr(kernels, "_numba_found", False)
     with pytest.raises(NeuronaError, match="pip install numba"):
-        forward_backward(X, y, w, b, act, loss, engine="numba")
+        forward_backward(X, y, w, b, act, loss, kernel="numba")
     # Without Numba, auto is the NumPy path.
     X, y, w, b, _ = _problem(kernels.FUSED_MIN_SIZE, 2, np.float64, "C")
     dw, db, m = forward_backward(X, y, w, b, act, loss)
@@ -188,22 +188,22 @@ def test_engine_is_checked(monkeypatch):
 
 
 @needs_numba
-def test_numba_engine_refuses_what_it_cannot_read_without_a_copy():
+def test_numba_kernel_refuses_what_it_cannot_read_without_a_copy():
     X, y, w, b, _ = _problem(100, 4, np.float64, "C")
     with pytest.raises(NeuronaError, match="C- or F-contiguous"):
         forward_backward(X[::2], y[::2], w, b, ACTIVATIONS["tanh"], LOSSES["squared_error"],
-                         engine="numba")
+                         kernel="numba")
 
 
-@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("kernel", KERNEL_CHOICES)
 @pytest.mark.parametrize("order", ["C", "F"])
-def test_a_float32_pass_makes_no_float64_copy_of_X(engine, order):
+def test_a_float32_pass_makes_no_float64_copy_of_X(kernel, order):
     X, y, w, b, _ = _problem(100_000, 20, np.float32, order)
     act, loss = ACTIVATIONS["sigmoid"], LOSSES["log_loss"]
-    forward_backward(X, y, w, b, act, loss, engine=engine)  # compile outside the trace
+    forward_backward(X, y, w, b, act, loss, kernel=kernel)  # compile outside the trace
     tracemalloc.start()
     try:
-        forward_backward(X, y, w, b, act, loss, engine=engine)
+        forward_backward(X, y, w, b, act, loss, kernel=kernel)
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
@@ -240,14 +240,14 @@ def test_train_refuses_other_dtypes(dtype):
         train(Neuron(w, b), X, y, epochs=1, dtype=dtype)
 
 
-@pytest.mark.parametrize("engine", ENGINES)
-def test_train_gives_the_same_history_with_either_engine(engine):
+@pytest.mark.parametrize("kernel", KERNEL_CHOICES)
+def test_train_gives_the_same_history_with_either_kernel(kernel):
     X, y, w, b, sw = _problem(6000, 5, np.float64, "F")
     neuron = Neuron(w, b)
-    history = train(neuron, X, y, epochs=5, learning_rate=1e-4, sample_weight=sw, engine=engine)
+    history = train(neuron, X, y, epochs=5, learning_rate=1e-4, sample_weight=sw, kernel=kernel)
     reference = Neuron(w, b)
     expected = train(reference, X, y, epochs=5, learning_rate=1e-4, sample_weight=sw,
-                     engine="numpy")
+                     kernel="numpy")
     np.testing.assert_allclose(history["loss"], expected["loss"], rtol=1e-12)
     np.testing.assert_allclose(neuron.weights, reference.weights, rtol=1e-12)
 
@@ -273,7 +273,7 @@ EXTRAS = {
 }
 
 
-def _minibatch_runs(optimizer, dtype, order, extra, epochs=2, engines=("numpy", "numba"),
+def _minibatch_runs(optimizer, dtype, order, extra, epochs=2, choices=("numpy", "numba"),
                     callbacks=()):
     X, y, w, b, sw = _problem(1500, 5, np.float64, order, seed=7)
     extra = dict(extra)
@@ -281,12 +281,12 @@ def _minibatch_runs(optimizer, dtype, order, extra, epochs=2, engines=("numpy", 
     if extra.get("reduction") == "mean":
         extra["sample_weight"] = sw
     runs = {}
-    for engine in engines:
+    for kernel in choices:
         neuron = Neuron(w, b, activation=activation)
         history = train(neuron, X, y, epochs=epochs, learning_rate=0.01, optimizer=optimizer,
-                        batch_size=32, random_state=3, dtype=dtype, engine=engine,
+                        batch_size=32, random_state=3, dtype=dtype, kernel=kernel,
                         callbacks=callbacks, **extra)
-        runs[engine] = (np.append(neuron.weights, neuron.bias), history)
+        runs[kernel] = (np.append(neuron.weights, neuron.bias), history)
     return runs
 
 
@@ -324,10 +324,10 @@ def test_compiled_epoch_runs_only_without_per_batch_callbacks(monkeypatch):
             self.sizes.append(logs["size"])
 
     seen = Batches()
-    runs = _minibatch_runs("adam", "float64", "C", {}, epochs=1, engines=("numba",),
+    runs = _minibatch_runs("adam", "float64", "C", {}, epochs=1, choices=("numba",),
                            callbacks=[seen])
     assert calls == [] and seen.sizes == [32] * 46 + [28]
-    _minibatch_runs("adam", "float64", "C", {}, epochs=1, engines=("numba",))
+    _minibatch_runs("adam", "float64", "C", {}, epochs=1, choices=("numba",))
     assert calls == [1]
     assert len(runs["numba"][1]) == 1
 
@@ -339,12 +339,12 @@ def test_compiled_epoch_stops_on_divergence_like_the_numpy_loop():
     X, y, w, b, _ = _problem(1500, 5, np.float64, "C", seed=7)
     X = X * 1e150
     out = {}
-    for engine in ("numpy", "numba"):
+    for kernel in ("numpy", "numba"):
         neuron = Neuron(w, b, activation="identity")
         with pytest.raises(DivergenceError) as info:
             train(neuron, X, y, epochs=3, learning_rate=1.0, loss="squared_error",
-                  optimizer="gd", batch_size=32, random_state=0, engine=engine)
-        out[engine] = (info.value.epoch, len(info.value.history),
+                  optimizer="gd", batch_size=32, random_state=0, kernel=kernel)
+        out[kernel] = (info.value.epoch, len(info.value.history),
                        np.append(neuron.weights, neuron.bias))
     assert out["numba"][:2] == out["numpy"][:2]
     np.testing.assert_allclose(out["numba"][2], out["numpy"][2], rtol=1e-12)
@@ -363,13 +363,13 @@ def test_compiled_epoch_finishes_an_epoch_that_was_cut_short():
                   sample_weight=sw, batch_size=50)
     totals = new_totals(5)
     asked = []
-    p, s, m = run_epoch(X, y, params, opt.init(params), order, totals=totals, engine="numpy",
+    p, s, m = run_epoch(X, y, params, opt.init(params), order, totals=totals, kernel="numpy",
                         should_stop=lambda: asked.append(1) or len(asked) == 7, **common)
     assert m is None and totals["batches"] == 7
     ends = {}
-    for engine in ("numpy", "numba"):
+    for kernel in ("numpy", "numba"):
         t = {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in totals.items()}
-        ends[engine] = run_epoch(X, y, p, s, order, totals=t, engine=engine, **common)
+        ends[kernel] = run_epoch(X, y, p, s, order, totals=t, kernel=kernel, **common)
     (p0, s0, m0), (p1, s1, m1) = ends["numpy"], ends["numba"]
     np.testing.assert_allclose(p1, p0, rtol=1e-12)
     assert s1[1] == s0[1] == {"count": 20}
@@ -396,21 +396,29 @@ def test_compiled_loops_refuse_shapes_they_would_read_past():
     X, y, w, b, sw = _problem(200, 3, np.float64, "C")
     act, loss = ACTIVATIONS["sigmoid"], LOSSES["log_loss"]
     with pytest.raises(NeuronaError, match=r"y has shape \(199,\), expected \(200,\)"):
-        forward_backward(X, y[:-1], w, b, act, loss, engine="numba")
+        forward_backward(X, y[:-1], w, b, act, loss, kernel="numba")
     with pytest.raises(NeuronaError, match="sample_weight has shape"):
-        forward_backward(X, y, w, b, act, loss, sample_weight=sw[:10], engine="numba")
+        forward_backward(X, y, w, b, act, loss, sample_weight=sw[:10], kernel="numba")
     opt = optimizers.get_optimizer("adam", 0.1)
     params = np.append(w, b)
     order = np.arange(200)
     order[5] = 200
     with pytest.raises(NeuronaError, match="order must hold row numbers 0 to 199"):
         run_epoch(X, y, params, opt.init(params), order, optimizer=opt, activation=act,
-                  loss=loss, batch_size=16, engine="numba")
+                  loss=loss, batch_size=16, kernel="numba")
 
 
-@pytest.mark.parametrize("engine", ENGINES)
-def test_metrics_are_plain_python_floats(engine):
+@pytest.mark.parametrize("kernel", KERNEL_CHOICES)
+def test_metrics_are_plain_python_floats(kernel):
     X, y, w, b, _ = _problem(3000, 4, np.float64, "C")
     dw, db, metrics = forward_backward(X, y, w, b, ACTIVATIONS["sigmoid"], LOSSES["log_loss"],
-                                       engine=engine)
+                                       kernel=kernel)
     assert type(db) is float and all(type(v) is float for v in metrics.values()), metrics
+
+
+def test_dtype_float32_is_refused_for_a_dask_dataset():
+    da = pytest.importorskip("dask.array", reason="the dask extra is part of the test extra")
+    X, y, w, b, _ = _problem(100, 2, np.float64, "C")
+    with pytest.raises(NeuronaError, match="a Dask dataset is trained in float64"):
+        train(Neuron(w, b), da.from_array(X, chunks=50), da.from_array(y, chunks=50),
+              dtype="float32", epochs=1)

@@ -48,6 +48,7 @@ OPTIMIZER_SETTINGS = {
     "rmsprop": dict(learning_rate=0.05, schedule="cosine", epochs=500),
     "adam": dict(learning_rate=0.1, epochs=600),
     "adamw": dict(learning_rate=0.1, weight_decay=0.0, epochs=600),
+    "nesterov_restart": dict(learning_rate=0.3, epochs=300),
 }
 
 

@@ -13,6 +13,7 @@ import argparse
 import json
 import math
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -28,7 +29,7 @@ EXIT_OK, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 0, 2, 130, 141
 
 #: Options ``--resume`` accepts besides itself: the run's settings are its own.
 RESUME_OPTIONS = {"resume", "epochs", "out", "no_plots", "quiet", "json", "traceback", "lang",
-                  "no_animation"}
+                  "no_animation", "force"}
 
 # Options whose value may start with a minus sign, like --init-weights -0.9,0.5,0.7.
 NEGATIVE_VALUE_OPTIONS = ("--init-weights",)
@@ -41,39 +42,36 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(_fail(f"{self.prog}: error: {message} (see '{self.prog} --help')"))
 
 
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Show each option's default, except the empty ones (None, False)."""
+
+    def _get_help_string(self, action):
+        if action.default is None or action.default is False:
+            return action.help
+        return super()._get_help_string(action)
+
+
 def _fail(message: str) -> int:
-    print(message, file=sys.stderr)
+    print(re.sub(r"\s*\n\s*", " ", message.strip()), file=sys.stderr)
     return EXIT_USAGE
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
+def _number(parse, ok, expected: str):
+    """An argparse ``type``: ``parse`` the text and check it with ``ok``, or say what was expected."""
+    def convert(text: str):
+        try:
+            value = parse(text)
+        except ValueError:
+            value = None
+        if value is None or not ok(value):
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
+        return value
+    return convert
 
 
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
-    return value
-
-
-def _nonnegative_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}") from None
-    if not (math.isfinite(value) and value >= 0):
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}")
-    return value
+_positive_int = _number(int, lambda v: v >= 1, "a positive integer")
+_positive_float = _number(float, lambda v: math.isfinite(v) and v > 0, "a positive number")
+_nonnegative_float = _number(float, lambda v: math.isfinite(v) and v >= 0, "a number >= 0")
 
 
 def _unit_interval(text: str, *, closed_low: bool = True) -> float:
@@ -120,6 +118,34 @@ def _float_list(text: str) -> list[float]:
     if not all(math.isfinite(v) for v in values):
         raise argparse.ArgumentTypeError(f"expected finite numbers, got {text!r}")
     return values
+
+
+_SIZE_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
+
+
+def _byte_size(text: str) -> int:
+    """``512M``, ``2G``, ``1.5GiB``, ``1000000`` -> bytes (K, M, G, T are powers of 1024)."""
+    match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([kmgt]?)(?:i?b)?\s*", text, re.I)
+    if not match or float(match.group(1)) <= 0:
+        raise argparse.ArgumentTypeError(f"expected a size such as 512M or 2G, got {text!r}")
+    return int(float(match.group(1)) * _SIZE_UNITS[match.group(2).lower()])
+
+
+def _delimiter(text: str) -> str:
+    text = {"\\t": "\t", "tab": "\t"}.get(text, text)
+    if len(text) != 1 or text in "\r\n\"":
+        raise argparse.ArgumentTypeError(
+            f"expected one character (or 'tab'), got {text!r}")
+    return text
+
+
+def _names(text: str) -> list[str]:
+    from .data import parse_names
+
+    names = parse_names(text)
+    if not all(names):
+        raise argparse.ArgumentTypeError(f"expected comma-separated column names, got {text!r}")
+    return names
 
 
 def _join_negative_values(argv: list[str]) -> list[str]:
@@ -254,6 +280,20 @@ def add_checkpoint_options(g) -> None:
                         "new run directory; --epochs N sets the new total")
 
 
+def add_engine_options(g) -> None:
+    """Where training runs: in this process, or on a Dask cluster."""
+    g.add_argument("--engine", choices=["numpy", "dask"], default="numpy",
+                   help="numpy: in this process; dask: on a Dask cluster, reading --data (a "
+                        "CSV or Parquet file, or a glob of them) partition by partition "
+                        "(needs pip install 'neurona[dask]')")
+    g.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="with --engine dask: the scheduler of an existing cluster, e.g. "
+                        "tcp://host:8786 (default: a local cluster started and closed by "
+                        "neurona)")
+    g.add_argument("--dask-timeout", type=_positive_float, default=10.0, metavar="SECONDS",
+                   help="with --scheduler: how long to try to reach it")
+
+
 def add_output_options(g) -> None:
     """What the command prints and where the run directory goes."""
     g.add_argument("--out", type=Path, default=None, metavar="DIR",
@@ -264,6 +304,57 @@ def add_output_options(g) -> None:
                    help="print nothing but errors")
     g.add_argument("--json", action="store_true",
                    help="print only a JSON summary on stdout")
+    g.add_argument("--force", action="store_true",
+                   help="replace the run directory given by --out if it holds a run")
+
+
+DATASET_OPTIONS = {"n_samples": "--n-samples", "noise": "--noise",
+                   "cluster_std": "--cluster-std"}
+
+
+def add_csv_options(g) -> None:
+    """How a CSV file is read."""
+    g.add_argument("--delimiter", type=_delimiter, default=",", metavar="CHAR",
+                   help="CSV field separator ('tab' for tabs)")
+    g.add_argument("--encoding", default="utf-8", help="CSV text encoding")
+
+
+def add_data_options(g) -> None:
+    """The data: a built-in dataset or a file, its scaling and its split."""
+    from .data import DATASETS
+    from .scaling import KINDS
+
+    g.add_argument("--dataset", choices=list(DATASETS), default=None,
+                   help="a built-in dataset (default: blobs, the post's)")
+    g.add_argument("--n-samples", type=_positive_int, default=None, metavar="N",
+                   help="rows of the built-in dataset (default: 500)")
+    g.add_argument("--noise", type=_nonnegative_float, default=None,
+                   help="noise of moons, circles, xor and linear (default: 0.2 for moons, "
+                        "0.1 for the others)")
+    g.add_argument("--cluster-std", type=_positive_float, default=None,
+                   help="standard deviation of the blobs (default: 2.5)")
+    g.add_argument("--random-state", type=int, default=1,
+                   help="seed of the built-in dataset and of the train/test split")
+    g.add_argument("--data", type=Path, default=None, metavar="FILE",
+                   help="train on a file: .csv, .csv.gz, .parquet, .npy or .npz")
+    g.add_argument("--target", default=None, metavar="COLUMN",
+                   help="the file's target column: 0/1, booleans or two distinct labels")
+    g.add_argument("--features", type=_names, default=None, metavar="A,B,...",
+                   help="the file's feature columns (default: all but the target)")
+    add_csv_options(g)
+    g.add_argument("--scale", choices=list(KINDS), default="none",
+                   help="feature scaling, fitted on the training split and saved in the model")
+    g.add_argument("--test-size", type=_unit_interval, default=0.3, metavar="FRACTION",
+                   help="fraction of the rows held out for the test report (0: train on "
+                        "every row, no report)")
+    g.add_argument("--stratify", action="store_true",
+                   help="keep the class proportions in both parts of the split")
+    g.add_argument("--stream", action=argparse.BooleanOptionalAction, default=None,
+                   help="read the file in record batches every epoch instead of loading it "
+                        "(default: when it is larger than --memory-budget)")
+    g.add_argument("--memory-budget", type=_byte_size, default=None, metavar="SIZE",
+                   help="stream files larger than this, e.g. 512M or 4G (default: a quarter "
+                        "of the physical memory)")
 
 
 def add_report_options(g) -> None:
@@ -303,7 +394,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     train = sub.add_parser(
-        "train", parents=[common], formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        "train", parents=[common], formatter_class=_HelpFormatter,
         help="train a neuron (no options: the tutorial post's experiment)",
         description="Train one neuron by gradient descent on the post's two-blob dataset "
                     "(make_blobs(n_samples=500, centers=2, cluster_std=2.5, random_state=1), "
@@ -317,13 +408,60 @@ def build_parser() -> argparse.ArgumentParser:
     add_regularisation_options(train.add_argument_group("regularisation and class weights"))
     add_validation_options(train.add_argument_group("validation and early stopping"))
     add_checkpoint_options(train.add_argument_group("checkpoints and resume"))
+    add_data_options(train.add_argument_group("data"))
+    add_engine_options(train.add_argument_group("engine"))
     add_speed_options(train.add_argument_group("speed"))
     add_output_options(train.add_argument_group("output"))
     add_report_options(train.add_argument_group("report"))
     train.set_defaults(handler=cmd_train)
     parser.train_parser = train
     add_report_command(sub, common)
+    add_predict_parser(sub, common)
+    add_evaluate_parser(sub, common)
     return parser
+
+
+def add_predict_parser(sub, common) -> None:
+    p = sub.add_parser(
+        "predict", parents=[common], formatter_class=_HelpFormatter,
+        help="predict every row of a data file with a trained model",
+        description="Write one row per input row: the neuron's output (probability) and the "
+                    "predicted label, in the original label values. The columns are found "
+                    "by the model's feature names, in any order; other columns are ignored.")
+    p.add_argument("--model", type=Path, required=True, metavar="MODEL",
+                   help="a model.json (or the run directory holding it)")
+    p.add_argument("--data", type=Path, required=True, metavar="FILE",
+                   help=".csv, .csv.gz, .parquet, .npy or .npz")
+    p.add_argument("--out", type=Path, default=None, metavar="FILE",
+                   help="write the predictions to a .csv or .parquet file (default: CSV on "
+                        "stdout)")
+    p.add_argument("--force", action="store_true", help="replace --out if it exists")
+    p.add_argument("--keep", type=_names, default=None, metavar="A,B,...",
+                   help="input columns to copy into the output, before the predictions "
+                        "(e.g. an id)")
+    p.add_argument("--threshold", type=float, default=None,
+                   help="predict class 1 above it (default: the model's)")
+    add_csv_options(p)
+    p.set_defaults(handler=cmd_predict)
+
+
+def add_evaluate_parser(sub, common) -> None:
+    p = sub.add_parser(
+        "evaluate", parents=[common], formatter_class=_HelpFormatter,
+        help="evaluate a trained model on a labelled data file",
+        description="Print the classification report, the confusion matrix, the ROC AUC and "
+                    "the log loss of a model on a data file.")
+    p.add_argument("--model", type=Path, required=True, metavar="MODEL",
+                   help="a model.json (or the run directory holding it)")
+    p.add_argument("--data", type=Path, required=True, metavar="FILE",
+                   help=".csv, .csv.gz, .parquet, .npy or .npz")
+    p.add_argument("--target", default=None, metavar="COLUMN",
+                   help="the target column (default: the one the model was trained on)")
+    p.add_argument("--threshold", type=float, default=None,
+                   help="predict class 1 above it (default: the model's)")
+    p.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    add_csv_options(p)
+    p.set_defaults(handler=cmd_evaluate)
 
 
 class EpochPrinter(ProgressBar):
@@ -339,14 +477,68 @@ CONFIG_OPTIONS = ("activation", "loss", "reduction", "learning_rate", "epochs", 
                   "beta_1", "beta_2", "epsilon", "rho", "weight_decay", "schedule",
                   "decay_rate", "decay_steps", "power_t", "end_learning_rate", "l1", "l2",
                   "class_weight", "validation_fraction", "early_stopping", "monitor",
-                  "patience", "min_delta", "restore_best_weights", "checkpoint_every", "dtype")
+                  "patience", "min_delta", "restore_best_weights", "checkpoint_every",
+                  "engine", "scheduler", "dask_timeout", "dtype")
+
+
+def data_config(args) -> dict:
+    """The config entries for ``neurona train``'s data options: source, split, scaling."""
+    from .data import DATASETS, dataset_spec
+    from .errors import OptionError
+
+    builtin = {k: getattr(args, k) for k in DATASET_OPTIONS if getattr(args, k) is not None}
+    if args.data is not None:
+        if args.dataset is not None:
+            raise OptionError("--data and --dataset are alternatives; pass one of them.")
+        if builtin:
+            raise OptionError(f"{', '.join(DATASET_OPTIONS[k] for k in builtin)} appl"
+                              f"{'ies' if len(builtin) == 1 else 'y'} to built-in datasets, "
+                              f"not to --data.")
+        dataset = {"name": "file", "path": str(args.data), "target": args.target,
+                   "features": args.features, "delimiter": args.delimiter,
+                   "encoding": args.encoding}
+    else:
+        for option in ("target", "features", "stream"):
+            if getattr(args, option):
+                raise OptionError(f"--{option} goes with --data FILE; the built-in datasets "
+                                  f"are generated in memory with their own target.")
+        name = args.dataset or "blobs"
+        wrong = [k for k in builtin if k not in DATASETS[name]]
+        if wrong:
+            allowed = [DATASET_OPTIONS[k] for k in DATASETS[name] if k in DATASET_OPTIONS]
+            raise OptionError(f"{', '.join(DATASET_OPTIONS[k] for k in wrong)} does not "
+                              f"apply to --dataset {name}; its options are "
+                              f"{', '.join(allowed)} and --random-state.")
+        dataset = dataset_spec(name, **builtin, random_state=args.random_state)
+    return {
+        "dataset": dataset,
+        "split": {"test_size": args.test_size, "random_state": args.random_state,
+                  "stratify": args.stratify},
+        "scale": args.scale,
+        "stream": args.stream,
+        "memory_budget": args.memory_budget,
+    }
 
 
 def train_config(args) -> dict:
     """The experiment config that ``neurona train``'s options describe."""
     from .experiment import make_config
 
-    return make_config(**{k: getattr(args, k) for k in CONFIG_OPTIONS})
+    return make_config(**{k: getattr(args, k) for k in CONFIG_OPTIONS}, **data_config(args))
+
+
+def describe_data(result) -> str:
+    """One line on what a run trained on, for data read from a file."""
+    config = result.config
+    spec = config["dataset"]
+    sizes = result.sizes or {"n_train": len(result.parts.y_train),
+                             "n_test": len(result.parts.y_test)}
+    classes = ", ".join(f"{i} = {c}" for i, c in enumerate(result.classes))
+    how = ("on Dask" if config.get("engine") == "dask" else
+           "streamed" if config["stream"] else "in memory")
+    tested = f"{sizes['n_test']} test rows" if sizes["n_test"] else "no test rows"
+    return (f"Data: {spec['path']} ({how}): {sizes['n_train']} training rows, {tested}; "
+            f"target {spec['target']!r} ({classes}); features {', '.join(spec['features'])}")
 
 
 def _given_options(argv: list[str]) -> set[str]:
@@ -395,7 +587,11 @@ def cmd_train(args) -> int:
         config, resume = _resume_config(args)
     else:
         config = train_config(args)
-    run_path = io.check_run_path(args.out) if args.out else io.new_run_path("runs")
+    if args.force and args.out and config["checkpoint_every"] and args.out.exists():
+        raise NeuronaError("--force does not replace a run directory while checkpointing into "
+                           "it; remove it or choose another --out.")
+    run_path = (io.check_run_path(args.out, replace=args.force) if args.out
+                else io.new_run_path("runs"))
     talk = not (args.quiet or args.json)
     interrupt = GracefulInterrupt()
     callbacks = [interrupt]
@@ -403,10 +599,12 @@ def cmd_train(args) -> int:
         callbacks.insert(0, ProgressBar(config["epochs"], config["loss"]))
     result = experiment.run(config, callbacks, resume=resume, run_dir=run_path,
                             resumed_from=None if args.resume is None else str(args.resume))
-    if talk and result.status != "diverged":
+    if talk and result.classes is not None:
+        print(describe_data(result))
+    if talk and result.status != "diverged" and result.report_text is not None:
         print(result.report_text, end="")
     experiment.write_run(result, run_path, plots=not args.no_plots, lang=args.lang,
-                         animation=not args.no_animation)
+                         animation=not args.no_animation, replace=args.force)
 
     rows = result.history.rows
     last = rows[-1] if rows else {}
@@ -433,6 +631,11 @@ def cmd_train(args) -> int:
         return _fail(f"neurona train: error: {result.error} The run up to that epoch is in "
                      f"{run_path}.")
     if result.status == "interrupted":
+        if result.checkpoint is None:  # a streamed run: no checkpoint to resume from
+            if not args.quiet:
+                print(f"neurona train: interrupted after epoch {len(result.history)}; the run "
+                      f"so far is in {run_path}", file=sys.stderr)
+            return EXIT_INTERRUPTED
         where = f"epoch {result.checkpoint['epoch']}"
         if result.checkpoint["batch"]:
             where += f", batch {result.checkpoint['batch']}"
@@ -449,6 +652,54 @@ def cmd_report(args) -> int:
     path = rebuild_report(args.run_dir, lang=args.lang, animation=not args.no_animation)
     if not args.quiet:
         print(messages(args.lang)("cli.report_written", path=path))
+    return EXIT_OK
+
+
+def _model(path: Path):
+    """Load a model file, or the model.json inside a run directory."""
+    from . import io
+
+    if path.is_dir() and (path / "model.json").is_file():
+        path = path / "model.json"
+    return io.load(path)
+
+
+def cmd_predict(args) -> int:
+    from . import inference, io
+
+    fmt = None
+    if args.out is not None:
+        io.check_output_path(args.out, args.force)
+        fmt = inference.output_format(args.out)
+    neuron = _model(args.model)
+    tables = inference.predictions(neuron, args.data, delimiter=args.delimiter,
+                                   encoding=args.encoding, threshold=args.threshold,
+                                   keep=args.keep)
+    if args.out is None:
+        sys.stdout.flush()
+        inference.write_predictions(tables, sys.stdout.buffer, "csv", neuron.classes or ())
+        return EXIT_OK
+    with io.atomic_file(args.out, args.force) as tmp:
+        n = inference.write_predictions(tables, tmp, fmt, neuron.classes or ())
+    print(f"{n} predictions written to {args.out}")
+    return EXIT_OK
+
+
+def cmd_evaluate(args) -> int:
+    from . import inference
+    from .evaluation import format_evaluation
+
+    neuron = _model(args.model)
+    result = inference.evaluate_file(neuron, args.data, args.target, delimiter=args.delimiter,
+                                     encoding=args.encoding, threshold=args.threshold)
+    if args.json:
+        result = dict(result, report=result["report_dict"])
+        del result["report_dict"]
+        print(json.dumps({"model": str(args.model), **result}, allow_nan=False))
+    else:
+        print(f"Model {args.model} on {args.data}: {result['n_samples']} rows, target "
+              f"{result['target']!r}\n")
+        print(format_evaluation(result), end="")
     return EXIT_OK
 
 

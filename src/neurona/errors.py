@@ -16,3 +16,43 @@ class ModelFileError(NeuronaError):
 
 class RunDirectoryError(NeuronaError):
     """A run directory cannot be created without overwriting something."""
+
+
+class OptionError(NeuronaError):
+    """A setting is out of range or contradicts another one (e.g. ``test_size=1.5``)."""
+
+
+class OutputFileError(NeuronaError):
+    """An output file exists (and ``force`` was not given) or cannot be written."""
+
+
+class DataError(NeuronaError):
+    """Base class of the problems found in a data file.
+
+    ``path``, ``column`` and ``line`` say where, when known (``line`` counts
+    the lines of a text file from 1, the header included; for Parquet and
+    NumPy files it is the row number, from 1).
+    """
+
+    def __init__(self, message: str, *, path=None, column: str | None = None,
+                 line: int | None = None):
+        super().__init__(message)
+        self.path = None if path is None else str(path)
+        self.column = column
+        self.line = line
+
+
+class DataFileError(DataError):
+    """A data file is missing, unreadable, empty, corrupt or not well-formed."""
+
+
+class ColumnError(DataError):
+    """Column names or types: blank, duplicate, missing or not numeric."""
+
+
+class DataValueError(DataError):
+    """A cell neurona cannot train on (text, NaN, infinity), or a constant feature."""
+
+
+class TargetError(DataError):
+    """The target column does not describe two classes (one class, or more than two)."""

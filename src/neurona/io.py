@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from .activations import ACTIVATIONS
-from .errors import ModelFileError, RunDirectoryError
+from .errors import ModelFileError, OutputFileError, RunDirectoryError
 from .losses import LOSSES, check_pair
 from .neuron import Neuron
 
@@ -25,15 +25,29 @@ FORMAT = "neurona-model"
 FORMAT_VERSION = 1
 REQUIRED = ("format", "format_version", "activation", "loss", "weights", "bias",
             "threshold", "feature_names")
+# Optional fields: "classes" (the original labels of 0 and 1), "scaler" (applied to the
+# raw features before the weights) and "target" (the name of the target column).
 
 
 # --- writing ---------------------------------------------------------------
+
+def usual_mode(path: str | os.PathLike) -> None:
+    """Give a temporary file or folder the permissions of a normally created one.
+
+    ``mkstemp`` and ``mkdtemp`` make them private (0600, 0700) and a rename
+    keeps that; a user's files should follow their umask like any other.
+    """
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, (0o777 if os.path.isdir(path) else 0o666) & ~umask)
+
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> None:
     """Write ``text`` to ``path`` whole or not at all (temporary file, then rename)."""
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        usual_mode(tmp)
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
             f.write(text)
             f.flush()
@@ -50,12 +64,23 @@ def dumps(obj: Any) -> str:
 
 
 def model_document(neuron: Neuron, *, loss: str, feature_names=None,
-                   training: dict | None = None) -> dict:
-    """The model file's content for ``neuron`` as a plain dict."""
+                   training: dict | None = None, target: str | None = None) -> dict:
+    """The model file's content for ``neuron`` as a plain dict.
+
+    ``classes``, ``scaler`` and ``target`` appear only when set, so a model
+    without them is written exactly as before.
+    """
     from . import __version__
 
     names = list(feature_names or neuron.feature_names
                  or [f"x{i}" for i in range(neuron.n_features)])
+    optional = {}
+    if neuron.classes is not None:
+        optional["classes"] = [c.item() if hasattr(c, "item") else c for c in neuron.classes]
+    if neuron.scaler is not None:
+        optional["scaler"] = neuron.scaler.to_dict()
+    if target is not None:
+        optional["target"] = target
     return {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -66,14 +91,20 @@ def model_document(neuron: Neuron, *, loss: str, feature_names=None,
         "feature_names": names,
         "weights": [float(w) for w in neuron.weights],
         "bias": float(neuron.bias),
+        **optional,
         "training": training or {},
     }
 
 
 def save(neuron: Neuron, path: str | os.PathLike, *, loss: str = "log_loss",
-         feature_names=None, training: dict | None = None) -> None:
-    """Save ``neuron`` to a model file at ``path`` (written atomically)."""
-    doc = model_document(neuron, loss=loss, feature_names=feature_names, training=training)
+         feature_names=None, training: dict | None = None, target: str | None = None) -> None:
+    """Save ``neuron`` to a model file at ``path`` (written atomically).
+
+    The neuron's ``classes`` and ``scaler`` are saved with it; ``target``
+    records the name of the target column.
+    """
+    doc = model_document(neuron, loss=loss, feature_names=feature_names, training=training,
+                         target=target)
     validate_document(doc, str(path))
     atomic_write_text(path, dumps(doc))
 
@@ -143,6 +174,19 @@ def validate_document(doc: Any, where: str) -> dict:
         fail("feature_names has duplicates.")
     if not isinstance(doc.get("training", {}), dict):
         fail("training must be a JSON object.")
+    if "classes" in doc:
+        classes = doc["classes"]
+        if (not isinstance(classes, list) or len(classes) != 2
+                or not all(isinstance(c, (str, bool)) or _is_number(c) for c in classes)):
+            fail("classes must be a list of two labels (strings, numbers or booleans).")
+        if classes[0] == classes[1]:
+            fail(f"classes has the same label twice ({classes[0]!r}).")
+    if "scaler" in doc:
+        from .scaling import Scaler
+
+        Scaler.from_dict(doc["scaler"], len(weights), where)
+    if "target" in doc and not isinstance(doc["target"], str):
+        fail("target must be a string (the name of the target column).")
     return doc
 
 
@@ -172,11 +216,19 @@ def load(path: str | os.PathLike) -> Neuron:
     """Rebuild the neuron saved in the model file at ``path``.
 
     The feature names are on ``neuron.feature_names`` and the whole file's
-    content on ``neuron.metadata``.
+    content on ``neuron.metadata``. A saved scaler and label mapping come
+    back on ``neuron.scaler`` and ``neuron.classes``, so ``predict_proba``
+    and ``predict`` take the raw features and ``predict`` returns the
+    original labels.
     """
     doc = read_document(path)
+    scaler = None
+    if "scaler" in doc:
+        from .scaling import Scaler
+
+        scaler = Scaler.from_dict(doc["scaler"], len(doc["weights"]), str(path))
     neuron = Neuron(doc["weights"], doc["bias"], doc["activation"], doc["threshold"],
-                    doc["feature_names"])
+                    doc["feature_names"], scaler=scaler, classes=doc.get("classes"))
     neuron.metadata = doc
     return neuron
 
@@ -194,37 +246,106 @@ def new_run_path(root: str | os.PathLike = "runs") -> Path:
     return path
 
 
-def check_run_path(path: str | os.PathLike) -> Path:
-    """Refuse a run directory path that holds anything already."""
+RUN_MARKERS = ("model.json", "config.json")
+
+
+def check_run_path(path: str | os.PathLike, replace: bool = False) -> Path:
+    """Refuse a run directory path that holds anything already.
+
+    With ``replace=True`` an existing run directory (one holding a
+    ``model.json`` or ``config.json``) may be replaced; any other non-empty
+    directory is still refused.
+    """
     path = Path(path)
     if path.exists():
         if not path.is_dir():
             raise RunDirectoryError(f"{path} exists and is not a directory; choose another --out.")
         if any(path.iterdir()):
+            if replace and any((path / m).is_file() for m in RUN_MARKERS):
+                return path
+            if replace:
+                raise RunDirectoryError(
+                    f"{path} holds files but is not a neurona run directory, so --force does "
+                    f"not replace it; choose another --out.")
             raise RunDirectoryError(
                 f"{path} already holds files and neurona never overwrites a run; "
-                f"choose another --out or remove it.")
+                f"choose another --out or remove it (or pass --force to replace a run).")
     return path
 
 
 @contextmanager
-def staged_directory(final: str | os.PathLike) -> Iterator[Path]:
+def staged_directory(final: str | os.PathLike, replace: bool = False) -> Iterator[Path]:
     """Build a directory in a temporary sibling and move it to ``final`` at the end.
 
     The directory appears whole or not at all: an exception inside the
     ``with`` block removes the temporary folder and leaves ``final`` untouched.
+    With ``replace=True`` an existing run directory at ``final`` is swapped
+    for the new one at the end (see :func:`check_run_path`).
     """
-    final = check_run_path(final)
+    final = check_run_path(final, replace)
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".partial", dir=final.parent))
     try:
+        usual_mode(tmp)
         yield tmp
+        old = None
+        if replace and final.is_dir() and any(final.iterdir()):
+            check_run_path(final, replace)
+            old = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".old",
+                                        dir=final.parent))
+            os.replace(final, old / "run")
         try:
             os.rename(tmp, final)  # replaces an empty directory, fails on a full one
         except OSError:
+            if old is not None:
+                os.replace(old / "run", final)
+                shutil.rmtree(old, ignore_errors=True)
             raise RunDirectoryError(
                 f"{final} appeared while the run was being written; choose another --out."
             ) from None
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+# --- output files ----------------------------------------------------------
+
+def check_output_path(path: str | os.PathLike, force: bool = False) -> Path:
+    """Refuse an output file that exists (unless ``force``) or cannot be written."""
+    path = Path(path)
+    if path.is_dir():
+        raise OutputFileError(f"{path} is a directory; pass a file name for the output.")
+    if path.exists() and not force:
+        raise OutputFileError(f"{path} exists; pass --force to replace it, or choose "
+                              f"another output file.")
+    parent = path.parent
+    if not parent.is_dir():
+        raise OutputFileError(f"cannot write {path}: the directory {parent} does not exist.")
+    if not os.access(parent, os.W_OK):
+        raise OutputFileError(f"cannot write {path}: no permission to write in {parent}.")
+    return path
+
+
+@contextmanager
+def atomic_file(path: str | os.PathLike, force: bool = False) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; rename it to ``path`` at the end.
+
+    The output appears whole or not at all: an exception inside the ``with``
+    block removes the temporary file and leaves an existing ``path``
+    untouched. An existing file is refused unless ``force``.
+    """
+    path = check_output_path(path, force)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise OutputFileError(f"cannot write {path}: {exc.strerror or exc}.") from None
+    os.close(fd)
+    try:
+        usual_mode(tmp)
+        yield Path(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
         raise

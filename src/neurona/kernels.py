@@ -32,7 +32,7 @@ from .losses import LOSSES, Loss, reduction_scale
 #: busy the machine is), and Numba is never imported for small problems.
 FUSED_MIN_SIZE = 50_000
 
-ENGINES = ("auto", "numpy", "numba")
+KERNELS = ("auto", "numpy", "numba")
 
 # Codes shared with neurona._fused.
 _ACTIVATION_CODES = {"sigmoid": 0, "tanh": 1, "identity": 2, "step": 3}
@@ -56,17 +56,28 @@ def numba_available() -> bool:
     return _numba_found
 
 
-def check_engine(engine: str) -> str:
-    if engine not in ENGINES:
-        raise NeuronaError(f"Unknown engine {engine!r}; choose one of {', '.join(ENGINES)}.")
-    if engine == "numba" and not numba_available():
+def check_kernel(kernel: str) -> str:
+    if kernel not in KERNELS:
+        raise NeuronaError(f"Unknown kernel {kernel!r}; choose one of {', '.join(KERNELS)}.")
+    if kernel == "numba" and not numba_available():
         raise NeuronaError(
-            "engine='numba' needs Numba, which is not installed; install it with "
-            "'pip install numba' or use engine='auto'.")
-    return engine
+            "kernel='numba' needs Numba, which is not installed; install it with "
+            "'pip install numba' or use kernel='auto'.")
+    return kernel
 
 
 DTYPES = ("float64", "float32")
+
+
+def check_dtype(dtype) -> np.dtype:
+    """``dtype`` as a NumPy dtype, float64 or float32, or a NeuronaError."""
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        dt = None
+    if dt is None or dt.name not in DTYPES:
+        raise NeuronaError(f"Unknown dtype {dtype!r}; choose one of {', '.join(DTYPES)}.")
+    return dt
 
 
 def as_training_array(X: np.ndarray, dtype="float64") -> np.ndarray:
@@ -75,13 +86,7 @@ def as_training_array(X: np.ndarray, dtype="float64") -> np.ndarray:
     The layout is kept (an F-ordered X stays F-ordered); an X that is
     neither C- nor F-contiguous (a strided view) becomes C-ordered.
     """
-    try:
-        dt = np.dtype(dtype)
-    except TypeError:
-        dt = None
-    if dt is None or dt.name not in DTYPES:
-        raise NeuronaError(f"Unknown dtype {dtype!r}; choose one of {', '.join(DTYPES)}.")
-    X = X.astype(dt, order="K", copy=False)
+    X = X.astype(check_dtype(dtype), order="K", copy=False)
     if not (X.flags.c_contiguous or X.flags.f_contiguous):
         X = np.ascontiguousarray(X)
     return X
@@ -95,15 +100,15 @@ def fusable(X: np.ndarray, activation: Activation, loss: Loss) -> bool:
             and LOSSES.get(loss.name) is loss)
 
 
-def use_fused(X: np.ndarray, activation: Activation, loss: Loss, engine: str = "auto") -> bool:
-    """Whether ``engine`` picks the fused pass for this problem."""
-    if engine == "numpy":
+def use_fused(X: np.ndarray, activation: Activation, loss: Loss, kernel: str = "auto") -> bool:
+    """Whether ``kernel`` picks the fused pass for this problem."""
+    if kernel == "numpy":
         return False
-    if engine == "numba":
+    if kernel == "numba":
         if not fusable(X, activation, loss):
             raise NeuronaError(
-                "engine='numba' takes a C- or F-contiguous float32 or float64 X and one of "
-                "neurona's own activations and losses; use engine='auto' for anything else.")
+                "kernel='numba' takes a C- or F-contiguous float32 or float64 X and one of "
+                "neurona's own activations and losses; use kernel='auto' for anything else.")
         return True
     return X.size >= FUSED_MIN_SIZE and fusable(X, activation, loss) and numba_available()
 
@@ -181,15 +186,15 @@ _OPTIMIZER_CODES = {"gd": 0, "momentum": 1, "nesterov": 2, "adagrad": 3, "rmspro
 
 
 def use_compiled_epoch(X: np.ndarray, activation: Activation, loss: Loss, optimizer,
-                       engine: str = "auto") -> bool:
-    """Whether ``engine`` runs a mini-batch epoch with this optimizer as one compiled loop.
+                       kernel: str = "auto") -> bool:
+    """Whether ``kernel`` runs a mini-batch epoch with this optimizer as one compiled loop.
 
     It takes neurona's named optimizers (those with a ``spec``), its own
     activations and losses, and a C- or F-contiguous float32 or float64 X.
     """
-    if engine == "numpy" or getattr(optimizer, "spec", None) is None:
+    if kernel == "numpy" or getattr(optimizer, "spec", None) is None:
         return False
-    return use_fused(X, activation, loss, engine)
+    return use_fused(X, activation, loss, kernel)
 
 
 def _unpack_state(name: str, state: tuple, n_params: int):

@@ -45,6 +45,12 @@ class Neuron:
         ``predict`` returns 1 where the activation is above it.
     feature_names : list of str, default=None
         The names of the input features, kept for reports and model files.
+    scaler : neurona.scaling.Scaler, default=None
+        Applied to ``X`` before the weights, so that a neuron trained on
+        scaled features predicts from raw ones. The training functions take
+        features as given: train on ``scaler.transform(X)``, then attach it.
+    classes : sequence of two labels, default=None
+        The original labels of classes 0 and 1; ``predict`` returns them.
 
     Examples
     --------
@@ -55,7 +61,7 @@ class Neuron:
     """
 
     def __init__(self, weights, bias: float = 0.0, activation: str | Activation = "sigmoid",
-                 threshold: float = 0.5, feature_names=None):
+                 threshold: float = 0.5, feature_names=None, *, scaler=None, classes=None):
         w = np.array(weights, dtype=np.float64)
         if w.ndim != 1 or w.size == 0:
             raise NeuronaError(
@@ -66,7 +72,33 @@ class Neuron:
         self.activation = get_activation(activation)
         self.threshold = float(threshold)
         self.feature_names = None if feature_names is None else list(feature_names)
+        self.scaler = scaler
+        self.classes = classes
         self.metadata: dict = {}
+
+    @property
+    def scaler(self):
+        return self._scaler
+
+    @scaler.setter
+    def scaler(self, scaler) -> None:
+        if scaler is not None and scaler.n_features != self.n_features:
+            raise NeuronaError(f"The scaler has {scaler.n_features} features, but the neuron "
+                               f"has {self.n_features}.")
+        self._scaler = scaler
+
+    @property
+    def classes(self) -> list | None:
+        return self._classes
+
+    @classes.setter
+    def classes(self, classes) -> None:
+        if classes is not None:
+            classes = list(classes)
+            if len(classes) != 2 or classes[0] == classes[1]:
+                raise NeuronaError(f"classes must be two distinct labels (for 0 and 1), "
+                                   f"got {classes!r}.")
+        self._classes = classes
 
     @classmethod
     def random(cls, n_features: int, rng: np.random.Generator | int | None = None,
@@ -85,8 +117,10 @@ class Neuron:
         return self.weights.shape[0]
 
     def net_input(self, X) -> np.ndarray:
-        """The net input ``z = X w + b``, one value per sample."""
+        """The net input ``z = X w + b``, one value per sample (``X`` scaled first, if set)."""
         X = check_features(X, self.n_features)
+        if self.scaler is not None:
+            X = self.scaler.transform(X)
         return X @ self.weights.astype(X.dtype, copy=False) + X.dtype.type(self.bias)
 
     def forward(self, X) -> np.ndarray:
@@ -98,13 +132,17 @@ class Neuron:
         return self.forward(X)
 
     def predict(self, X, threshold: float | None = None) -> np.ndarray:
-        """Class labels 0/1: 1 where the activation is above ``threshold``."""
+        """Class labels: 1 where the activation is above ``threshold``, else 0.
+
+        With ``classes`` set, the original labels of 0 and 1 instead.
+        """
         t = self.threshold if threshold is None else threshold
-        return (self.forward(X) > t).astype(np.int64)
+        index = (self.forward(X) > t).astype(np.int64)
+        return index if self.classes is None else np.asarray(self.classes)[index]
 
     def copy(self) -> "Neuron":
         return Neuron(self.weights.copy(), self.bias, self.activation, self.threshold,
-                      self.feature_names)
+                      self.feature_names, scaler=self.scaler, classes=self.classes)
 
     def _repr_html_(self) -> str:
         """The compact HTML summary a notebook shows (see :mod:`neurona.report_html`)."""

@@ -245,10 +245,11 @@ def plot_decision_boundary(neuron: Neuron, X, y, ax=None, *, X_test=None, y_test
         ax.figure.colorbar(shade, ax=ax, label=label)
 
     _scatter_split(ax, X, y, pair, "o", 20, "white", max_points, "train", **style)
-    wrong = [X[neuron.predict(X) != y]]
+    # Classes as 0/1 (predict returns a data file's own labels when the neuron has them).
+    wrong = [X[(neuron.forward(X) > neuron.threshold) != y]]
     if has_test:
         _scatter_split(ax, Xt, yt, pair, "D", 26, NEUTRAL, max_points, "test", **style)
-        wrong.append(Xt[neuron.predict(Xt) != yt])
+        wrong.append(Xt[(neuron.forward(Xt) > neuron.threshold) != yt])
     wrong = np.vstack(wrong)
     keep = _sample(len(wrong), max_points)
     ax.scatter(wrong[keep, pair[0]], wrong[keep, pair[1]], s=110, facecolors="none",
@@ -529,6 +530,10 @@ def save_run_figures(directory, neuron: Neuron, X, y, X_test, y_test, test_pred,
     if neuron.n_features < 2:  # one feature: nothing to scatter in a plane
         for name in ("data.png", "test_truth.png", "test_predictions.png"):
             drawings.pop(name)
+    if len(np.asarray(y_test)) == 0:  # every row trained (test_size=0): no test figures
+        for name in ("test_truth.png", "test_predictions.png", "confusion_matrix.png",
+                     "roc_curve.png"):
+            drawings.pop(name, None)
     if trajectory is not None and len(trajectory):
         drawings["weights.png"] = lambda ax: plot_weight_trajectory(
             trajectory, ax, feature_names=names, lang=lang)

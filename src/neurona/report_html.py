@@ -133,15 +133,21 @@ def flatten(config: dict, prefix: str = "") -> list[tuple[str, object]]:
 
 # --- the sections of the report ------------------------------------------------
 
-def classification_rows(y_true, y_pred, t) -> list[list]:
+def classification_rows(y_true, y_pred, t, classes=None) -> list[list]:
     """The classification report (scikit-learn's numbers) as table rows.
 
     Drawn with two decimals, as in ``report.txt``; each cell keeps the exact
-    value in its ``data-value`` attribute.
+    value in its ``data-value`` attribute. ``y_true`` and ``y_pred`` are
+    0/1; ``classes`` names them (the original labels of a data file). No
+    rows without test samples.
     """
+    from .evaluation import label_names
     from .report import classification_report
 
-    rep = classification_report(y_true, y_pred, output_dict=True)
+    if len(y_true) == 0:
+        return []
+    rep = classification_report(y_true, y_pred, output_dict=True, labels=[0, 1],
+                                target_names=label_names(classes), zero_division=0)
     rows = []
     for label, scores in rep.items():
         if label == "accuracy":
@@ -198,8 +204,9 @@ def dataset_section(result, config: dict, t) -> str:
     rows += [
         [t("report.samples"), int(len(result.y))],
         [t("report.features"), f"{len(names)}: {', '.join(names)}"],
-        [t("report.train_samples"), int(len(parts.y_train))],
-        [t("report.test_samples"), int(len(parts.y_test))],
+        # A streamed run's parts are a sample; its sizes are the real counts.
+        [t("report.train_samples"), int((result.sizes or {}).get("n_train", len(parts.y_train)))],
+        [t("report.test_samples"), int((result.sizes or {}).get("n_test", len(parts.y_test)))],
     ]
     for part, y in ((t("fig.train"), parts.y_train), (t("fig.test"), parts.y_test)):
         y = np.asarray(y).ravel()
@@ -220,7 +227,8 @@ def metrics_section(result, t) -> str:
     from sklearn.metrics import roc_auc_score
 
     parts = result.parts
-    rows = [[t("report.test_accuracy"), float(result.test_accuracy)]]
+    rows = ([] if result.test_accuracy is None
+            else [[t("report.test_accuracy"), float(result.test_accuracy)]])
     y_test = np.asarray(parts.y_test).ravel()
     if len(np.unique(y_test)) == 2:
         rows.append([t("report.roc_auc"),
@@ -288,7 +296,8 @@ def report_page(result, config: dict, figures_dir: Path, *, name: str,
     classification = table(
         [t("report.class"), t("report.precision"), t("report.recall"), t("report.f1"),
          t("report.support")],
-        classification_rows(result.parts.y_test, result.test_pred, t),
+        classification_rows(result.parts.y_test, result.test_pred, t,
+                            getattr(result, "classes", None)),
         id="classification-report", fmt=".2f")
     sections = [
         ("summary", t("report.summary"), _side_by_side(

@@ -24,6 +24,7 @@ rows with the parameters at the end of the epoch.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from typing import Iterable
@@ -74,7 +75,7 @@ def forward_backward(
     threshold: float = 0.5,
     sample_weight: np.ndarray | None = None,
     *,
-    engine: str = "auto",
+    kernel: str = "auto",
 ) -> tuple[np.ndarray, float, dict]:
     """One pass over ``(X, y)``: the gradient of the objective and the pass's metrics.
 
@@ -87,14 +88,14 @@ def forward_backward(
     in float64 otherwise; the gradient comes back in float64. ``X`` is never
     copied or converted here.
 
-    ``engine`` picks the implementation: ``"numba"`` the fused pass of
+    ``kernel`` picks the implementation: ``"numba"`` the fused pass of
     :mod:`neurona.kernels` (one read of ``X``, all cores), ``"numpy"`` the
     plain NumPy pass, ``"auto"`` (default) the fused pass when Numba is
     installed and ``X`` has at least :data:`neurona.kernels.FUSED_MIN_SIZE`
     entries. Both give the same numbers to rounding.
     """
-    if engine != "numpy" and kernels.use_fused(X, activation, loss,
-                                               kernels.check_engine(engine)):
+    if kernel != "numpy" and kernels.use_fused(X, activation, loss,
+                                               kernels.check_kernel(kernel)):
         return kernels.fused_forward_backward(
             X, y, w, b, activation, loss, reduction, threshold, sample_weight)
     single = X.dtype.char == "f"
@@ -200,7 +201,7 @@ def run_epoch(
     totals: dict | None = None,
     on_batch_end=None,
     should_stop=None,
-    engine: str = "auto",
+    kernel: str = "auto",
 ) -> tuple[np.ndarray, tuple, dict | None]:
     """One epoch: every batch's forward pass, gradient, penalty and optimizer step.
 
@@ -246,10 +247,10 @@ def run_epoch(
     should_stop : callable, default=None
         Asked after each batch; when it returns True before the last batch,
         the epoch is cut short.
-    engine : {"auto", "numba", "numpy"}, default="auto"
+    kernel : {"auto", "numba", "numpy"}, default="auto"
         The implementation of each batch's pass (see :func:`forward_backward`).
         With mini-batches, a named optimizer and no ``on_batch_end``, the
-        fused engine runs the whole epoch, every batch's pass and update, as
+        Numba kernel runs the whole epoch, every batch's pass and update, as
         one compiled loop (:func:`neurona.kernels.compiled_epoch`): the same
         numbers to rounding, and ``should_stop`` is then asked only at the
         end of the epoch.
@@ -279,7 +280,7 @@ def run_epoch(
         totals = new_totals(params.shape[0])
     nb = n_batches(n, batch_size)
     if nb > 1 and on_batch_end is None and kernels.use_compiled_epoch(
-            X, activation, loss, optimizer, kernels.check_engine(engine)):
+            X, activation, loss, optimizer, kernels.check_kernel(kernel)):
         params, opt_state, failed = kernels.compiled_epoch(
             X, y, params, opt_state, order, optimizer=optimizer, activation=activation,
             loss=loss, reduction=reduction, threshold=threshold,
@@ -287,6 +288,8 @@ def run_epoch(
         if failed is not None:
             raise _NonFinite(params, opt_state, failed)
         return params, opt_state, _epoch_metrics(totals)
+    gradient = forward_backward if kernel == "auto" else functools.partial(
+        forward_backward, kernel=kernel)
     size = n if nb == 1 else batch_size
     mean = reduction == "mean"
     total_weight = None
@@ -306,7 +309,7 @@ def run_epoch(
             frac = (len(yb) if swb is None else float(np.sum(swb))) / total_weight
         params, opt_state, grad, batch_loss, m = _batch_step(
             Xb, yb, swb, params, opt_state, 1.0 if mean else frac, j, optimizer, activation,
-            loss, reduction, threshold, l1, l2, engine)
+            loss, reduction, threshold, l1, l2, gradient)
         # Combine like the objective: sums add up, means are weighted by their share.
         # With one batch every factor is exactly 1.0, so the metrics are the batch's own.
         c = frac if mean else 1.0
@@ -331,14 +334,16 @@ def _epoch_metrics(totals: dict) -> dict:
 
 
 def _batch_step(X, y, sample_weight, params, opt_state, share, batch, optimizer, activation,
-                loss, reduction, threshold, l1, l2, engine="auto"):
+                loss, reduction, threshold, l1, l2, gradient=forward_backward):
     """One batch: gradient, ``share`` of the penalty, optimizer step, divergence guard.
 
+    ``gradient`` computes the batch's gradient and metrics with the signature of
+    :func:`forward_backward` (a partitioned dataset passes its own map-reduce).
     Returns ``(params, opt_state, grad, batch_loss, metrics)``.
     """
     w = params[:-1]
-    dw, db, m = forward_backward(X, y, w, params[-1], activation, loss, reduction, threshold,
-                                 sample_weight, engine=engine)
+    dw, db, m = gradient(X, y, w, params[-1], activation, loss, reduction, threshold,
+                         sample_weight)
     grad = np.concatenate((dw, (db,)))
     batch_loss = m["loss"]
     if l1 or l2:
@@ -354,6 +359,22 @@ def _batch_step(X, y, sample_weight, params, opt_state, share, batch, optimizer,
 
 
 # --- checks at the boundary --------------------------------------------------------------
+
+def _partitioned(X, y, sample_weight, n_features):
+    """A :class:`neurona.distributed.DaskData` for Dask input, or None for in-memory data."""
+    module = type(X).__module__ or ""
+    if not (module.startswith("dask") or module.startswith("neurona.distributed")):
+        return None
+    from .distributed import DaskData
+
+    data = X if isinstance(X, DaskData) else DaskData(X, y, sample_weight)
+    if isinstance(X, DaskData) and (y is not None or sample_weight is not None):
+        raise NeuronaError("A DaskData holds its own y and sample_weight; pass y=None.")
+    if data.n_features != n_features:
+        raise NeuronaError(f"X has {data.n_features} features, but the neuron is expecting "
+                           f"{n_features} features as input.")
+    return data
+
 
 def _check_targets(y, n_samples: int) -> np.ndarray:
     y = np.asarray(y)
@@ -558,13 +579,21 @@ class Trainer:
                  weight_decay: float = 0.01, l1: float = 0.0, l2: float = 0.0,
                  class_weight=None, validation_fraction: float | None = None,
                  validation_data=None, random_state=None, resume=None,
-                 dtype: str = "float64", engine: str = "auto"):
-        X = kernels.as_training_array(check_features(X, neuron.n_features), dtype)
-        self.engine = kernels.check_engine(engine)
-        y = _check_targets(y, X.shape[0])
-        _check_finite("X", X)
-        _check_finite("y", y)
-        sample_weight = _check_sample_weight(sample_weight, y)
+                 dtype: str = "float64", kernel: str = "auto"):
+        self.kernel = kernels.check_kernel(kernel)
+        partitioned = _partitioned(X, y, sample_weight, neuron.n_features)
+        if partitioned is None:
+            X = kernels.as_training_array(check_features(X, neuron.n_features), dtype)
+            y = _check_targets(y, X.shape[0])
+            _check_finite("X", X)
+            _check_finite("y", y)
+            sample_weight = _check_sample_weight(sample_weight, y)
+            n_samples = X.shape[0]
+        else:
+            if kernels.check_dtype(dtype) != np.float64:
+                raise NeuronaError(f"dtype={dtype!r} applies to data in memory; a Dask "
+                                   f"dataset is trained in float64.")
+            n_samples = partitioned.n_samples
         if not _is_int(epochs) or epochs < 1:
             raise NeuronaError(f"epochs must be a positive integer, got {epochs!r}.")
         if not (_is_real(learning_rate) and learning_rate > 0):
@@ -630,13 +659,17 @@ class Trainer:
             if class_weight == "balanced" else {repr(k): v for k, v in class_weight.items()},
             "validation_fraction": validation_fraction,
             "validation_data": validation_data is not None, "random_state": seed_record,
-            "n_samples": int(X.shape[0]), "n_features": int(X.shape[1]),
-            "sample_weight": sample_weight is not None, "dtype": X.dtype.name,
+            "n_samples": int(n_samples), "n_features": int(neuron.n_features),
+            "sample_weight": sample_weight is not None, "dtype": kernels.check_dtype(dtype).name,
         })
 
         # The rows: the validation split comes first from the generator.
         val = None
-        if validation_fraction is not None:
+        self.partitioned = partitioned is not None
+        if self.partitioned:
+            X, y, sample_weight, val = partitioned.prepare(
+                validation_fraction, validation_data, class_weight, rng)
+        elif validation_fraction is not None:
             train_rows, val_rows = validation_split(y, validation_fraction, rng)
             val = (X[val_rows], y[val_rows],
                    None if sample_weight is None else sample_weight[val_rows])
@@ -652,7 +685,7 @@ class Trainer:
             _check_finite("X_val", X_val)
             _check_finite("y_val", y_val)
             val = (X_val, y_val, None)
-        if class_weight is not None:
+        if class_weight is not None and not self.partitioned:
             mapping = class_weights(y, class_weight)
             cw = _row_weights(y, mapping)
             sample_weight = cw if sample_weight is None else sample_weight * cw
@@ -661,7 +694,8 @@ class Trainer:
                 val = (val[0], val[1], vw if val[2] is None else val[2] * vw)
         self.X, self.y, self.sample_weight = X, y, sample_weight
         self.validation = val
-        self.n_batches = n_batches(len(y), batch_size)
+        self.n_batches = X.n_batches(batch_size) if self.partitioned else \
+            n_batches(len(y), batch_size)
 
         # The schedule; unset lengths and rates are resolved here and recorded.
         if decay_rate is None:
@@ -778,17 +812,21 @@ class Trainer:
                 cb.on_epoch_begin(e, {})
         elif draws:  # finishing an epoch cut short: the same order again
             self.rng.bit_generator.state = self._rng_epoch_state
-        order = self.rng.permutation(len(self.y)) if draws else None
         first = e * self.n_batches
         totals = self.partial if self.partial is not None else new_totals(self.params.shape[0])
         done_before = totals["batches"]
-        params, opt_state, metrics = run_epoch(
-            self.X, self.y, self.params, self.opt_state, order, optimizer=self.optimizer,
+        if self.partitioned:
+            epoch = self.X.run_epoch
+            order = self.X.draw_order(self.rng) if draws else None
+        else:
+            epoch = functools.partial(run_epoch, self.X, self.y, kernel=self.kernel)
+            order = self.rng.permutation(len(self.y)) if draws else None
+        params, opt_state, metrics = epoch(
+            self.params, self.opt_state, order, optimizer=self.optimizer,
             activation=self.activation, loss=self.loss, reduction=self.reduction,
             threshold=self.neuron.threshold, sample_weight=self.sample_weight,
             batch_size=self.batch_size, l1=self.l1, l2=self.l2, totals=totals,
-            on_batch_end=on_batch_end, should_stop=lambda: self.stop_training,
-            engine=self.engine)
+            on_batch_end=on_batch_end, should_stop=lambda: self.stop_training)
         self.params, self.opt_state = params, opt_state
         self.step += totals["batches"] - done_before
         self._sync_neuron()
@@ -804,8 +842,9 @@ class Trainer:
                 "learning_rate": float(self.schedule(first))}
         if self.validation is not None:
             Xv, yv, swv = self.validation
-            m = evaluate(Xv, yv, self.params[:-1], self.params[-1], self.activation,
-                         self.loss, self.reduction, self.neuron.threshold, swv)
+            measure = Xv.evaluate if self.partitioned else functools.partial(evaluate, Xv, yv)
+            m = measure(self.params[:-1], self.params[-1], self.activation, self.loss,
+                        self.reduction, self.neuron.threshold, swv)
             m["loss"] += penalty(self.params[:-1], self.l1, self.l2)
             logs.update({f"val_{k}": v for k, v in m.items()})
         for cb in hooks:
@@ -915,7 +954,7 @@ def train(
     random_state=None,
     resume=None,
     dtype: str = "float64",
-    engine: str = "auto",
+    kernel: str = "auto",
 ) -> History:
     """Train ``neuron`` in place by gradient descent; return its history.
 
@@ -1010,8 +1049,11 @@ or GradientTransformation, default="gd"
         rounding and is what reproduces the post. The weights, the optimizer
         and its state stay float64. ``X`` is converted once, and only if its
         dtype differs or it is neither C- nor F-contiguous.
-    engine : {"auto", "numba", "numpy"}, default="auto"
-        The implementation of each pass (see :func:`forward_backward`).
+    kernel : {"auto", "numba", "numpy"}, default="auto"
+        The implementation of each pass over data in memory (see
+        :func:`forward_backward` and :func:`run_epoch`); a Dask dataset
+        ignores it. Not the command line's ``--engine``, which says where
+        the data lives.
 
     Returns
     -------
@@ -1045,5 +1087,5 @@ or GradientTransformation, default="gd"
         beta_2=beta_2, epsilon=epsilon, rho=rho, weight_decay=weight_decay, l1=l1, l2=l2,
         class_weight=class_weight, validation_fraction=validation_fraction,
         validation_data=validation_data, random_state=random_state, resume=resume,
-        dtype=dtype, engine=engine,
+        dtype=dtype, kernel=kernel,
     ).run()

@@ -1,0 +1,528 @@
+"""Training on Dask: full-batch gradient descent as a map-reduce over partitions.
+
+Each partition computes its partial sums (the gradient of the summed loss,
+the summed loss, the squared error, the number of correct predictions, the
+number of rows and their total weight); the client adds them up in partition
+order, so the result does not depend on which worker finished first, and
+takes the step. Only the parameters travel to the workers each epoch; the
+data stay where they are (persisted in the workers' memory by default).
+
+Dask is an optional dependency: ``pip install neurona[dask]``.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from pathlib import Path
+
+import numpy as np
+
+from .activations import get_activation
+from .errors import NeuronaError
+from .losses import get_loss
+from .training import forward_backward
+
+
+def _require_dask():
+    try:
+        import dask
+        import dask.array as da
+    except ImportError:  # pragma: no cover - exercised only without the extra
+        raise NeuronaError(
+            "Training on Dask needs the dask extra: pip install 'neurona[dask]'.") from None
+    return dask, da
+
+
+def partition_sums(X, y, sample_weight, w, b, activation, loss, threshold) -> np.ndarray:
+    """The additive statistics of one partition, as one vector.
+
+    Layout: ``[dL_dw (d values), dL_db, loss, sse, n_correct, n_rows, weight_sum]``,
+    all with ``reduction="sum"``; adding the vectors of all partitions gives
+    the statistics of the whole dataset.
+    """
+    activation, loss = get_activation(activation), get_loss(loss)
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64).ravel()
+    sw = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64).ravel()
+    n = X.shape[0]
+    if n == 0:
+        return np.zeros(X.shape[1] + 6)
+    dw, db, m = forward_backward(X, y, w, b, activation, loss, "sum", threshold, sw)
+    weight_sum = float(n) if sw is None else float(np.sum(sw))
+    return np.r_[dw, db, m["loss"], m["sse"], round(m["accuracy"] * n), n, weight_sum]
+
+
+class DaskData:
+    """A dataset held by Dask, row-partitioned: ``X`` (n, d), ``y`` (n,), optional weights.
+
+    :func:`neurona.train` (and the estimators) wrap Dask input in one of these
+    themselves; build one directly to choose ``persist``.
+
+    Parameters
+    ----------
+    X : dask array or dask DataFrame
+        Features; a DataFrame is converted with known partition lengths.
+    y : dask array or dask Series
+        Targets (0/1 for classification), partitioned like ``X``.
+    sample_weight : dask array or dask Series, default=None
+    persist : bool, default=True
+        Keep the data in the workers' memory between epochs (otherwise each
+        epoch reads them again from their source).
+    """
+
+    def __init__(self, X, y, sample_weight=None, persist: bool = True):
+        dask, da = _require_dask()
+        X, y = _as_array(X, da), _as_array(y, da)
+        if X.ndim != 2:
+            raise NeuronaError(f"X must be 2-D (n_samples, n_features), got {X.ndim}-D.")
+        if X.numblocks[1] != 1:
+            X = X.rechunk({1: -1})
+        y = y.reshape(-1) if y.ndim == 2 and y.shape[1] == 1 else y
+        if y.ndim != 1:
+            raise NeuronaError(f"y must be 1-D (n_samples,), got {y.ndim}-D.")
+        if any(math.isnan(c) for c in X.chunks[0]):
+            X = X.compute_chunk_sizes()
+        if any(math.isnan(c) for c in y.chunks[0]):
+            y = y.compute_chunk_sizes()
+        if y.shape[0] != X.shape[0]:
+            raise NeuronaError(f"X and y have different numbers of samples: {X.shape[0]} "
+                               f"and {y.shape[0]}.")
+        y = y.rechunk((X.chunks[0],))
+        if sample_weight is not None:
+            sample_weight = _as_array(sample_weight, da).rechunk((X.chunks[0],))
+        if persist:
+            X, y, sample_weight = dask.persist(X, y, sample_weight)
+        self.X, self.y, self.sample_weight = X, y, sample_weight
+        self.persist = persist
+        self.n_samples, self.n_features = int(X.shape[0]), int(X.shape[1])
+        if self.n_samples == 0:
+            raise NeuronaError("The Dask data have no rows.")
+
+    # -- the pieces, in partition order --
+
+    @property
+    def n_partitions(self) -> int:
+        return self.X.numblocks[0]
+
+    def _blocks(self):
+        xs = self.X.to_delayed().ravel()
+        ys = self.y.to_delayed().ravel()
+        sws = (self.sample_weight.to_delayed().ravel() if self.sample_weight is not None
+               else [None] * len(xs))
+        return list(zip(xs, ys, sws))
+
+    def n_batches(self, batch_size: int | None) -> int:
+        """Updates per epoch: one (full batch), or the partitions' mini-batches added up."""
+        if batch_size is None or batch_size >= self.n_samples:
+            return 1
+        return sum(-(-int(n) // batch_size) for n in self.X.chunks[0])
+
+    def total_weight(self) -> float:
+        if self.sample_weight is None:
+            return float(self.n_samples)
+        return float(self.sample_weight.sum().compute())
+
+    # -- the trainer's hooks --
+
+    def prepare(self, validation_fraction, validation_data, class_weight, rng):
+        """Split off validation rows and apply class weights; the trainer's data set-up.
+
+        Returns ``(train, None, None, validation)`` where ``validation`` is
+        ``(DaskData, None, None)`` or None.
+        """
+        dask, da = _require_dask()
+        train, val = self, None
+        if validation_fraction is not None:
+            seed = int(rng.integers(2**63))
+            # Each row goes to validation with probability ``fraction``, from a generator
+            # seeded by (run seed, partition): the same rows on any cluster.
+            mask = self.y.map_blocks(_validation_mask, seed, validation_fraction,
+                                     dtype=bool, block_info=True)
+            pick = lambda a, m: None if a is None else a[m]  # noqa: E731
+            train = DaskData(self.X[~mask], self.y[~mask], pick(self.sample_weight, ~mask),
+                             persist=self.persist)
+            val = DaskData(self.X[mask], self.y[mask], pick(self.sample_weight, mask),
+                           persist=self.persist)
+        elif validation_data is not None:
+            X_val, y_val = validation_data[:2]
+            val = X_val if isinstance(X_val, DaskData) else DaskData(X_val, y_val)
+        if class_weight is not None:
+            from .training import class_weights
+
+            labels, counts = dask.compute(*da.unique(train.y, return_counts=True))
+            y_like = np.repeat(labels, counts)  # the label column up to order: enough here
+            mapping = class_weights(y_like, class_weight)
+            train = train._reweighted(mapping)
+            if val is not None:
+                val = val._reweighted(mapping)
+        return train, None, None, (None if val is None else (val, None, None))
+
+    def _reweighted(self, mapping: dict) -> "DaskData":
+        labels = np.array(list(mapping), dtype=np.float64)
+        weights = np.array(list(mapping.values()), dtype=np.float64)
+        cw = self.y.map_blocks(_row_weights, labels, weights, dtype=np.float64)
+        sw = cw if self.sample_weight is None else self.sample_weight * cw
+        return DaskData(self.X, self.y, sw, persist=self.persist)
+
+    def draw_order(self, rng: np.random.Generator):
+        """An epoch's mini-batch order: a permutation of the partitions and a row seed."""
+        return rng.permutation(self.n_partitions), int(rng.integers(2**63))
+
+    def run_epoch(self, params, opt_state, order=None, *, optimizer, activation, loss,
+                  reduction="sum", threshold=0.5, sample_weight=None, batch_size=None,
+                  l1=0.0, l2=0.0, totals=None, on_batch_end=None, should_stop=None):
+        """One epoch on the cluster, with the contract of :func:`neurona.training.run_epoch`.
+
+        Full batch: one map-reduce of the gradient, then the step on the
+        client. Mini-batches: the partitions in ``order`` (a seeded
+        permutation), each running its own rows' mini-batch epoch on the worker
+        that holds it, passing the parameters and optimizer state on to the
+        next. An epoch is not cut short (``should_stop`` is asked between
+        epochs) and ``on_batch_end`` is not called.
+        """
+        from .training import _batch_step, new_totals
+
+        if self.n_batches(batch_size) == 1:
+            def gradient(X, y, w, b, act, lo, red, thr, sw):
+                return self.forward_backward(w, b, act, lo, red, thr)
+
+            params, opt_state, grad, batch_loss, m = _batch_step(
+                None, None, None, params, opt_state, 1.0, 0, optimizer, activation, loss,
+                reduction, threshold, l1, l2, gradient=gradient)
+            if totals is not None:
+                totals.update(batches=1)
+            return params, opt_state, {"loss": batch_loss, "sse": m["sse"],
+                                       "accuracy": m["accuracy"],
+                                       "grad_norm": float(np.sqrt(grad @ grad))}
+        dask, _ = _require_dask()
+        blocks = self._blocks()
+        perm, seed = order if order is not None else (range(len(blocks)), None)
+        weights = self._partition_weights()
+        total = float(sum(weights))
+        state = (params, opt_state, None)
+        outs = []
+        for k in perm:
+            xb, yb, sb = blocks[k]
+            share = 1.0 if reduction == "mean" else weights[k] / total
+            state = dask.delayed(_partition_epoch, pure=True, nout=3)(
+                xb, yb, sb, state[0], state[1], state[2], seed, int(k), optimizer,
+                activation, loss, reduction, threshold, batch_size, l1 * share, l2 * share)
+            outs.append((k, state[2]))
+        params, opt_state, _ = state
+        params, opt_state, parts = dask.compute(params, opt_state, [o for _, o in outs])
+        failed = next((p for p in parts if p.get("diverged")), None)
+        if failed is not None:
+            from .training import _NonFinite
+
+            raise _NonFinite(np.asarray(failed["params"]), failed["opt_state"], failed["batch"])
+        if totals is not None:
+            totals.update(batches=self.n_batches(batch_size))
+        return params, opt_state, _combine(parts, [weights[k] for k, _ in outs],
+                                           [int(self.X.chunks[0][k]) for k, _ in outs],
+                                           reduction, self.n_samples)
+
+    def _partition_weights(self) -> list[float]:
+        if self.sample_weight is None:
+            return [float(n) for n in self.X.chunks[0]]
+        dask, _ = _require_dask()
+        sums = [dask.delayed(np.sum)(b) for b in self.sample_weight.to_delayed().ravel()]
+        return [float(v) for v in dask.compute(*sums)]
+
+    def evaluate(self, w, b, activation, loss, reduction="sum", threshold=0.5,
+                 sample_weight=None) -> dict:
+        """The metrics of the data at ``(w, b)`` (no gradient is needed, but one is cheap)."""
+        return self.forward_backward(w, b, activation, loss, reduction, threshold)[2]
+
+    # -- the map-reduce --
+
+    def sums(self, w, b, activation, loss, threshold=0.5) -> np.ndarray:
+        """Every partition's :func:`partition_sums`, added in partition order."""
+        dask, _ = _require_dask()
+        act, lo = get_activation(activation).name, get_loss(loss).name
+        w = np.asarray(w, dtype=np.float64)
+        tasks = [dask.delayed(partition_sums, pure=True)(xb, yb, sb, w, float(b), act, lo,
+                                                          float(threshold))
+                 for xb, yb, sb in self._blocks()]
+        parts = dask.compute(*tasks)
+        total = np.zeros_like(parts[0])
+        for p in parts:  # fixed order: the sum is the same whatever finished first
+            total += p
+        return total
+
+    def forward_backward(self, w, b, activation, loss, reduction="sum", threshold=0.5):
+        """The distributed counterpart of :func:`neurona.training.forward_backward`."""
+        s = self.sums(w, b, activation, loss, threshold)
+        d = self.n_features
+        dw, db, loss_sum, sse, correct, n, weight_sum = s[:d], s[d], *s[d + 1:]
+        scale = 1.0 if reduction == "sum" else 1.0 / weight_sum
+        metrics = {"loss": float(loss_sum * scale), "sse": float(sse),
+                   "accuracy": float(correct / n)}
+        return dw * scale, float(db * scale), metrics
+
+
+def _validation_mask(y, seed, fraction, block_info=None):
+    k = block_info[0]["chunk-location"][0]
+    return np.random.default_rng([seed, k]).random(len(y)) < fraction
+
+
+def _row_weights(y, labels, weights):
+    out = np.ones(len(y))
+    for label, weight in zip(labels, weights):
+        out[y == label] = weight
+    return out
+
+
+def _partition_epoch(X, y, sw, params, opt_state, previous, seed, k, optimizer, activation,
+                     loss, reduction, threshold, batch_size, l1, l2):
+    """One partition's share of a mini-batch epoch, run where the partition lives."""
+    from .training import _NonFinite, new_totals, run_epoch
+
+    if previous is not None and previous.get("diverged"):
+        return params, opt_state, previous  # an earlier partition diverged: pass it on
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64).ravel()
+    sw = None if sw is None else np.asarray(sw, dtype=np.float64).ravel()
+    order = None if seed is None else np.random.default_rng([seed, k]).permutation(len(y))
+    totals = new_totals(params.shape[0])
+    try:
+        params, opt_state, m = run_epoch(
+            X, y, params, opt_state, order, optimizer=optimizer,
+            activation=get_activation(activation), loss=get_loss(loss), reduction=reduction,
+            threshold=threshold, sample_weight=sw, batch_size=batch_size, l1=l1, l2=l2,
+            totals=totals)
+    except _NonFinite as nf:
+        return nf.params, nf.opt_state, {"diverged": True, "params": nf.params,
+                                         "opt_state": nf.opt_state, "batch": nf.batch}
+    return params, opt_state, {"loss": totals["loss"], "sse": totals["sse"],
+                               "accuracy": totals["accuracy"], "grad": totals["grad"]}
+
+
+def _combine(parts, weights, sizes, reduction, n) -> dict:
+    """An epoch's metrics from its partitions', combined the way the objective is."""
+    total = float(sum(weights))
+    c = [w / total if reduction == "mean" else 1.0 for w in weights]
+    grad = sum(ci * p["grad"] for ci, p in zip(c, parts))
+    return {"loss": float(sum(ci * p["loss"] for ci, p in zip(c, parts))),
+            "sse": float(sum(p["sse"] for p in parts)),
+            "accuracy": float(sum(s / n * p["accuracy"] for s, p in zip(sizes, parts))),
+            "grad_norm": float(np.sqrt(grad @ grad))}
+
+
+def is_dask(obj) -> bool:
+    """Whether ``obj`` is a Dask collection (array, DataFrame, Series)."""
+    return (type(obj).__module__ or "").startswith("dask")
+
+
+def as_dask_array(obj):
+    """A Dask array from a Dask array, DataFrame or Series (lengths computed)."""
+    return _as_array(obj, _require_dask()[1])
+
+
+def _as_array(obj, da):
+    if isinstance(obj, da.Array):
+        return obj
+    if hasattr(obj, "to_dask_array"):
+        return obj.to_dask_array(lengths=True)
+    raise NeuronaError(
+        f"Expected a dask array or dask DataFrame/Series, got {type(obj).__name__}; "
+        "wrap in-memory data with dask.array.from_array or train in memory.")
+
+
+def connect(address: str | None = None, timeout: float = 10.0, **cluster_kwargs):
+    """A ``distributed.Client``: to the scheduler at ``address``, or a new ``LocalCluster``.
+
+    An unreachable scheduler raises :class:`NeuronaError` after ``timeout`` seconds.
+    """
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:  # pragma: no cover
+        raise NeuronaError(
+            "Training on Dask needs the dask extra: pip install 'neurona[dask]'.") from None
+    if address is None:
+        cluster_kwargs.setdefault("dashboard_address", ":0")  # any free port, never a clash
+        cluster_kwargs.setdefault("silence_logs", logging.ERROR)
+        cluster = LocalCluster(**cluster_kwargs)
+        return Client(cluster)
+    try:
+        return Client(address, timeout=f"{timeout}s")
+    except (OSError, TimeoutError) as exc:
+        raise NeuronaError(
+            f"Could not reach the Dask scheduler at {address} within {timeout:g} s ({exc}); "
+            "check the address, or leave out --scheduler to start a local cluster.") from None
+
+
+# --- files on a cluster ----------------------------------------------------------------
+
+SAMPLE_ROWS = 2000  # rows brought back to the client for the figures and report
+
+
+class DaskFiles:
+    """CSV or Parquet files (a path or a glob) read by Dask, partition by partition.
+
+    Reads the columns, learns the two classes of ``target`` (ordered as in
+    memory: numbers and booleans ascending, then text; the first becomes 0),
+    splits off test rows (each row with probability ``test_size``, from a
+    generator seeded by (``random_state``, partition)), and checks that every
+    feature is numeric and finite, in one distributed pass with the scaling
+    statistics of the training rows.
+    """
+
+    def __init__(self, path: str, target: str | None, features=None, *, delimiter=None,
+                 encoding=None, test_size: float = 0.0, random_state: int = 1):
+        dask, da = _require_dask()
+        import dask.dataframe as dd
+
+        from .errors import ColumnError, DataFileError, TargetError
+        from .readers import label_value, quote_list, sort_labels
+
+        text = str(path)
+        try:
+            if text.endswith((".parquet", ".pq")) or Path(text).is_dir():
+                frame = dd.read_parquet(text)
+            elif text.endswith((".csv", ".csv.gz", ".txt")):
+                frame = dd.read_csv(text, sep=delimiter or ",", encoding=encoding or "utf-8",
+                                    blocksize=None if text.endswith(".gz") else "64MB")
+            else:
+                raise DataFileError(f"{text}: the Dask engine reads .csv, .csv.gz and "
+                                    f".parquet files (or a glob of them).", path=text)
+        except (OSError, ValueError) as exc:
+            if isinstance(exc, NeuronaError):
+                raise
+            raise DataFileError(f"{text}: cannot be read by Dask ({_one_line(exc)}); check "
+                                f"the path or glob.", path=text) from None
+        columns = [str(c) for c in frame.columns]
+        if target is None or target not in columns:
+            raise ColumnError(f"{text}: target column {target!r} not found; the columns are "
+                              f"{quote_list(columns)}; pass --target COLUMN.", path=text,
+                              column=target)
+        features = list(features) if features else [c for c in columns if c != target]
+        missing = [c for c in features if c not in columns]
+        if missing:
+            raise ColumnError(f"{text}: feature column(s) {quote_list(missing)} not found; "
+                              f"the columns are {quote_list(columns)}.", path=text,
+                              column=missing[0])
+        not_numeric = [c for c in features if frame[c].dtype.kind not in "biuf"]
+        if not_numeric:
+            raise ColumnError(f"{text}: column {not_numeric[0]!r} is not numeric "
+                              f"({frame[not_numeric[0]].dtype}); every feature must hold "
+                              f"numbers: drop it with --features.", path=text,
+                              column=not_numeric[0])
+        # Each partition's distinct labels (no shuffle), merged here.
+        raw = set(frame[target].dropna().map_partitions(
+            lambda s: s.drop_duplicates()).compute().tolist())
+        labels = {}
+        for value in raw:
+            labels.setdefault(label_value(value), []).append(value)
+        classes = sort_labels(labels)
+        if len(classes) != 2:
+            raise TargetError(f"{text}: target column {target!r} has {len(classes)} "
+                              f"class(es) {quote_list(classes)}; binary training needs "
+                              f"exactly two.", path=text, column=target)
+        code = {v: float(i) for i, c in enumerate(classes) for v in labels[c]}
+        y = frame[target].map(code, meta=(target, "f8")).astype("f8").to_dask_array(lengths=True)
+        X = frame[features].astype("f8").to_dask_array(lengths=True)
+        X = X.rechunk({1: -1})
+        y = y.rechunk((X.chunks[0],))
+        if test_size:
+            seed = int(np.random.default_rng(random_state).integers(2**63))
+            test = y.map_blocks(_validation_mask, seed, test_size, dtype=bool,
+                                block_info=True)
+        else:
+            test = da.zeros_like(y, dtype=bool)
+        self.path, self.target, self.features, self.classes = text, target, features, classes
+        self.X, self.y, self.test = X, y, test
+
+    def scan(self, scale: str):
+        """One pass: counts, non-finite features, a missing label, the scaler's statistics."""
+        dask, da = _require_dask()
+        from .errors import DataValueError
+        from .scaling import Scaler, check_kind
+
+        check_kind(scale)
+        train = ~self.test
+        Xt = self.X[train]
+        stats = dict(n=self.y.shape[0], n_test=self.test.sum(),
+                     bad=(~da.isfinite(self.X)).any(axis=0), no_label=da.isnan(self.y).any())
+        if scale == "standard":
+            stats.update(center=Xt.mean(axis=0), spread=Xt.std(axis=0))
+        elif scale == "minmax":
+            stats.update(center=Xt.min(axis=0), spread=Xt.max(axis=0) - Xt.min(axis=0))
+        keys = list(stats)
+        values = dict(zip(keys, dask.compute(*stats.values())))
+        if values["no_label"]:
+            raise DataValueError(f"{self.path}: the target column {self.target!r} has a "
+                                 f"missing value; every row needs a label.", path=self.path,
+                                 column=self.target)
+        bad = [f for f, b in zip(self.features, values["bad"]) if b]
+        if bad:
+            raise DataValueError(f"{self.path}: column {bad[0]!r} holds NaN, empty or "
+                                 f"infinite values; every feature needs a finite number.",
+                                 path=self.path, column=bad[0])
+        self.n_test = int(values["n_test"])
+        self.n_train = int(values["n"]) - self.n_test
+        if self.n_train == 0:
+            raise DataValueError(f"{self.path}: no training rows; lower --test-size.",
+                                 path=self.path)
+        self.scaler = None
+        if scale != "none":
+            spread = np.where(values["spread"] > 0, values["spread"], 1.0)
+            self.scaler = Scaler(scale, values["center"], spread)
+        return self
+
+    def training_data(self):
+        """The (scaled) training rows and their 0/1 targets, as Dask arrays."""
+        train = ~self.test
+        X = self.X[train]
+        if self.scaler is not None:
+            X = (X - self.scaler.center) / self.scaler.scale
+        return X, self.y[train]
+
+    def test_view(self, neuron):
+        """The test rows' 2x2 confusion counts, and a sample of rows for the figures.
+
+        Returns ``(confusion, (X, y, is_test))`` like :func:`neurona.stream.test_pass`.
+        """
+        dask, da = _require_dask()
+        w = neuron.weights
+        b = neuron.bias
+        scaler = neuron.scaler
+
+        def predict(block):
+            Z = block if scaler is None else scaler.transform(block)
+            out = neuron.activation.value(Z @ w + b)
+            return (out > neuron.threshold).astype(np.float64)
+
+        pred = self.X.map_blocks(predict, drop_axis=1, dtype=np.float64)
+        t = self.test
+        counts = [(t & (self.y == i) & (pred == j)).sum() for i in (0, 1) for j in (0, 1)]
+        n = self.y.shape[0]
+        step = max(1, n // SAMPLE_ROWS)
+        sample = (self.X[::step], self.y[::step], self.test[::step])
+        values = dask.compute(*counts, *sample)
+        confusion = np.array(values[:4], dtype=np.int64).reshape(2, 2)
+        X, y, is_test = values[4:]
+        return confusion, (X, y.astype(np.int64), is_test)
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+class cluster_client:
+    """A context manager: a ``distributed.Client`` to ``address`` (or a new local
+    cluster, closed on exit), made the default scheduler while it is open."""
+
+    def __init__(self, address: str | None = None, timeout: float = 10.0):
+        self.address, self.timeout = address, timeout
+
+    def __enter__(self):
+        self.client = connect(self.address, self.timeout)
+        return self.client
+
+    def __exit__(self, *exc):
+        cluster = self.client.cluster if self.address is None else None
+        self.client.close()
+        if cluster is not None:
+            cluster.close()
+        return False

@@ -1,0 +1,109 @@
+"""Evaluating a trained neuron on labelled data: report, confusion matrix, ROC AUC, log loss.
+
+The metrics are scikit-learn's. The log loss is the mean of neurona's own
+log loss, computed from the logit ``z`` (``log(1 + e^z) - y z``), so it is
+exact even where the sigmoid saturates at 0 or 1; it is defined for the
+sigmoid activation only.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from .losses import log_loss as pointwise_log_loss
+
+
+def label_names(classes) -> list[str]:
+    """The text of each class label, as reports print it."""
+    return [str(c) for c in (classes if classes is not None else (0, 1))]
+
+
+def report_from_confusion(confusion: np.ndarray, classes=None, digits: int = 2) -> str:
+    """scikit-learn's classification report from 2x2 counts ``confusion[true, predicted]``.
+
+    For data too large to keep one prediction per row: the report is the one
+    ``classification_report`` prints for the rows the counts describe.
+    """
+    from sklearn.metrics import classification_report
+
+    t, p = np.divmod(np.arange(4), 2)
+    text = classification_report(t, p, labels=[0, 1], target_names=label_names(classes),
+                                  sample_weight=np.asarray(confusion).ravel(), digits=digits,
+                                  zero_division=0)
+    # With weights the support column is printed as a float ("53.0"): print the count.
+    return re.sub(r"(\s+)(\d+)\.0$", lambda m: f"{m.group(2):>{len(m.group(0))}}", text,
+                  flags=re.M)
+
+
+def evaluate(y: np.ndarray, proba: np.ndarray, z: np.ndarray | None = None, *,
+             threshold: float = 0.5, classes=None, activation: str = "sigmoid") -> dict:
+    """Every metric of predictions ``proba`` against 0/1 targets ``y``.
+
+    Parameters
+    ----------
+    y : ndarray of shape (n_samples,)
+        0 or 1.
+    proba : ndarray of shape (n_samples,)
+        The neuron's output; class 1 where it is above ``threshold``.
+    z : ndarray of shape (n_samples,), default=None
+        The net input, for the log loss (sigmoid only).
+    classes : list, default=None
+        The original labels of 0 and 1, used in the report.
+
+    Returns
+    -------
+    dict
+        ``n_samples``, ``accuracy``, ``classes``, ``confusion_matrix``
+        (rows: true class, columns: predicted class), ``roc_auc`` (None with
+        one class only), ``log_loss`` (None unless sigmoid), ``report`` (the
+        text) and ``report_dict``.
+    """
+    from sklearn.metrics import classification_report, confusion_matrix, roc_auc_score
+
+    y = np.asarray(y).astype(np.int64)
+    pred = (np.asarray(proba) > threshold).astype(np.int64)
+    names = label_names(classes)
+    both = len(np.unique(y)) == 2
+    log_loss = None
+    if activation == "sigmoid" and z is not None and len(y):
+        log_loss = float(np.mean(pointwise_log_loss(y.astype(np.float64), z, proba)))
+    kwargs = dict(labels=[0, 1], target_names=names, zero_division=0)
+    return {
+        "n_samples": int(len(y)),
+        "classes": list(classes) if classes is not None else [0, 1],
+        "threshold": float(threshold),
+        "accuracy": float(np.mean(pred == y)) if len(y) else None,
+        "confusion_matrix": confusion_matrix(y, pred, labels=[0, 1]).tolist(),
+        "roc_auc": float(roc_auc_score(y, proba)) if both else None,
+        "log_loss": log_loss,
+        "report": classification_report(y, pred, **kwargs),
+        "report_dict": classification_report(y, pred, output_dict=True, **kwargs),
+    }
+
+
+def format_confusion(matrix, classes=None) -> str:
+    """The confusion matrix as a small table, true classes down, predicted across."""
+    names = label_names(classes)
+    cells = [[str(v) for v in row] for row in matrix]
+    width = max(len(s) for s in [*names, *(c for row in cells for c in row), "true"])
+    lines = ["confusion matrix (rows: true class, columns: predicted class)",
+             " ".join([f"{'':>{width}}", *(f"{n:>{width}}" for n in names)])]
+    for name, row in zip(names, cells):
+        lines.append(" ".join([f"{name:>{width}}", *(f"{c:>{width}}" for c in row)]))
+    return "\n".join(lines) + "\n"
+
+
+def format_evaluation(result: dict) -> str:
+    """The text ``neurona evaluate`` prints."""
+    auc = result["roc_auc"]
+    ll = result["log_loss"]
+    return "".join([
+        result["report"], "\n",
+        format_confusion(result["confusion_matrix"], result["classes"]), "\n",
+        f"ROC AUC:  {auc:.4f}\n" if auc is not None else
+        "ROC AUC:  undefined (the data hold one class only)\n",
+        f"log loss: {ll:.4f} (mean, from the logit)\n" if ll is not None else
+        "log loss: undefined (the activation is not a sigmoid)\n",
+    ])

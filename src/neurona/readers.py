@@ -1,0 +1,720 @@
+"""Data files read by columns, whole or in record batches: CSV, Parquet and NumPy.
+
+pyarrow parses CSV (``pyarrow.csv``, optionally gzipped) and Parquet
+(``pyarrow.parquet``); NumPy's own reader opens ``.npy`` (memory-mapped) and
+``.npz``. Every format yields the same thing, ``(row0, pyarrow.Table)`` pairs
+holding the requested columns, so in-memory reading and streaming share one
+code path, and every problem becomes a :class:`~neurona.errors.DataError`
+that names the file, the column and the line where it can.
+
+Columns of a ``.npy`` file: the fields of a structured array, or ``x0``,
+``x1``, ... for the columns of a plain 2-D array (neurona's default feature
+names). Columns of a ``.npz`` file: each 1-D array under its key; a single
+2-D array contributes ``x0``, ``x1``, ...
+"""
+
+from __future__ import annotations
+
+import codecs
+import gzip
+import os
+import re
+import zipfile
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+from .errors import ColumnError, DataFileError, DataValueError, TargetError
+
+SUFFIXES = {".csv": "csv", ".csv.gz": "csv", ".parquet": "parquet", ".pq": "parquet",
+            ".npy": "npy", ".npz": "npz"}
+BATCH_ROWS = 65_536            # rows per record batch (Parquet, NumPy)
+CSV_BLOCK_BYTES = 4 << 20      # bytes per CSV block; a block becomes one record batch
+GZIP_RATIO = 4                 # assumed expansion of a gzipped CSV, for the memory estimate
+MAX_SHOWN = 8                  # names or labels listed in one message
+
+_CONVERSION = re.compile(r"In CSV column #(\d+): CSV conversion error to \w+: invalid value '(.*)'",
+                         re.S)
+
+
+def quote_list(values, limit: int = MAX_SHOWN) -> str:
+    shown = ", ".join(repr(v) for v in list(values)[:limit])
+    return shown + (", ..." if len(values) > limit else "")
+
+
+def one_line(exc: BaseException) -> str:
+    """An exception's message on one line (pyarrow's can span several)."""
+    return re.sub(r"\s*\n\s*", " ", str(exc).strip())
+
+
+def file_format(path: str | os.PathLike) -> str:
+    """The format of a data file from its name: ``csv``, ``parquet``, ``npy`` or ``npz``."""
+    name = Path(path).name.lower()
+    for suffix in sorted(SUFFIXES, key=len, reverse=True):
+        if name.endswith(suffix):
+            return SUFFIXES[suffix]
+    suffix = "".join(Path(path).suffixes[-2:]) or "(none)"
+    raise DataFileError(
+        f"{path}: unknown file type {suffix}; neurona reads {', '.join(SUFFIXES)} "
+        f"(rename the file if it is one of these).", path=path)
+
+
+def check_readable(path: str | os.PathLike) -> Path:
+    """Refuse a path that does not exist, is a directory or cannot be opened."""
+    path = Path(path)
+    try:
+        with open(path, "rb"):
+            pass
+    except FileNotFoundError:
+        raise DataFileError(f"{path}: no such file; check the path.", path=path) from None
+    except IsADirectoryError:
+        raise DataFileError(f"{path}: is a directory; pass a data file "
+                            f"({', '.join(SUFFIXES)}).", path=path) from None
+    except PermissionError:
+        raise DataFileError(f"{path}: permission denied; make the file readable "
+                            f"(chmod +r) or copy it somewhere you can read.", path=path) from None
+    except OSError as exc:
+        raise DataFileError(f"{path}: cannot be opened ({exc.strerror or exc}).",
+                            path=path) from None
+    return path
+
+
+def check_column_names(names: list[str], path) -> None:
+    """Refuse blank or duplicate column names."""
+    for i, name in enumerate(names):
+        if not str(name).strip():
+            raise ColumnError(f"{path}: column {i + 1} of {len(names)} has a blank name; "
+                              f"give every column a name in the header.", path=path)
+    seen: dict[str, int] = {}
+    for i, name in enumerate(names):
+        if name in seen:
+            raise ColumnError(f"{path}: the column name {name!r} appears twice (columns "
+                              f"{seen[name] + 1} and {i + 1}); column names must be unique.",
+                              path=path, column=name)
+        seen[name] = i
+
+
+def _numeric_type(t) -> bool:
+    import pyarrow as pa
+
+    return (pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t)
+            or pa.types.is_decimal(t) or pa.types.is_null(t))
+
+
+def _label_type(t) -> bool:
+    import pyarrow as pa
+
+    if pa.types.is_dictionary(t):
+        return _label_type(t.value_type)
+    return (_numeric_type(t) or pa.types.is_string(t) or pa.types.is_large_string(t)
+            or pa.types.is_string_view(t))
+
+
+def _describe_type(t) -> str:
+    import pyarrow as pa
+
+    if pa.types.is_dictionary(t):
+        return f"categorical ({t})"
+    if pa.types.is_temporal(t):
+        return f"a date/time ({t})"
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
+        return "text (string)"
+    return str(t)
+
+
+class DataFile:
+    """A data file opened for reading by columns.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A ``.csv``, ``.csv.gz``, ``.parquet``, ``.npy`` or ``.npz`` file.
+    delimiter : str, default=","
+        The CSV field separator (one character).
+    encoding : str, default="utf-8"
+        The CSV text encoding (any codec Python knows).
+
+    Attributes
+    ----------
+    columns : list of str
+        The column names, in file order.
+    n_rows : int or None
+        The number of data rows, when the format records it (not CSV).
+    """
+
+    def __init__(self, path: str | os.PathLike, *, delimiter: str | None = None,
+                 encoding: str | None = None):
+        self.path = Path(path)
+        self.format = file_format(self.path)
+        self.delimiter = "," if delimiter is None else delimiter
+        self.encoding = "utf-8" if encoding is None else encoding
+        if len(self.delimiter) != 1 or self.delimiter in "\r\n\"":
+            raise DataFileError(f"delimiter {self.delimiter!r} must be one character other "
+                                f"than a quote or a line break.")
+        try:
+            codecs.lookup(self.encoding)
+        except LookupError:
+            raise DataFileError(f"unknown encoding {self.encoding!r}; use a Python codec name "
+                                f"such as utf-8, latin-1 or utf-16.") from None
+        check_readable(self.path)
+        self.n_rows: int | None = None
+        self._arrays: dict[str, np.ndarray] | None = None
+        self.columns = getattr(self, f"_open_{self.format}")()
+        check_column_names(self.columns, self.path)
+
+    # --- opening ------------------------------------------------------------
+
+    def _open_csv(self) -> list[str]:
+        head = self._head_bytes()
+        if not head:
+            raise DataFileError(f"{self.path}: the file is empty; it needs a header row and "
+                                f"at least one data row.", path=self.path)
+        self._sniff(head)
+        reader = self._csv_reader(None, {})
+        try:
+            return list(reader.schema.names)
+        except UnicodeError as exc:
+            raise self._csv_error(exc, []) from None
+        finally:
+            reader.close()
+
+    def _head_bytes(self, n: int = 1 << 16) -> bytes:
+        try:
+            if self.path.name.lower().endswith(".gz"):
+                with gzip.open(self.path, "rb") as f:
+                    return f.read(n)
+            with open(self.path, "rb") as f:
+                return f.read(n)
+        except (OSError, EOFError) as exc:
+            raise DataFileError(f"{self.path}: not a valid gzip file ({exc}); is it "
+                                f"truncated, or not compressed (then drop the .gz)?",
+                                path=self.path) from None
+
+    def _sniff(self, head: bytes) -> None:
+        utf8 = codecs.lookup(self.encoding).name == "utf-8"
+        if head.startswith(b"PAR1"):
+            raise DataFileError(f"{self.path}: this is a Parquet file, not CSV; rename it to "
+                                f"{self.path.stem}.parquet.", path=self.path)
+        if utf8 and head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            raise DataFileError(f"{self.path}: the file is UTF-16 text (it starts with a UTF-16 "
+                                f"byte-order mark); pass --encoding utf-16.", path=self.path)
+        if utf8 and b"\0" in head:
+            raise DataFileError(f"{self.path}: the file holds NUL bytes, so it is not UTF-8 "
+                                f"text; pass its --encoding (e.g. utf-16) or check that it "
+                                f"is a CSV file.", path=self.path)
+
+    def _csv_reader(self, columns, types, invalid_rows=None):
+        import pyarrow.csv as pacsv
+
+        invalid_rows = [] if invalid_rows is None else invalid_rows
+
+        def on_invalid(row):
+            invalid_rows.append(row)
+            return "error"
+
+        read = pacsv.ReadOptions(encoding=self.encoding, block_size=CSV_BLOCK_BYTES)
+        parse = pacsv.ParseOptions(delimiter=self.delimiter, newlines_in_values=False,
+                                   invalid_row_handler=on_invalid)
+        convert = pacsv.ConvertOptions(include_columns=columns or [], column_types=types,
+                                       strings_can_be_null=True)
+        try:
+            return pacsv.open_csv(self.path, read_options=read, parse_options=parse,
+                                  convert_options=convert)
+        except Exception as exc:  # noqa: BLE001 - translated into a DataError
+            raise self._csv_error(exc, invalid_rows) from None
+
+    def _open_parquet(self) -> list[str]:
+        import pyarrow.parquet as pq
+
+        try:
+            # No pre-buffering: it reads whole row groups ahead and holds them in memory.
+            self._parquet = pq.ParquetFile(self.path, pre_buffer=False)
+        except Exception as exc:  # noqa: BLE001 - pyarrow raises several types here
+            raise DataFileError(f"{self.path}: not a readable Parquet file ({one_line(exc)}); "
+                                f"the file is corrupt, truncated or of another format.",
+                                path=self.path) from None
+        self.n_rows = self._parquet.metadata.num_rows
+        self._types = {f.name: f.type for f in self._parquet.schema_arrow}
+        return list(self._parquet.schema_arrow.names)
+
+    def _load_numpy(self, **kwargs):
+        try:
+            return np.load(self.path, allow_pickle=False, **kwargs)
+        except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
+            kind = "a .npy" if self.format == "npy" else "an .npz"
+            raise DataFileError(f"{self.path}: not {kind} file neurona can read "
+                                f"({one_line(exc)}); it is corrupt, truncated or holds Python "
+                                f"objects (neurona never unpickles).", path=self.path) from None
+
+    def _open_npy(self) -> list[str]:
+        array = self._load_numpy(mmap_mode="r")
+        if array.dtype.names:
+            if array.ndim != 1:
+                raise DataFileError(f"{self.path}: a structured array must be 1-D, got shape "
+                                    f"{array.shape}.", path=self.path)
+            self._arrays = {name: array[name] for name in array.dtype.names}
+        elif array.ndim == 2:
+            self._arrays = {f"x{j}": array[:, j] for j in range(array.shape[1])}
+        else:
+            raise DataFileError(f"{self.path}: expected a 2-D array (rows, columns) or a "
+                                f"structured array, got shape {array.shape}.", path=self.path)
+        return self._finish_numpy()
+
+    def _open_npz(self) -> list[str]:
+        arrays: dict[str, np.ndarray] = {}
+        with self._load_numpy() as archive:
+            for key in archive.files:
+                try:
+                    a = archive[key]
+                except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
+                    raise DataFileError(f"{self.path}: array {key!r} cannot be read ({exc}).",
+                                        path=self.path) from None
+                if a.ndim == 1:
+                    arrays[key] = a
+                elif a.ndim == 2:
+                    if any(k.startswith("x") and k[1:].isdigit() for k in arrays):
+                        raise DataFileError(f"{self.path}: more than one 2-D array; store at "
+                                            f"most one 2-D array (its columns become x0, x1, "
+                                            f"...) and 1-D arrays.", path=self.path)
+                    arrays.update({f"x{j}": a[:, j] for j in range(a.shape[1])})
+                else:
+                    raise DataFileError(f"{self.path}: array {key!r} has shape {a.shape}; "
+                                        f"expected 1-D columns or one 2-D array.",
+                                        path=self.path)
+        if not arrays:
+            raise DataFileError(f"{self.path}: the archive holds no arrays.", path=self.path)
+        self._arrays = arrays
+        return self._finish_numpy()
+
+    def _finish_numpy(self) -> list[str]:
+        import pyarrow as pa
+
+        lengths = {len(a) for a in self._arrays.values()}
+        if len(lengths) > 1:
+            sizes = ", ".join(f"{k}: {len(a)}" for k, a in self._arrays.items())
+            raise DataFileError(f"{self.path}: the arrays have different lengths ({sizes}); "
+                                f"every column needs one value per row.", path=self.path)
+        self.n_rows = lengths.pop()
+        self._types = {}
+        for name, a in self._arrays.items():
+            if a.dtype.kind in "biuf":
+                self._types[name] = pa.from_numpy_dtype(a.dtype)
+            elif a.dtype.kind == "U":
+                self._types[name] = pa.string()
+            else:
+                self._types[name] = f"numpy {a.dtype}"
+        return list(self._arrays)
+
+    # --- describing -----------------------------------------------------------
+
+    def estimated_bytes(self, n_columns: int | None = None) -> int:
+        """A rough size of the columns in memory, to decide whether to stream.
+
+        CSV: the file's size (times 4 if gzipped); Parquet and NumPy: rows times
+        columns times 8 bytes.
+        """
+        if self.format == "csv":
+            size = self.path.stat().st_size
+            return size * GZIP_RATIO if self.path.name.lower().endswith(".gz") else size
+        return int(self.n_rows or 0) * (n_columns or len(self.columns)) * 8
+
+    def where(self, row: int | None = None, column: str | None = None) -> str:
+        """``path, line N, column 'c'`` for a 0-based data row index."""
+        parts = [str(self.path)]
+        if row is not None:
+            parts.append(f"line {self.line(row)}" if self.format == "csv" else f"row {row + 1}")
+        if column is not None:
+            parts.append(f"column {column!r}")
+        return ", ".join(parts)
+
+    def line(self, row: int) -> int:
+        """The line number (from 1, header included) of the 0-based data row ``row``.
+
+        Rows are counted as pyarrow does, skipping blank lines; the file is
+        read again, so this is meant for error messages only.
+        """
+        if self.format != "csv":
+            return row + 1
+        seen = -1  # the header is row -1
+        with self._open_text() as f:
+            for number, text in enumerate(f, 1):
+                if text.strip("\r\n"):
+                    if seen == row:
+                        return number
+                    seen += 1
+        return row + 2
+
+    def _open_text(self):
+        opener = gzip.open if self.path.name.lower().endswith(".gz") else open
+        return opener(self.path, "rt", encoding=self.encoding, errors="replace", newline="")
+
+    def _line_of_text(self, text: str) -> int | None:
+        first = text.split("\n")[0].rstrip("\r")
+        with self._open_text() as f:
+            for number, line in enumerate(f, 1):
+                if line.rstrip("\r\n") == first:
+                    return number
+        return None
+
+    # --- errors ------------------------------------------------------------------
+
+    def _csv_error(self, exc: BaseException, invalid_rows: list) -> Exception:
+        path = self.path
+        if isinstance(exc, DataFileError):
+            return exc
+        if isinstance(exc, UnicodeError):
+            return DataFileError(
+                f"{path}: the text is not valid {self.encoding} ({exc}); pass the file's "
+                f"encoding, e.g. --encoding latin-1 or --encoding utf-16.", path=path)
+        message = one_line(exc)
+        if invalid_rows:
+            row = invalid_rows[0]
+            line = self._line_of_text(row.text)
+            at = f"{path}, line {line}" if line else str(path)
+            first = row.text.split("\n")[0]
+            if first.count('"') % 2:
+                return DataFileError(f"{at}: unterminated quote in {first!r}; close the quote "
+                                     f"or remove it.", path=path, line=line)
+            return DataFileError(
+                f"{at}: {row.actual_columns} field(s) where the header has "
+                f"{row.expected_columns} ({first!r}); check the delimiter (--delimiter) and "
+                f"quote fields that contain it.", path=path, line=line)
+        match = _CONVERSION.search(message)
+        if match:
+            column = self.columns[int(match.group(1))]
+            value = match.group(2)
+            row = self._find_value(column, value)
+            at = self.where(row, column)
+            return DataValueError(
+                f"{at}: {value!r} is not a number; features must be numeric: fix the cell, "
+                f"or leave the column out with --features.", path=path, column=column,
+                line=None if row is None else self.line(row))
+        if "invalid UTF8" in message:
+            col = re.search(r"column #(\d+)", message)
+            column = self.columns[int(col.group(1))] if col else None
+            return DataFileError(
+                f"{self.where(None, column)}: the text is not valid UTF-8; pass the file's "
+                f"encoding, e.g. --encoding latin-1.", path=path, column=column)
+        if "Empty CSV file" in message:
+            return DataFileError(f"{path}: no data rows (the file holds at most a header "
+                                 f"line); add rows below the header.", path=path)
+        if isinstance(exc, OSError):
+            return DataFileError(f"{path}: cannot be read ({message}); is it truncated?",
+                                 path=path)
+        return DataFileError(f"{path}: cannot be read as CSV ({message}).", path=path)
+
+    def _find_value(self, column: str, value: str) -> int | None:
+        """The first 0-based row whose raw cell in ``column`` is ``value``, or None."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        try:
+            reader = self._csv_reader([column], {column: pa.string()})
+            row0 = 0
+            for batch in reader:
+                i = pc.index(batch.column(0), pa.scalar(value, pa.string())).as_py()
+                if i >= 0:
+                    return row0 + i
+                row0 += batch.num_rows
+        except Exception:  # noqa: BLE001 - only locating an error already found
+            return None
+        return None
+
+    # --- reading -----------------------------------------------------------------
+
+    def check_columns(self, columns: list[str], *, numeric: list[str] = (),
+                      what: str = "column") -> None:
+        """Refuse columns that are absent, or not numeric where they must be."""
+        missing = [c for c in columns if c not in self.columns]
+        if missing:
+            raise ColumnError(
+                f"{self.path}: no {what}{'s' if len(missing) > 1 else ''} "
+                f"{quote_list(missing)}; columns found: {quote_list(self.columns)}."
+                f"{self._header_hint()}", path=self.path, column=missing[0])
+        if self.format == "csv":
+            return
+        for name in columns:
+            t = self._types[name]
+            if isinstance(t, str):  # a NumPy dtype that has no Arrow counterpart here
+                ok, described = False, t
+            else:
+                ok = _numeric_type(t) if name in numeric else _label_type(t)
+                described = _describe_type(t)
+            if not ok:
+                if name in numeric:
+                    raise ColumnError(
+                        f"{self.path}, column {name!r}: {described} is not numeric; "
+                        f"features must be numbers: convert the column or leave it out with "
+                        f"--features.", path=self.path, column=name)
+                raise ColumnError(
+                    f"{self.path}, column {name!r}: the target's type {described} "
+                    f"cannot hold class labels; use numbers, booleans or strings.",
+                    path=self.path, column=name)
+
+    def _header_hint(self) -> str:
+        if self.format != "csv":
+            return ""
+        if len(self.columns) == 1:
+            for sep, name in ((";", "';'"), ("\t", "tab"), ("|", "'|'"), (",", "','")):
+                if sep in self.columns[0] and sep != self.delimiter:
+                    arg = "tab" if sep == "\t" else repr(sep)
+                    return (f" The header is one column that contains {name}: is the "
+                            f"delimiter {name}? Pass --delimiter {arg}.")
+        if all(_looks_numeric(c) for c in self.columns):
+            return " The first line looks like data: does the file have a header row?"
+        return ""
+
+    def batches(self, columns: list[str], *, numeric: list[str] = (),
+                batch_rows: int | None = None) -> Iterator[tuple[int, "object"]]:
+        """Yield ``(row0, table)``: the requested columns, batch after batch.
+
+        ``row0`` is the 0-based index of the batch's first row; ``numeric``
+        columns arrive as numbers (CSV cells are parsed as float64, other
+        columns as strings).
+        """
+        self.check_columns(columns, numeric=numeric)
+        batch_rows = batch_rows or BATCH_ROWS
+        if self.format == "csv":
+            yield from self._csv_batches(columns, numeric)
+        elif self.format == "parquet":
+            yield from self._parquet_batches(columns, batch_rows)
+        else:
+            yield from self._numpy_batches(columns, batch_rows)
+
+    def _csv_batches(self, columns, numeric):
+        import pyarrow as pa
+
+        types = {c: (pa.float64() if c in numeric else pa.string()) for c in columns}
+        invalid: list = []
+        reader = self._csv_reader(columns, types, invalid)
+        row0 = 0
+        try:
+            while True:
+                try:
+                    batch = reader.read_next_batch()
+                except StopIteration:
+                    break
+                except Exception as exc:  # noqa: BLE001 - translated into a DataError
+                    raise self._csv_error(exc, invalid) from None
+                table = pa.Table.from_batches([batch])
+                yield row0, table
+                row0 += table.num_rows
+        finally:
+            reader.close()
+
+    def _parquet_batches(self, columns, batch_rows):
+        import pyarrow as pa
+
+        row0 = 0
+        it = self._parquet.iter_batches(batch_size=batch_rows, columns=columns)
+        while True:
+            try:
+                batch = next(it)
+            except StopIteration:
+                break
+            except Exception as exc:  # noqa: BLE001 - pyarrow raises several types here
+                raise DataFileError(f"{self.path}: corrupt Parquet data after row {row0} "
+                                    f"({one_line(exc)}); the file is damaged or truncated.",
+                                    path=self.path) from None
+            table = pa.Table.from_batches([batch])
+            yield row0, table
+            row0 += table.num_rows
+
+    def _numpy_batches(self, columns, batch_rows):
+        import pyarrow as pa
+
+        for row0 in range(0, self.n_rows, batch_rows):
+            stop = min(row0 + batch_rows, self.n_rows)
+            try:
+                yield row0, pa.table({c: np.ascontiguousarray(self._arrays[c][row0:stop])
+                                      for c in columns})
+            except (OSError, ValueError) as exc:
+                raise DataFileError(f"{self.path}: cannot read rows {row0 + 1}-{stop} ({exc}).",
+                                    path=self.path) from None
+
+    # --- values -------------------------------------------------------------------
+
+    def features(self, table, columns: list[str], row0: int) -> np.ndarray:
+        """The ``columns`` of ``table`` as a float64 matrix; refuses missing and infinite values."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        X = np.empty((table.num_rows, len(columns)), dtype=np.float64)
+        for j, name in enumerate(columns):
+            col = table.column(name)
+            if col.null_count:
+                i = pc.index(pc.is_null(col), True).as_py()
+                raise DataValueError(
+                    f"{self.where(row0 + i, name)}: missing value (empty, NA or NaN); every "
+                    f"feature needs a number: fill the cell in or drop the row.",
+                    path=self.path, column=name, line=self.line(row0 + i))
+            if col.type != pa.float64():
+                col = pc.cast(col, pa.float64(), safe=False)
+            X[:, j] = col.to_numpy()
+            bad = ~np.isfinite(X[:, j])
+            if bad.any():
+                i = int(np.argmax(bad))
+                what = "missing value (NaN)" if np.isnan(X[i, j]) else f"infinite value ({X[i, j]})"
+                raise DataValueError(
+                    f"{self.where(row0 + i, name)}: {what}; every feature needs a finite "
+                    f"number: fix the cell or drop the row.", path=self.path, column=name,
+                    line=self.line(row0 + i))
+        return X
+
+
+def _looks_numeric(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+# --- class labels ------------------------------------------------------------------
+
+def label_value(value):
+    """A class label as neurona stores it: bool, int, float or str.
+
+    Text that reads as an integer or a number becomes one (``"1"`` -> 1),
+    ``"true"``/``"false"`` become booleans, and integral floats become
+    integers (``1.0`` -> 1), so a CSV and a Parquet file of the same data give
+    the same labels.
+    """
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, str):
+        text = value.strip()
+        for parse in (int, float):
+            try:
+                return label_value(parse(text))
+            except ValueError:
+                pass
+        if text.lower() in ("true", "false"):
+            return text.lower() == "true"
+        return text
+    number = float(value)
+    if not np.isfinite(number):
+        raise ValueError(f"{value!r} is not a class label")
+    return int(number) if number.is_integer() else number
+
+
+def sort_labels(labels) -> list:
+    """Labels in class order: numbers and booleans ascending, then strings."""
+    return sorted(labels, key=lambda v: (isinstance(v, str), v))
+
+
+class Labels:
+    """The target column's two classes and their codes 0 and 1.
+
+    With ``classes=None`` the classes are discovered by :meth:`observe`
+    (sorted, the first becomes 0, as scikit-learn's ``LabelEncoder`` does);
+    with ``classes`` given, labels outside them are refused.
+    """
+
+    def __init__(self, datafile: DataFile, column: str, classes: list | None = None):
+        self.file, self.column = datafile, column
+        self.classes = None if classes is None else [label_value(c) for c in classes]
+        self._seen: list = [] if classes is None else list(self.classes)
+        self._code: dict = {}
+        self.counts = [0, 0]
+
+    def _values(self, col):
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        if pa.types.is_dictionary(col.type):
+            col = pc.cast(col, col.type.value_type)
+        return col
+
+    def _check_present(self, col, row0: int) -> None:
+        import pyarrow.compute as pc
+
+        if col.null_count:
+            i = pc.index(pc.is_null(col), True).as_py()
+            raise DataValueError(
+                f"{self.file.where(row0 + i, self.column)}: missing class label; every row "
+                f"needs a target value: fill it in or drop the row.", path=self.file.path,
+                column=self.column, line=self.file.line(row0 + i))
+
+    def _learn(self, raw, col, row0: int) -> None:
+        """Map one raw value of ``col`` to its label, or refuse it."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        try:
+            label = label_value(raw)
+        except ValueError:
+            label = None
+        if label is None or (self.classes is not None and label not in self.classes):
+            i = pc.index(col, pa.scalar(raw, col.type)).as_py()
+            what = ("is not a class label; fill it in or drop the row" if label is None else
+                    f"is not one of the model's classes {quote_list(self.classes)}")
+            error = DataValueError if label is None else TargetError
+            raise error(f"{self.file.where(row0 + i, self.column)}: label {raw!r} {what}.",
+                        path=self.file.path, column=self.column, line=self.file.line(row0 + i))
+        if label not in self._seen:
+            self._seen.append(label)
+        self._code[raw] = label
+
+    def observe(self, table, row0: int) -> None:
+        """Learn the labels of one batch; refuse a third class as soon as it appears."""
+        import pyarrow.compute as pc
+
+        col = self._values(table.column(self.column))
+        self._check_present(col, row0)
+        for raw in pc.unique(col).to_pylist():
+            if raw not in self._code:
+                self._learn(raw, col, row0)
+        if self.classes is None and len(self._seen) > 2:
+            self._too_many(col, row0)
+
+    def _too_many(self, col, row0: int) -> None:
+        import pyarrow.compute as pc
+
+        labels = sort_labels(self._seen)
+        # Gather a few more labels of this batch for the message.
+        for raw in pc.unique(col).to_pylist()[:4 * MAX_SHOWN]:
+            try:
+                value = label_value(raw)
+            except ValueError:
+                continue
+            if value not in labels:
+                labels.append(value)
+        raise TargetError(
+            f"{self.file.path}, column {self.column!r}: more than two classes "
+            f"({quote_list(sort_labels(labels))}); neurona trains a binary classifier: keep "
+            f"the rows of two classes, or recode the column into two.", path=self.file.path,
+            column=self.column)
+
+    def finish(self) -> list:
+        """The two classes, in code order; refuses one class (or none)."""
+        if self.classes is None:
+            if len(self._seen) < 2:
+                only = f"one class ({self._seen[0]!r})" if self._seen else "no labels"
+                raise TargetError(
+                    f"{self.file.path}, column {self.column!r}: only {only}; a binary "
+                    f"classifier needs rows of two classes.", path=self.file.path,
+                    column=self.column)
+            self.classes = sort_labels(self._seen)
+        return list(self.classes)
+
+    def encode(self, table, row0: int) -> np.ndarray:
+        """The batch's labels as 0.0/1.0 (float64), by the classes' order."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        col = self._values(table.column(self.column))
+        self._check_present(col, row0)
+        for raw in pc.unique(col).to_pylist():
+            if raw not in self._code:
+                self._learn(raw, col, row0)
+        positive = [raw for raw, label in self._code.items() if label == self.classes[1]]
+        if not positive:
+            return np.zeros(table.num_rows)
+        y = pc.is_in(col, value_set=pa.array(positive, type=col.type))
+        if isinstance(y, pa.ChunkedArray):
+            y = y.combine_chunks()
+        return y.to_numpy(zero_copy_only=False).astype(np.float64)

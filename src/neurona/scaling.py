@@ -1,0 +1,122 @@
+"""Feature scaling, ``x' = (x - center) / scale``, fitted on the training split only.
+
+The statistics come from scikit-learn's ``StandardScaler`` and
+``MinMaxScaler`` (``fit`` in memory, ``partial_fit`` batch by batch when
+streaming); neurona keeps only the two vectors, which is all a model file
+needs to apply the same scaling at prediction. A feature with zero variance
+(or zero range) gets ``scale = 1``, as scikit-learn does, so it is shifted
+but never divided by zero.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import ModelFileError, OptionError
+
+KINDS = ("none", "standard", "minmax")
+
+
+def check_kind(kind: str) -> str:
+    if kind not in KINDS:
+        raise OptionError(f"Unknown scaling {kind!r}; choose one of {', '.join(KINDS)}.")
+    return kind
+
+
+@dataclass
+class Scaler:
+    """An affine scaling of each feature: ``(X - center) / scale``.
+
+    Parameters
+    ----------
+    kind : {"standard", "minmax"}
+        How the vectors were fitted: mean and standard deviation, or minimum
+        and range.
+    center, scale : array-like of shape (n_features,)
+        ``scale`` is positive; 1 for a feature that was constant.
+    """
+
+    kind: str
+    center: np.ndarray
+    scale: np.ndarray
+
+    def __post_init__(self):
+        self.center = np.asarray(self.center, dtype=np.float64)
+        self.scale = np.asarray(self.scale, dtype=np.float64)
+
+    @property
+    def n_features(self) -> int:
+        return self.center.shape[0]
+
+    def transform(self, X) -> np.ndarray:
+        """The scaled features (a new array)."""
+        return (np.asarray(X, dtype=np.float64) - self.center) / self.scale
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind, "center": [float(c) for c in self.center],
+                "scale": [float(s) for s in self.scale]}
+
+    @classmethod
+    def from_dict(cls, doc, n_features: int, where: str = "scaler") -> "Scaler":
+        """Rebuild a scaler from a model file's ``scaler`` field, checking every value."""
+        def fail(msg):
+            raise ModelFileError(f"{where}: {msg}")
+
+        if not isinstance(doc, dict):
+            fail("scaler must be a JSON object.")
+        if doc.get("kind") not in KINDS[1:]:
+            fail(f"scaler kind {doc.get('kind')!r} is unknown; expected one of "
+                 f"{', '.join(KINDS[1:])}.")
+        vectors = {}
+        for key in ("center", "scale"):
+            v = doc.get(key)
+            if (not isinstance(v, list) or len(v) != n_features
+                    or not all(isinstance(x, (int, float)) and not isinstance(x, bool)
+                               and np.isfinite(x) for x in v)):
+                fail(f"scaler {key} must be a list of {n_features} finite numbers "
+                     f"(one per feature).")
+            vectors[key] = v
+        if any(s <= 0 for s in vectors["scale"]):
+            fail("scaler scale values must be positive.")
+        return cls(doc["kind"], vectors["center"], vectors["scale"])
+
+
+def _estimator(kind: str):
+    from sklearn.preprocessing import MinMaxScaler, StandardScaler
+
+    return StandardScaler() if kind == "standard" else MinMaxScaler()
+
+
+def _from_estimator(kind: str, est) -> Scaler:
+    if kind == "standard":
+        return Scaler(kind, est.mean_, est.scale_)
+    # MinMaxScaler maps x to x * scale_ + min_, with scale_ = 1 / range (range 0 -> 1).
+    return Scaler(kind, est.data_min_, 1.0 / est.scale_)
+
+
+def fit(kind: str, X) -> Scaler | None:
+    """Fit a scaler of ``kind`` on ``X`` (the training split); None for ``"none"``."""
+    if check_kind(kind) == "none":
+        return None
+    return _from_estimator(kind, _estimator(kind).fit(np.asarray(X, dtype=np.float64)))
+
+
+class StreamingFit:
+    """Fit a scaler batch by batch (``partial_fit``), for data read in record batches."""
+
+    def __init__(self, kind: str):
+        self.kind = check_kind(kind)
+        self._est = None if kind == "none" else _estimator(kind)
+        self._fitted = False
+
+    def update(self, X: np.ndarray) -> None:
+        if self._est is not None and len(X):
+            self._est.partial_fit(X)
+            self._fitted = True
+
+    def result(self) -> Scaler | None:
+        if self._est is None or not self._fitted:
+            return None
+        return _from_estimator(self.kind, self._est)

@@ -1,0 +1,106 @@
+"""`neurona train --engine dask`: the same run as in memory, clear errors, nothing written
+on failure."""
+
+import csv
+import json
+import socket
+
+import numpy as np
+import pytest
+
+pytest.importorskip("distributed", reason="the dask extra is part of the test extra")
+
+from neurona.cli import main  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    """One CSV, and the same rows split over three files for a glob."""
+    import pandas as pd
+
+    folder = tmp_path_factory.mktemp("dask-data")
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(1500, 3)) * [1.0, 2.0, 0.5]
+    label = np.where(X[:, 0] - X[:, 1] / 2 + 0.5 * rng.normal(size=1500) > 0, "yes", "no")
+    frame = pd.DataFrame(X, columns=["a", "b", "c"]).assign(label=label)
+    frame.to_csv(folder / "all.csv", index=False)
+    for i in range(3):
+        frame.iloc[i * 500:(i + 1) * 500].to_csv(folder / f"part{i}.csv", index=False)
+    frame.to_parquet(folder / "all.parquet")
+    return folder
+
+
+def _history(run):
+    with open(run / "history.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    return {k: np.array([float(r[k]) for r in rows]) for k in rows[0]}
+
+
+@pytest.mark.parametrize("source", ["part*.csv", "all.parquet"])
+def test_dask_engine_equals_in_memory_epoch_by_epoch(files, tmp_path, capsys, source):
+    common = ["--target", "label", "--test-size", "0", "--reduction", "mean",
+              "--learning-rate", "0.5", "--epochs", "40", "--no-plots", "--quiet",
+              "--scale", "standard"]
+    assert main(["train", "--data", str(files / "all.csv"), "--out", str(tmp_path / "m"),
+                 *common]) == 0
+    assert main(["train", "--engine", "dask", "--data", str(files / source),
+                 "--out", str(tmp_path / "d"), *common]) == 0
+    mem = json.loads((tmp_path / "m" / "model.json").read_text())
+    dsk = json.loads((tmp_path / "d" / "model.json").read_text())
+    np.testing.assert_allclose(dsk["weights"], mem["weights"], rtol=1e-10)
+    assert dsk["bias"] == pytest.approx(mem["bias"], rel=1e-10)
+    assert dsk["classes"] == mem["classes"] == ["no", "yes"]
+    np.testing.assert_allclose(dsk["scaler"]["center"], mem["scaler"]["center"], rtol=1e-12)
+    h_mem, h_dsk = _history(tmp_path / "m"), _history(tmp_path / "d")
+    for key in ("loss", "sse", "accuracy", "grad_norm"):
+        np.testing.assert_allclose(h_dsk[key], h_mem[key], rtol=1e-10)
+    config = json.loads((tmp_path / "d" / "config.json").read_text())
+    assert config["engine"] == "dask" and config["split"]["n_train"] == 1500
+
+
+def test_dask_run_has_its_report_and_can_be_rebuilt(files, tmp_path, capsys):
+    run = tmp_path / "r"
+    assert main(["train", "--engine", "dask", "--data", str(files / "part*.csv"),
+                 "--target", "label", "--out", str(run), "--epochs", "5",
+                 "--reduction", "mean", "--learning-rate", "0.5", "--no-animation"]) == 0
+    out = capsys.readouterr().out
+    assert "(on Dask)" in out and "precision" in out
+    report = (run / "report.txt").read_text()
+    support = sum(int(line.split()[-1]) for line in report.splitlines()
+                  if line.strip().startswith(("no ", "yes ")))
+    config = json.loads((run / "config.json").read_text())
+    assert support == config["split"]["n_test"] > 0
+    assert (run / "report.html").exists()
+    assert main(["report", str(run), "--no-animation", "-q"]) == 0
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_unreachable_scheduler_exits_2_and_writes_nothing(files, tmp_path, capsys):
+    address = f"tcp://127.0.0.1:{_closed_port()}"
+    code = main(["train", "--engine", "dask", "--scheduler", address, "--dask-timeout", "2",
+                 "--data", str(files / "all.csv"), "--target", "label",
+                 "--out", str(tmp_path / "r")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.count("\n") == 1 and f"Could not reach the Dask scheduler at {address}" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("argv,match", [
+    (["--engine", "dask"], "--engine dask trains on files"),
+    (["--engine", "dask", "--data", "{files}/all.csv", "--target", "nope"],
+     "target column 'nope' not found"),
+    (["--engine", "dask", "--data", "{files}/all.csv", "--target", "label", "--stream"],
+     "choose one"),
+])
+def test_dask_engine_errors_are_one_line(files, tmp_path, capsys, argv, match):
+    argv = [a.replace("{files}", str(files)) for a in argv]
+    assert main(["train", *argv, "--out", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and match in err
+    assert not (tmp_path / "r").exists()
