@@ -13,6 +13,7 @@ suite; a run without it must say so with NEURONA_TEST_WITHOUT_NUMBA=1, and
 then checks the NumPy path alone against the reference below.
 """
 
+import json
 import os
 import subprocess
 import sys
@@ -422,3 +423,18 @@ def test_dtype_float32_is_refused_for_a_dask_dataset():
     with pytest.raises(NeuronaError, match="a Dask dataset is trained in float64"):
         train(Neuron(w, b), da.from_array(X, chunks=50), da.from_array(y, chunks=50),
               dtype="float32", epochs=1)
+
+
+def test_a_checkpoint_from_before_the_dtype_option_resumes_in_float64(tmp_path):
+    from neurona import Checkpoint
+
+    X, y, w, b, _ = _problem(300, 3, np.float64, "C")
+    path = tmp_path / "checkpoint.json"
+    train(Neuron(w, b), X, y, epochs=2, callbacks=[Checkpoint(path)])
+    doc = json.loads(path.read_text())
+    del doc["settings"]["dtype"]  # as written before dtype was recorded
+    neuron = Neuron(w, b)
+    history = train(neuron, X, y, epochs=4, resume=doc)
+    assert len(history) == 4
+    with pytest.raises(NeuronaError, match="dtype='float64' there, 'float32' here"):
+        train(Neuron(w, b), X, y, epochs=4, resume=doc, dtype="float32")

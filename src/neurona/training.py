@@ -885,7 +885,8 @@ class Trainer:
     def _resume(self, doc) -> None:
         if not isinstance(doc, dict):
             doc = load_checkpoint(doc)
-        recorded = doc["settings"]
+        # Checkpoints written before the dtype option trained in float64.
+        recorded = {"dtype": "float64", **doc["settings"]}
         diffs = [f"{k}={recorded.get(k)!r} there, {self.settings.get(k)!r} here"
                  for k in _CHECKED_SETTINGS if recorded.get(k) != self.settings.get(k)]
         if diffs:
