@@ -130,3 +130,40 @@ def test_console_script_runs_as_a_process(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "neurona", "train", "--epochs", "x"],
                           capture_output=True, text=True, cwd=tmp_path)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
+
+
+def test_dtype_option_trains_in_float32_and_is_recorded(tmp_path, capsys):
+    import json
+
+    import numpy as np
+
+    for dtype in ("float64", "float32"):
+        assert main(["train", "--dtype", dtype, "--no-plots", "--quiet",
+                     "--out", str(tmp_path / dtype)]) == 0
+        config = json.loads((tmp_path / dtype / "config.json").read_text())
+        model = json.loads((tmp_path / dtype / "model.json").read_text())
+        assert config["dtype"] == model["training"]["dtype"] == dtype
+    sse = {d: np.loadtxt(tmp_path / d / "history.csv", delimiter=",", skiprows=1,
+                         usecols=2) for d in ("float64", "float32")}
+    np.testing.assert_allclose(sse["float32"], sse["float64"], rtol=1e-4)
+    assert not np.array_equal(sse["float32"], sse["float64"])
+    assert main(["train", "--dtype", "float16"]) == 2
+    assert "invalid choice: 'float16'" in capsys.readouterr().err
+
+
+def test_dtype_float32_is_refused_for_a_streamed_file(tmp_path, capsys):
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    rows = "".join(f"{a:.3f},{b:.3f},{int(a + b > 0)}\n" for a, b in rng.normal(size=(50, 2)))
+    data = tmp_path / "d.csv"
+    data.write_text("a,b,y\n" + rows)
+    out = tmp_path / "r"
+    argv = ["train", "--data", str(data), "--target", "y", "--no-plots", "--quiet",
+            "--epochs", "2", "--out", str(out)]
+    assert main([*argv, "--stream", "--dtype", "float32"]) == 2
+    err = capsys.readouterr().err
+    assert "--dtype float32 applies to data held in memory" in err and "--no-stream" in err
+    assert not out.exists()
+    assert main([*argv, "--no-stream", "--dtype", "float32"]) == 0
+    assert json.loads((out / "config.json").read_text())["dtype"] == "float32"

@@ -199,6 +199,13 @@ def add_training_options(g) -> None:
                    help="sum (the post) or mean of the per-sample losses")
 
 
+def add_speed_options(g) -> None:
+    """How the pass over the data is computed."""
+    g.add_argument("--dtype", choices=["float64", "float32"], default="float64",
+                   help="floating type of the pass over the data: float32 reads half the "
+                        "memory per epoch, float64 is exact to rounding (the post's)")
+
+
 def add_optimizer_options(g) -> None:
     """Optimizer hyperparameters; each optimizer reads the ones it has."""
     g.add_argument("--momentum", type=_unit_interval, default=0.9,
@@ -403,6 +410,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_checkpoint_options(train.add_argument_group("checkpoints and resume"))
     add_data_options(train.add_argument_group("data"))
     add_engine_options(train.add_argument_group("engine"))
+    add_speed_options(train.add_argument_group("speed"))
     add_output_options(train.add_argument_group("output"))
     add_report_options(train.add_argument_group("report"))
     train.set_defaults(handler=cmd_train)
@@ -470,7 +478,7 @@ CONFIG_OPTIONS = ("activation", "loss", "reduction", "learning_rate", "epochs", 
                   "decay_rate", "decay_steps", "power_t", "end_learning_rate", "l1", "l2",
                   "class_weight", "validation_fraction", "early_stopping", "monitor",
                   "patience", "min_delta", "restore_best_weights", "checkpoint_every",
-                  "engine", "scheduler", "dask_timeout")
+                  "engine", "scheduler", "dask_timeout", "dtype")
 
 
 def data_config(args) -> dict:

@@ -77,13 +77,15 @@ DEFAULTS: dict = {
     "restore_best_weights": True,
     # checkpoints
     "checkpoint_every": None,
+    # speed
+    "dtype": "float64",
 }
 
 #: Config keys passed to :class:`neurona.training.Trainer` under the same name.
 TRAINER_KEYS = ("learning_rate", "loss", "reduction", "optimizer", "batch_size", "shuffle",
                 "schedule", "decay_rate", "decay_steps", "power_t", "end_learning_rate",
                 "momentum", "beta_1", "beta_2", "epsilon", "rho", "weight_decay", "l1", "l2",
-                "class_weight", "validation_fraction")
+                "class_weight", "validation_fraction", "dtype")
 #: Files that may be in a run directory while its training runs (checkpointing).
 IN_PROGRESS_FILES = {"config.json", "checkpoint.json"}
 
@@ -356,8 +358,11 @@ def _run_streamed(config: dict, callbacks) -> Run:
     fs.scan(config["scale"])
     neuron = initial_neuron(config, len(fs.features), fs.features)
     initial = [*map(float, neuron.weights), neuron.bias]
+    if config["dtype"] != "float64":
+        raise OptionError(f"--dtype {config['dtype']} applies to data held in memory; a streamed "
+                          f"file is trained in float64: drop --dtype or pass --no-stream.")
     arguments = training_arguments(config)
-    for key in ("class_weight", "validation_fraction", "random_state"):
+    for key in ("class_weight", "validation_fraction", "random_state", "dtype"):
         del arguments[key]
     trajectory = WeightTrajectory(feature_names=fs.features)
     trainer = stream.StreamTrainer(neuron, fs.part("train"),
@@ -441,13 +446,13 @@ def load_run(path: str | Path) -> tuple[dict, dict]:
 
 
 def versions() -> dict:
-    import matplotlib
-    import scipy
-    import sklearn
+    # From the installed packages' metadata: importing matplotlib for its version
+    # would cost a run without plots a quarter of a second.
+    from importlib.metadata import version
 
     return {"neurona": __version__, "python": platform.python_version(),
-            "numpy": np.__version__, "scipy": scipy.__version__,
-            "scikit-learn": sklearn.__version__, "matplotlib": matplotlib.__version__,
+            "numpy": np.__version__, "scipy": version("scipy"),
+            "scikit-learn": version("scikit-learn"), "matplotlib": version("matplotlib"),
             "platform": platform.platform()}
 
 
@@ -514,7 +519,7 @@ def _write_files(result: Run, directory: Path, *, plots: bool, lang: str, animat
                  name: str) -> None:
     config = recorded_config(result)
     training = {k: config[k] for k in ("reduction", "optimizer", "learning_rate", "epochs",
-                                       "batch_size", "seed", "init_weights")}
+                                       "batch_size", "seed", "init_weights", "dtype")}
     io.save(result.neuron, directory / "model.json", loss=config["loss"], training=training,
             target=config["dataset"].get("target"))
     io.atomic_write_text(directory / "history.csv", result.history.to_csv())

@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import inspect
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Union
 
 import numpy as np
@@ -57,11 +57,15 @@ class GradientTransformation:
 
     ``update`` returns ``(step, new_state)``; apply the step with
     :func:`apply_updates`. ``name`` is for messages and records only.
+    ``spec`` is set by the named optimizers: their name, hyperparameters and
+    schedule, so that a compiled epoch (:mod:`neurona.kernels`) can run the
+    same update; ``None`` for any other transformation.
     """
 
     init: Callable[[Array], State]
     update: Callable[[Array, State, Array], tuple[Array, State]]
     name: str = ""
+    spec: dict | None = field(default=None, compare=False)
 
 
 def apply_updates(params: Array, step: Array) -> Array:
@@ -75,6 +79,7 @@ def constant_schedule(learning_rate: float) -> Schedule:
     """``eta_t = eta``: the post's fixed step."""
     def schedule(t: int) -> float:
         return learning_rate
+    schedule.constant = learning_rate  # lets a compiled epoch skip calling it per step
     return schedule
 
 
@@ -262,7 +267,8 @@ def add_decayed_weights(weight_decay: float, mask: Array | None = None
     return GradientTransformation(init, update, "add_decayed_weights")
 
 
-def chain(*transforms: GradientTransformation, name: str = "") -> GradientTransformation:
+def chain(*transforms: GradientTransformation, name: str = "",
+          spec: dict | None = None) -> GradientTransformation:
     """Apply ``transforms`` in order; the state is the tuple of their states."""
     def init(params):
         return tuple(t.init(params) for t in transforms)
@@ -274,25 +280,31 @@ def chain(*transforms: GradientTransformation, name: str = "") -> GradientTransf
             new_state.append(s)
         return updates, tuple(new_state)
 
-    return GradientTransformation(init, update, name or "chain")
+    return GradientTransformation(init, update, name or "chain", spec)
 
 
 # --- named optimizers -----------------------------------------------------------
 
+def _spec(name: str, learning_rate: LearningRate, **hyperparameters) -> dict:
+    return {"name": name, "schedule": _as_schedule(learning_rate), **hyperparameters}
+
+
 def gd(learning_rate: LearningRate) -> GradientTransformation:
     """Plain gradient descent, ``w -= eta * g``: the tutorial post's update."""
-    return chain(scale_by_learning_rate(learning_rate), name="gd")
+    return chain(scale_by_learning_rate(learning_rate), name="gd",
+                 spec=_spec("gd", learning_rate))
 
 
 def momentum(learning_rate: LearningRate, momentum: float = 0.9) -> GradientTransformation:
     """Heavy-ball momentum: ``v = momentum * v + g``, ``w -= eta * v``."""
-    return chain(trace(momentum), scale_by_learning_rate(learning_rate), name="momentum")
+    return chain(trace(momentum), scale_by_learning_rate(learning_rate), name="momentum",
+                 spec=_spec("momentum", learning_rate, momentum=momentum))
 
 
 def nesterov(learning_rate: LearningRate, momentum: float = 0.9) -> GradientTransformation:
     """Nesterov momentum: ``v = momentum * v + g``, ``w -= eta * (g + momentum * v)``."""
     return chain(trace(momentum, nesterov=True), scale_by_learning_rate(learning_rate),
-                 name="nesterov")
+                 name="nesterov", spec=_spec("nesterov", learning_rate, momentum=momentum))
 
 
 def nesterov_restart(learning_rate: LearningRate, momentum: float = 0.9
@@ -309,21 +321,23 @@ def nesterov_restart(learning_rate: LearningRate, momentum: float = 0.9
 
 def adagrad(learning_rate: LearningRate, epsilon: float = 1e-8) -> GradientTransformation:
     """AdaGrad: each coordinate's step shrinks with its summed squared gradients."""
-    return chain(scale_by_rss(epsilon), scale_by_learning_rate(learning_rate), name="adagrad")
+    return chain(scale_by_rss(epsilon), scale_by_learning_rate(learning_rate), name="adagrad",
+                 spec=_spec("adagrad", learning_rate, epsilon=epsilon))
 
 
 def rmsprop(learning_rate: LearningRate, rho: float = 0.9,
             epsilon: float = 1e-8) -> GradientTransformation:
     """RMSProp: each coordinate's step divided by a running RMS of its gradients."""
     return chain(scale_by_rms(rho, epsilon), scale_by_learning_rate(learning_rate),
-                 name="rmsprop")
+                 name="rmsprop", spec=_spec("rmsprop", learning_rate, rho=rho, epsilon=epsilon))
 
 
 def adam(learning_rate: LearningRate, beta_1: float = 0.9, beta_2: float = 0.999,
          epsilon: float = 1e-8) -> GradientTransformation:
     """Adam (Kingma and Ba, 2015)."""
     return chain(scale_by_adam(beta_1, beta_2, epsilon), scale_by_learning_rate(learning_rate),
-                 name="adam")
+                 name="adam", spec=_spec("adam", learning_rate, beta_1=beta_1, beta_2=beta_2,
+                                         epsilon=epsilon))
 
 
 def adamw(learning_rate: LearningRate, beta_1: float = 0.9, beta_2: float = 0.999,
@@ -337,7 +351,9 @@ def adamw(learning_rate: LearningRate, beta_1: float = 0.9, beta_2: float = 0.99
     """
     return chain(scale_by_adam(beta_1, beta_2, epsilon),
                  add_decayed_weights(weight_decay, decay_mask),
-                 scale_by_learning_rate(learning_rate), name="adamw")
+                 scale_by_learning_rate(learning_rate), name="adamw",
+                 spec=_spec("adamw", learning_rate, beta_1=beta_1, beta_2=beta_2,
+                            epsilon=epsilon, weight_decay=weight_decay, decay_mask=decay_mask))
 
 
 OPTIMIZERS: dict[str, Callable[..., GradientTransformation]] = {

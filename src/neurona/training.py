@@ -31,6 +31,7 @@ from typing import Iterable
 
 import numpy as np
 
+from . import kernels
 from . import optimizers as optim
 from .activations import Activation
 from .callbacks import Callback, History, load_checkpoint, overrides
@@ -73,13 +74,33 @@ def forward_backward(
     reduction: str = "sum",
     threshold: float = 0.5,
     sample_weight: np.ndarray | None = None,
+    *,
+    kernel: str = "auto",
 ) -> tuple[np.ndarray, float, dict]:
     """One pass over ``(X, y)``: the gradient of the objective and the pass's metrics.
 
     Returns ``(dL_dw, dL_db, metrics)`` where ``metrics`` holds ``loss`` (the
     objective), ``sse`` (the summed squared error ``sum((a - y)^2)``, the
     number the post prints) and ``accuracy`` (of ``a > threshold``).
+
+    The pass runs in the dtype of ``X`` when it is float32 or float64 (the
+    net input ``X w`` and ``X^T dl/dz`` in that dtype, ``w`` cast to it) and
+    in float64 otherwise; the gradient comes back in float64. ``X`` is never
+    copied or converted here.
+
+    ``kernel`` picks the implementation: ``"numba"`` the fused pass of
+    :mod:`neurona.kernels` (one read of ``X``, all cores), ``"numpy"`` the
+    plain NumPy pass, ``"auto"`` (default) the fused pass when Numba is
+    installed and ``X`` has at least :data:`neurona.kernels.FUSED_MIN_SIZE`
+    entries. Both give the same numbers to rounding.
     """
+    if kernel != "numpy" and kernels.use_fused(X, activation, loss,
+                                               kernels.check_kernel(kernel)):
+        return kernels.fused_forward_backward(
+            X, y, w, b, activation, loss, reduction, threshold, sample_weight)
+    single = X.dtype.char == "f"
+    if single:  # keep X w and X^T dl/dz in float32: no float64 copy of X
+        w, b = w.astype(np.float32), np.float32(b)
     z = X @ w + b
     a = activation.value(z)
     e = a - y
@@ -89,17 +110,24 @@ def forward_backward(
         values = values * sample_weight
         dl_dz = dl_dz * sample_weight
     scale = reduction_scale(reduction, len(y), sample_weight)
+    # np.add.reduce and count_nonzero: np.sum's and np.mean's numbers, without
+    # their Python overhead, which is most of the cost of a small pass.
     metrics = {
-        "loss": float(np.sum(values)) * scale,
+        "loss": float(np.add.reduce(values)) * scale,
         "sse": float(e @ e),
-        "accuracy": float(np.mean((a > threshold) == (y > threshold))),
+        "accuracy": int(np.count_nonzero((a > threshold) == (y > threshold))) / len(y),
     }
-    return (X.T @ dl_dz) * scale, float(np.sum(dl_dz)) * scale, metrics
+    db = float(np.add.reduce(dl_dz)) * scale
+    if single:
+        return (X.T @ dl_dz.astype(np.float32)).astype(np.float64) * scale, db, metrics
+    return (X.T @ dl_dz) * scale, db, metrics
 
 
 def evaluate(X, y, w, b, activation: Activation, loss: Loss, reduction: str = "sum",
              threshold: float = 0.5, sample_weight=None) -> dict:
     """The metrics of :func:`forward_backward` (``loss``, ``sse``, ``accuracy``), no gradient."""
+    if X.dtype in (np.float32, np.float64):  # no float64 copy of a float32 X
+        w, b = w.astype(X.dtype, copy=False), X.dtype.type(b)
     z = X @ w + b
     a = activation.value(z)
     e = a - y
@@ -173,6 +201,7 @@ def run_epoch(
     totals: dict | None = None,
     on_batch_end=None,
     should_stop=None,
+    kernel: str = "auto",
 ) -> tuple[np.ndarray, tuple, dict | None]:
     """One epoch: every batch's forward pass, gradient, penalty and optimizer step.
 
@@ -218,6 +247,13 @@ def run_epoch(
     should_stop : callable, default=None
         Asked after each batch; when it returns True before the last batch,
         the epoch is cut short.
+    kernel : {"auto", "numba", "numpy"}, default="auto"
+        The implementation of each batch's pass (see :func:`forward_backward`).
+        With mini-batches, a named optimizer and no ``on_batch_end``, the
+        Numba kernel runs the whole epoch, every batch's pass and update, as
+        one compiled loop (:func:`neurona.kernels.compiled_epoch`): the same
+        numbers to rounding, and ``should_stop`` is then asked only at the
+        end of the epoch.
 
     Returns
     -------
@@ -243,6 +279,17 @@ def run_epoch(
     if totals is None:
         totals = new_totals(params.shape[0])
     nb = n_batches(n, batch_size)
+    if nb > 1 and on_batch_end is None and kernels.use_compiled_epoch(
+            X, activation, loss, optimizer, kernels.check_kernel(kernel)):
+        params, opt_state, failed = kernels.compiled_epoch(
+            X, y, params, opt_state, order, optimizer=optimizer, activation=activation,
+            loss=loss, reduction=reduction, threshold=threshold,
+            sample_weight=sample_weight, batch_size=batch_size, l1=l1, l2=l2, totals=totals)
+        if failed is not None:
+            raise _NonFinite(params, opt_state, failed)
+        return params, opt_state, _epoch_metrics(totals)
+    gradient = forward_backward if kernel == "auto" else functools.partial(
+        forward_backward, kernel=kernel)
     size = n if nb == 1 else batch_size
     mean = reduction == "mean"
     total_weight = None
@@ -262,7 +309,7 @@ def run_epoch(
             frac = (len(yb) if swb is None else float(np.sum(swb))) / total_weight
         params, opt_state, grad, batch_loss, m = _batch_step(
             Xb, yb, swb, params, opt_state, 1.0 if mean else frac, j, optimizer, activation,
-            loss, reduction, threshold, l1, l2)
+            loss, reduction, threshold, l1, l2, gradient)
         # Combine like the objective: sums add up, means are weighted by their share.
         # With one batch every factor is exactly 1.0, so the metrics are the batch's own.
         c = frac if mean else 1.0
@@ -277,8 +324,13 @@ def run_epoch(
                              "sse": m["sse"], "accuracy": m["accuracy"]})
         if should_stop is not None and j + 1 < nb and should_stop():
             return params, opt_state, None
-    return params, opt_state, {"loss": loss_sum, "sse": sse_sum, "accuracy": acc_sum,
-                               "grad_norm": float(np.sqrt(grad_sum @ grad_sum))}
+    return params, opt_state, _epoch_metrics(totals)
+
+
+def _epoch_metrics(totals: dict) -> dict:
+    grad = totals["grad"]
+    return {"loss": totals["loss"], "sse": totals["sse"], "accuracy": totals["accuracy"],
+            "grad_norm": float(np.sqrt(grad @ grad))}
 
 
 def _batch_step(X, y, sample_weight, params, opt_state, share, batch, optimizer, activation,
@@ -475,7 +527,7 @@ _CHECKED_SETTINGS = (
     "decay_rate", "decay_steps", "power_t", "end_learning_rate", "momentum", "beta_1",
     "beta_2", "epsilon", "rho", "weight_decay", "batch_size", "shuffle", "l1", "l2",
     "class_weight", "validation_fraction", "validation_data", "random_state",
-    "n_samples", "n_features", "sample_weight",
+    "n_samples", "n_features", "sample_weight", "dtype",
 )
 
 
@@ -526,16 +578,21 @@ class Trainer:
                  beta_2: float = 0.999, epsilon: float = 1e-8, rho: float = 0.9,
                  weight_decay: float = 0.01, l1: float = 0.0, l2: float = 0.0,
                  class_weight=None, validation_fraction: float | None = None,
-                 validation_data=None, random_state=None, resume=None):
+                 validation_data=None, random_state=None, resume=None,
+                 dtype: str = "float64", kernel: str = "auto"):
+        self.kernel = kernels.check_kernel(kernel)
         partitioned = _partitioned(X, y, sample_weight, neuron.n_features)
         if partitioned is None:
-            X = check_features(X, neuron.n_features)
+            X = kernels.as_training_array(check_features(X, neuron.n_features), dtype)
             y = _check_targets(y, X.shape[0])
             _check_finite("X", X)
             _check_finite("y", y)
             sample_weight = _check_sample_weight(sample_weight, y)
             n_samples = X.shape[0]
         else:
+            if kernels.check_dtype(dtype) != np.float64:
+                raise NeuronaError(f"dtype={dtype!r} applies to data in memory; a Dask "
+                                   f"dataset is trained in float64.")
             n_samples = partitioned.n_samples
         if not _is_int(epochs) or epochs < 1:
             raise NeuronaError(f"epochs must be a positive integer, got {epochs!r}.")
@@ -603,7 +660,7 @@ class Trainer:
             "validation_fraction": validation_fraction,
             "validation_data": validation_data is not None, "random_state": seed_record,
             "n_samples": int(n_samples), "n_features": int(neuron.n_features),
-            "sample_weight": sample_weight is not None,
+            "sample_weight": sample_weight is not None, "dtype": kernels.check_dtype(dtype).name,
         })
 
         # The rows: the validation split comes first from the generator.
@@ -623,7 +680,7 @@ class Trainer:
                 X_val, y_val = validation_data[:2]
             except (TypeError, ValueError):
                 raise NeuronaError("validation_data must be a pair (X_val, y_val).") from None
-            X_val = check_features(X_val, neuron.n_features)
+            X_val = kernels.as_training_array(check_features(X_val, neuron.n_features), dtype)
             y_val = _check_targets(y_val, X_val.shape[0])
             _check_finite("X_val", X_val)
             _check_finite("y_val", y_val)
@@ -762,7 +819,7 @@ class Trainer:
             epoch = self.X.run_epoch
             order = self.X.draw_order(self.rng) if draws else None
         else:
-            epoch = functools.partial(run_epoch, self.X, self.y)
+            epoch = functools.partial(run_epoch, self.X, self.y, kernel=self.kernel)
             order = self.rng.permutation(len(self.y)) if draws else None
         params, opt_state, metrics = epoch(
             self.params, self.opt_state, order, optimizer=self.optimizer,
@@ -828,7 +885,8 @@ class Trainer:
     def _resume(self, doc) -> None:
         if not isinstance(doc, dict):
             doc = load_checkpoint(doc)
-        recorded = doc["settings"]
+        # Checkpoints written before the dtype option trained in float64.
+        recorded = {"dtype": "float64", **doc["settings"]}
         diffs = [f"{k}={recorded.get(k)!r} there, {self.settings.get(k)!r} here"
                  for k in _CHECKED_SETTINGS if recorded.get(k) != self.settings.get(k)]
         if diffs:
@@ -896,6 +954,8 @@ def train(
     validation_data=None,
     random_state=None,
     resume=None,
+    dtype: str = "float64",
+    kernel: str = "auto",
 ) -> History:
     """Train ``neuron`` in place by gradient descent; return its history.
 
@@ -984,6 +1044,17 @@ or GradientTransformation, default="gd"
         The other arguments must be those of the run that wrote it, except
         ``epochs``. Training ``k`` epochs and resuming to ``n`` gives the same
         weights and history, bit for bit, as training ``n`` at once.
+    dtype : {"float64", "float32"}, default="float64"
+        The floating type of the passes over ``X`` (see :func:`forward_backward`).
+        float32 halves the memory read per epoch; float64 is exact to
+        rounding and is what reproduces the post. The weights, the optimizer
+        and its state stay float64. ``X`` is converted once, and only if its
+        dtype differs or it is neither C- nor F-contiguous.
+    kernel : {"auto", "numba", "numpy"}, default="auto"
+        The implementation of each pass over data in memory (see
+        :func:`forward_backward` and :func:`run_epoch`); a Dask dataset
+        ignores it. Not the command line's ``--engine``, which says where
+        the data lives.
 
     Returns
     -------
@@ -1017,4 +1088,5 @@ or GradientTransformation, default="gd"
         beta_2=beta_2, epsilon=epsilon, rho=rho, weight_decay=weight_decay, l1=l1, l2=l2,
         class_weight=class_weight, validation_fraction=validation_fraction,
         validation_data=validation_data, random_state=random_state, resume=resume,
+        dtype=dtype, kernel=kernel,
     ).run()

@@ -1,0 +1,279 @@
+"""The fused training pass: forward, loss and gradient in one read of ``X``.
+
+A full-batch epoch of one neuron is two matrix-vector products over ``X``
+and a few element-wise passes. Done with NumPy it reads ``X`` twice and
+makes several temporaries of length ``n_samples``; the fused pass, compiled
+by Numba, reads each row once, computes ``z``, the activation, the loss and
+``dl/dz`` while the row is in cache and adds its share of the gradient,
+split over the cores with one partial gradient per chunk of rows.
+
+Numba is optional. :func:`neurona.training.forward_backward` uses the fused
+pass when Numba can be imported and the problem has at least
+:data:`FUSED_MIN_SIZE` entries; otherwise, and for any activation or loss
+that is not one of neurona's own, it uses NumPy. Both give the same numbers
+(to 1e-12 relative in float64). Numba is imported only when a problem that
+large is first trained, so small runs never pay its import time.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+
+import numpy as np
+
+from .activations import ACTIVATIONS, Activation
+from .errors import NeuronaError
+from .losses import LOSSES, Loss, reduction_scale
+
+#: Below this many entries of ``X`` (n_samples * n_features) the NumPy path is
+#: used: Numba's call and thread start-up cost about as much as the pass saves
+#: (measured on 2 cores: NumPy always ahead below 1e4 entries, the fused pass
+#: always ahead above 2e5, in between it depends on n_features and on how
+#: busy the machine is), and Numba is never imported for small problems.
+FUSED_MIN_SIZE = 50_000
+
+KERNELS = ("auto", "numpy", "numba")
+
+# Codes shared with neurona._fused.
+_ACTIVATION_CODES = {"sigmoid": 0, "tanh": 1, "identity": 2, "step": 3}
+_LOSS_CODES = {"squared_error": 0, "log_loss": 1}
+
+# Rows per chunk (the unit of work of a thread) and per block (the rows that
+# stay in cache between the net-input and the gradient sweep over them).
+_MAX_CHUNKS = 64
+_MIN_CHUNK_ROWS = 1024
+_ROW_BLOCK = 32           # C-ordered X: a few rows, swept row by row
+_COLUMN_BLOCK_BYTES = 1 << 18   # F-ordered X: a block of every column
+
+_numba_found: bool | None = None
+
+
+def numba_available() -> bool:
+    """Whether Numba is installed (checked once, without importing it)."""
+    global _numba_found
+    if _numba_found is None:
+        _numba_found = importlib.util.find_spec("numba") is not None
+    return _numba_found
+
+
+def check_kernel(kernel: str) -> str:
+    if kernel not in KERNELS:
+        raise NeuronaError(f"Unknown kernel {kernel!r}; choose one of {', '.join(KERNELS)}.")
+    if kernel == "numba" and not numba_available():
+        raise NeuronaError(
+            "kernel='numba' needs Numba, which is not installed; install it with "
+            "'pip install numba' or use kernel='auto'.")
+    return kernel
+
+
+DTYPES = ("float64", "float32")
+
+
+def check_dtype(dtype) -> np.dtype:
+    """``dtype`` as a NumPy dtype, float64 or float32, or a NeuronaError."""
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        dt = None
+    if dt is None or dt.name not in DTYPES:
+        raise NeuronaError(f"Unknown dtype {dtype!r}; choose one of {', '.join(DTYPES)}.")
+    return dt
+
+
+def as_training_array(X: np.ndarray, dtype="float64") -> np.ndarray:
+    """``X`` in ``dtype``, C- or F-contiguous: itself when it already is, else one copy.
+
+    The layout is kept (an F-ordered X stays F-ordered); an X that is
+    neither C- nor F-contiguous (a strided view) becomes C-ordered.
+    """
+    X = X.astype(check_dtype(dtype), order="K", copy=False)
+    if not (X.flags.c_contiguous or X.flags.f_contiguous):
+        X = np.ascontiguousarray(X)
+    return X
+
+
+def fusable(X: np.ndarray, activation: Activation, loss: Loss) -> bool:
+    """Whether the fused pass can take this problem as it is (no copy of ``X``)."""
+    return (X.ndim == 2 and X.dtype in (np.float32, np.float64)
+            and (X.flags.c_contiguous or X.flags.f_contiguous)
+            and ACTIVATIONS.get(activation.name) is activation
+            and LOSSES.get(loss.name) is loss)
+
+
+def use_fused(X: np.ndarray, activation: Activation, loss: Loss, kernel: str = "auto") -> bool:
+    """Whether ``kernel`` picks the fused pass for this problem."""
+    if kernel == "numpy":
+        return False
+    if kernel == "numba":
+        if not fusable(X, activation, loss):
+            raise NeuronaError(
+                "kernel='numba' takes a C- or F-contiguous float32 or float64 X and one of "
+                "neurona's own activations and losses; use kernel='auto' for anything else.")
+        return True
+    return X.size >= FUSED_MIN_SIZE and fusable(X, activation, loss) and numba_available()
+
+
+def threads() -> int:
+    """Threads of the fused pass: Numba's setting (``NUMBA_NUM_THREADS``, or
+    ``numba.set_num_threads``), by default the number of cores."""
+    import numba
+
+    return numba.get_num_threads()
+
+
+def chunking(X: np.ndarray) -> tuple[int, int]:
+    """``(chunk_rows, block_rows)`` of the fused pass over ``X``.
+
+    Both depend on the shape and layout only, never on the number of
+    threads, so the sums are the same bit for bit on any machine.
+    """
+    n, d = X.shape
+    n_chunks = max(1, min(_MAX_CHUNKS, n // _MIN_CHUNK_ROWS))
+    chunk_rows = max(1, -(-n // n_chunks))
+    if X.flags.c_contiguous:
+        return chunk_rows, _ROW_BLOCK
+    return chunk_rows, max(64, min(4096, _COLUMN_BLOCK_BYTES // (d * X.itemsize)))
+
+
+def _check_shapes(n: int, d: int, y, w, sample_weight=None, order=None) -> None:
+    """The compiled loops trust their indices: check the shapes they rely on first."""
+    for name, a, shape in (("y", y, (n,)), ("w", w, (d,)), ("sample_weight", sample_weight, (n,)),
+                           ("order", order, (n,))):
+        if a is not None and np.shape(a) != shape:
+            raise NeuronaError(f"{name} has shape {np.shape(a)}, expected {shape} for an X of "
+                               f"shape {(n, d)}.")
+    if order is not None and n and (np.min(order) < 0 or np.max(order) >= n):
+        raise NeuronaError(f"order must hold row numbers 0 to {n - 1}, got values from "
+                           f"{np.min(order)} to {np.max(order)}.")
+
+
+def fused_forward_backward(X, y, w, b, activation: Activation, loss: Loss, reduction="sum",
+                           threshold=0.5, sample_weight=None) -> tuple[np.ndarray, float, dict]:
+    """:func:`neurona.training.forward_backward` by the fused pass (needs Numba).
+
+    The same arguments and the same ``(dL_dw, dL_db, metrics)``.
+
+    ``X`` must be C- or F-contiguous, float32 or float64 (see :func:`fusable`);
+    it is read as it is, never copied.
+    """
+    from . import _fused
+
+    n, d = X.shape
+    _check_shapes(n, d, y, w, sample_weight)
+    y = np.ascontiguousarray(y, dtype=np.float64)
+    wx = np.ascontiguousarray(w, dtype=X.dtype)
+    sw = (np.empty(0) if sample_weight is None
+          else np.ascontiguousarray(sample_weight, dtype=np.float64))
+    chunk_rows, block_rows = chunking(X)
+    transposed = not X.flags.c_contiguous  # F-ordered X is read as its C-ordered X.T
+    args = (X.T if transposed else X, y, wx, float(b), sw, _ACTIVATION_CODES[activation.name],
+            _LOSS_CODES[loss.name], float(threshold))
+    total = _fused.full_batch(*args, transposed, chunk_rows, block_rows,
+                              threads()).sum(axis=0)
+    scale = reduction_scale(reduction, n, sample_weight)
+    metrics = {
+        "loss": float(total[d + _fused.LOSS]) * scale,
+        "sse": float(total[d + _fused.SSE]),
+        "accuracy": float(total[d + _fused.CORRECT]) / n,
+    }
+    return total[:d] * scale, float(total[d + _fused.DB]) * scale, metrics
+
+
+# --- the compiled mini-batch epoch --------------------------------------------------------
+
+_OPTIMIZER_CODES = {"gd": 0, "momentum": 1, "nesterov": 2, "adagrad": 3, "rmsprop": 4,
+                    "adam": 5, "adamw": 6}
+
+
+def use_compiled_epoch(X: np.ndarray, activation: Activation, loss: Loss, optimizer,
+                       kernel: str = "auto") -> bool:
+    """Whether ``kernel`` runs a mini-batch epoch with this optimizer as one compiled loop.
+
+    It takes neurona's named optimizers (those with a ``spec``), its own
+    activations and losses, and a C- or F-contiguous float32 or float64 X.
+    """
+    if kernel == "numpy" or getattr(optimizer, "spec", None) is None:
+        return False
+    return use_fused(X, activation, loss, kernel)
+
+
+def _unpack_state(name: str, state: tuple, n_params: int):
+    """``(mu, nu, adam_count, lr_count)`` from a named optimizer's state tuple (copies)."""
+    mu, nu = np.zeros(n_params), np.zeros(n_params)  # the slots an optimizer does not use
+    lr_count = state[-1]["count"]
+    if name in ("momentum", "nesterov"):
+        return state[0]["trace"].copy(), nu, 0, lr_count
+    if name == "adagrad":
+        return mu, state[0]["sum_of_squares"].copy(), 0, lr_count
+    if name == "rmsprop":
+        return mu, state[0]["nu"].copy(), 0, lr_count
+    if name in ("adam", "adamw"):
+        return state[0]["mu"].copy(), state[0]["nu"].copy(), state[0]["count"], lr_count
+    return mu, nu, 0, lr_count
+
+
+def _pack_state(name: str, mu, nu, adam_count: int, lr_count: int) -> tuple:
+    """The inverse of :func:`_unpack_state`: the state tuple neurona.optimizers builds."""
+    lr = {"count": lr_count}
+    if name in ("momentum", "nesterov"):
+        return ({"trace": mu}, lr)
+    if name == "adagrad":
+        return ({"sum_of_squares": nu}, lr)
+    if name == "rmsprop":
+        return ({"nu": nu}, lr)
+    if name == "adam":
+        return ({"count": adam_count, "mu": mu, "nu": nu}, lr)
+    if name == "adamw":
+        return ({"count": adam_count, "mu": mu, "nu": nu}, {}, lr)
+    return (lr,)
+
+
+def compiled_epoch(X, y, params, opt_state, order, *, optimizer, activation, loss,
+                   reduction, threshold, sample_weight, batch_size, l1, l2, totals):
+    """A mini-batch epoch of :func:`neurona.training.run_epoch` in one compiled loop (Numba).
+
+    Runs batches ``totals["batches"]`` to the last, updating ``totals`` in
+    place as ``run_epoch`` does. Returns ``(params, opt_state, failed)``:
+    ``failed`` is the batch whose loss or update was not finite (``params``
+    and ``opt_state`` are then those before it), or ``None``. The numbers are
+    those of the NumPy loop to rounding: each batch's gradient is summed row
+    by row instead of by BLAS, and the updates are the same formulas.
+    """
+    from . import _fused
+
+    spec = optimizer.spec
+    name = spec["name"]
+    n, d = X.shape
+    p = d + 1
+    _check_shapes(n, d, y, np.asarray(params)[:-1], sample_weight, order)
+    mu, nu, adam_count, lr_count = _unpack_state(name, opt_state, p)
+    first = totals["batches"]
+    n_batch = -(-n // batch_size)
+    schedule = spec["schedule"]
+    if hasattr(schedule, "constant"):
+        lrs = np.full(n_batch - first, float(schedule.constant))
+    else:
+        lrs = np.array([schedule(lr_count + j) for j in range(n_batch - first)], dtype=float)
+    hyper = np.array([spec.get("momentum", 0.0), spec.get("epsilon", 0.0), spec.get("rho", 0.0),
+                      spec.get("beta_1", 0.0), spec.get("beta_2", 0.0),
+                      spec.get("weight_decay", 0.0)], dtype=float)
+    mask = spec.get("decay_mask")
+    mask = np.ones(p, dtype=np.bool_) if mask is None else np.asarray(mask, dtype=np.bool_)
+    total_weight = float(n) if sample_weight is None else float(np.sum(sample_weight))
+    transposed = not X.flags.c_contiguous
+    params = np.array(params, dtype=np.float64)
+    sums = np.array([totals["loss"], totals["sse"], totals["accuracy"]])
+    grad_sum = np.array(totals["grad"], dtype=np.float64)
+    done, failed = _fused.minibatch_epoch(
+        X.T if transposed else X, np.ascontiguousarray(y, dtype=np.float64),
+        np.empty(0) if sample_weight is None
+        else np.ascontiguousarray(sample_weight, dtype=np.float64),
+        np.arange(n) if order is None else np.ascontiguousarray(order, dtype=np.int64),
+        transposed, int(batch_size), int(first), params, mu, nu, int(adam_count), lrs,
+        _OPTIMIZER_CODES[name], hyper, mask, _ACTIVATION_CODES[activation.name],
+        _LOSS_CODES[loss.name], reduction == "mean", float(threshold), float(l1), float(l2),
+        total_weight, sums, grad_sum)
+    totals.update(batches=first + done, loss=float(sums[0]), sse=float(sums[1]),
+                  accuracy=float(sums[2]), grad=grad_sum)
+    state = _pack_state(name, mu, nu, adam_count + done, lr_count + done)
+    return params, state, (None if failed < 0 else int(failed))

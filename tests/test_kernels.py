@@ -1,0 +1,440 @@
+"""The fused pass (neurona.kernels) gives the NumPy path's numbers, for every case it takes.
+
+Sums are compared relative to the sum of their terms' magnitudes, the scale
+that bounds a sum's rounding error whatever the order of its terms: in
+float64 the two paths agree to 1e-12 of it. In float32 (eps 1.2e-7) both
+round ``X w``, ``dl/dz`` and partial sums in float32, in different orders
+(BLAS against row blocks), so they agree to a few hundred eps of that scale;
+1e-4 leaves a margin and still catches any wrong formula, whose error is of
+order one.
+
+Numba is in the ``test`` extra, so the comparison always runs in the test
+suite; a run without it must say so with NEURONA_TEST_WITHOUT_NUMBA=1, and
+then checks the NumPy path alone against the reference below.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import tracemalloc
+
+import numpy as np
+import pytest
+from scipy.special import expit
+
+from neurona import Neuron, kernels, train
+from neurona.activations import ACTIVATIONS, Activation
+from neurona.errors import NeuronaError
+from neurona.losses import LOSSES
+from neurona.training import forward_backward
+
+PAIRS = [("sigmoid", "log_loss"), ("sigmoid", "squared_error"), ("tanh", "squared_error"),
+         ("identity", "squared_error"), ("step", "squared_error")]
+HAVE_NUMBA = kernels.numba_available()
+KERNEL_CHOICES = ["numpy", "numba"] if HAVE_NUMBA else ["numpy"]
+RTOL = {np.float64: 1e-12, np.float32: 1e-4}
+needs_numba = pytest.mark.skipif(
+    not HAVE_NUMBA, reason="Numba not installed (allowed by NEURONA_TEST_WITHOUT_NUMBA=1)")
+
+
+def test_numba_is_installed_for_the_test_suite():
+    if os.environ.get("NEURONA_TEST_WITHOUT_NUMBA") == "1":
+        assert not HAVE_NUMBA, "NEURONA_TEST_WITHOUT_NUMBA=1 but Numba is installed"
+    else:
+        assert HAVE_NUMBA, ("Numba is in the 'test' extra and the fused pass is compared with "
+                            "NumPy only when it is installed; install it, or set "
+                            "NEURONA_TEST_WITHOUT_NUMBA=1 to test the NumPy path alone")
+
+
+def _problem(n, d, dtype, order, seed=0):
+    rng = np.random.default_rng(seed)
+    X = np.asarray(rng.standard_normal((n, d)), dtype=dtype, order=order)
+    y = (rng.random(n) < 0.5).astype(np.float64)
+    w = rng.normal(scale=0.5, size=d)
+    sw = rng.uniform(0.0, 2.0, size=n)
+    return X, y, w, 0.3, sw
+
+
+def _reference(X, y, w, b, activation, loss, sample_weight):
+    """Per-sample terms in float64, written from the maths and not from neurona."""
+    X = X.astype(np.float64)
+    z = X @ w + b
+    a = {"sigmoid": expit(z), "tanh": np.tanh(z), "identity": z,
+         "step": (z > 0).astype(float)}[activation]
+    da = {"sigmoid": a * (1 - a), "tanh": 1 - a * a, "identity": 1.0, "step": 1.0}[activation]
+    if loss == "log_loss":
+        terms = np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z))) - y * z
+        magnitude = np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z))) + np.abs(y * z)
+        dl = a - y
+    else:
+        terms = magnitude = (a - y) ** 2
+        dl = 2 * (a - y) * da
+    s = np.ones_like(y) if sample_weight is None else sample_weight
+    return X, z, a, terms * s, magnitude * s, dl * s
+
+
+def _check(got, want, magnitude, rtol, what):
+    err = np.abs(np.asarray(got) - np.asarray(want))
+    bound = rtol * np.asarray(magnitude)
+    assert np.all(err <= bound), f"{what}: error {err} above {bound}"
+
+
+def _assert_pass_matches(result, X, y, w, b, activation, loss, sample_weight, rtol,
+                         reduction="sum", threshold=0.5):
+    dw, db, metrics = result
+    X64, z, a, terms, magnitude, dl = _reference(X, y, w, b, activation, loss, sample_weight)
+    scale = 1.0 if reduction == "sum" else 1.0 / (
+        len(y) if sample_weight is None else sample_weight.sum())
+    assert dw.dtype == np.float64 and dw.shape == w.shape
+    _check(dw, X64.T @ dl * scale, np.abs(X64).T @ np.abs(dl) * scale, rtol, "dL/dw")
+    _check(db, dl.sum() * scale, np.abs(dl).sum() * scale, rtol, "dL/db")
+    _check(metrics["loss"], terms.sum() * scale, magnitude.sum() * scale, rtol, "loss")
+    _check(metrics["sse"], ((a - y) ** 2).sum(), ((a - y) ** 2).sum(), rtol, "sse")
+    # A sample within rounding of the threshold may fall either side of it.
+    borderline = np.mean(np.abs(a - threshold) <= 1e3 * rtol * (1 + np.abs(z)))
+    want = np.mean((a > threshold) == (y > threshold))
+    assert abs(metrics["accuracy"] - want) <= borderline
+
+
+@pytest.mark.parametrize("kernel", KERNEL_CHOICES)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("activation,loss", PAIRS)
+@pytest.mark.parametrize("weighted", [False, True])
+def test_each_kernel_matches_the_reference(kernel, dtype, order, activation, loss, weighted):
+    X, y, w, b, sw = _problem(3001, 5, dtype, order)
+    sw = sw if weighted else None
+    result = forward_backward(X, y, w, b, ACTIVATIONS[activation], LOSSES[loss],
+                              sample_weight=sw, kernel=kernel)
+    _assert_pass_matches(result, X, y, w, b, activation, loss, sw, RTOL[dtype])
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("activation,loss", PAIRS)
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("shape", [(2500, 40), (37, 1), (5000, 3)])
+def test_fused_pass_equals_numpy_path(dtype, order, activation, loss, weighted, shape):
+    X, y, w, b, sw = _problem(*shape, dtype, order, seed=shape[0])
+    sw = sw if weighted else None
+    reduction = "mean" if weighted else "sum"
+    args = (X, y, w, b, ACTIVATIONS[activation], LOSSES[loss], reduction, 0.4, sw)
+    fused = forward_backward(*args, kernel="numba")
+    plain = forward_backward(*args, kernel="numpy")
+    X64, z, a, terms, magnitude, dl = _reference(X, y, w, b, activation, loss, sw)
+    scale = 1.0 if reduction == "sum" else 1.0 / sw.sum()
+    rtol = RTOL[dtype]
+    _check(fused[0], plain[0], np.abs(X64).T @ np.abs(dl) * scale, rtol, "dL/dw")
+    _check(fused[1], plain[1], np.abs(dl).sum() * scale, rtol, "dL/db")
+    _check(fused[2]["loss"], plain[2]["loss"], magnitude.sum() * scale, rtol, "loss")
+    _check(fused[2]["sse"], plain[2]["sse"], ((a - y) ** 2).sum(), rtol, "sse")
+    if dtype == np.float64:
+        assert fused[2]["accuracy"] == plain[2]["accuracy"]
+    _assert_pass_matches(fused, X, y, w, b, activation, loss, sw, rtol, reduction, 0.4)
+
+
+@needs_numba
+def test_fused_pass_is_the_same_whatever_the_number_of_threads():
+    import numba
+
+    X, y, w, b, sw = _problem(20_000, 7, np.float64, "C")
+    args = (X, y, w, b, ACTIVATIONS["sigmoid"], LOSSES["log_loss"], "sum", 0.5, sw)
+    before = numba.get_num_threads()
+    try:
+        results = []
+        for threads in sorted({1, numba.config.NUMBA_NUM_THREADS}):
+            numba.set_num_threads(threads)
+            results.append(forward_backward(*args, kernel="numba"))
+    finally:
+        numba.set_num_threads(before)
+    for dw, db, metrics in results[1:]:
+        np.testing.assert_array_equal(dw, results[0][0])
+        assert (db, metrics) == (results[0][1], results[0][2])
+
+
+@needs_numba
+def test_auto_takes_the_fused_pass_for_large_problems_only(monkeypatch):
+    calls = []
+    real = kernels.fused_forward_backward
+    monkeypatch.setattr(kernels, "fused_forward_backward",
+                        lambda *a, **k: calls.append(a[0].shape) or real(*a, **k))
+    act, loss = ACTIVATIONS["sigmoid"], LOSSES["log_loss"]
+    n_large = kernels.FUSED_MIN_SIZE // 4 + 1
+    for n in (350, n_large):
+        X, y, w, b, _ = _problem(n, 4, np.float64, "C")
+        forward_backward(X, y, w, b, act, loss)
+    assert calls == [(n_large, 4)]
+    X, y, w, b, _ = _problem(n_large, 4, np.float64, "C")
+    forward_backward(X[::2], y[::2], w, b, act, loss)        # strided: NumPy, no copy
+    forward_backward(X, y, w, b, act, loss, kernel="numpy")
+    own = Activation("sigmoid", act.value, act.derivative)  # not neurona's own object
+    forward_backward(X, y, w, b, own, loss)
+    assert calls == [(n_large, 4)]
+
+
+def test_kernel_is_checked(monkeypatch):
+    X, y, w, b, _ = _problem(10, 2, np.float64, "C")
+    act, loss = ACTIVATIONS["sigmoid"], LOSSES["log_loss"]
+    with pytest.raises(NeuronaError, match="Unknown kernel 'jit'"):
+        forward_backward(X, y, w, b, act, loss, kernel="jit")
+    monkeypatch.setattr(kernels, "_numba_found", False)
+    with pytest.raises(NeuronaError, match="pip install numba"):
+        forward_backward(X, y, w, b, act, loss, kernel="numba")
+    # Without Numba, auto is the NumPy path.
+    X, y, w, b, _ = _problem(kernels.FUSED_MIN_SIZE, 2, np.float64, "C")
+    dw, db, m = forward_backward(X, y, w, b, act, loss)
+    _assert_pass_matches((dw, db, m), X, y, w, b, "sigmoid", "log_loss", None, 1e-12)
+
+
+@needs_numba
+def test_numba_kernel_refuses_what_it_cannot_read_without_a_copy():
+    X, y, w, b, _ = _problem(100, 4, np.float64, "C")
+    with pytest.raises(NeuronaError, match="C- or F-contiguous"):
+        forward_backward(X[::2], y[::2], w, b, ACTIVATIONS["tanh"], LOSSES["squared_error"],
+                         kernel="numba")
+
+
+@pytest.mark.parametrize("kernel", KERNEL_CHOICES)
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_a_float32_pass_makes_no_float64_copy_of_X(kernel, order):
+    X, y, w, b, _ = _problem(100_000, 20, np.float32, order)
+    act, loss = ACTIVATIONS["sigmoid"], LOSSES["log_loss"]
+    forward_backward(X, y, w, b, act, loss, kernel=kernel)  # compile outside the trace
+    tracemalloc.start()
+    try:
+        forward_backward(X, y, w, b, act, loss, kernel=kernel)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < X.nbytes / 2, f"{peak} bytes allocated for an X of {X.nbytes}"
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_training_arrays_are_taken_as_they_are(order, dtype):
+    X = np.asarray(np.ones((30, 4)), dtype=dtype, order=order)
+    assert kernels.as_training_array(X, np.dtype(dtype).name) is X
+    other = "float32" if dtype == np.float64 else "float64"
+    converted = kernels.as_training_array(X, other)
+    assert converted.dtype == np.dtype(other) and converted.flags[f"{order}_CONTIGUOUS"]
+    strided = kernels.as_training_array(X[::3], np.dtype(dtype).name)
+    assert strided.flags.c_contiguous and np.array_equal(strided, X[::3])
+
+
+def test_train_in_float32_follows_float64(tmp_path):
+    X, y, w, b, _ = _problem(400, 3, np.float64, "C")
+    runs = {}
+    for dtype in ("float64", "float32"):
+        neuron = Neuron(w, b)
+        runs[dtype] = (train(neuron, X, y, epochs=20, learning_rate=0.002, dtype=dtype), neuron)
+    np.testing.assert_allclose(runs["float32"][0]["loss"], runs["float64"][0]["loss"], rtol=1e-5)
+    np.testing.assert_allclose(runs["float32"][1].weights, runs["float64"][1].weights, rtol=1e-5)
+    assert runs["float32"][1].weights.dtype == np.float64
+
+
+@pytest.mark.parametrize("dtype", ["float16", "int64", "double precision"])
+def test_train_refuses_other_dtypes(dtype):
+    X, y, w, b, _ = _problem(10, 2, np.float64, "C")
+    with pytest.raises(NeuronaError, match="choose one of float64, float32"):
+        train(Neuron(w, b), X, y, epochs=1, dtype=dtype)
+
+
+@pytest.mark.parametrize("kernel", KERNEL_CHOICES)
+def test_train_gives_the_same_history_with_either_kernel(kernel):
+    X, y, w, b, sw = _problem(6000, 5, np.float64, "F")
+    neuron = Neuron(w, b)
+    history = train(neuron, X, y, epochs=5, learning_rate=1e-4, sample_weight=sw, kernel=kernel)
+    reference = Neuron(w, b)
+    expected = train(reference, X, y, epochs=5, learning_rate=1e-4, sample_weight=sw,
+                     kernel="numpy")
+    np.testing.assert_allclose(history["loss"], expected["loss"], rtol=1e-12)
+    np.testing.assert_allclose(neuron.weights, reference.weights, rtol=1e-12)
+
+
+def test_seed_size_training_never_imports_numba(tmp_path):
+    code = ("import sys; from neurona.cli import main; "
+            f"main(['train', '--quiet', '--no-plots', '--out', {str(tmp_path / 'r')!r}]); "
+            "print('numba' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "False"
+
+
+# --- the compiled mini-batch epoch ----------------------------------------------------------
+
+OPTIMIZERS = ["gd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw"]
+EXTRAS = {
+    "plain": {},
+    "weighted, mean, elastic net, cosine": dict(reduction="mean", l1=0.01, l2=0.1,
+                                                schedule="cosine"),
+    "tanh, squared error, step schedule": dict(loss="squared_error", schedule="step",
+                                               decay_steps=20),
+}
+
+
+def _minibatch_runs(optimizer, dtype, order, extra, epochs=2, choices=("numpy", "numba"),
+                    callbacks=()):
+    X, y, w, b, sw = _problem(1500, 5, np.float64, order, seed=7)
+    extra = dict(extra)
+    activation = "tanh" if extra.get("loss") == "squared_error" else "sigmoid"
+    if extra.get("reduction") == "mean":
+        extra["sample_weight"] = sw
+    runs = {}
+    for kernel in choices:
+        neuron = Neuron(w, b, activation=activation)
+        history = train(neuron, X, y, epochs=epochs, learning_rate=0.01, optimizer=optimizer,
+                        batch_size=32, random_state=3, dtype=dtype, kernel=kernel,
+                        callbacks=callbacks, **extra)
+        runs[kernel] = (np.append(neuron.weights, neuron.bias), history)
+    return runs
+
+
+@needs_numba
+@pytest.mark.parametrize("optimizer", OPTIMIZERS)
+@pytest.mark.parametrize("dtype,order", [("float64", "C"), ("float64", "F"), ("float32", "C")])
+@pytest.mark.parametrize("extra", list(EXTRAS))
+def test_compiled_minibatch_epoch_equals_the_numpy_loop(optimizer, dtype, order, extra):
+    runs = _minibatch_runs(optimizer, dtype, order, EXTRAS[extra])
+    (p0, h0), (p1, h1) = runs["numpy"], runs["numba"]
+    # Each batch's gradient is summed in another order, then the same update
+    # follows: float64 stays within 1e-12 of the parameters' scale after 94 updates.
+    rtol = 1e-12 if dtype == "float64" else 1e-4
+    scale = np.max(np.abs(p0))
+    assert np.max(np.abs(p1 - p0)) <= rtol * scale
+    assert h1.keys == h0.keys
+    for key in ("loss", "sse", "accuracy", "grad_norm", "learning_rate"):
+        np.testing.assert_allclose(h1[key], h0[key], rtol=rtol, err_msg=key)
+
+
+@needs_numba
+def test_compiled_epoch_runs_only_without_per_batch_callbacks(monkeypatch):
+    from neurona import Callback
+
+    calls = []
+    real = kernels.compiled_epoch
+    monkeypatch.setattr(kernels, "compiled_epoch",
+                        lambda *a, **k: calls.append(1) or real(*a, **k))
+
+    class Batches(Callback):
+        def __init__(self):
+            self.sizes = []
+
+        def on_batch_end(self, batch, logs=None):
+            self.sizes.append(logs["size"])
+
+    seen = Batches()
+    runs = _minibatch_runs("adam", "float64", "C", {}, epochs=1, choices=("numba",),
+                           callbacks=[seen])
+    assert calls == [] and seen.sizes == [32] * 46 + [28]
+    _minibatch_runs("adam", "float64", "C", {}, epochs=1, choices=("numba",))
+    assert calls == [1]
+    assert len(runs["numba"][1]) == 1
+
+
+@needs_numba
+def test_compiled_epoch_stops_on_divergence_like_the_numpy_loop():
+    from neurona import DivergenceError
+
+    X, y, w, b, _ = _problem(1500, 5, np.float64, "C", seed=7)
+    X = X * 1e150
+    out = {}
+    for kernel in ("numpy", "numba"):
+        neuron = Neuron(w, b, activation="identity")
+        with pytest.raises(DivergenceError) as info:
+            train(neuron, X, y, epochs=3, learning_rate=1.0, loss="squared_error",
+                  optimizer="gd", batch_size=32, random_state=0, kernel=kernel)
+        out[kernel] = (info.value.epoch, len(info.value.history),
+                       np.append(neuron.weights, neuron.bias))
+    assert out["numba"][:2] == out["numpy"][:2]
+    np.testing.assert_allclose(out["numba"][2], out["numpy"][2], rtol=1e-12)
+
+
+@needs_numba
+def test_compiled_epoch_finishes_an_epoch_that_was_cut_short():
+    from neurona import optimizers
+    from neurona.training import new_totals, run_epoch
+
+    X, y, w, b, sw = _problem(1000, 4, np.float64, "C", seed=2)
+    opt = optimizers.get_optimizer("rmsprop", 0.05)
+    params = np.append(w, b)
+    order = np.random.default_rng(0).permutation(1000)
+    common = dict(optimizer=opt, activation=ACTIVATIONS["sigmoid"], loss=LOSSES["log_loss"],
+                  sample_weight=sw, batch_size=50)
+    totals = new_totals(5)
+    asked = []
+    p, s, m = run_epoch(X, y, params, opt.init(params), order, totals=totals, kernel="numpy",
+                        should_stop=lambda: asked.append(1) or len(asked) == 7, **common)
+    assert m is None and totals["batches"] == 7
+    ends = {}
+    for kernel in ("numpy", "numba"):
+        t = {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in totals.items()}
+        ends[kernel] = run_epoch(X, y, p, s, order, totals=t, kernel=kernel, **common)
+    (p0, s0, m0), (p1, s1, m1) = ends["numpy"], ends["numba"]
+    np.testing.assert_allclose(p1, p0, rtol=1e-12)
+    assert s1[1] == s0[1] == {"count": 20}
+    np.testing.assert_allclose(s1[0]["nu"], s0[0]["nu"], rtol=1e-12)
+    for key in m0:
+        assert m1[key] == pytest.approx(m0[key], rel=1e-12)
+
+
+@needs_numba
+def test_optimizers_without_a_spec_use_the_numpy_loop(monkeypatch):
+    from neurona import optimizers
+
+    monkeypatch.setattr(kernels, "compiled_epoch", None)  # would fail if called
+    X, y, w, b, _ = _problem(3000, 8, np.float64, "C")
+    custom = optimizers.chain(optimizers.scale_by_learning_rate(0.01))
+    train(Neuron(w, b), X, y, epochs=1, optimizer=custom, batch_size=64, random_state=0)
+
+
+@needs_numba
+def test_compiled_loops_refuse_shapes_they_would_read_past():
+    from neurona import optimizers
+    from neurona.training import run_epoch
+
+    X, y, w, b, sw = _problem(200, 3, np.float64, "C")
+    act, loss = ACTIVATIONS["sigmoid"], LOSSES["log_loss"]
+    with pytest.raises(NeuronaError, match=r"y has shape \(199,\), expected \(200,\)"):
+        forward_backward(X, y[:-1], w, b, act, loss, kernel="numba")
+    with pytest.raises(NeuronaError, match="sample_weight has shape"):
+        forward_backward(X, y, w, b, act, loss, sample_weight=sw[:10], kernel="numba")
+    opt = optimizers.get_optimizer("adam", 0.1)
+    params = np.append(w, b)
+    order = np.arange(200)
+    order[5] = 200
+    with pytest.raises(NeuronaError, match="order must hold row numbers 0 to 199"):
+        run_epoch(X, y, params, opt.init(params), order, optimizer=opt, activation=act,
+                  loss=loss, batch_size=16, kernel="numba")
+
+
+@pytest.mark.parametrize("kernel", KERNEL_CHOICES)
+def test_metrics_are_plain_python_floats(kernel):
+    X, y, w, b, _ = _problem(3000, 4, np.float64, "C")
+    dw, db, metrics = forward_backward(X, y, w, b, ACTIVATIONS["sigmoid"], LOSSES["log_loss"],
+                                       kernel=kernel)
+    assert type(db) is float and all(type(v) is float for v in metrics.values()), metrics
+
+
+def test_dtype_float32_is_refused_for_a_dask_dataset():
+    da = pytest.importorskip("dask.array", reason="the dask extra is part of the test extra")
+    X, y, w, b, _ = _problem(100, 2, np.float64, "C")
+    with pytest.raises(NeuronaError, match="a Dask dataset is trained in float64"):
+        train(Neuron(w, b), da.from_array(X, chunks=50), da.from_array(y, chunks=50),
+              dtype="float32", epochs=1)
+
+
+def test_a_checkpoint_from_before_the_dtype_option_resumes_in_float64(tmp_path):
+    from neurona import Checkpoint
+
+    X, y, w, b, _ = _problem(300, 3, np.float64, "C")
+    path = tmp_path / "checkpoint.json"
+    train(Neuron(w, b), X, y, epochs=2, callbacks=[Checkpoint(path)])
+    doc = json.loads(path.read_text())
+    del doc["settings"]["dtype"]  # as written before dtype was recorded
+    neuron = Neuron(w, b)
+    history = train(neuron, X, y, epochs=4, resume=doc)
+    assert len(history) == 4
+    with pytest.raises(NeuronaError, match="dtype='float64' there, 'float32' here"):
+        train(Neuron(w, b), X, y, epochs=4, resume=doc, dtype="float32")
