@@ -98,17 +98,37 @@ def forward_backward(
                                                kernels.check_kernel(kernel)):
         return kernels.fused_forward_backward(
             X, y, w, b, activation, loss, reduction, threshold, sample_weight)
-    single = X.dtype.char == "f"
-    if single:  # keep X w and X^T dl/dz in float32: no float64 copy of X
+    z, a, scale, metrics = _forward(X, y, w, b, activation, loss, reduction, threshold,
+                                    sample_weight)
+    dl_dz = loss.dl_dz(y, z, a, activation)
+    if sample_weight is not None:
+        dl_dz = dl_dz * sample_weight
+    db = float(np.add.reduce(dl_dz)) * scale
+    if X.dtype.char == "f":  # X^T dl/dz in float32 too: no float64 copy of X
+        return (X.T @ dl_dz.astype(np.float32)).astype(np.float64) * scale, db, metrics
+    return (X.T @ dl_dz) * scale, db, metrics
+
+
+def evaluate(X, y, w, b, activation: Activation, loss: Loss, reduction: str = "sum",
+             threshold: float = 0.5, sample_weight=None) -> dict:
+    """The metrics of :func:`forward_backward` (``loss``, ``sse``, ``accuracy``), no gradient."""
+    return _forward(X, y, w, b, activation, loss, reduction, threshold, sample_weight)[3]
+
+
+def _forward(X, y, w, b, activation, loss, reduction, threshold, sample_weight):
+    """The forward pass of the NumPy path: ``(z, a, reduction scale, metrics)``.
+
+    It runs in float32 when ``X`` is float32 (``w`` cast to it, ``X`` never
+    copied), else in float64.
+    """
+    if X.dtype.char == "f":
         w, b = w.astype(np.float32), np.float32(b)
     z = X @ w + b
     a = activation.value(z)
     e = a - y
     values = loss.pointwise(y, z, a)
-    dl_dz = loss.dl_dz(y, z, a, activation)
     if sample_weight is not None:
         values = values * sample_weight
-        dl_dz = dl_dz * sample_weight
     scale = reduction_scale(reduction, len(y), sample_weight)
     # np.add.reduce and count_nonzero: np.sum's and np.mean's numbers, without
     # their Python overhead, which is most of the cost of a small pass.
@@ -117,28 +137,7 @@ def forward_backward(
         "sse": float(e @ e),
         "accuracy": int(np.count_nonzero((a > threshold) == (y > threshold))) / len(y),
     }
-    db = float(np.add.reduce(dl_dz)) * scale
-    if single:
-        return (X.T @ dl_dz.astype(np.float32)).astype(np.float64) * scale, db, metrics
-    return (X.T @ dl_dz) * scale, db, metrics
-
-
-def evaluate(X, y, w, b, activation: Activation, loss: Loss, reduction: str = "sum",
-             threshold: float = 0.5, sample_weight=None) -> dict:
-    """The metrics of :func:`forward_backward` (``loss``, ``sse``, ``accuracy``), no gradient."""
-    if X.dtype in (np.float32, np.float64):  # no float64 copy of a float32 X
-        w, b = w.astype(X.dtype, copy=False), X.dtype.type(b)
-    z = X @ w + b
-    a = activation.value(z)
-    e = a - y
-    values = loss.pointwise(y, z, a)
-    if sample_weight is not None:
-        values = values * sample_weight
-    return {
-        "loss": float(np.sum(values)) * reduction_scale(reduction, len(y), sample_weight),
-        "sse": float(e @ e),
-        "accuracy": float(np.mean((a > threshold) == (y > threshold))),
-    }
+    return z, a, scale, metrics
 
 
 # --- regularisation ----------------------------------------------------------------------
