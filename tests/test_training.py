@@ -175,6 +175,22 @@ def test_sum_reduction_mini_batches_add_up_to_the_full_objective():
         assert mini[key] == pytest.approx(full[key], rel=1e-12)
 
 
+@pytest.mark.parametrize("sample_weight", [None, np.linspace(0.5, 2.0, 23)])
+def test_one_full_batch_in_any_row_order_takes_the_same_step(sample_weight):
+    rng = np.random.default_rng(6)
+    X = rng.normal(size=(23, 2))
+    y = (X[:, 0] > 0).astype(float)
+    p = np.array([0.4, -0.2, 0.3])
+    opt = optim.adam(0.1)
+    kw = dict(optimizer=opt, activation=get_activation("sigmoid"),
+              loss=get_loss("log_loss"), sample_weight=sample_weight, l2=0.1)
+    p_as_is, _, as_is = run_epoch(X, y, p, opt.init(p), **kw)
+    p_shuffled, _, shuffled = run_epoch(X, y, p, opt.init(p), rng.permutation(23), **kw)
+    np.testing.assert_allclose(p_shuffled, p_as_is, rtol=1e-12)
+    for key in ("loss", "sse", "accuracy", "grad_norm"):
+        assert shuffled[key] == pytest.approx(as_is[key], rel=1e-12)
+
+
 def test_history_has_the_new_keys_in_order():
     X = np.array([[0.0], [1.0], [2.0], [3.0]])
     y = np.array([0, 0, 1, 1])

@@ -273,12 +273,19 @@ def chain(*transforms: GradientTransformation, name: str = "",
     def init(params):
         return tuple(t.init(params) for t in transforms)
 
-    def update(updates, state, params=None):
-        new_state = []
-        for t, s in zip(transforms, state):
-            updates, s = t.update(updates, s, params)
-            new_state.append(s)
-        return updates, tuple(new_state)
+    if len(transforms) == 1:  # one transform (plain gradient descent): no loop to run
+        only = transforms[0].update
+
+        def update(updates, state, params=None):
+            updates, s = only(updates, state[0], params)
+            return updates, (s,)
+    else:
+        def update(updates, state, params=None):
+            new_state = []
+            for t, s in zip(transforms, state):
+                updates, s = t.update(updates, s, params)
+                new_state.append(s)
+            return updates, tuple(new_state)
 
     return GradientTransformation(init, update, name or "chain", spec)
 

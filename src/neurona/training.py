@@ -103,10 +103,17 @@ def forward_backward(
     dl_dz = loss.dl_dz(y, z, a, activation)
     if sample_weight is not None:
         dl_dz = dl_dz * sample_weight
-    db = float(np.add.reduce(dl_dz)) * scale
-    if X.dtype.char == "f":  # X^T dl/dz in float32 too: no float64 copy of X
-        return (X.T @ dl_dz.astype(np.float32)).astype(np.float64) * scale, db, metrics
-    return (X.T @ dl_dz) * scale, db, metrics
+    db = float(np.add.reduce(dl_dz))
+    # X^T dl/dz as np.dot(dl/dz, X): the same BLAS call as X.T @ dl/dz, with less
+    # Python around it; in float32 for float32 X (no float64 copy of X).
+    if X.dtype.char == "f":
+        dw = np.dot(dl_dz.astype(np.float32), X).astype(np.float64)
+    else:
+        dw = np.dot(dl_dz, X)
+    if scale != 1.0:  # "mean"; a sum's factor is 1.0, which would change nothing
+        dw *= scale
+        db *= scale
+    return dw, db, metrics
 
 
 def evaluate(X, y, w, b, activation: Activation, loss: Loss, reduction: str = "sum",
@@ -123,7 +130,8 @@ def _forward(X, y, w, b, activation, loss, reduction, threshold, sample_weight):
     """
     if X.dtype.char == "f":
         w, b = w.astype(np.float32), np.float32(b)
-    z = X @ w + b
+    z = np.dot(X, w)
+    z += b
     a = activation.value(z)
     e = a - y
     values = loss.pointwise(y, z, a)
@@ -134,7 +142,7 @@ def _forward(X, y, w, b, activation, loss, reduction, threshold, sample_weight):
     # their Python overhead, which is most of the cost of a small pass.
     metrics = {
         "loss": float(np.add.reduce(values)) * scale,
-        "sse": float(e @ e),
+        "sse": float(np.dot(e, e)),
         "accuracy": int(np.count_nonzero((a > threshold) == (y > threshold))) / len(y),
     }
     return z, a, scale, metrics
@@ -289,23 +297,28 @@ def run_epoch(
         return params, opt_state, _epoch_metrics(totals)
     gradient = forward_backward if kernel == "auto" else functools.partial(
         forward_backward, kernel=kernel)
+    if nb == 1 and order is None and not totals["batches"]:
+        # The post's epoch: all rows as they are, one step. The epoch's sums are
+        # the batch's own numbers (every factor below is 1.0), so they are set directly:
+        # at the post's size the loop's bookkeeping costs more than its arithmetic.
+        params, opt_state, grad, batch_loss, m = _batch_step(
+            X, y, sample_weight, params, opt_state, 1.0, 0, optimizer, activation, loss,
+            reduction, threshold, l1, l2, gradient)
+        totals.update(batches=1, loss=batch_loss, sse=m["sse"], accuracy=m["accuracy"],
+                      grad=grad)
+        return params, opt_state, _epoch_metrics(totals)
     size = n if nb == 1 else batch_size
     mean = reduction == "mean"
-    total_weight = None
-    if nb > 1:
-        total_weight = float(n) if sample_weight is None else float(np.sum(sample_weight))
+    total_weight = float(n) if sample_weight is None else float(np.sum(sample_weight))
     loss_sum, sse_sum, acc_sum = totals["loss"], totals["sse"], totals["accuracy"]
     grad_sum = totals["grad"]
     for j in range(totals["batches"], nb):
-        if nb == 1 and order is None:  # the post's epoch: all rows as they are, no copy
-            Xb, yb, swb, frac = X, y, sample_weight, 1.0
-        else:
-            rows = slice(j * size, (j + 1) * size)
-            if order is not None:
-                rows = order[rows]
-            Xb, yb = X[rows], y[rows]
-            swb = None if sample_weight is None else sample_weight[rows]
-            frac = (len(yb) if swb is None else float(np.sum(swb))) / total_weight
+        rows = slice(j * size, (j + 1) * size)
+        if order is not None:
+            rows = order[rows]
+        Xb, yb = X[rows], y[rows]
+        swb = None if sample_weight is None else sample_weight[rows]
+        frac = (len(yb) if swb is None else float(np.sum(swb))) / total_weight
         params, opt_state, grad, batch_loss, m = _batch_step(
             Xb, yb, swb, params, opt_state, 1.0 if mean else frac, j, optimizer, activation,
             loss, reduction, threshold, l1, l2, gradient)
@@ -329,7 +342,7 @@ def run_epoch(
 def _epoch_metrics(totals: dict) -> dict:
     grad = totals["grad"]
     return {"loss": totals["loss"], "sse": totals["sse"], "accuracy": totals["accuracy"],
-            "grad_norm": float(np.sqrt(grad @ grad))}
+            "grad_norm": math.sqrt(np.dot(grad, grad))}
 
 
 def _batch_step(X, y, sample_weight, params, opt_state, share, batch, optimizer, activation,
@@ -343,7 +356,9 @@ def _batch_step(X, y, sample_weight, params, opt_state, share, batch, optimizer,
     w = params[:-1]
     dw, db, m = gradient(X, y, w, params[-1], activation, loss, reduction, threshold,
                          sample_weight)
-    grad = np.concatenate((dw, (db,)))
+    grad = np.empty(len(params))  # (dw, db), as np.concatenate would, in half its time
+    grad[:-1] = dw
+    grad[-1] = db
     batch_loss = m["loss"]
     if l1 or l2:
         grad[:-1] += share * penalty_gradient(w, l1, l2)
@@ -724,6 +739,15 @@ class Trainer:
         self.status = "ready"
         if resume is not None:
             self._resume(resume)
+        # What every epoch passes on, bound once: at the post's size, building these
+        # arguments each epoch would cost a good part of the epoch's own arithmetic.
+        self._epoch = functools.partial(
+            self.X.run_epoch if self.partitioned else functools.partial(
+                run_epoch, self.X, self.y, kernel=self.kernel),
+            optimizer=self.optimizer, activation=self.activation, loss=self.loss,
+            reduction=self.reduction, threshold=self.neuron.threshold,
+            sample_weight=self.sample_weight, batch_size=self.batch_size, l1=self.l1,
+            l2=self.l2, should_stop=lambda: self.stop_training)
 
     def _build_optimizer(self) -> None:
         sched = self._schedule_args
@@ -814,18 +838,13 @@ class Trainer:
         first = e * self.n_batches
         totals = self.partial if self.partial is not None else new_totals(self.params.shape[0])
         done_before = totals["batches"]
-        if self.partitioned:
-            epoch = self.X.run_epoch
-            order = self.X.draw_order(self.rng) if draws else None
+        if draws:
+            order = (self.X.draw_order(self.rng) if self.partitioned
+                     else self.rng.permutation(len(self.y)))
         else:
-            epoch = functools.partial(run_epoch, self.X, self.y, kernel=self.kernel)
-            order = self.rng.permutation(len(self.y)) if draws else None
-        params, opt_state, metrics = epoch(
-            self.params, self.opt_state, order, optimizer=self.optimizer,
-            activation=self.activation, loss=self.loss, reduction=self.reduction,
-            threshold=self.neuron.threshold, sample_weight=self.sample_weight,
-            batch_size=self.batch_size, l1=self.l1, l2=self.l2, totals=totals,
-            on_batch_end=on_batch_end, should_stop=lambda: self.stop_training)
+            order = None
+        params, opt_state, metrics = self._epoch(self.params, self.opt_state, order,
+                                                 totals=totals, on_batch_end=on_batch_end)
         self.params, self.opt_state = params, opt_state
         self.step += totals["batches"] - done_before
         self._sync_neuron()
