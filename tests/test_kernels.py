@@ -136,6 +136,49 @@ def test_fused_pass_equals_numpy_path(dtype, order, activation, loss, weighted, 
 
 
 @needs_numba
+def test_compiled_exp_and_log1p_are_within_two_ulps_of_numpy():
+    from numba import njit
+
+    from neurona import _fused
+
+    @njit
+    def both(x, t, ex, lg):
+        for i in range(x.shape[0]):
+            ex[i] = _fused._exp_nonpositive(x[i])
+            lg[i] = _fused._log1p_unit(t[i])
+
+    rng = np.random.default_rng(0)
+    x = -np.concatenate([rng.uniform(0.0, 708.0, 100_000), rng.uniform(0.0, 1.0, 100_000),
+                         10.0 ** rng.uniform(-300, 0, 10_000), [0.0, 708.0, np.log(2.0) / 2]])
+    t = np.concatenate([np.exp(x[:-3]), [0.0, 1.0, 1e-300]])
+    ex, lg = np.empty_like(x), np.empty_like(t)
+    both(x, t, ex, lg)
+    assert np.all(np.abs(ex - np.exp(x)) <= 2 * np.spacing(np.exp(x)))
+    assert np.all(np.abs(lg - np.log1p(t)) <= 2 * np.spacing(np.log1p(t)))
+    # Below -708 e^x is subnormal or 0: it is taken as 0; infinities and NaN pass through.
+    edge = np.array([-708.5, -745.2, -1e300, -np.inf, np.nan])
+    ex = np.empty_like(edge)
+    both(edge, np.zeros(5), ex, np.empty(5))
+    assert ex[:4].tolist() == [0.0] * 4 and np.isnan(ex[4])
+
+
+@needs_numba
+@pytest.mark.parametrize("activation,loss", PAIRS)
+def test_fused_pass_equals_numpy_path_for_huge_logits(activation, loss):
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((3000, 4)) * 300.0  # |z| up to a few thousand: e^-|z| underflows
+    y = (rng.random(3000) < 0.5).astype(np.float64)
+    args = (X, y, np.array([1.0, -0.5, 0.25, 2.0]), 0.3, ACTIVATIONS[activation],
+            LOSSES[loss], "sum", 0.5, None)
+    fused = forward_backward(*args, kernel="numba")
+    plain = forward_backward(*args, kernel="numpy")
+    np.testing.assert_allclose(fused[0], plain[0], rtol=1e-12)
+    assert fused[1] == pytest.approx(plain[1], rel=1e-12)
+    for key in ("loss", "sse", "accuracy"):
+        assert fused[2][key] == pytest.approx(plain[2][key], rel=1e-12)
+
+
+@needs_numba
 def test_fused_pass_is_the_same_whatever_the_number_of_threads():
     import numba
 

@@ -62,11 +62,89 @@ def _prefetch(typingctx, a, i):
     return types.void(a, i), codegen
 
 
-@njit(cache=True, fastmath=_FASTMATH, inline="always")
+@intrinsic
+def _as_float(typingctx, i):
+    """The float64 whose bits are those of the int64 ``i`` (a bit cast, as C's memcpy)."""
+    if not (isinstance(i, types.Integer) and i.bitwidth == 64):
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.DoubleType())
+
+    return types.float64(i), codegen
+
+
+# exp and log1p in plain arithmetic, so that LLVM can vectorise the loops that
+# call them: loops that call libm's scalar functions cannot be (the llvmlite on
+# PyPI has no vector math library), and those calls made the sigmoid and its
+# log loss cost more than reading the row at d = 20. Both are within 2 units
+# in the last place of NumPy's (tests/test_kernels.py).
+_LN2_HI, _LN2_LO = 6.93147180369123816490e-01, 1.90821492927058770002e-10  # ln 2 = HI + LO
+_LOG2_E = 1.4426950408889634
+
+
+@njit(cache=True, fastmath=_FASTMATH, error_model="numpy", inline="always")
+def _exp_nonpositive(x):
+    """``e^x`` for ``x <= 0`` (0.0 below -708, where it would be subnormal), without branches.
+
+    ``x = n ln 2 + r`` with ``|r| <= ln(2) / 2`` (Cody and Waite's two-part
+    ``ln 2`` keeps ``r`` exact), then ``e^r`` by its Taylor polynomial and
+    ``2^n`` written straight into the exponent bits.
+    """
+    xc = max(x, -708.0)
+    n = math.floor(xc * _LOG2_E + 0.5)
+    r = (xc - n * _LN2_HI) - n * _LN2_LO
+    # Taylor to r^13 / 13!, within 1e-18 of e^r. Written out: a loop here would
+    # be an inner loop, and LLVM vectorises innermost loops only.
+    p = 1.0 / 6227020800.0
+    p = p * r + 1.0 / 479001600.0
+    p = p * r + 1.0 / 39916800.0
+    p = p * r + 1.0 / 3628800.0
+    p = p * r + 1.0 / 362880.0
+    p = p * r + 1.0 / 40320.0
+    p = p * r + 1.0 / 5040.0
+    p = p * r + 1.0 / 720.0
+    p = p * r + 1.0 / 120.0
+    p = p * r + 1.0 / 24.0
+    p = p * r + 1.0 / 6.0
+    p = p * r + 0.5
+    p = p * r + 1.0
+    p = p * r + 1.0
+    return 0.0 if x < -708.0 else p * _as_float((np.int64(n) + 1023) << 52)
+
+
+@njit(cache=True, fastmath=_FASTMATH, error_model="numpy", inline="always")
+def _log1p_unit(t):
+    """``log(1 + t)`` for ``0 <= t <= 1``, without branches: ``2 atanh(t / (2 + t))``."""
+    s = t / (2.0 + t)
+    s2 = s * s
+    # atanh(s) = s + s^3 (1/3 + s^2/5 + ... + s^32/35): within 1e-17, as s^2 <= 1/9.
+    p = 1.0 / 35.0
+    p = p * s2 + 1.0 / 33.0
+    p = p * s2 + 1.0 / 31.0
+    p = p * s2 + 1.0 / 29.0
+    p = p * s2 + 1.0 / 27.0
+    p = p * s2 + 1.0 / 25.0
+    p = p * s2 + 1.0 / 23.0
+    p = p * s2 + 1.0 / 21.0
+    p = p * s2 + 1.0 / 19.0
+    p = p * s2 + 1.0 / 17.0
+    p = p * s2 + 1.0 / 15.0
+    p = p * s2 + 1.0 / 13.0
+    p = p * s2 + 1.0 / 11.0
+    p = p * s2 + 1.0 / 9.0
+    p = p * s2 + 1.0 / 7.0
+    p = p * s2 + 1.0 / 5.0
+    p = p * s2 + 1.0 / 3.0
+    u = 2.0 * s
+    return u + u * (s2 * p)  # the small correction added last: less rounding
+
+
+@njit(cache=True, fastmath=_FASTMATH, error_model="numpy", inline="always")
 def _pointwise(z, y, activation, loss):
     """``(a, l, dl_dz)`` for one sample: the activation, the loss and its derivative."""
     if activation == SIGMOID:
-        t = math.exp(-abs(z))  # never overflows; a and the log loss both use it
+        t = _exp_nonpositive(-abs(z))  # never overflows; a and the log loss both use it
         a = 1.0 / (1.0 + t) if z >= 0.0 else t / (1.0 + t)
     elif activation == TANH:
         t = 0.0
@@ -79,7 +157,7 @@ def _pointwise(z, y, activation, loss):
         a = 1.0 if z > 0.0 else 0.0
     e = a - y
     if loss == LOG_LOSS:  # log(1 + e^z) - y z, computed from the logit
-        return a, max(z, 0.0) + math.log1p(t) - y * z, e
+        return a, max(z, 0.0) + _log1p_unit(t) - y * z, e
     if activation == SIGMOID:
         da_dz = a * (1.0 - a)
     elif activation == TANH:
@@ -89,10 +167,9 @@ def _pointwise(z, y, activation, loss):
     return a, e * e, 2.0 * e * da_dz
 
 
-@njit(cache=True, fastmath=_FASTMATH, inline="always")
-def _block_pointwise(y, sample_weight, activation, loss, threshold, b, s, m, zb, dlb, acc, d):
-    """Turn the block's ``X w`` (``zb[:m]``) into ``dl/dz`` (``dlb[:m]``); add its sums."""
-    weighted = sample_weight.shape[0] > 0
+@njit(cache=True, fastmath=_FASTMATH, error_model="numpy", inline="always")
+def _block_sums(y, sample_weight, weighted, activation, loss, threshold, b, s, m, zb, dlb):
+    """``dl/dz`` of the block's rows into ``dlb[:m]``; returns ``(db, loss, sse, correct)``."""
     db = 0.0
     total = 0.0
     sse = 0.0
@@ -102,21 +179,48 @@ def _block_pointwise(y, sample_weight, activation, loss, threshold, b, s, m, zb,
         a, li, di = _pointwise(np.float64(zb[i]) + b, yi, activation, loss)
         e = a - yi
         sse += e * e
-        if (a > threshold) == (yi > threshold):
-            correct += 1.0
+        correct += 1.0 if (a > threshold) == (yi > threshold) else 0.0  # a select, no branch
         if weighted:
             li *= sample_weight[s + i]
             di *= sample_weight[s + i]
         total += li
         db += di
         dlb[i] = di
-    acc[d + DB] += db
-    acc[d + LOSS] += total
-    acc[d + SSE] += sse
-    acc[d + CORRECT] += correct
+    return db, total, sse, correct
 
 
-@njit(cache=True, nogil=True, fastmath=_FASTMATH)
+@njit(cache=True, fastmath=_FASTMATH, error_model="numpy", inline="always")
+def _block_pointwise(y, sample_weight, activation, loss, threshold, b, s, m, zb, dlb, acc, d):
+    """Turn the block's ``X w`` (``zb[:m]``) into ``dl/dz`` (``dlb[:m]``); add its sums.
+
+    The usual pairs get loops of their own, with the pair and the weighting
+    fixed: LLVM vectorises those (it does not split one loop that could take
+    any pair). tanh and step take the general loop, one row at a time.
+    """
+    if sample_weight.shape[0] == 0:
+        if activation == SIGMOID and loss == LOG_LOSS:
+            sums = _block_sums(y, sample_weight, False, SIGMOID, LOG_LOSS, threshold, b, s, m, zb, dlb)
+        elif activation == SIGMOID:
+            sums = _block_sums(y, sample_weight, False, SIGMOID, SQUARED_ERROR, threshold, b, s, m, zb, dlb)
+        elif activation == IDENTITY:
+            sums = _block_sums(y, sample_weight, False, IDENTITY, SQUARED_ERROR, threshold, b, s, m, zb, dlb)
+        else:
+            sums = _block_sums(y, sample_weight, False, activation, loss, threshold, b, s, m, zb, dlb)
+    elif activation == SIGMOID and loss == LOG_LOSS:
+        sums = _block_sums(y, sample_weight, True, SIGMOID, LOG_LOSS, threshold, b, s, m, zb, dlb)
+    elif activation == SIGMOID:
+        sums = _block_sums(y, sample_weight, True, SIGMOID, SQUARED_ERROR, threshold, b, s, m, zb, dlb)
+    elif activation == IDENTITY:
+        sums = _block_sums(y, sample_weight, True, IDENTITY, SQUARED_ERROR, threshold, b, s, m, zb, dlb)
+    else:
+        sums = _block_sums(y, sample_weight, True, activation, loss, threshold, b, s, m, zb, dlb)
+    acc[d + DB] += sums[0]
+    acc[d + LOSS] += sums[1]
+    acc[d + SSE] += sums[2]
+    acc[d + CORRECT] += sums[3]
+
+
+@njit(cache=True, nogil=True, fastmath=_FASTMATH, error_model="numpy")
 def _rows(X, y, wx, b, sample_weight, activation, loss, threshold, r0, r1, block_rows, out):
     """Add rows ``r0:r1`` of a C-ordered X into ``out`` (gradient, then DB, LOSS, SSE, CORRECT).
 
@@ -168,7 +272,7 @@ def _rows(X, y, wx, b, sample_weight, activation, loss, threshold, r0, r1, block
     out[:] = acc
 
 
-@njit(cache=True, nogil=True, fastmath=_FASTMATH)
+@njit(cache=True, nogil=True, fastmath=_FASTMATH, error_model="numpy")
 def _columns(XT, y, wx, b, sample_weight, activation, loss, threshold, r0, r1, block_rows, out):
     """As :func:`_rows` for an F-ordered X, passed as its C-ordered transpose ``XT``.
 
