@@ -193,27 +193,25 @@ def _block_sums(y, sample_weight, weighted, activation, loss, threshold, b, s, m
 def _block_pointwise(y, sample_weight, activation, loss, threshold, b, s, m, zb, dlb, acc, d):
     """Turn the block's ``X w`` (``zb[:m]``) into ``dl/dz`` (``dlb[:m]``); add its sums.
 
-    The usual pairs get loops of their own, with the pair and the weighting
-    fixed: LLVM vectorises those (it does not split one loop that could take
-    any pair). tanh and step take the general loop, one row at a time.
+    The classifier's pair (sigmoid, log loss; weighted or not) and the
+    unweighted regressor (identity) get loops of their own, the pair and the
+    weighting fixed, which LLVM vectorises: it does not split a loop that
+    could take any pair. Every other case takes the general loop, a row at a
+    time. Each loop of its own adds about a second to the first compilation.
     """
-    if sample_weight.shape[0] == 0:
-        if activation == SIGMOID and loss == LOG_LOSS:
-            sums = _block_sums(y, sample_weight, False, SIGMOID, LOG_LOSS, threshold, b, s, m, zb, dlb)
-        elif activation == SIGMOID:
-            sums = _block_sums(y, sample_weight, False, SIGMOID, SQUARED_ERROR, threshold, b, s, m, zb, dlb)
-        elif activation == IDENTITY:
-            sums = _block_sums(y, sample_weight, False, IDENTITY, SQUARED_ERROR, threshold, b, s, m, zb, dlb)
-        else:
-            sums = _block_sums(y, sample_weight, False, activation, loss, threshold, b, s, m, zb, dlb)
+    weighted = sample_weight.shape[0] > 0
+    if activation == SIGMOID and loss == LOG_LOSS and weighted:
+        sums = _block_sums(y, sample_weight, True, SIGMOID, LOG_LOSS,
+                           threshold, b, s, m, zb, dlb)
     elif activation == SIGMOID and loss == LOG_LOSS:
-        sums = _block_sums(y, sample_weight, True, SIGMOID, LOG_LOSS, threshold, b, s, m, zb, dlb)
-    elif activation == SIGMOID:
-        sums = _block_sums(y, sample_weight, True, SIGMOID, SQUARED_ERROR, threshold, b, s, m, zb, dlb)
-    elif activation == IDENTITY:
-        sums = _block_sums(y, sample_weight, True, IDENTITY, SQUARED_ERROR, threshold, b, s, m, zb, dlb)
+        sums = _block_sums(y, sample_weight, False, SIGMOID, LOG_LOSS,
+                           threshold, b, s, m, zb, dlb)
+    elif activation == IDENTITY and not weighted:
+        sums = _block_sums(y, sample_weight, False, IDENTITY, SQUARED_ERROR,
+                           threshold, b, s, m, zb, dlb)
     else:
-        sums = _block_sums(y, sample_weight, True, activation, loss, threshold, b, s, m, zb, dlb)
+        sums = _block_sums(y, sample_weight, weighted, activation, loss,
+                           threshold, b, s, m, zb, dlb)
     acc[d + DB] += sums[0]
     acc[d + LOSS] += sums[1]
     acc[d + SSE] += sums[2]
