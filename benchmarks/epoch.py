@@ -374,6 +374,75 @@ def seed_overhead(rounds: int) -> dict:
     return {k: t / epochs * 1e6 for k, (t, _, _) in times.items()}
 
 
+def anatomy(rounds: int) -> None:
+    """Print where a fused pass's time goes at d = 100, float64, on one thread, then on all.
+
+    One thread: the read alone (NumPy's sum of X), the pass's arithmetic alone
+    (the pass over a 2,000-row X that stays in the core's cache, per row), and
+    the whole pass over 1e6 rows from memory. When the last is close to the
+    sum of the first two, reading and arithmetic do not overlap. All threads:
+    1e5 x 100 (80 MB) epochs back to back, as training runs them, against the
+    same epochs after other work, as the main benchmark's turns leave the
+    machine: a read of 1 GB of other data on one thread, or 0.2 s asleep.
+    """
+    from neurona import _fused, kernels
+    from neurona.activations import ACTIVATIONS
+    from neurona.losses import LOSSES
+
+    rng = np.random.default_rng(0)
+    d = 100
+    sig, log = kernels._ACTIVATION_CODES["sigmoid"], kernels._LOSS_CODES["log_loss"]
+
+    def one_thread(n):
+        X = rng.standard_normal((n, d))
+        y = (rng.random(n) < 0.5) * 1.0
+        w = rng.normal(scale=0.1, size=d)
+        out = np.zeros(d + _fused.N_EXTRA)
+        repeat = max(1, 10**6 // n)
+
+        def fused():
+            for _ in range(repeat):
+                _fused._rows(X, y, w, 0.1, np.empty(0), sig, log, 0.5, 0, n,
+                             kernels._ROW_BLOCK, out)
+
+        def read():
+            for _ in range(repeat):
+                np.add.reduce(X, axis=None)
+
+        times = median_times({"fused": fused, "read": read}, rounds)
+        return {k: t / (repeat * n) * 1e9 for k, (t, _, _) in times.items()}
+
+    cached, memory = one_thread(2000), one_thread(10**6)
+    print("one thread, d = 100, float64, ns per row (median):")
+    print(f"  read from memory (NumPy's sum)         {memory['read']:6.1f}")
+    print(f"  fused pass, X in the core's cache       {cached['fused']:6.1f}")
+    print(f"  fused pass, X from memory               {memory['fused']:6.1f}")
+
+    n = 10**5
+    X = rng.standard_normal((n, d))
+    y = (rng.random(n) < 0.5) * 1.0
+    w = rng.normal(scale=0.1, size=d)
+    other = np.ones(1 << 27)
+
+    def epoch():
+        kernels.fused_forward_backward(X, y, w, 0.1, ACTIVATIONS["sigmoid"], LOSSES["log_loss"])
+
+    def after(pause):
+        pause()
+        t = time.perf_counter()
+        epoch()
+        return time.perf_counter() - t
+
+    print("all threads, 1e5 x 100 float64 (80 MB), one epoch (median):")
+    cases = {"back to back, as training runs them": None,
+             "after reading 1 GB of other data on one thread": lambda: np.add.reduce(other),
+             "after 0.2 s asleep": lambda: time.sleep(0.2)}
+    for label, pause in cases.items():
+        t = (median_times({"epoch": epoch}, rounds)["epoch"][0] if pause is None
+             else float(np.median([after(pause) for _ in range(rounds)])))
+        print(f"  {label:48s} {t * 1e3:6.2f} ms {X.nbytes / t / 1e9:6.1f} GB/s")
+
+
 # --- reporting ---------------------------------------------------------------------------
 
 def machine() -> dict:
@@ -502,7 +571,12 @@ def main(argv=None) -> None:
                         help="update docs/performance.md and docs/epoch_speed.png")
     parser.add_argument("--plot-only", action="store_true",
                         help="redraw docs/epoch_speed.png from docs/epoch_speed.json, measure nothing")
+    parser.add_argument("--anatomy", action="store_true",
+                        help="only print where the fused pass's time goes (d = 100, one thread)")
     args = parser.parse_args(argv)
+    if args.anatomy:
+        anatomy(args.rounds or 7)
+        return
     if args.plot_only:
         raw = json.loads(RAW.read_text())
         plot(raw["results"], raw["bandwidth"], PLOT)
