@@ -384,6 +384,8 @@ def anatomy(rounds: int) -> None:
     1e5 x 100 (80 MB) epochs back to back, as training runs them, against the
     same epochs after other work, as the main benchmark's turns leave the
     machine: a read of 1 GB of other data on one thread, or 0.2 s asleep.
+    Last, the compiled mini-batch epoch with its rows shuffled, in order, and
+    in the cache: what the shuffle costs over the arithmetic.
     """
     from neurona import _fused, kernels
     from neurona.activations import ACTIVATIONS
@@ -441,6 +443,30 @@ def anatomy(rounds: int) -> None:
         t = (median_times({"epoch": epoch}, rounds)["epoch"][0] if pause is None
              else float(np.median([after(pause) for _ in range(rounds)])))
         print(f"  {label:48s} {t * 1e3:6.2f} ms {X.nbytes / t / 1e9:6.1f} GB/s")
+
+    from neurona import optimizers
+    from neurona.training import run_epoch
+
+    print("compiled mini-batch epoch, batch 32, Adam, d = 100, float64, ns per row (median):")
+    for label, n, shuffled in (("1e6 rows, shuffled (the benchmark's epoch)", 10**6, True),
+                               ("1e6 rows, in order", 10**6, False),
+                               ("2,000 rows in the core's cache, shuffled", 2000, True)):
+        X = rng.standard_normal((n, d))
+        y = (rng.random(n) < 0.5) * 1.0
+        order = rng.permutation(n) if shuffled else np.arange(n)
+        opt = optimizers.get_optimizer("adam", 1e-3)
+        params = np.zeros(d + 1)
+        state = opt.init(params)
+        repeat = max(1, 10**6 // n)
+
+        def minibatch():
+            for _ in range(repeat):
+                run_epoch(X, y, params, state, order, optimizer=opt,
+                          activation=ACTIVATIONS["sigmoid"], loss=LOSSES["log_loss"],
+                          reduction="mean", batch_size=32, kernel="numba")
+
+        t = median_times({"epoch": minibatch}, min(rounds, 5))["epoch"][0]
+        print(f"  {label:48s} {t / (repeat * n) * 1e9:6.1f}")
 
 
 # --- reporting ---------------------------------------------------------------------------
@@ -572,7 +598,7 @@ def main(argv=None) -> None:
     parser.add_argument("--plot-only", action="store_true",
                         help="redraw docs/epoch_speed.png from docs/epoch_speed.json, measure nothing")
     parser.add_argument("--anatomy", action="store_true",
-                        help="only print where the fused pass's time goes (d = 100, one thread)")
+                        help="only print where the compiled passes' time goes (d = 100)")
     args = parser.parse_args(argv)
     if args.anatomy:
         anatomy(args.rounds or 7)
