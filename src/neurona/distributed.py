@@ -148,7 +148,7 @@ class DaskData:
             X_val, y_val = validation_data[:2]
             val = X_val if isinstance(X_val, DaskData) else DaskData(X_val, y_val)
         if class_weight is not None:
-            from .training import class_weights
+            from .checks import class_weights
 
             labels, counts = dask.compute(*da.unique(train.y, return_counts=True))
             y_like = np.repeat(labels, counts)  # the label column up to order: enough here

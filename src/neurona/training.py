@@ -35,6 +35,9 @@ from . import kernels
 from . import optimizers as optim
 from .activations import Activation
 from .callbacks import Callback, History, load_checkpoint, overrides
+from .checks import (check_finite, check_positive_int, check_real, check_sample_weight,
+                     check_targets, class_weights, is_int, is_real, normalise_class_weight,
+                     row_weights)
 from .errors import NeuronaError
 from .losses import Loss, check_pair, check_reduction, reduction_scale
 from .neuron import Neuron, check_features
@@ -372,7 +375,8 @@ def _batch_step(X, y, sample_weight, params, opt_state, share, batch, optimizer,
     return new_params, new_state, grad, batch_loss, m
 
 
-# --- checks at the boundary --------------------------------------------------------------
+# --- the rows: in memory or on a cluster; the validation split ---------------------------
+# (the checks of the arguments are in neurona.checks)
 
 def _partitioned(X, y, sample_weight, n_features):
     """A :class:`neurona.distributed.DaskData` for Dask input, or None for in-memory data."""
@@ -388,123 +392,6 @@ def _partitioned(X, y, sample_weight, n_features):
         raise NeuronaError(f"X has {data.n_features} features, but the neuron is expecting "
                            f"{n_features} features as input.")
     return data
-
-
-def _check_targets(y, n_samples: int) -> np.ndarray:
-    y = np.asarray(y)
-    if y.ndim == 2 and y.shape[1] == 1:
-        y = y[:, 0]
-    if y.ndim != 1:
-        raise NeuronaError(f"y must be 1-D (n_samples,), got shape {y.shape}.")
-    if y.shape[0] != n_samples:
-        raise NeuronaError(
-            f"X and y have different numbers of samples: {n_samples} and {y.shape[0]}."
-        )
-    if y.dtype.kind not in "fiub":
-        raise NeuronaError(
-            f"y must be numeric (0/1 for classification), got dtype {y.dtype}."
-        )
-    return y.astype(np.float64)
-
-
-def _check_finite(name: str, a: np.ndarray) -> None:
-    if not np.all(np.isfinite(a)):
-        what = "NaN" if np.isnan(a).any() else "infinity"
-        raise NeuronaError(f"Input {name} contains {what}.")
-
-
-def _is_int(v) -> bool:
-    return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
-
-
-def _is_real(v) -> bool:
-    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) \
-        and math.isfinite(v)
-
-
-def _check_positive_int(name: str, value, allow_none: bool = False):
-    if value is None and allow_none:
-        return None
-    if not _is_int(value) or value < 1:
-        raise NeuronaError(f"{name} must be a positive integer, got {value!r}.")
-    return int(value)
-
-
-def _check_real(name: str, value, low: float, high: float = math.inf, *,
-                low_open: bool = False, high_open: bool = True, allow_none: bool = False):
-    if value is None and allow_none:
-        return None
-    ok = _is_real(value) and (value > low if low_open else value >= low) \
-        and (value < high if high_open else value <= high)
-    if not ok:
-        lo = "(" if low_open else "["
-        hi = ")" if high_open or high == math.inf else "]"
-        raise NeuronaError(f"{name} must be a number in {lo}{low:g}, {high:g}{hi}, "
-                           f"got {value!r}.")
-    return float(value)
-
-
-def _check_sample_weight(sample_weight, y) -> np.ndarray | None:
-    if sample_weight is None:
-        return None
-    sample_weight = np.asarray(sample_weight, dtype=np.float64)
-    if sample_weight.shape != y.shape:
-        raise NeuronaError(
-            f"sample_weight has shape {sample_weight.shape}, expected {y.shape}."
-        )
-    _check_finite("sample_weight", sample_weight)
-    if (sample_weight < 0).any():
-        raise NeuronaError("sample_weight has negative values; weights must be >= 0.")
-    return sample_weight
-
-
-def _normalise_class_weight(class_weight):
-    """``None``, ``"balanced"`` or a ``{label: weight}`` dict with float labels."""
-    if class_weight is None or class_weight == "balanced":
-        return class_weight
-    if isinstance(class_weight, str):
-        raise NeuronaError(
-            f"class_weight must be 'balanced', a mapping {{label: weight}} or None, got "
-            f"{class_weight!r}.")
-    try:
-        items = dict(class_weight).items()
-    except (TypeError, ValueError):
-        raise NeuronaError(
-            f"class_weight must be 'balanced', a mapping {{label: weight}} or None, got "
-            f"{class_weight!r}.") from None
-    out = {}
-    for label, weight in items:
-        try:
-            key = float(label)
-        except (TypeError, ValueError):
-            raise NeuronaError(f"class_weight label {label!r} is not a number.") from None
-        out[key] = _check_real(f"class_weight[{label!r}]", weight, 0.0)
-    return out
-
-
-def class_weights(y: np.ndarray, class_weight) -> dict[float, float]:
-    """The weight of each label in ``y``: ``"balanced"`` is scikit-learn's
-    ``n_samples / (n_classes * count(label))`` (``compute_class_weight``)."""
-    if class_weight == "balanced":
-        from sklearn.utils.class_weight import compute_class_weight
-
-        labels = np.unique(y)
-        return dict(zip(map(float, labels),
-                        map(float, compute_class_weight("balanced", classes=labels, y=y))))
-    mapping = _normalise_class_weight(class_weight)
-    labels = set(map(float, np.unique(y)))
-    unknown = sorted(set(mapping) - labels)
-    if unknown:
-        raise NeuronaError(f"class_weight names label(s) {unknown} that are not in y "
-                           f"(its labels: {sorted(labels)}).")
-    return mapping
-
-
-def _row_weights(y: np.ndarray, mapping: dict[float, float]) -> np.ndarray:
-    w = np.ones(len(y))
-    for label, weight in mapping.items():
-        w[y == label] = weight
-    return w
 
 
 def validation_split(y: np.ndarray, fraction: float, rng: np.random.Generator
@@ -598,43 +485,43 @@ class Trainer:
         partitioned = _partitioned(X, y, sample_weight, neuron.n_features)
         if partitioned is None:
             X = kernels.as_training_array(check_features(X, neuron.n_features), dtype)
-            y = _check_targets(y, X.shape[0])
-            _check_finite("X", X)
-            _check_finite("y", y)
-            sample_weight = _check_sample_weight(sample_weight, y)
+            y = check_targets(y, X.shape[0])
+            check_finite("X", X)
+            check_finite("y", y)
+            sample_weight = check_sample_weight(sample_weight, y)
             n_samples = X.shape[0]
         else:
             if kernels.check_dtype(dtype) != np.float64:
                 raise NeuronaError(f"dtype={dtype!r} applies to data in memory; a Dask "
                                    f"dataset is trained in float64.")
             n_samples = partitioned.n_samples
-        if not _is_int(epochs) or epochs < 1:
+        if not is_int(epochs) or epochs < 1:
             raise NeuronaError(f"epochs must be a positive integer, got {epochs!r}.")
-        if not (_is_real(learning_rate) and learning_rate > 0):
+        if not (is_real(learning_rate) and learning_rate > 0):
             raise NeuronaError(
                 f"learning_rate must be a positive number, got {learning_rate!r}.")
         activation, loss = check_pair(neuron.activation, loss)
         check_reduction(reduction)
-        batch_size = _check_positive_int("batch_size", batch_size, allow_none=True)
+        batch_size = check_positive_int("batch_size", batch_size, allow_none=True)
         if not isinstance(shuffle, (bool, np.bool_)):
             raise NeuronaError(f"shuffle must be True or False, got {shuffle!r}.")
         if schedule not in optim.SCHEDULES:
             raise NeuronaError(
                 f"Unknown schedule {schedule!r}; choose one of {', '.join(optim.SCHEDULES)}.")
-        _check_real("decay_rate", decay_rate, 0.0, low_open=True, allow_none=True)
-        decay_steps = _check_positive_int("decay_steps", decay_steps, allow_none=True)
-        _check_real("power_t", power_t, 0.0)
-        _check_real("end_learning_rate", end_learning_rate, 0.0)
-        _check_real("momentum", momentum, 0.0, 1.0)
-        _check_real("beta_1", beta_1, 0.0, 1.0)
-        _check_real("beta_2", beta_2, 0.0, 1.0)
-        _check_real("epsilon", epsilon, 0.0, low_open=True)
-        _check_real("rho", rho, 0.0, 1.0)
-        _check_real("weight_decay", weight_decay, 0.0)
-        _check_real("l1", l1, 0.0)
-        _check_real("l2", l2, 0.0)
-        class_weight = _normalise_class_weight(class_weight)
-        _check_real("validation_fraction", validation_fraction, 0.0, 1.0, low_open=True,
+        check_real("decay_rate", decay_rate, 0.0, low_open=True, allow_none=True)
+        decay_steps = check_positive_int("decay_steps", decay_steps, allow_none=True)
+        check_real("power_t", power_t, 0.0)
+        check_real("end_learning_rate", end_learning_rate, 0.0)
+        check_real("momentum", momentum, 0.0, 1.0)
+        check_real("beta_1", beta_1, 0.0, 1.0)
+        check_real("beta_2", beta_2, 0.0, 1.0)
+        check_real("epsilon", epsilon, 0.0, low_open=True)
+        check_real("rho", rho, 0.0, 1.0)
+        check_real("weight_decay", weight_decay, 0.0)
+        check_real("l1", l1, 0.0)
+        check_real("l2", l2, 0.0)
+        class_weight = normalise_class_weight(class_weight)
+        check_real("validation_fraction", validation_fraction, 0.0, 1.0, low_open=True,
                     allow_none=True)
         if validation_fraction is not None and validation_data is not None:
             raise NeuronaError("Pass validation_fraction or validation_data, not both.")
@@ -642,7 +529,7 @@ class Trainer:
             optim.optimizer_parameters(optimizer)  # raises for an unknown name
         if isinstance(random_state, np.random.Generator):
             rng, seed_record = random_state, "generator"
-        elif random_state is None or _is_int(random_state):
+        elif random_state is None or is_int(random_state):
             rng = np.random.default_rng(random_state)
             seed_record = None if random_state is None else int(random_state)
         else:
@@ -695,16 +582,16 @@ class Trainer:
             except (TypeError, ValueError):
                 raise NeuronaError("validation_data must be a pair (X_val, y_val).") from None
             X_val = kernels.as_training_array(check_features(X_val, neuron.n_features), dtype)
-            y_val = _check_targets(y_val, X_val.shape[0])
-            _check_finite("X_val", X_val)
-            _check_finite("y_val", y_val)
+            y_val = check_targets(y_val, X_val.shape[0])
+            check_finite("X_val", X_val)
+            check_finite("y_val", y_val)
             val = (X_val, y_val, None)
         if class_weight is not None and not self.partitioned:
             mapping = class_weights(y, class_weight)
-            cw = _row_weights(y, mapping)
+            cw = row_weights(y, mapping)
             sample_weight = cw if sample_weight is None else sample_weight * cw
             if val is not None:
-                vw = _row_weights(val[1], mapping)
+                vw = row_weights(val[1], mapping)
                 val = (val[0], val[1], vw if val[2] is None else val[2] * vw)
         self.X, self.y, self.sample_weight = X, y, sample_weight
         self.validation = val
