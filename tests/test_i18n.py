@@ -69,3 +69,13 @@ def test_the_command_speaks_spanish(tmp_path, capsys):
     assert "Run written to" not in out
     assert main(["train", "--lang", "fr"]) == 2
     assert "invalid choice: 'fr'" in capsys.readouterr().err
+
+
+def test_the_command_says_early_stopping_in_spanish(tmp_path, capsys):
+    assert main(["train", "--early-stopping", "--patience", "3", "--optimizer", "momentum",
+                 "--epochs", "300", "--out", str(tmp_path / "r"), "--no-plots",
+                 "--lang", "es"]) == 0
+    out = capsys.readouterr().out
+    assert "Parada temprana tras la época" in out and "val_loss no mejoró en 3 épocas" in out
+    assert "se conservan los pesos de la época" in out
+    assert "Early stopping" not in out

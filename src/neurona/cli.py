@@ -593,6 +593,7 @@ def cmd_train(args) -> int:
     run_path = (io.check_run_path(args.out, replace=args.force) if args.out
                 else io.new_run_path("runs"))
     talk = not (args.quiet or args.json)
+    t = messages(args.lang)
     interrupt = GracefulInterrupt()
     callbacks = [interrupt]
     if talk:
@@ -622,26 +623,25 @@ def cmd_train(args) -> int:
     elif talk:
         stopper = result.early_stopping
         if result.status == "early_stopping":
-            restored = (f"; kept the weights of epoch {stopper.best_epoch}"
-                        if stopper.restore_best_weights else "")
-            print(f"Early stopping after epoch {stopper.stopped_epoch}: {stopper.monitor} did "
-                  f"not improve for {stopper.patience} epochs{restored}.")
-        print(messages(args.lang)("cli.run_written", path=run_path))
+            kept = (t("cli.kept_best", epoch=stopper.best_epoch)
+                    if stopper.restore_best_weights else "")
+            print(t("cli.early_stopping", epoch=stopper.stopped_epoch, monitor=stopper.monitor,
+                    patience=stopper.patience, kept=kept))
+        print(t("cli.run_written", path=run_path))
     if result.status == "diverged":
         return _fail(f"neurona train: error: {result.error} The run up to that epoch is in "
                      f"{run_path}.")
     if result.status == "interrupted":
-        if result.checkpoint is None:  # a streamed run: no checkpoint to resume from
-            if not args.quiet:
-                print(f"neurona train: interrupted after epoch {len(result.history)}; the run "
-                      f"so far is in {run_path}", file=sys.stderr)
-            return EXIT_INTERRUPTED
-        where = f"epoch {result.checkpoint['epoch']}"
-        if result.checkpoint["batch"]:
-            where += f", batch {result.checkpoint['batch']}"
+        checkpoint = result.checkpoint
         if not args.quiet:
-            print(f"neurona train: interrupted at {where}; the run so far is in {run_path}; "
-                  f"continue it with: neurona train --resume {run_path}", file=sys.stderr)
+            if checkpoint is None:  # a streamed run: no checkpoint to resume from
+                note = t("cli.interrupted_after", epoch=len(result.history), path=run_path)
+            elif checkpoint["batch"]:
+                note = t("cli.interrupted_at_batch", epoch=checkpoint["epoch"],
+                         batch=checkpoint["batch"], path=run_path)
+            else:
+                note = t("cli.interrupted_at_epoch", epoch=checkpoint["epoch"], path=run_path)
+            print(note, file=sys.stderr)
         return EXIT_INTERRUPTED
     return EXIT_OK
 

@@ -131,6 +131,17 @@ CATALOGUE: dict[str, dict[str, str]] = {
         # the command
         "cli.run_written": "Run written to {path}",
         "cli.report_written": "Report written to {path}",
+        "cli.early_stopping": "Early stopping after epoch {epoch}: {monitor} did not improve "
+                              "for {patience} epochs{kept}.",
+        "cli.kept_best": "; kept the weights of epoch {epoch}",
+        "cli.interrupted_after": "neurona train: interrupted after epoch {epoch}; the run so "
+                                 "far is in {path}",
+        "cli.interrupted_at_epoch": "neurona train: interrupted at epoch {epoch}; the run so "
+                                    "far is in {path}; continue it with: neurona train "
+                                    "--resume {path}",
+        "cli.interrupted_at_batch": "neurona train: interrupted at epoch {epoch}, batch {batch}; "
+                                    "the run so far is in {path}; continue it with: neurona "
+                                    "train --resume {path}",
     },
     "es": {
         "fig.dataset": "Conjunto de datos",
@@ -240,6 +251,17 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "caption.roc_curve": "Tasa de verdaderos frente a falsos positivos al mover el umbral.",
         "cli.run_written": "Experimento guardado en {path}",
         "cli.report_written": "Informe escrito en {path}",
+        "cli.early_stopping": "Parada temprana tras la época {epoch}: {monitor} no mejoró en "
+                              "{patience} épocas{kept}.",
+        "cli.kept_best": "; se conservan los pesos de la época {epoch}",
+        "cli.interrupted_after": "neurona train: interrumpido tras la época {epoch}; lo hecho "
+                                 "hasta ahora está en {path}",
+        "cli.interrupted_at_epoch": "neurona train: interrumpido en la época {epoch}; lo hecho "
+                                    "hasta ahora está en {path}; para continuarlo: neurona "
+                                    "train --resume {path}",
+        "cli.interrupted_at_batch": "neurona train: interrumpido en la época {epoch}, lote "
+                                    "{batch}; lo hecho hasta ahora está en {path}; para "
+                                    "continuarlo: neurona train --resume {path}",
     },
 }
 
