@@ -395,10 +395,15 @@ def anatomy(rounds: int) -> None:
     d = 100
     sig, log = kernels._ACTIVATION_CODES["sigmoid"], kernels._LOSS_CODES["log_loss"]
 
+    def problem(n):
+        """X (n x d), 0/1 targets and weights: drawn once per size, shared by every part."""
+        return (rng.standard_normal((n, d)), (rng.random(n) < 0.5) * 1.0,
+                rng.normal(scale=0.1, size=d))
+
+    problems = {n: problem(n) for n in (2000, 10**5, 10**6)}
+
     def one_thread(n):
-        X = rng.standard_normal((n, d))
-        y = (rng.random(n) < 0.5) * 1.0
-        w = rng.normal(scale=0.1, size=d)
+        X, y, w = problems[n]
         out = np.zeros(d + _fused.N_EXTRA)
         repeat = max(1, 10**6 // n)
 
@@ -420,10 +425,7 @@ def anatomy(rounds: int) -> None:
     print(f"  fused pass, X in the core's cache       {cached['fused']:6.1f}")
     print(f"  fused pass, X from memory               {memory['fused']:6.1f}")
 
-    n = 10**5
-    X = rng.standard_normal((n, d))
-    y = (rng.random(n) < 0.5) * 1.0
-    w = rng.normal(scale=0.1, size=d)
+    X, y, w = problems[10**5]
     other = np.ones(1 << 27)
 
     def epoch():
@@ -451,8 +453,7 @@ def anatomy(rounds: int) -> None:
     for label, n, shuffled in (("1e6 rows, shuffled (the benchmark's epoch)", 10**6, True),
                                ("1e6 rows, in order", 10**6, False),
                                ("2,000 rows in the core's cache, shuffled", 2000, True)):
-        X = rng.standard_normal((n, d))
-        y = (rng.random(n) < 0.5) * 1.0
+        X, y, _ = problems[n]
         order = rng.permutation(n) if shuffled else np.arange(n)
         opt = optimizers.get_optimizer("adam", 1e-3)
         params = np.zeros(d + 1)
