@@ -250,7 +250,7 @@ def test_random_state_moves_the_data_and_the_split(tmp_path, capsys):
 
 
 def test_library_reads_trains_and_predicts_raw_features(tmp_path, csv_file):
-    from neurona import scaling
+    from neurona.data import scaling
 
     ds = neurona.data.read_data(csv_file, "result")
     s = scaling.fit("standard", ds.X)
@@ -319,7 +319,7 @@ def test_file_runs_get_figures_and_a_report_that_can_be_rebuilt(tmp_path, capsys
 def test_decision_boundary_circles_the_misclassified_of_a_labelled_neuron():
     from matplotlib.figure import Figure
 
-    from neurona import scaling
+    from neurona.data import scaling
     from neurona.plots import plot_decision_boundary
 
     rng = np.random.default_rng(0)

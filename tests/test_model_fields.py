@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 import neurona
-from neurona import ModelFileError, Neuron, scaling
+from neurona import ModelFileError, Neuron
+from neurona.data import scaling
 from neurona.errors import NeuronaError
 from neurona.io import model_document
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from neurona import scaling
+from neurona.data import scaling
 from neurona.errors import ModelFileError, OptionError
 
 

@@ -6,7 +6,8 @@ import pyarrow.parquet as pq
 import pytest
 
 import neurona
-from neurona import readers, scaling, stream
+from neurona import readers, stream
+from neurona.data import scaling
 from neurona.activations import ACTIVATIONS
 from neurona.losses import LOSSES
 from neurona.training import DivergenceError, forward_backward

@@ -322,7 +322,7 @@ def add_csv_options(g) -> None:
 def add_data_options(g) -> None:
     """The data: a built-in dataset or a file, its scaling and its split."""
     from .data import DATASETS
-    from .scaling import KINDS
+    from .data.scaling import KINDS
 
     g.add_argument("--dataset", choices=list(DATASETS), default=None,
                    help="a built-in dataset (default: blobs, the post's)")

@@ -148,7 +148,7 @@ class DaskData:
             X_val, y_val = validation_data[:2]
             val = X_val if isinstance(X_val, DaskData) else DaskData(X_val, y_val)
         if class_weight is not None:
-            from .checks import class_weights
+            from .core.checks import class_weights
 
             labels, counts = dask.compute(*da.unique(train.y, return_counts=True))
             y_like = np.repeat(labels, counts)  # the label column up to order: enough here
@@ -437,7 +437,7 @@ class DaskFiles:
         """One pass: counts, non-finite features, a missing label, the scaler's statistics."""
         dask, da = _require_dask()
         from .errors import DataValueError
-        from .scaling import Scaler, check_kind
+        from .data.scaling import Scaler, check_kind
 
         check_kind(scale)
         train = ~self.test

@@ -22,6 +22,24 @@ class OptionError(NeuronaError):
     """A setting is out of range or contradicts another one (e.g. ``test_size=1.5``)."""
 
 
+class SettingError(OptionError):
+    """One named setting is out of range: ``"<name> <problem>"``.
+
+    ``parameter`` is the library's name of the setting and ``problem`` the rest of
+    the sentence, so that the command line can say the same with its flag instead
+    (:meth:`as_option`).
+    """
+
+    def __init__(self, parameter: str, problem: str):
+        super().__init__(f"{parameter} {problem}")
+        self.parameter = parameter
+        self.problem = problem
+
+    def as_option(self, option: str) -> "SettingError":
+        """The same error, naming ``option`` (e.g. ``--batch-size``) instead."""
+        return SettingError(option, self.problem)
+
+
 class OutputFileError(NeuronaError):
     """An output file exists (and ``force`` was not given) or cannot be written."""
 

@@ -21,7 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__, data, io, report, scaling
+from . import __version__, data, io, report
+from .data import scaling
 from .callbacks import Callback, Checkpoint, EarlyStopping, History, load_checkpoint
 from .errors import NeuronaError, OptionError, RunDirectoryError
 from .neuron import Neuron

@@ -182,7 +182,7 @@ def validate_document(doc: Any, where: str) -> dict:
         if classes[0] == classes[1]:
             fail(f"classes has the same label twice ({classes[0]!r}).")
     if "scaler" in doc:
-        from .scaling import Scaler
+        from .data.scaling import Scaler
 
         Scaler.from_dict(doc["scaler"], len(weights), where)
     if "target" in doc and not isinstance(doc["target"], str):
@@ -224,7 +224,7 @@ def load(path: str | os.PathLike) -> Neuron:
     doc = read_document(path)
     scaler = None
     if "scaler" in doc:
-        from .scaling import Scaler
+        from .data.scaling import Scaler
 
         scaler = Scaler.from_dict(doc["scaler"], len(doc["weights"]), str(path))
     neuron = Neuron(doc["weights"], doc["bias"], doc["activation"], doc["threshold"],

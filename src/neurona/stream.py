@@ -43,7 +43,7 @@ from typing import Iterable, Iterator
 import numpy as np
 
 from . import optimizers as optim
-from . import scaling
+from .data import scaling
 from .callbacks import Callback, History
 from .data import check_constant, check_test_size, resolve_columns
 from .errors import DataFileError, NeuronaError

@@ -35,7 +35,7 @@ from . import kernels
 from . import optimizers as optim
 from .activations import Activation
 from .callbacks import Callback, History, load_checkpoint, overrides
-from .checks import (check_finite, check_positive_int, check_real, check_sample_weight,
+from .core.checks import (check_finite, check_positive_int, check_real, check_sample_weight,
                      check_targets, class_weights, is_int, is_real, normalise_class_weight,
                      row_weights)
 from .errors import NeuronaError

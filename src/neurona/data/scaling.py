@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import ModelFileError, OptionError
+from ..errors import ModelFileError, OptionError
 
 KINDS = ("none", "standard", "minmax")
 

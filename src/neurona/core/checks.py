@@ -1,8 +1,8 @@
 """Checks of training input at the boundary, and the weights of classes.
 
-:class:`neurona.training.Trainer` (and through it the estimators and the
-command line) checks its arguments here once, when a run starts; everything
-inside the training loop then trusts them. Each check raises a
+:class:`neurona.core.spec.TrainSpec` (the settings of a run) and
+:class:`neurona.core.trainer.Trainer` (the data) check their arguments here
+once, when a run starts; everything inside the training loop then trusts them. Each check raises a
 :class:`~neurona.errors.NeuronaError` that names the argument, the value and
 what is allowed.
 """
@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from .errors import NeuronaError
+from ..errors import NeuronaError, SettingError
 
 
 def check_targets(y, n_samples: int) -> np.ndarray:
@@ -57,7 +57,7 @@ def check_positive_int(name: str, value, allow_none: bool = False):
     if value is None and allow_none:
         return None
     if not is_int(value) or value < 1:
-        raise NeuronaError(f"{name} must be a positive integer, got {value!r}.")
+        raise SettingError(name, f"must be a positive integer, got {value!r}.")
     return int(value)
 
 
@@ -71,8 +71,8 @@ def check_real(name: str, value, low: float, high: float = math.inf, *,
     if not ok:
         lo = "(" if low_open else "["
         hi = ")" if high_open or high == math.inf else "]"
-        raise NeuronaError(f"{name} must be a number in {lo}{low:g}, {high:g}{hi}, "
-                           f"got {value!r}.")
+        raise SettingError(name, f"must be a number in {lo}{low:g}, {high:g}{hi}, "
+                                 f"got {value!r}.")
     return float(value)
 
 
@@ -95,22 +95,20 @@ def normalise_class_weight(class_weight):
     """``None``, ``"balanced"`` or a ``{label: weight}`` dict with float labels."""
     if class_weight is None or class_weight == "balanced":
         return class_weight
+    wrong = SettingError("class_weight", f"must be 'balanced', a mapping {{label: weight}} or "
+                                         f"None, got {class_weight!r}.")
     if isinstance(class_weight, str):
-        raise NeuronaError(
-            f"class_weight must be 'balanced', a mapping {{label: weight}} or None, got "
-            f"{class_weight!r}.")
+        raise wrong
     try:
         items = dict(class_weight).items()
     except (TypeError, ValueError):
-        raise NeuronaError(
-            f"class_weight must be 'balanced', a mapping {{label: weight}} or None, got "
-            f"{class_weight!r}.") from None
+        raise wrong from None
     out = {}
     for label, weight in items:
         try:
             key = float(label)
         except (TypeError, ValueError):
-            raise NeuronaError(f"class_weight label {label!r} is not a number.") from None
+            raise SettingError("class_weight", f"label {label!r} is not a number.") from None
         out[key] = check_real(f"class_weight[{label!r}]", weight, 0.0)
     return out
 

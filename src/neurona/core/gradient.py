@@ -1,0 +1,183 @@
+"""One pass over some rows, and one batch's step: the arithmetic every engine shares.
+
+- :func:`numpy_pass`: the gradient of the objective over rows held as a NumPy
+  array, and the pass's metrics (``loss``, ``sse``, ``accuracy``), before any
+  update. Engines call it on whatever rows they hold at a time (a whole array,
+  a record batch, a partition); the Numba kernels are a faster mirror of it.
+- :func:`penalty`, :func:`penalty_gradient`: the elastic-net penalty on the weights.
+- :func:`batch_step`: one batch's update: its gradient, its share of the
+  penalty, the optimizer step and the divergence guard (:class:`NonFinite`).
+- :func:`new_totals`, :func:`epoch_metrics`: an epoch's running sums and its
+  history values.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..losses import reduction_scale
+
+
+class NonFinite(Exception):
+    """Raised inside an epoch: a batch's loss or the new parameters are not finite.
+
+    It carries the last finite parameters and optimizer state, and the batch;
+    the trainer turns it into a :class:`~neurona.core.trainer.DivergenceError`.
+    """
+
+    def __init__(self, params, opt_state, batch):
+        super().__init__(batch)
+        self.params, self.opt_state, self.batch = params, opt_state, batch
+
+
+def forward(X, y, w, b, activation, loss, reduction="sum", threshold=0.5, sample_weight=None):
+    """The forward pass over rows in memory: ``(z, a, reduction scale, metrics)``.
+
+    It runs in float32 when ``X`` is float32 (``w`` cast to it, ``X`` never
+    copied), else in float64.
+    """
+    if X.dtype.char == "f":
+        w, b = w.astype(np.float32), np.float32(b)
+    z = np.dot(X, w)
+    z += b
+    a = activation.value(z)
+    e = a - y
+    values = loss.pointwise(y, z, a)
+    if sample_weight is not None:
+        values = values * sample_weight
+    scale = reduction_scale(reduction, len(y), sample_weight)
+    # np.add.reduce and count_nonzero: np.sum's and np.mean's numbers, without
+    # their Python overhead, which is most of the cost of a small pass.
+    metrics = {
+        "loss": float(np.add.reduce(values)) * scale,
+        "sse": float(np.dot(e, e)),
+        "accuracy": int(np.count_nonzero((a > threshold) == (y > threshold))) / len(y),
+    }
+    return z, a, scale, metrics
+
+
+def numpy_pass(X, y, w, b, activation, loss, reduction="sum", threshold=0.5,
+               sample_weight=None) -> tuple[np.ndarray, float, dict]:
+    """One NumPy pass over ``(X, y)``: ``(dL_dw, dL_db, metrics)``.
+
+    ``metrics`` holds ``loss`` (the objective), ``sse`` (the summed squared
+    error ``sum((a - y)^2)``, the number the post prints) and ``accuracy``
+    (of ``a > threshold``). The pass runs in the dtype of ``X`` when it is
+    float32 or float64 and in float64 otherwise; the gradient comes back in
+    float64. ``X`` is never copied or converted here.
+    """
+    z, a, scale, metrics = forward(X, y, w, b, activation, loss, reduction, threshold,
+                                   sample_weight)
+    dl_dz = loss.dl_dz(y, z, a, activation)
+    if sample_weight is not None:
+        dl_dz = dl_dz * sample_weight
+    db = float(np.add.reduce(dl_dz))
+    # X^T dl/dz as np.dot(dl/dz, X): the same BLAS call as X.T @ dl/dz, with less
+    # Python around it; in float32 for float32 X (no float64 copy of X).
+    if X.dtype.char == "f":
+        dw = np.dot(dl_dz.astype(np.float32), X).astype(np.float64)
+    else:
+        dw = np.dot(dl_dz, X)
+    if scale != 1.0:  # "mean"; a sum's factor is 1.0, which would change nothing
+        dw *= scale
+        db *= scale
+    return dw, db, metrics
+
+
+def evaluate(X, y, w, b, activation, loss, reduction="sum", threshold=0.5,
+             sample_weight=None) -> dict:
+    """The metrics of :func:`numpy_pass` (``loss``, ``sse``, ``accuracy``), no gradient."""
+    return forward(X, y, w, b, activation, loss, reduction, threshold, sample_weight)[3]
+
+
+# --- regularisation ----------------------------------------------------------------------
+
+def penalty(w: np.ndarray, l1: float = 0.0, l2: float = 0.0) -> float:
+    """The penalty on the weights (never the bias): ``l1 * sum|w| + l2 / 2 * sum w^2``.
+
+    ``l1`` and ``l2`` together are the elastic net; scikit-learn's ``alpha``
+    and ``l1_ratio`` are ``l1 = alpha * l1_ratio``, ``l2 = alpha * (1 - l1_ratio)``.
+    """
+    out = 0.0
+    if l1:
+        out += l1 * float(np.sum(np.abs(w)))
+    if l2:
+        out += 0.5 * l2 * float(w @ w)
+    return out
+
+
+def penalty_gradient(w: np.ndarray, l1: float = 0.0, l2: float = 0.0) -> np.ndarray:
+    """The (sub)gradient of :func:`penalty`: ``l1 * sign(w) + l2 * w`` (``sign(0) = 0``)."""
+    g = np.zeros_like(w)
+    if l1:
+        g = g + l1 * np.sign(w)
+    if l2:
+        g = g + l2 * w
+    return g
+
+
+# --- an epoch's sums and one batch's step ------------------------------------------------
+
+def new_totals(n_params: int) -> dict:
+    """Empty running sums of an epoch (updated in place by an engine's ``run_epoch``)."""
+    return {"batches": 0, "loss": 0.0, "sse": 0.0, "accuracy": 0.0,
+            "grad": np.zeros(n_params, dtype=np.float64)}
+
+
+def n_batches(n_samples: int, batch_size: int | None) -> int:
+    """How many batches an epoch of ``n_samples`` rows has (the last one may be short)."""
+    if batch_size is None or batch_size >= n_samples:
+        return 1
+    return -(-n_samples // batch_size)
+
+
+def epoch_metrics(totals: dict) -> dict:
+    """An epoch's history values from its running sums."""
+    grad = totals["grad"]
+    return {"loss": totals["loss"], "sse": totals["sse"], "accuracy": totals["accuracy"],
+            "grad_norm": math.sqrt(np.dot(grad, grad))}
+
+
+def add_batch(totals: dict, batch: int, batch_loss: float, sse: float, accuracy: float,
+              grad: np.ndarray, *, share: float, rows_share: float, mean: bool) -> None:
+    """Add one batch's values to an epoch's running sums, combined like the objective.
+
+    Sums add up; means are weighted by the batch's share of the sample weight.
+    ``rows_share`` is the batch's fraction of the rows (for the accuracy).
+    """
+    c = share if mean else 1.0
+    totals.update(batches=batch + 1, loss=totals["loss"] + c * batch_loss,
+                  sse=totals["sse"] + sse,
+                  accuracy=totals["accuracy"] + rows_share * accuracy,
+                  grad=totals["grad"] + c * grad)
+
+
+def batch_step(X, y, sample_weight, params, opt_state, share, batch, optimizer, activation,
+               loss, reduction, threshold, l1, l2, gradient=numpy_pass):
+    """One batch: gradient, ``share`` of the penalty, optimizer step, divergence guard.
+
+    ``gradient`` computes the batch's gradient and metrics with the signature of
+    :func:`numpy_pass` (an engine passes its own: the fused kernel, a sum over
+    record batches, a map-reduce over partitions). Returns ``(params,
+    opt_state, grad, batch_loss, metrics)``; raises :class:`NonFinite` when the
+    loss or the new parameters are not finite.
+    """
+    w = params[:-1]
+    dw, db, m = gradient(X, y, w, params[-1], activation, loss, reduction, threshold,
+                         sample_weight)
+    grad = np.empty(len(params))  # (dw, db), as np.concatenate would, in half its time
+    grad[:-1] = dw
+    grad[-1] = db
+    batch_loss = m["loss"]
+    if l1 or l2:
+        grad[:-1] += share * penalty_gradient(w, l1, l2)
+        batch_loss += share * penalty(w, l1, l2)
+    step, new_state = optimizer.update(grad, opt_state, params)
+    new_params = params + step
+    # A sum is NaN or infinite when any term is (or when weights near 1e308 overflow it,
+    # which is divergence all the same); cheaper than np.isfinite(...).all().
+    if not math.isfinite(batch_loss + float(np.add.reduce(new_params))):
+        raise NonFinite(params, opt_state, batch)
+    return new_params, new_state, grad, batch_loss, m

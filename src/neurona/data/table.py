@@ -1,0 +1,143 @@
+"""A data file read into memory: features, 0/1 targets, and the checks of its columns.
+
+:func:`read_data` reads a CSV, Parquet or NumPy file (see
+:mod:`neurona.readers` for the formats and the checks); the target's two
+labels become 0 and 1 in sorted order, and are kept in ``classes``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import DataFileError, DataValueError, OptionError
+from ..readers import DataFile, Labels, quote_list
+
+
+@dataclass
+class Dataset:
+    """Features, 0/1 targets and what they mean, as read from a file.
+
+    Attributes
+    ----------
+    X : ndarray of shape (n_samples, n_features), float64
+    y : ndarray of shape (n_samples,), int64
+        0 or 1: the index of each row's label in ``classes``.
+    feature_names : list of str
+    classes : list
+        The original labels of 0 and 1.
+    target : str
+        The name of the target column.
+    """
+
+    X: np.ndarray
+    y: np.ndarray
+    feature_names: list[str]
+    classes: list
+    target: str
+    path: str = ""
+    n_rows: int = field(init=False)
+
+    def __post_init__(self):
+        self.n_rows = len(self.y)
+
+    @property
+    def labels(self) -> np.ndarray:
+        """Each row's original label."""
+        return np.asarray(self.classes)[self.y]
+
+
+
+
+def parse_names(text: str | None) -> list[str] | None:
+    """``"a, b,c"`` -> ``["a", "b", "c"]``; None stays None."""
+    if text is None:
+        return None
+    return [name.strip() for name in text.split(",")]
+
+
+def resolve_columns(datafile: DataFile, target: str | None, features=None) -> list[str]:
+    """The feature columns: ``features`` checked, or every column but the target."""
+    if target is None:
+        raise OptionError(f"{datafile.path}: name the target column (--target); columns "
+                          f"found: {quote_list(datafile.columns)}.")
+    datafile.check_columns([target], what="target column")
+    if features is None:
+        features = [c for c in datafile.columns if c != target]
+        if not features:
+            raise DataFileError(f"{datafile.path}: no feature columns besides the target "
+                                f"{target!r}.", path=datafile.path)
+    else:
+        features = list(features)
+        if not features or any(not f for f in features):
+            raise OptionError(f"--features {','.join(features)!r} has an empty name; list "
+                              f"the columns separated by commas.")
+        twice = sorted({f for f in features if features.count(f) > 1})
+        if twice:
+            raise OptionError(f"--features names {quote_list(twice)} more than once.")
+        if target in features:
+            raise OptionError(f"the target {target!r} cannot also be a feature; remove it "
+                              f"from --features.")
+        datafile.check_columns(features, what="feature column")
+    datafile.check_columns(features, numeric=features)
+    return features
+
+
+def check_constant(datafile: DataFile, X: np.ndarray, features: list[str],
+                   low=None, high=None) -> None:
+    """Refuse a feature that has the same value in every row (it carries no information)."""
+    low = X.min(axis=0) if low is None else low
+    high = X.max(axis=0) if high is None else high
+    for j, name in enumerate(features):
+        if low[j] == high[j]:
+            others = [f for f in features if f != name]
+            hint = (f"leave it out with --features {','.join(others)}" if others
+                    else "add a feature that varies")
+            raise DataValueError(
+                f"{datafile.path}, column {name!r}: the feature is constant (every row holds "
+                f"{low[j]:g}), so it carries no information; {hint}.", path=datafile.path,
+                column=name)
+
+
+def read_data(path, target: str, features: list[str] | None = None, *,
+              delimiter: str | None = None, encoding: str | None = None,
+              allow_constant: bool = False) -> Dataset:
+    """Read a data file into memory: the feature matrix and the 0/1-coded target.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A ``.csv``, ``.csv.gz``, ``.parquet``, ``.npy`` or ``.npz`` file.
+    target : str
+        The target column: 0/1, booleans or any two distinct values.
+    features : list of str, default=None
+        The feature columns (default: every other column), all numeric.
+    delimiter, encoding : str, default="," and "utf-8"
+        For CSV files.
+    allow_constant : bool, default=False
+        Accept a feature that has one value in every row.
+
+    Raises
+    ------
+    neurona.errors.DataError
+        A subclass naming the file, column and line of the first problem.
+    """
+    datafile = DataFile(path, delimiter=delimiter, encoding=encoding)
+    features = resolve_columns(datafile, target, features)
+    labels = Labels(datafile, target)
+    blocks, targets = [], []
+    for row0, table in datafile.batches([*features, target], numeric=features):
+        blocks.append(datafile.features(table, features, row0))
+        labels.observe(table, row0)
+        targets.append((row0, table.select([target])))
+    if not blocks or sum(len(b) for b in blocks) == 0:
+        raise DataFileError(f"{datafile.path}: no data rows; add rows below the header.",
+                            path=datafile.path)
+    classes = labels.finish()
+    X = np.concatenate(blocks)
+    y = np.concatenate([labels.encode(t, row0) for row0, t in targets]).astype(np.int64)
+    if not allow_constant:
+        check_constant(datafile, X, features)
+    return Dataset(X, y, features, classes, target, str(path))
+
