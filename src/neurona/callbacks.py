@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import math
 import signal
 import sys
@@ -271,31 +270,17 @@ class Checkpoint(Callback):
 
 def load_checkpoint(path) -> dict:
     """Read and check a checkpoint file written by :class:`Checkpoint`; return it as a dict."""
-    from .io import _no_constant, _no_duplicates
+    from .jsonfile import check_format, read_json
 
     path = Path(path)
     if path.is_dir():
         path = path / "checkpoint.json"
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise NeuronaError(
-            f"{path}: no checkpoint; a run directory holds one when it was trained with "
-            f"--checkpoint-every or interrupted with Ctrl-C.") from None
-    try:
-        doc = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
-    except (json.JSONDecodeError, ValueError) as exc:
-        raise NeuronaError(f"{path}: not a valid checkpoint file ({exc}).") from None
-    if not isinstance(doc, dict) or doc.get("format") != CHECKPOINT_FORMAT:
-        raise NeuronaError(f"{path}: not a neurona checkpoint (format is "
-                           f"{doc.get('format') if isinstance(doc, dict) else None!r}).")
-    if doc.get("format_version") != CHECKPOINT_VERSION:
-        raise NeuronaError(f"{path}: checkpoint format version {doc.get('format_version')!r} "
-                           f"is not supported; this neurona reads {CHECKPOINT_VERSION}.")
-    missing = [k for k in CHECKPOINT_FIELDS if k not in doc]
-    if missing:
-        raise NeuronaError(f"{path}: checkpoint is missing {', '.join(missing)}.")
-    return doc
+    doc = read_json(path, what="checkpoint", error=NeuronaError, missing=(
+        f"{path}: no checkpoint; a run directory holds one when it was trained with "
+        f"--checkpoint-every or interrupted with Ctrl-C."))
+    return check_format(doc, format=CHECKPOINT_FORMAT, versions=(CHECKPOINT_VERSION,),
+                        where=str(path), what="checkpoint", error=NeuronaError,
+                        fields=CHECKPOINT_FIELDS)
 
 
 # --- output -------------------------------------------------------------------------

@@ -18,7 +18,6 @@ post; see ``docs/estimators.md`` for how and why.
 
 from __future__ import annotations
 
-import json
 import math
 import warnings
 from numbers import Integral, Real
@@ -42,6 +41,7 @@ from .activations import ACTIVATIONS
 from .callbacks import Callback, EarlyStopping, History, ProgressBar
 from .distributed import as_dask_array, is_dask
 from .errors import ModelFileError, NeuronaError
+from .jsonfile import check_format, read_json
 from .losses import check_pair
 from .neuron import Neuron
 from .training import Trainer, n_batches
@@ -1055,17 +1055,9 @@ _ESTIMATOR_FIELDS = {
 
 def _check_estimator_document(doc, name: str, where: str) -> None:
     """The estimator file's format, version, fields and their types; raise if wrong."""
-    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-        found = doc.get("format") if isinstance(doc, dict) else None
-        raise ModelFileError(f"{where}: not a neurona estimator or model file (format is "
-                             f"{found!r}, expected {FORMAT!r} or {io.FORMAT!r}).")
-    if doc.get("format_version") != FORMAT_VERSION:
-        raise ModelFileError(f"{where}: estimator format version "
-                             f"{doc.get('format_version')!r} is not supported; this neurona "
-                             f"reads version {FORMAT_VERSION}.")
-    missing = [k for k in _ESTIMATOR_FIELDS if k not in doc]
-    if missing:
-        raise ModelFileError(f"{where}: missing field(s): {', '.join(missing)}.")
+    check_format(doc, format=FORMAT, versions=(FORMAT_VERSION,), where=where,
+                 what="estimator or model file", error=ModelFileError,
+                 fields=_ESTIMATOR_FIELDS, also=(io.FORMAT,))
     wrong = [k for k, kind in _ESTIMATOR_FIELDS.items() if not isinstance(doc[k], kind)]
     if wrong:
         raise ModelFileError(f"{where}: field(s) of the wrong type: {', '.join(wrong)}.")
@@ -1075,18 +1067,5 @@ def _check_estimator_document(doc, name: str, where: str) -> None:
 
 
 def _read_json(path: Path):
-    """Parse a JSON file strictly (no duplicate keys, no NaN or infinity)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ModelFileError(f"{path}: no such model file.") from None
-    except (IsADirectoryError, UnicodeDecodeError):
-        raise ModelFileError(f"{path}: not a model file (a UTF-8 JSON file).") from None
-    try:
-        return json.loads(text, object_pairs_hook=io._no_duplicates,
-                          parse_constant=io._no_constant)
-    except json.JSONDecodeError as exc:
-        raise ModelFileError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno}, "
-                             f"column {exc.colno}).") from None
-    except ModelFileError as exc:
-        raise ModelFileError(f"{path}: {exc}.") from None
+    """Parse an estimator or model file strictly (see :func:`neurona.jsonfile.read_json`)."""
+    return read_json(path, what="model file", error=ModelFileError)

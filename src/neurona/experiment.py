@@ -12,7 +12,6 @@ run directory (the earlier one is never touched).
 
 from __future__ import annotations
 
-import json
 import platform
 import shutil
 import time
@@ -417,19 +416,14 @@ def _sampled_view(neuron: Neuron, test_pass, features, classes, n_test: int) -> 
 
 def read_recorded_config(path: str | Path) -> dict:
     """The ``config.json`` of the run directory at ``path``, checked to be a training run's."""
-    from .io import _no_constant, _no_duplicates
+    from .jsonfile import read_json
 
     path = Path(path)
     if not path.is_dir():
         raise RunDirectoryError(f"{path} is not a run directory.")
-    try:
-        recorded = json.loads((path / "config.json").read_text(encoding="utf-8"),
-                              object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
-    except FileNotFoundError:
-        raise RunDirectoryError(f"{path} has no config.json; is it a neurona run "
-                                f"directory?") from None
-    except ValueError as exc:
-        raise RunDirectoryError(f"{path / 'config.json'}: not valid JSON ({exc}).") from None
+    recorded = read_json(path / "config.json", what="run configuration",
+                         error=RunDirectoryError,
+                         missing=f"{path} has no config.json; is it a neurona run directory?")
     if not isinstance(recorded, dict) or recorded.get("command") != "train":
         raise RunDirectoryError(f"{path / 'config.json'} does not describe a training run.")
     return recorded

@@ -6,7 +6,6 @@ loading one never executes code.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import shutil
@@ -18,11 +17,13 @@ from typing import Any, Iterator
 
 from .activations import ACTIVATIONS
 from .errors import ModelFileError, OutputFileError, RunDirectoryError
+from .jsonfile import check_format, dumps, read_json  # dumps: also neurona.io.dumps
 from .losses import LOSSES, check_pair
 from .neuron import Neuron
 
 FORMAT = "neurona-model"
 FORMAT_VERSION = 1
+READABLE_VERSIONS = (FORMAT_VERSION,)  # the format_version values this neurona reads
 REQUIRED = ("format", "format_version", "activation", "loss", "weights", "bias",
             "threshold", "feature_names")
 # Optional fields: "classes" (the original labels of 0 and 1), "scaler" (applied to the
@@ -56,11 +57,6 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-
-
-def dumps(obj: Any) -> str:
-    """JSON text with no NaN or infinity (they are not JSON), indented, newline-terminated."""
-    return json.dumps(obj, indent=2, allow_nan=False) + "\n"
 
 
 def model_document(neuron: Neuron, *, loss: str, feature_names=None,
@@ -111,19 +107,6 @@ def save(neuron: Neuron, path: str | os.PathLike, *, loss: str = "log_loss",
 
 # --- reading ---------------------------------------------------------------
 
-def _no_duplicates(pairs):
-    obj = {}
-    for key, value in pairs:
-        if key in obj:
-            raise ModelFileError(f"duplicate key {key!r}")
-        obj[key] = value
-    return obj
-
-
-def _no_constant(name):
-    raise ModelFileError(f"{name} is not a valid JSON number")
-
-
 def _is_number(v) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
@@ -133,20 +116,8 @@ def validate_document(doc: Any, where: str) -> dict:
     def fail(msg: str):
         raise ModelFileError(f"{where}: {msg}")
 
-    if not isinstance(doc, dict):
-        fail(f"expected a JSON object, found {type(doc).__name__}.")
-    if doc.get("format") != FORMAT:
-        fail(f"not a neurona model file (format is {doc.get('format')!r}, "
-             f"expected {FORMAT!r}).")
-    version = doc.get("format_version")
-    if not isinstance(version, int) or isinstance(version, bool):
-        fail(f"format_version must be an integer, got {version!r}.")
-    if version != FORMAT_VERSION:
-        fail(f"format version {version} is not supported; this neurona reads version "
-             f"{FORMAT_VERSION}. Use the neurona version that wrote the file.")
-    missing = [k for k in REQUIRED if k not in doc]
-    if missing:
-        fail(f"missing field(s): {', '.join(missing)}.")
+    check_format(doc, format=FORMAT, versions=READABLE_VERSIONS, where=where,
+                 what="model file", error=ModelFileError, fields=REQUIRED)
     if doc["activation"] not in ACTIVATIONS:
         fail(f"unknown activation {doc['activation']!r}; expected one of "
              f"{', '.join(ACTIVATIONS)}.")
@@ -192,23 +163,9 @@ def validate_document(doc: Any, where: str) -> dict:
 
 def read_document(path: str | os.PathLike) -> dict:
     """Read and validate a model file; return its content as a dict."""
-    path = Path(path)
-    if path.is_dir():
-        raise ModelFileError(f"{path} is a directory; pass the model.json inside a run directory.")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ModelFileError(f"{path}: no such model file.") from None
-    except UnicodeDecodeError:
-        raise ModelFileError(f"{path}: not a text (UTF-8) file; is it a model.json?") from None
-    try:
-        doc = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
-    except json.JSONDecodeError as exc:
-        raise ModelFileError(
-            f"{path}: not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})."
-        ) from None
-    except ModelFileError as exc:
-        raise ModelFileError(f"{path}: {exc}.") from None
+    doc = read_json(path, what="model file", error=ModelFileError,
+                    directory=f"{path} is a directory; pass the model.json inside a run "
+                              f"directory.")
     return validate_document(doc, str(path))
 
 
