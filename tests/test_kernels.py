@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 from scipy.special import expit
 
-from neurona import Neuron, kernels, train
+from neurona import Neuron, compiled_optimizers, kernels, optimizers, train
 from neurona.activations import ACTIVATIONS, Activation
 from neurona.errors import NeuronaError
 from neurona.losses import LOSSES
@@ -307,7 +307,8 @@ def test_seed_size_training_never_imports_numba(tmp_path):
 
 # --- the compiled mini-batch epoch ----------------------------------------------------------
 
-OPTIMIZERS = ["gd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw"]
+# Every optimizer with a compiled adapter, so that a new adapter is compared too.
+OPTIMIZERS = list(compiled_optimizers.COMPILED_OPTIMIZERS)
 EXTRAS = {
     "plain": {},
     "weighted, mean, elastic net, cosine": dict(reduction="mean", l1=0.01, l2=0.1,
@@ -430,6 +431,141 @@ def test_optimizers_without_a_spec_use_the_numpy_loop(monkeypatch):
     X, y, w, b, _ = _problem(3000, 8, np.float64, "C")
     custom = optimizers.chain(optimizers.scale_by_learning_rate(0.01))
     train(Neuron(w, b), X, y, epochs=1, optimizer=custom, batch_size=64, random_state=0)
+
+
+def test_every_named_optimizer_with_a_spec_has_an_adapter_and_nothing_else_does():
+    assert set(OPTIMIZERS) >= {"gd", "momentum", "nesterov", "adagrad", "rmsprop", "adam",
+                               "adamw"}
+    for name, factory in optimizers.OPTIMIZERS.items():
+        opt = optimizers.get_optimizer(name, 0.1)
+        adapter = compiled_optimizers.adapter_for(opt)
+        if opt.spec is None:
+            assert adapter is None, name
+        else:
+            assert adapter is compiled_optimizers.COMPILED_OPTIMIZERS[name], name
+    assert compiled_optimizers.adapter_for(optimizers.nesterov_restart(0.1)) is None
+    custom = optimizers.chain(optimizers.scale_by_learning_rate(0.1))
+    assert compiled_optimizers.adapter_for(custom) is None
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS)
+def test_each_adapter_reads_the_state_its_optimizer_keeps(name):
+    adapter = compiled_optimizers.COMPILED_OPTIMIZERS[name]
+    opt = optimizers.get_optimizer(name, 0.1, decay_mask=np.array([True, True, False]))
+    params = np.array([0.5, -1.0, 0.25])
+    state = opt.init(params)
+    rng = np.random.default_rng(0)
+    for _ in range(3):
+        step, state = opt.update(rng.standard_normal(3), state, params)
+        params = optimizers.apply_updates(params, step)
+    kept = compiled_optimizers.RULES[adapter.rule].state
+    mu, nu, count, lr_count = adapter.unpack(state, 3)
+    assert lr_count == 3 and count == (3 if "count" in kept else 0)
+    again = adapter.pack(mu, nu, count, lr_count)
+    # The same parts, keys in the same order and the same values: a checkpoint is unchanged.
+    assert optimizers.state_to_json(again) == optimizers.state_to_json(state)
+    for slot, value in (("mu", mu), ("nu", nu)):
+        if slot in kept:
+            assert not any(value is v for part in state for v in part.values())  # a copy
+        else:
+            assert not value.any()
+
+
+@needs_numba
+def test_adapter_codes_and_slots_are_the_kernels():
+    from neurona import _fused
+
+    for name, rule in compiled_optimizers.RULES.items():
+        assert rule.code == getattr(_fused, name.upper()), name
+    for i, slot in enumerate(compiled_optimizers.HYPER_SLOTS):
+        assert getattr(_fused, "H_" + slot.upper()) == i, slot
+
+
+def _rmsprop_momentum(learning_rate, rho=0.9, epsilon=1e-8, momentum=0.9):
+    """RMSProp whose scaled gradients feed a momentum trace: a new optimizer, made as
+    neurona.optimizers' docstring says, from existing transformations and with a spec."""
+    return optimizers.chain(
+        optimizers.scale_by_rms(rho, epsilon), optimizers.trace(momentum),
+        optimizers.scale_by_learning_rate(learning_rate), name="rmsprop_momentum",
+        spec=optimizers.make_spec("rmsprop_momentum", learning_rate, rho=rho, epsilon=epsilon,
+                                  momentum=momentum))
+
+
+@pytest.mark.parametrize("optimizer", ["rmsprop_momentum", "nesterov_restart"])
+def test_an_optimizer_without_an_adapter_trains_on_the_numpy_loop(monkeypatch, optimizer):
+    monkeypatch.setitem(optimizers.OPTIMIZERS, "rmsprop_momentum", _rmsprop_momentum)
+    calls = []
+    real = kernels.compiled_epoch
+    monkeypatch.setattr(kernels, "compiled_epoch",
+                        lambda *a, **k: calls.append(1) or real(*a, **k))
+    X, y, w, b, _ = _problem(kernels.FUSED_MIN_SIZE // 4, 4, np.float64, "C", seed=5)
+    assert X.size >= kernels.FUSED_MIN_SIZE
+    runs = {}
+    for kernel in KERNEL_CHOICES + ["auto"]:
+        neuron = Neuron(w, b)
+        history = train(neuron, X, y, epochs=2, learning_rate=0.01, optimizer=optimizer,
+                        schedule="step", batch_size=64, random_state=1, kernel=kernel,
+                        momentum=0.8)
+        runs[kernel] = (np.append(neuron.weights, neuron.bias), history)
+    assert calls == []
+    (p0, h0), (p1, h1) = runs["numpy"], runs["auto"]
+    np.testing.assert_array_equal(p1, p0)
+    for key in ("loss", "sse", "accuracy", "grad_norm", "learning_rate"):
+        np.testing.assert_array_equal(h1[key], h0[key], err_msg=key)
+    if HAVE_NUMBA:  # each batch through the fused pass, the updates by NumPy
+        p2, h2 = runs["numba"]
+        assert np.max(np.abs(p2 - p0)) <= 1e-12 * np.max(np.abs(p0))
+        np.testing.assert_allclose(h2["loss"], h0["loss"], rtol=1e-12)
+    assert np.any(p0 != np.append(w, b)) and h0["loss"][-1] < h0["loss"][0]
+
+
+def _heavy_ball(learning_rate, beta=0.7):
+    """Momentum under another name and with another hyperparameter name."""
+    return optimizers.chain(
+        optimizers.trace(beta), optimizers.scale_by_learning_rate(learning_rate),
+        name="heavy_ball", spec=optimizers.make_spec("heavy_ball", learning_rate, beta=beta))
+
+
+@needs_numba
+def test_a_registered_adapter_runs_a_new_optimizer_compiled(monkeypatch):
+    monkeypatch.setitem(optimizers.OPTIMIZERS, "heavy_ball", _heavy_ball)
+    adapter = compiled_optimizers.CompiledOptimizer(
+        "heavy_ball", "momentum", {"momentum": "beta"},
+        ((("trace", "mu"),), (("count", "lr_count"),)))
+    monkeypatch.setitem(compiled_optimizers.COMPILED_OPTIMIZERS, "heavy_ball", adapter)
+    calls = []
+    real = kernels.compiled_epoch
+    monkeypatch.setattr(kernels, "compiled_epoch",
+                        lambda *a, **k: calls.append(1) or real(*a, **k))
+    runs = _minibatch_runs("heavy_ball", "float64", "C", EXTRAS["plain"])
+    assert calls == [1, 1]  # one compiled loop per epoch
+    (p0, h0), (p1, h1) = runs["numpy"], runs["numba"]
+    assert np.max(np.abs(p1 - p0)) <= 1e-12 * np.max(np.abs(p0))
+    np.testing.assert_allclose(h1["loss"], h0["loss"], rtol=1e-12)
+    # beta, not the settings' momentum, is the rule's momentum: it differs from momentum's.
+    momentum = _minibatch_runs("momentum", "float64", "C", EXTRAS["plain"], choices=("numpy",))
+    assert np.max(np.abs(momentum["numpy"][0] - p0)) > 1e-6
+
+
+@pytest.mark.parametrize("args,message", [
+    (("x", "lion", {}, ()), "unknown rule 'lion'"),
+    (("x", "momentum", {}, ((("trace", "mu"),), (("count", "lr_count"),))),
+     "reads the hyperparameters momentum"),
+    (("x", "adam", {"beta_1": "b1", "beta_2": "b2", "epsilon": "e"},
+      ((("mu", "mu"), ("nu", "nu")), (("count", "lr_count"),))),
+     "keeps the state slots mu, nu, count, lr_count"),
+    (("x", "gd", {}, ((("count", "lr_count"),),), "mask"), "reads no decay mask"),
+])
+def test_a_wrong_adapter_is_refused_when_made(args, message):
+    with pytest.raises(NeuronaError, match=message):
+        compiled_optimizers.CompiledOptimizer(*args)
+
+
+def test_an_adapter_name_is_registered_once():
+    taken = compiled_optimizers.CompiledOptimizer("adam", "gd", {}, ((("count", "lr_count"),),))
+    with pytest.raises(NeuronaError, match="'adam' is registered already"):
+        compiled_optimizers.register(taken)
+    assert compiled_optimizers.COMPILED_OPTIMIZERS["adam"].rule == "adam"
 
 
 @needs_numba

@@ -192,6 +192,55 @@ def test_get_optimizer_ignores_hyperparameters_it_does_not_take():
         optim.get_optimizer("sgdx")
 
 
+def _rmsprop_momentum(learning_rate, rho=0.9, epsilon=1e-8, momentum=0.9):
+    """A new optimizer, added the way the module docstring says."""
+    return optim.chain(
+        optim.scale_by_rms(rho, epsilon), optim.trace(momentum),
+        optim.scale_by_learning_rate(learning_rate), name="rmsprop_momentum",
+        spec=optim.make_spec("rmsprop_momentum", learning_rate, rho=rho, epsilon=epsilon,
+                             momentum=momentum))
+
+
+def test_an_optimizer_added_as_documented_is_found_by_name_and_resumes(monkeypatch):
+    from neurona import Neuron
+    from neurona.training import Trainer
+
+    monkeypatch.setitem(optim.OPTIMIZERS, "rmsprop_momentum", _rmsprop_momentum)
+    assert optim.optimizer_parameters("rmsprop_momentum") == ("rho", "epsilon", "momentum")
+    opt = optim.get_optimizer("rmsprop_momentum", 0.05, momentum=0.5, rho=0.8, beta_1=0.3)
+    assert opt.name == opt.spec["name"] == "rmsprop_momentum"
+    assert (opt.spec["rho"], opt.spec["momentum"], opt.spec["schedule"](3)) == (0.8, 0.5, 0.05)
+    p = np.array([1.0, 2.0])
+    g1, g2 = np.array([0.5, -1.0]), np.array([0.25, 0.5])
+    step1, state = opt.update(g1, opt.init(p), p)
+    step2, state = opt.update(g2, state, p)
+    nu1 = (1.0 - 0.8) * g1 * g1
+    nu2 = 0.8 * nu1 + (1.0 - 0.8) * (g2 * g2)
+    v1 = g1 / (np.sqrt(nu1) + 1e-8)
+    v2 = 0.5 * v1 + g2 / (np.sqrt(nu2) + 1e-8)
+    np.testing.assert_allclose(step1, -0.05 * v1, rtol=1e-15)
+    np.testing.assert_allclose(step2, -0.05 * v2, rtol=1e-15)
+    # Trained by name, checkpointed and resumed by name: the same as one run.
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(40, 2))
+    y = (X @ [1.0, -1.0] > 0).astype(int)
+
+    def trainer(epochs, resume=None):
+        return Trainer(Neuron([0.3, -0.1], 0.2), X, y, epochs=epochs, learning_rate=0.05,
+                       optimizer="rmsprop_momentum", batch_size=6, momentum=0.5,
+                       random_state=1, resume=resume)
+
+    once = trainer(6)
+    once.run()
+    first = trainer(3)
+    first.run()
+    rest = trainer(6, resume=json.loads(json.dumps(first.checkpoint(), allow_nan=False)))
+    rest.run()
+    np.testing.assert_array_equal(rest.params, once.params)
+    assert optim.state_to_json(rest.opt_state) == optim.state_to_json(once.opt_state)
+    assert once.history["loss"][-1] < once.history["loss"][0]
+
+
 def test_bad_state_is_refused():
     with pytest.raises(NeuronaError):
         optim.state_from_json({"count": 1})

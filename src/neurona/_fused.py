@@ -383,7 +383,8 @@ def _helpers(count: int) -> ThreadPoolExecutor:
 
 # --- the mini-batch epoch ------------------------------------------------------------------
 
-# Optimizer codes (neurona.optimizers' named optimizers) and the slots of ``hyper``.
+# The update rules' codes and the slots of ``hyper``: neurona.compiled_optimizers' RULES and
+# HYPER_SLOTS name them (tests/test_kernels.py checks that the two agree).
 GD, MOMENTUM, NESTEROV, ADAGRAD, RMSPROP, ADAM, ADAMW = 0, 1, 2, 3, 4, 5, 6
 H_MOMENTUM, H_EPSILON, H_RHO, H_BETA_1, H_BETA_2, H_WEIGHT_DECAY = 0, 1, 2, 3, 4, 5
 # Slots of ``sums``: the epoch's running totals, as neurona.training.run_epoch keeps them.

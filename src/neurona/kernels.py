@@ -22,6 +22,7 @@ import importlib.util
 import numpy as np
 
 from .activations import ACTIVATIONS, Activation
+from .compiled_optimizers import adapter_for
 from .errors import NeuronaError
 from .losses import LOSSES, Loss, reduction_scale
 
@@ -181,51 +182,20 @@ def fused_forward_backward(X, y, w, b, activation: Activation, loss: Loss, reduc
 
 # --- the compiled mini-batch epoch --------------------------------------------------------
 
-_OPTIMIZER_CODES = {"gd": 0, "momentum": 1, "nesterov": 2, "adagrad": 3, "rmsprop": 4,
-                    "adam": 5, "adamw": 6}
-
-
 def use_compiled_epoch(X: np.ndarray, activation: Activation, loss: Loss, optimizer,
                        kernel: str = "auto") -> bool:
     """Whether ``kernel`` runs a mini-batch epoch with this optimizer as one compiled loop.
 
-    It takes neurona's named optimizers (those with a ``spec``), its own
-    activations and losses, and a C- or F-contiguous float32 or float64 X.
+    It takes the optimizers that have a compiled adapter
+    (:data:`neurona.compiled_optimizers.COMPILED_OPTIMIZERS`, found by their
+    ``spec["name"]``), neurona's own activations and losses, and a C- or
+    F-contiguous float32 or float64 X. Any other optimizer runs on the NumPy
+    loop of :func:`neurona.training.run_epoch`, even with ``kernel="numba"``
+    (whose batches then take the fused pass when they are large enough).
     """
-    if kernel == "numpy" or getattr(optimizer, "spec", None) is None:
+    if kernel == "numpy" or adapter_for(optimizer) is None:
         return False
     return use_fused(X, activation, loss, kernel)
-
-
-def _unpack_state(name: str, state: tuple, n_params: int):
-    """``(mu, nu, adam_count, lr_count)`` from a named optimizer's state tuple (copies)."""
-    mu, nu = np.zeros(n_params), np.zeros(n_params)  # the slots an optimizer does not use
-    lr_count = state[-1]["count"]
-    if name in ("momentum", "nesterov"):
-        return state[0]["trace"].copy(), nu, 0, lr_count
-    if name == "adagrad":
-        return mu, state[0]["sum_of_squares"].copy(), 0, lr_count
-    if name == "rmsprop":
-        return mu, state[0]["nu"].copy(), 0, lr_count
-    if name in ("adam", "adamw"):
-        return state[0]["mu"].copy(), state[0]["nu"].copy(), state[0]["count"], lr_count
-    return mu, nu, 0, lr_count
-
-
-def _pack_state(name: str, mu, nu, adam_count: int, lr_count: int) -> tuple:
-    """The inverse of :func:`_unpack_state`: the state tuple neurona.optimizers builds."""
-    lr = {"count": lr_count}
-    if name in ("momentum", "nesterov"):
-        return ({"trace": mu}, lr)
-    if name == "adagrad":
-        return ({"sum_of_squares": nu}, lr)
-    if name == "rmsprop":
-        return ({"nu": nu}, lr)
-    if name == "adam":
-        return ({"count": adam_count, "mu": mu, "nu": nu}, lr)
-    if name == "adamw":
-        return ({"count": adam_count, "mu": mu, "nu": nu}, {}, lr)
-    return (lr,)
 
 
 def compiled_epoch(X, y, params, opt_state, order, *, optimizer, activation, loss,
@@ -241,12 +211,16 @@ def compiled_epoch(X, y, params, opt_state, order, *, optimizer, activation, los
     """
     from . import _fused
 
+    adapter = adapter_for(optimizer)
+    if adapter is None:
+        raise NeuronaError(
+            f"optimizer {optimizer.name!r} has no compiled adapter (see "
+            "neurona.compiled_optimizers); run its epoch with kernel='numpy'.")
     spec = optimizer.spec
-    name = spec["name"]
     n, d = X.shape
     p = d + 1
     _check_shapes(n, d, y, np.asarray(params)[:-1], sample_weight, order)
-    mu, nu, adam_count, lr_count = _unpack_state(name, opt_state, p)
+    mu, nu, adam_count, lr_count = adapter.unpack(opt_state, p)
     first = totals["batches"]
     n_batch = -(-n // batch_size)
     schedule = spec["schedule"]
@@ -254,11 +228,7 @@ def compiled_epoch(X, y, params, opt_state, order, *, optimizer, activation, los
         lrs = np.full(n_batch - first, float(schedule.constant))
     else:
         lrs = np.array([schedule(lr_count + j) for j in range(n_batch - first)], dtype=float)
-    hyper = np.array([spec.get("momentum", 0.0), spec.get("epsilon", 0.0), spec.get("rho", 0.0),
-                      spec.get("beta_1", 0.0), spec.get("beta_2", 0.0),
-                      spec.get("weight_decay", 0.0)], dtype=float)
-    mask = spec.get("decay_mask")
-    mask = np.ones(p, dtype=np.bool_) if mask is None else np.asarray(mask, dtype=np.bool_)
+    hyper, mask = adapter.hyper(spec), adapter.mask(spec, p)
     total_weight = float(n) if sample_weight is None else float(np.sum(sample_weight))
     transposed = not X.flags.c_contiguous
     params = np.array(params, dtype=np.float64)
@@ -270,10 +240,10 @@ def compiled_epoch(X, y, params, opt_state, order, *, optimizer, activation, los
         else np.ascontiguousarray(sample_weight, dtype=np.float64),
         np.arange(n) if order is None else np.ascontiguousarray(order, dtype=np.int64),
         transposed, int(batch_size), int(first), params, mu, nu, int(adam_count), lrs,
-        _OPTIMIZER_CODES[name], hyper, mask, _ACTIVATION_CODES[activation.name],
+        adapter.code, hyper, mask, _ACTIVATION_CODES[activation.name],
         _LOSS_CODES[loss.name], reduction == "mean", float(threshold), float(l1), float(l2),
         total_weight, sums, grad_sum)
     totals.update(batches=first + done, loss=float(sums[0]), sse=float(sums[1]),
                   accuracy=float(sums[2]), grad=grad_sum)
-    state = _pack_state(name, mu, nu, adam_count + done, lr_count + done)
+    state = adapter.pack(mu, nu, adam_count + done, lr_count + done)
     return params, state, (None if failed < 0 else int(failed))

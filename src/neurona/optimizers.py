@@ -32,6 +32,34 @@ opposes the gradient: ``trace(momentum, nesterov=True, restart=True)``.
 A learning rate is a number or a schedule, a function of the update count
 ``t = 0, 1, 2, ...`` (one update per batch): ``constant`` (the post), ``step``,
 ``exponential``, ``invscaling`` and ``cosine``; see :func:`make_schedule`.
+
+Adding an optimizer
+-------------------
+1. Write a factory ``f(learning_rate, **hyperparameters)`` that returns a
+   :func:`chain` of transformations, the transformations of this module or
+   new ones written like them, ending with :func:`scale_by_learning_rate`,
+   with ``name=`` its name and ``spec=make_spec(name, learning_rate,
+   **hyperparameters)`` (:func:`make_spec`); the name must be new.
+2. Add it to :data:`OPTIMIZERS` (``OPTIMIZERS[name] = f``) so that
+   :func:`get_optimizer`, ``neurona.train(..., optimizer=name)`` and a
+   checkpoint's resume find it by name. Hyperparameters named like the
+   training settings (``momentum``, ``beta_1``, ``beta_2``, ``epsilon``,
+   ``rho``, ``weight_decay``, ``decay_mask``) receive those settings; others
+   keep the factory's defaults. The command line's ``--optimizer`` and the
+   scikit-learn estimators' ``optimizer`` names are those of this module;
+   an estimator also takes the :class:`GradientTransformation` itself.
+
+It then trains everywhere: full batch, mini-batches, files and Dask, with any
+schedule, penalty and checkpoint, on the NumPy loop of
+:func:`neurona.training.run_epoch` (with Numba each large batch's pass is
+still the fused one). Only the compiled mini-batch epoch, which runs the
+whole epoch in one Numba loop, needs more: optionally, when the update is one
+of the rules that loop knows, register a
+:class:`neurona.compiled_optimizers.CompiledOptimizer` with
+:func:`neurona.compiled_optimizers.register`, naming the rule, the spec keys
+of the rule's hyperparameters and where the rule's state lives in the
+optimizer's state tuple. Without one, ``kernel="auto"`` and ``kernel="numba"``
+run its epochs on the NumPy loop, batch by batch, and raise nothing.
 """
 
 from __future__ import annotations
@@ -292,26 +320,39 @@ def chain(*transforms: GradientTransformation, name: str = "",
 
 # --- named optimizers -----------------------------------------------------------
 
-def _spec(name: str, learning_rate: LearningRate, **hyperparameters) -> dict:
+def make_spec(name: str, learning_rate: LearningRate, **hyperparameters) -> dict:
+    """The ``spec`` of a named optimizer: its name, schedule and hyperparameters.
+
+    ``name`` must be the optimizer's own (no two optimizers share one): the
+    compiled epoch finds its adapter by it
+    (:mod:`neurona.compiled_optimizers`). ``learning_rate`` is a number or a
+    schedule; the spec holds it as a schedule.
+
+    Examples
+    --------
+    >>> spec = make_spec("momentum", 0.1, momentum=0.9)
+    >>> spec["name"], spec["schedule"](7), spec["momentum"]
+    ('momentum', 0.1, 0.9)
+    """
     return {"name": name, "schedule": _as_schedule(learning_rate), **hyperparameters}
 
 
 def gd(learning_rate: LearningRate) -> GradientTransformation:
     """Plain gradient descent, ``w -= eta * g``: the tutorial post's update."""
     return chain(scale_by_learning_rate(learning_rate), name="gd",
-                 spec=_spec("gd", learning_rate))
+                 spec=make_spec("gd", learning_rate))
 
 
 def momentum(learning_rate: LearningRate, momentum: float = 0.9) -> GradientTransformation:
     """Heavy-ball momentum: ``v = momentum * v + g``, ``w -= eta * v``."""
     return chain(trace(momentum), scale_by_learning_rate(learning_rate), name="momentum",
-                 spec=_spec("momentum", learning_rate, momentum=momentum))
+                 spec=make_spec("momentum", learning_rate, momentum=momentum))
 
 
 def nesterov(learning_rate: LearningRate, momentum: float = 0.9) -> GradientTransformation:
     """Nesterov momentum: ``v = momentum * v + g``, ``w -= eta * (g + momentum * v)``."""
     return chain(trace(momentum, nesterov=True), scale_by_learning_rate(learning_rate),
-                 name="nesterov", spec=_spec("nesterov", learning_rate, momentum=momentum))
+                 name="nesterov", spec=make_spec("nesterov", learning_rate, momentum=momentum))
 
 
 def nesterov_restart(learning_rate: LearningRate, momentum: float = 0.9
@@ -329,22 +370,23 @@ def nesterov_restart(learning_rate: LearningRate, momentum: float = 0.9
 def adagrad(learning_rate: LearningRate, epsilon: float = 1e-8) -> GradientTransformation:
     """AdaGrad: each coordinate's step shrinks with its summed squared gradients."""
     return chain(scale_by_rss(epsilon), scale_by_learning_rate(learning_rate), name="adagrad",
-                 spec=_spec("adagrad", learning_rate, epsilon=epsilon))
+                 spec=make_spec("adagrad", learning_rate, epsilon=epsilon))
 
 
 def rmsprop(learning_rate: LearningRate, rho: float = 0.9,
             epsilon: float = 1e-8) -> GradientTransformation:
     """RMSProp: each coordinate's step divided by a running RMS of its gradients."""
     return chain(scale_by_rms(rho, epsilon), scale_by_learning_rate(learning_rate),
-                 name="rmsprop", spec=_spec("rmsprop", learning_rate, rho=rho, epsilon=epsilon))
+                 name="rmsprop",
+                 spec=make_spec("rmsprop", learning_rate, rho=rho, epsilon=epsilon))
 
 
 def adam(learning_rate: LearningRate, beta_1: float = 0.9, beta_2: float = 0.999,
          epsilon: float = 1e-8) -> GradientTransformation:
     """Adam (Kingma and Ba, 2015)."""
     return chain(scale_by_adam(beta_1, beta_2, epsilon), scale_by_learning_rate(learning_rate),
-                 name="adam", spec=_spec("adam", learning_rate, beta_1=beta_1, beta_2=beta_2,
-                                         epsilon=epsilon))
+                 name="adam", spec=make_spec("adam", learning_rate, beta_1=beta_1,
+                                             beta_2=beta_2, epsilon=epsilon))
 
 
 def adamw(learning_rate: LearningRate, beta_1: float = 0.9, beta_2: float = 0.999,
@@ -359,8 +401,9 @@ def adamw(learning_rate: LearningRate, beta_1: float = 0.9, beta_2: float = 0.99
     return chain(scale_by_adam(beta_1, beta_2, epsilon),
                  add_decayed_weights(weight_decay, decay_mask),
                  scale_by_learning_rate(learning_rate), name="adamw",
-                 spec=_spec("adamw", learning_rate, beta_1=beta_1, beta_2=beta_2,
-                            epsilon=epsilon, weight_decay=weight_decay, decay_mask=decay_mask))
+                 spec=make_spec("adamw", learning_rate, beta_1=beta_1, beta_2=beta_2,
+                                epsilon=epsilon, weight_decay=weight_decay,
+                                decay_mask=decay_mask))
 
 
 OPTIMIZERS: dict[str, Callable[..., GradientTransformation]] = {
