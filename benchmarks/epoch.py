@@ -112,10 +112,10 @@ def make_data(n: int, d: int, dtype, rng) -> tuple[np.ndarray, np.ndarray]:
 
 
 def neurona_epoch(X, y, kernel):
-    from neurona import optimizers
-    from neurona.activations import ACTIVATIONS
-    from neurona.losses import LOSSES
-    from neurona.training import run_epoch
+    from neurona.core import optimizers
+    from neurona.core.activations import ACTIVATIONS
+    from neurona.core.losses import LOSSES
+    from neurona.engines.memory import run_epoch
 
     opt = optimizers.get_optimizer("gd", LEARNING_RATE)
     state = {"params": np.zeros(X.shape[1] + 1)}
@@ -228,10 +228,10 @@ def minibatch_times(n, d, rounds, rng) -> dict:
     """Median epoch time with batch 32 and Adam: neurona compiled, NumPy loop, PyTorch; and SGD."""
     import torch
 
-    from neurona import optimizers
-    from neurona.activations import ACTIVATIONS
-    from neurona.losses import LOSSES
-    from neurona.training import run_epoch
+    from neurona.core import optimizers
+    from neurona.core.activations import ACTIVATIONS
+    from neurona.core.losses import LOSSES
+    from neurona.engines.memory import run_epoch
 
     X, y = make_data(n, d, np.float64, rng)
     act, loss = ACTIVATIONS["sigmoid"], LOSSES["log_loss"]
@@ -277,7 +277,7 @@ def compile_costs() -> dict:
         "from neurona import optimizers\n"
         "from neurona.activations import ACTIVATIONS as A\n"
         "from neurona.losses import LOSSES as L\n"
-        "from neurona.training import forward_backward, run_epoch\n"
+        "from neurona.engines.memory import forward_backward, run_epoch\n"
         "X = np.random.default_rng(0).standard_normal((5000, 8)); y = (X[:, 0] > 0) * 1.0\n"
         "out = []\n"
         "for dt in (np.float64, np.float32):\n"
@@ -387,9 +387,9 @@ def anatomy(rounds: int) -> None:
     Last, the compiled mini-batch epoch with its rows shuffled, in order, and
     in the cache: what the shuffle costs over the arithmetic.
     """
-    from neurona import _fused, kernels
-    from neurona.activations import ACTIVATIONS
-    from neurona.losses import LOSSES
+    from neurona.engines import _fused, kernels
+    from neurona.core.activations import ACTIVATIONS
+    from neurona.core.losses import LOSSES
 
     rng = np.random.default_rng(0)
     d = 100
@@ -446,8 +446,8 @@ def anatomy(rounds: int) -> None:
              else float(np.median([after(pause) for _ in range(rounds)])))
         print(f"  {label:48s} {t * 1e3:6.2f} ms {X.nbytes / t / 1e9:6.1f} GB/s")
 
-    from neurona import optimizers
-    from neurona.training import run_epoch
+    from neurona.core import optimizers
+    from neurona.engines.memory import run_epoch
 
     print("compiled mini-batch epoch, batch 32, Adam, d = 100, float64, ns per row (median):")
     for label, n, shuffled in (("1e6 rows, shuffled (the benchmark's epoch)", 10**6, True),
@@ -577,7 +577,7 @@ def plot(results: list[dict], bandwidth: float, path: Path) -> None:
 
 
 def write_section(body: str) -> None:
-    from neurona.io import atomic_write_text
+    from neurona.files.rundir import atomic_write_text
 
     doc = DOC.read_text() if DOC.exists() else "# Performance\n"
     section = f"{HEADING}\n\n{body.strip()}\n\n"
@@ -730,7 +730,7 @@ without its plots (the same data, loop and report, written out in the benchmark)
 {start['neurona train --no-plots'] / start["post's script"]:.2f}.
 """
     write_section(body)
-    from neurona.io import atomic_write_text
+    from neurona.files.rundir import atomic_write_text
 
     atomic_write_text(RAW, json.dumps({"bandwidth": bandwidth, "results": results}, indent=1))
     plot(results, bandwidth, PLOT)

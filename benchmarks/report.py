@@ -21,8 +21,8 @@ from pathlib import Path
 
 from PIL import Image
 
-from neurona import experiment
-from neurona.report_html import render_run
+from neurona.face import experiment
+from neurona.show.report_html import render_run
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "performance.md"
 HEADING = "## Report and animation"

@@ -83,7 +83,7 @@ def train(path: Path, work: Path, epochs: int, stream: bool) -> tuple[float, flo
 
 def baseline_rss() -> float:
     """Peak RSS (MiB) of a child that only imports what ``neurona train`` loads."""
-    code = ("import neurona.cli, neurona.experiment, neurona.stream, sklearn.preprocessing, "
+    code = ("import neurona.face.cli, neurona.face.experiment, neurona.engines.stream, sklearn.preprocessing, "
             "pyarrow.csv, pyarrow.parquet")
     child = subprocess.Popen([sys.executable, "-c", code])
     _, _, usage = os.wait4(child.pid, 0)

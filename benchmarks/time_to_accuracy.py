@@ -71,10 +71,10 @@ def run_until(epoch, weights, target, X_test, y_test, max_epochs=MAX_EPOCHS) -> 
 
 
 def neurona_contender(X, y, optimizer, learning_rate, batch_size, **kw):
-    from neurona import optimizers
-    from neurona.activations import ACTIVATIONS
-    from neurona.losses import LOSSES
-    from neurona.training import run_epoch
+    from neurona.core import optimizers
+    from neurona.core.activations import ACTIVATIONS
+    from neurona.core.losses import LOSSES
+    from neurona.engines.memory import run_epoch
 
     opt = optimizers.get_optimizer(optimizer, learning_rate, **kw)
     state = {"p": np.zeros(X.shape[1] + 1)}
@@ -127,7 +127,7 @@ def warm_up() -> None:
     X, y, _, _ = make_data(2000)
     for batch_size in (None, 32):
         epoch, _ = neurona_contender(X, y, "adam", 1e-3, batch_size)
-        from neurona import kernels
+        from neurona.engines import kernels
 
         saved = kernels.FUSED_MIN_SIZE
         kernels.FUSED_MIN_SIZE = 0
@@ -195,7 +195,7 @@ def main(argv=None) -> None:
     table = "\n".join(lines)
     print(table)
     if args.write:
-        from neurona.io import atomic_write_text
+        from neurona.files.rundir import atomic_write_text
 
         body = (f"{HEADING}\n\nMeasured by `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python "
                 f"benchmarks/time_to_accuracy.py --write` on {time.strftime('%Y-%m-%d')}, on the "

@@ -14,7 +14,7 @@ def report_run(tmp_path_factory):
 
     Shared by the report tests, which read it and never change it (they copy it first).
     """
-    from neurona.cli import main
+    from neurona.face.cli import main
 
     out = tmp_path_factory.mktemp("report") / "run"
     assert main(["train", "--out", str(out), "--quiet"]) == 0

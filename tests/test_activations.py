@@ -3,7 +3,7 @@ import warnings
 import numpy as np
 import pytest
 
-from neurona.activations import ACTIVATIONS, get_activation, sigmoid, step
+from neurona.core.activations import ACTIVATIONS, get_activation, sigmoid, step
 from neurona.errors import NeuronaError
 
 SMOOTH = ["sigmoid", "tanh", "identity"]

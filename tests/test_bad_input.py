@@ -20,7 +20,7 @@ import pytest
 
 import neurona
 from neurona import readers
-from neurona.cli import main
+from neurona.face.cli import main
 
 GOOD = "a,b,y\n1,2,0\n3,5,1\n2,1,0\n4,6,1\n"
 
@@ -281,8 +281,8 @@ def test_the_right_encoding_reads_the_file(tmp_path, capsys):
 # --- options -------------------------------------------------------------------------
 
 @pytest.mark.parametrize("extra,pattern", [
-    (["--learning-rate", "-0.1"], "--learning-rate/--lr: expected a positive number"),
-    (["--epochs", "0"], "--epochs: expected a positive integer"),
+    (["--learning-rate", "-0.1"], "--learning-rate must be a positive number, got -0.1"),
+    (["--epochs", "0"], "--epochs must be a positive integer, got 0"),
     (["--optimizer", "nope"], "--optimizer"),
     (["--test-size", "1.5"], r"--test-size: expected a number in \[0, 1\)"),
     (["--test-size", "-0.1"], r"--test-size: expected a number in \[0, 1\)"),
@@ -311,10 +311,17 @@ def test_invalid_built_in_dataset_options(tmp_path, capsys, monkeypatch, argv, p
     _check_refused(tmp_path, capsys, ["train", *argv], pattern)
 
 
-def test_split_that_cannot_stratify(tmp_path, capsys):
+def test_split_that_cannot_stratify(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    _check_refused(tmp_path, capsys, ["train", "--n-samples", "3", "--stratify"],
+                   r"cannot split 3 rows with test_size=0.3 and stratify")
+
+
+def test_a_file_is_never_stratified(tmp_path, capsys):
+    # A file's split is the per-row rule of every engine, so --stratify is refused for it.
     path = _write(tmp_path / "d.csv", "a,y\n1,0\n2,0\n3,0\n4,1\n")
     _check_refused(tmp_path, capsys, _train(tmp_path, path, "--stratify"),
-                   r"cannot split 4 rows with test_size=0.3 and stratify")
+                   r"--stratify applies to the built-in datasets")
 
 
 def test_traceback_only_when_asked(tmp_path):

@@ -6,9 +6,10 @@ import sys
 import numpy as np
 import pytest
 
-from neurona.cli import main
+from neurona.face.cli import main
 
-RUN_FILES = {"model.json", "history.csv", "report.txt", "config.json", "weights.csv"}
+RUN_FILES = {"model.json", "history.csv", "report.txt", "config.json", "weights.csv",
+             "checkpoint.json"}
 FIGURES = {"data.png", "test_truth.png", "test_predictions.png", "loss.png",
            "decision_boundary.png", "learning_curves.png", "weights.png",
            "confusion_matrix.png", "roc_curve.png", "training.gif"}
@@ -90,9 +91,9 @@ def test_options_change_the_training(tmp_path, capsys):
 @pytest.mark.parametrize("argv,match", [
     (["--init-weights", "1,2"], "--init-weights has 2 values, expected 3"),
     (["--init-weights=-1,x,2"], "expected comma-separated numbers"),
-    (["--epochs", "0"], "expected a positive integer, got '0'"),
-    (["--learning-rate", "-1"], "expected a positive number, got '-1'"),
-    (["--learning-rate", "nan"], "expected a positive number"),
+    (["--epochs", "0"], "--epochs must be a positive integer, got 0"),
+    (["--learning-rate", "-1"], "--learning-rate must be a positive number, got -1.0"),
+    (["--learning-rate", "nan"], "--learning-rate must be a positive number, got nan"),
     (["--loss", "hinge"], "invalid choice: 'hinge'"),
     (["--activation", "tanh"], "log_loss.*'sigmoid'"),
     (["--bogus"], "unrecognized arguments: --bogus"),
@@ -163,7 +164,8 @@ def test_dtype_float32_is_refused_for_a_streamed_file(tmp_path, capsys):
             "--epochs", "2", "--out", str(out)]
     assert main([*argv, "--stream", "--dtype", "float32"]) == 2
     err = capsys.readouterr().err
-    assert "--dtype float32 applies to data held in memory" in err and "--no-stream" in err
+    assert "--dtype is 'float32', which cannot be used with streamed data" in err
+    assert "--no-stream" in err
     assert not out.exists()
     assert main([*argv, "--no-stream", "--dtype", "float32"]) == 0
     assert json.loads((out / "config.json").read_text())["dtype"] == "float32"

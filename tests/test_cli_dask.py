@@ -10,7 +10,7 @@ import pytest
 
 pytest.importorskip("distributed", reason="the dask extra is part of the test extra")
 
-from neurona.cli import main  # noqa: E402
+from neurona.face.cli import main  # noqa: E402
 
 
 @pytest.fixture(scope="module")

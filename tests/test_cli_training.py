@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from neurona import ProgressBar
-from neurona.cli import main
+from neurona.face.cli import main
 
 NEW_OPTIONS = ("--optimizer", "--batch-size", "--schedule", "--decay-rate", "--decay-steps",
                "--power-t", "--end-learning-rate", "--momentum", "--beta-1", "--beta-2",
@@ -121,9 +121,24 @@ def test_resume_refuses_what_it_cannot_do(tmp_path, capsys, argv, match):
     assert not (tmp_path / "b").exists()
 
 
+def test_a_finished_run_can_be_continued_exactly(tmp_path, capsys):
+    # No --checkpoint-every: a finished run still holds what --resume needs.
+    assert main(["train", "--epochs", "2", "--out", str(tmp_path / "a"), "--no-plots",
+                 "--quiet"]) == 0
+    assert main(["train", "--resume", str(tmp_path / "a"), "--epochs", "4", "--no-plots",
+                 "--quiet", "--out", str(tmp_path / "b")]) == 0
+    assert main(["train", "--epochs", "4", "--out", str(tmp_path / "c"), "--no-plots",
+                 "--quiet"]) == 0
+    assert (tmp_path / "b" / "history.csv").read_text() == \
+        (tmp_path / "c" / "history.csv").read_text()
+    assert json.loads((tmp_path / "b" / "model.json").read_text())["weights"] == \
+        json.loads((tmp_path / "c" / "model.json").read_text())["weights"]
+
+
 def test_resume_needs_a_checkpoint(tmp_path, capsys):
     assert main(["train", "--epochs", "2", "--out", str(tmp_path / "a"), "--no-plots",
                  "--quiet"]) == 0
+    (tmp_path / "a" / "checkpoint.json").unlink()
     assert main(["train", "--resume", str(tmp_path / "a"), "--epochs", "4"]) == 2
     assert "no checkpoint" in capsys.readouterr().err
 
@@ -147,11 +162,11 @@ def test_divergence_exits_2_and_keeps_the_run_so_far(tmp_path, capsys):
 def test_bad_training_options_are_one_line_errors(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     for argv, match in [(["--optimizer", "sgdx"], "invalid choice: 'sgdx'"),
-                        (["--batch-size", "0"], "expected a positive integer"),
-                        (["--momentum", "1"], "expected a number in [0, 1)"),
-                        (["--validation-fraction", "0"], "expected a number in (0, 1)"),
+                        (["--batch-size", "0"], "--batch-size must be a positive integer"),
+                        (["--momentum", "1"], "--momentum must be a number in [0, 1)"),
+                        (["--validation-fraction", "0"], "--validation-fraction must be a number in (0, 1)"),
                         (["--class-weight", "heavy"], "expected 'balanced' or LABEL=WEIGHT"),
-                        (["--l2", "-1"], "expected a number >= 0"),
+                        (["--l2", "-1"], "--l2 must be a number in [0, inf)"),
                         (["--monitor", "nope", "--early-stopping"],
                          "monitors 'nope', which is not in the history")]:
         assert main(["train", "--no-plots", *argv]) == 2

@@ -1,6 +1,7 @@
 """Your own data from the command line: train, predict, evaluate; built-in datasets."""
 
 import csv
+import io
 import json
 
 import numpy as np
@@ -10,8 +11,8 @@ import pytest
 from sklearn.metrics import classification_report, confusion_matrix, roc_auc_score
 
 import neurona
-from neurona.cli import main
-from neurona.data import split
+from neurona.face.cli import main
+from neurona.data import row_uniform, split, split_rows
 
 
 def _students(n=160, seed=0):
@@ -60,14 +61,17 @@ def test_train_on_a_csv_reports_the_original_labels(tmp_path, capsys, csv_file):
     config = json.loads((run / "config.json").read_text())
     assert config["dataset"]["name"] == "file" and config["dataset"]["path"] == str(csv_file)
     assert config["scale"] == "standard" and config["stream"] is False
-    assert config["split"]["n_train"] == 112 and config["split"]["n_test"] == 48
+    # a file is split row by row (the rule of every engine): row i is a test row when
+    # its draw from (random_state, i) is below test_size
+    n_test = int((row_uniform(np.arange(160), 1) < 0.3).sum())
+    assert config["split"]["n_train"] == 160 - n_test and config["split"]["n_test"] == n_test
     assert config["classes"] == ["fail", "pass"]
 
 
 def test_the_test_report_is_scikit_learns_on_the_same_split(tmp_path, capsys, csv_file):
     run = _train(tmp_path, csv_file)
     ds = neurona.data.read_data(csv_file, "result")
-    parts = split(ds.X, ds.y, 0.3, 1)
+    parts = split_rows(ds.X, ds.y, 0.3, 1)
     model = neurona.load(run / "model.json")
     expected = classification_report(np.asarray(ds.classes)[parts.y_test],
                                       model.predict(parts.X_test))
@@ -273,17 +277,37 @@ def test_streaming_with_an_optimizer_matches_memory(tmp_path, capsys, csv_file):
     assert ha == hb  # the same history columns
 
 
-@pytest.mark.parametrize("option", [["--early-stopping"], ["--validation-fraction", "0.2"],
-                                    ["--class-weight", "balanced"],
-                                    ["--checkpoint-every", "5"]])
-def test_settings_that_need_memory_are_refused_when_streaming(tmp_path, capsys, csv_file,
-                                                              option):
-    out = tmp_path / "run"
-    assert main(["train", "--data", str(csv_file), "--target", "result", "--stream",
-                 "--out", str(out), *option]) == 2
-    err = capsys.readouterr().err
-    assert option[0] in err and "the rows in memory" in err and err.count("\n") == 1
-    assert not out.exists()
+@pytest.mark.parametrize("option", [["--early-stopping", "--patience", "3"],
+                                    ["--validation-fraction", "0.2"],
+                                    ["--class-weight", "balanced", "--reduction", "mean"],
+                                    ["--class-weight", "0=1,1=3", "--validation-fraction", "0.3"]])
+def test_validation_and_class_weights_agree_when_streamed(tmp_path, capsys, csv_file, option):
+    # Once refused when streaming: now the same training, validation and test rows as in
+    # memory, and the same weights to 1e-10 (full batch).
+    a = _train(tmp_path, csv_file, "a", *option, "--no-stream")
+    b = _train(tmp_path, csv_file, "b", *option, "--stream")
+    ma, mb = (json.loads((r / "model.json").read_text()) for r in (a, b))
+    np.testing.assert_allclose(mb["weights"], ma["weights"], rtol=1e-10)
+    ca, cb = (json.loads((r / "config.json").read_text()) for r in (a, b))
+    assert ca["split"] == cb["split"] and ca["validation_fraction"] == cb["validation_fraction"]
+    ha, hb = (list(csv.DictReader(io.StringIO((r / "history.csv").read_text())))
+              for r in (a, b))
+    assert len(ha) == len(hb) and ha[0].keys() == hb[0].keys()
+    for ra, rb in zip(ha, hb):
+        for key in ra:
+            np.testing.assert_allclose(float(rb[key]), float(ra[key]), rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("extra", [[], ["--batch-size", "16", "--optimizer", "adam"]])
+def test_a_streamed_run_checkpoints_and_resumes_exactly(tmp_path, capsys, csv_file, extra):
+    whole = _train(tmp_path, csv_file, "whole", "--epochs", "12", "--stream", *extra)
+    part = _train(tmp_path, csv_file, "part", "--epochs", "5", "--stream",
+                  "--checkpoint-every", "2", *extra)
+    assert main(["train", "--resume", str(part), "--epochs", "12", "--out",
+                 str(tmp_path / "rest"), "--no-plots", "--quiet"]) == 0
+    a, b = (json.loads((r / "model.json").read_text()) for r in (whole, tmp_path / "rest"))
+    assert a["weights"] == b["weights"] and a["bias"] == b["bias"]
+    assert (whole / "history.csv").read_text() == (tmp_path / "rest" / "history.csv").read_text()
 
 
 def test_a_run_on_a_file_resumes_exactly(tmp_path, capsys, csv_file):
@@ -320,7 +344,7 @@ def test_decision_boundary_circles_the_misclassified_of_a_labelled_neuron():
     from matplotlib.figure import Figure
 
     from neurona.data import scaling
-    from neurona.plots import plot_decision_boundary
+    from neurona.show.plots import plot_decision_boundary
 
     rng = np.random.default_rng(0)
     X = rng.normal(loc=[50.0, 5.0], scale=[10.0, 1.0], size=(80, 2))

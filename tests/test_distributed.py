@@ -13,7 +13,7 @@ from distributed import Client, LocalCluster  # noqa: E402
 
 import neurona  # noqa: E402
 from neurona import Neuron, NeuronaError, train  # noqa: E402
-from neurona.distributed import DaskData, connect  # noqa: E402
+from neurona.engines.dask import DaskEngine, connect  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -117,7 +117,7 @@ def test_resume_on_dask_equals_one_long_run(client, problem, tmp_path, batch_siz
     h_whole = train(whole, Xd, yd, epochs=6, **settings)
     first = Neuron.random(4, 0)
     train(first, Xd, yd, epochs=3,
-          callbacks=[neurona.callbacks.Checkpoint(tmp_path / "ck.json")], **settings)
+          callbacks=[neurona.Checkpoint(tmp_path / "ck.json")], **settings)
     resumed = Neuron.random(4, 0)
     h = train(resumed, Xd, yd, epochs=6, resume=tmp_path / "ck.json", **settings)
     np.testing.assert_array_equal(resumed.weights, whole.weights)
@@ -126,7 +126,7 @@ def test_resume_on_dask_equals_one_long_run(client, problem, tmp_path, batch_siz
 
 def test_validation_and_early_stopping_on_dask(client, problem):
     X, y, _ = problem
-    stop = neurona.callbacks.EarlyStopping(monitor="val_loss", patience=2,
+    stop = neurona.EarlyStopping(monitor="val_loss", patience=2,
                                            restore_best_weights=True)
     h = train(Neuron.random(4, 0), *dask_of(X, y), epochs=200, learning_rate=0.5,
               reduction="mean", optimizer="momentum", validation_fraction=0.25,
@@ -180,7 +180,7 @@ def test_unreachable_scheduler_is_a_clear_error_within_the_timeout():
 
 def test_daskdata_checks_its_input(client):
     with pytest.raises(NeuronaError, match="different numbers of samples"):
-        DaskData(da.zeros((10, 2), chunks=5), da.zeros(9, chunks=5))
+        DaskEngine(da.zeros((10, 2), chunks=5), da.zeros(9, chunks=5))
     with pytest.raises(NeuronaError, match="expecting 3 features"):
         train(Neuron.random(3, 0), da.zeros((10, 2), chunks=5), da.zeros(10, chunks=5))
 

@@ -25,9 +25,8 @@ from sklearn.utils.estimator_checks import (check_dataframe_column_names_consist
                                             check_param_validation, parametrize_with_checks)
 
 import neurona
-from neurona import (Callback, DivergenceError, ModelFileError, Neuron, NeuronClassifier,
-                     NeuronRegressor)
-from neurona.estimators import largest_eigenvalue
+from neurona import (Callback, DivergenceError, ModelFileError, Neuron, NeuronClassifier, NeuronRegressor)
+from neurona.face.estimators import largest_eigenvalue
 
 
 @pytest.fixture(scope="module")
@@ -74,9 +73,9 @@ def test_import_neurona_does_not_load_scikit_learn_estimator_machinery():
 def test_docstring_examples_run():
     import doctest
 
-    import neurona.estimators
+    import neurona.face.estimators
 
-    result = doctest.testmod(neurona.estimators)
+    result = doctest.testmod(neurona.face.estimators)
     assert result.failed == 0 and result.attempted > 0
 
 

@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 
 import neurona
-from neurona.cli import main
+from neurona.face.cli import main
 from neurona.errors import NeuronaError
-from neurona.i18n import CATALOGUE, LANGS, messages
+from neurona.show.i18n import CATALOGUE, LANGS, messages
 
 SRC = Path(neurona.__file__).parent
 
@@ -35,7 +35,7 @@ def test_spanish_is_really_translated():
 def test_every_key_the_code_asks_for_exists():
     """Keys used as t("...") or messages(...)("...") in the sources are in the catalogue."""
     used = set()
-    for path in SRC.glob("*.py"):
+    for path in SRC.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
             if (isinstance(node, ast.Call) and node.args
                     and isinstance(node.args[0], ast.Constant)
@@ -44,7 +44,7 @@ def test_every_key_the_code_asks_for_exists():
                                      node.args[0].value)):
                 used.add(node.args[0].value)
     assert used, "no catalogue keys found in the sources"
-    from neurona.report_html import FIGURES
+    from neurona.show.report_html import FIGURES
 
     used |= {caption for _, caption in FIGURES}
     assert used <= set(CATALOGUE["en"]), used - set(CATALOGUE["en"])

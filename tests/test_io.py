@@ -6,7 +6,8 @@ import pytest
 
 import neurona
 from neurona import ModelFileError, Neuron
-from neurona.io import atomic_write_text, model_document, staged_directory
+from neurona.files.rundir import atomic_write_text, staged_directory
+from neurona.files.model import model_document
 from neurona.errors import RunDirectoryError
 
 

@@ -7,8 +7,8 @@ import pytest
 
 import neurona
 from neurona.errors import ModelFileError, NeuronaError, RunDirectoryError
-from neurona.experiment import read_recorded_config
-from neurona.jsonfile import MAX_DEPTH, check_format, dumps, read_json
+from neurona.face.experiment import read_recorded_config
+from neurona.files.jsonfile import MAX_DEPTH, check_format, dumps, read_json
 
 
 class Refused(NeuronaError):
@@ -44,7 +44,7 @@ def test_reads_what_dumps_writes(tmp_path):
 
 
 def test_neurona_io_dumps_is_the_same_function():
-    from neurona import io
+    from neurona.files import model as io
 
     assert io.dumps is dumps
 

@@ -1,4 +1,4 @@
-"""The fused pass (neurona.kernels) gives the NumPy path's numbers, for every case it takes.
+"""The fused pass (neurona.engines.kernels) gives the NumPy path's numbers, for every case it takes.
 
 Sums are compared relative to the sum of their terms' magnitudes, the scale
 that bounds a sum's rounding error whatever the order of its terms: in
@@ -23,11 +23,13 @@ import numpy as np
 import pytest
 from scipy.special import expit
 
-from neurona import Neuron, compiled_optimizers, kernels, optimizers, train
-from neurona.activations import ACTIVATIONS, Activation
+from neurona import Neuron, train
+from neurona.engines import compiled_optimizers, kernels
+from neurona.core import optimizers
+from neurona.core.activations import ACTIVATIONS, Activation
 from neurona.errors import NeuronaError
-from neurona.losses import LOSSES
-from neurona.training import forward_backward
+from neurona.core.losses import LOSSES
+from neurona.engines.memory import forward_backward
 
 PAIRS = [("sigmoid", "log_loss"), ("sigmoid", "squared_error"), ("tanh", "squared_error"),
          ("identity", "squared_error"), ("step", "squared_error")]
@@ -139,7 +141,7 @@ def test_fused_pass_equals_numpy_path(dtype, order, activation, loss, weighted, 
 def test_compiled_exp_and_log1p_are_within_two_ulps_of_numpy():
     from numba import njit
 
-    from neurona import _fused
+    from neurona.engines import _fused
 
     @njit
     def both(x, t, ex, lg):
@@ -297,7 +299,7 @@ def test_train_gives_the_same_history_with_either_kernel(kernel):
 
 
 def test_seed_size_training_never_imports_numba(tmp_path):
-    code = ("import sys; from neurona.cli import main; "
+    code = ("import sys; from neurona.face.cli import main; "
             f"main(['train', '--quiet', '--no-plots', '--out', {str(tmp_path / 'r')!r}]); "
             "print('numba' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
@@ -397,8 +399,9 @@ def test_compiled_epoch_stops_on_divergence_like_the_numpy_loop():
 
 @needs_numba
 def test_compiled_epoch_finishes_an_epoch_that_was_cut_short():
-    from neurona import optimizers
-    from neurona.training import new_totals, run_epoch
+    from neurona.core import optimizers
+    from neurona.core.gradient import new_totals
+    from neurona.engines.memory import run_epoch
 
     X, y, w, b, sw = _problem(1000, 4, np.float64, "C", seed=2)
     opt = optimizers.get_optimizer("rmsprop", 0.05)
@@ -425,7 +428,7 @@ def test_compiled_epoch_finishes_an_epoch_that_was_cut_short():
 
 @needs_numba
 def test_optimizers_without_a_spec_use_the_numpy_loop(monkeypatch):
-    from neurona import optimizers
+    from neurona.core import optimizers
 
     monkeypatch.setattr(kernels, "compiled_epoch", None)  # would fail if called
     X, y, w, b, _ = _problem(3000, 8, np.float64, "C")
@@ -473,7 +476,7 @@ def test_each_adapter_reads_the_state_its_optimizer_keeps(name):
 
 @needs_numba
 def test_adapter_codes_and_slots_are_the_kernels():
-    from neurona import _fused
+    from neurona.engines import _fused
 
     for name, rule in compiled_optimizers.RULES.items():
         assert rule.code == getattr(_fused, name.upper()), name
@@ -570,8 +573,8 @@ def test_an_adapter_name_is_registered_once():
 
 @needs_numba
 def test_compiled_loops_refuse_shapes_they_would_read_past():
-    from neurona import optimizers
-    from neurona.training import run_epoch
+    from neurona.core import optimizers
+    from neurona.engines.memory import run_epoch
 
     X, y, w, b, sw = _problem(200, 3, np.float64, "C")
     act, loss = ACTIVATIONS["sigmoid"], LOSSES["log_loss"]

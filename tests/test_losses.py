@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from neurona.activations import ACTIVATIONS
+from neurona.core.activations import ACTIVATIONS
 from neurona.errors import NeuronaError
-from neurona.losses import LOSSES, check_pair, objective
-from neurona.training import forward_backward
+from neurona.core.losses import LOSSES, check_pair, objective
+from neurona.engines.memory import forward_backward
 
 PAIRS = [("sigmoid", "log_loss"), ("sigmoid", "squared_error"),
          ("tanh", "squared_error"), ("identity", "squared_error")]

@@ -9,7 +9,7 @@ import neurona
 from neurona import ModelFileError, Neuron
 from neurona.data import scaling
 from neurona.errors import NeuronaError
-from neurona.io import model_document
+from neurona.files.model import model_document
 
 
 @pytest.fixture

@@ -6,7 +6,8 @@ import math
 import numpy as np
 import pytest
 
-from neurona import NeuronaError, optimizers as optim
+from neurona import NeuronaError
+from neurona.core import optimizers as optim
 
 # A convex quadratic f(p) = 1/2 (p - p*)^T A (p - p*) with a known minimiser p*.
 A = np.array([[3.0, 0.5, 0.0], [0.5, 1.0, 0.2], [0.0, 0.2, 0.5]])
@@ -203,7 +204,7 @@ def _rmsprop_momentum(learning_rate, rho=0.9, epsilon=1e-8, momentum=0.9):
 
 def test_an_optimizer_added_as_documented_is_found_by_name_and_resumes(monkeypatch):
     from neurona import Neuron
-    from neurona.training import Trainer
+    from neurona.face.api import Trainer
 
     monkeypatch.setitem(optim.OPTIMIZERS, "rmsprop_momentum", _rmsprop_momentum)
     assert optim.optimizer_parameters("rmsprop_momentum") == ("rho", "epsilon", "momentum")
@@ -257,8 +258,8 @@ def test_invscaling_matches_scikit_learn_formula():
 def test_docstring_examples_run():
     import doctest
 
-    import neurona.training
+    import neurona.face.api
 
-    for module in (optim, neurona.training):
+    for module in (optim, neurona.face.api):
         result = doctest.testmod(module)
         assert result.failed == 0 and result.attempted > 0

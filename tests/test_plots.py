@@ -3,9 +3,7 @@ import pytest
 from PIL import Image
 
 from neurona import Neuron, train
-from neurona.plots import (
-    figure_size, plot_decision_boundary, plot_loss, plot_points, save_run_figures,
-)
+from neurona.show.plots import (figure_size, plot_decision_boundary, plot_loss, plot_points, save_run_figures)
 
 
 @pytest.fixture
@@ -65,12 +63,8 @@ from matplotlib.figure import Figure  # noqa: E402
 from sklearn.metrics import confusion_matrix, roc_curve  # noqa: E402
 
 from neurona import History, NeuronaError  # noqa: E402
-from neurona.plots import (  # noqa: E402
-    CLASS_COLORS, animate_training, boundary_features, frame_epochs,
-    learning_curve_panels, plot_confusion_matrix, plot_learning_curves, plot_metric,
-    plot_roc_curve, plot_weight_trajectory,
-)
-from neurona.trajectory import WeightTrajectory  # noqa: E402
+from neurona.show.plots import (CLASS_COLORS, animate_training, boundary_features, frame_epochs, learning_curve_panels, plot_confusion_matrix, plot_learning_curves, plot_metric, plot_roc_curve, plot_weight_trajectory)
+from neurona.core.trajectory import WeightTrajectory  # noqa: E402
 
 
 def _ax():

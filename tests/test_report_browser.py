@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from neurona.plots import CLASS_COLORS
+from neurona.show.plots import CLASS_COLORS
 
 CHROMIUM = os.environ.get("NEURONA_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",

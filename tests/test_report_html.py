@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from neurona import History, Neuron
-from neurona.cli import main
-from neurona.report_html import FIGURES, history_rows, history_section
-from neurona.i18n import messages
+from neurona.face.cli import main
+from neurona.show.report_html import FIGURES, history_rows, history_section
+from neurona.show.i18n import messages
 
 
 class Page(HTMLParser):
@@ -218,15 +218,17 @@ def test_long_histories_are_thinned_in_the_report():
 
 
 def test_notebook_shows_a_neuron_and_a_history_as_html():
+    from neurona.show.notebook import history_html, neuron_html
+
     neuron = Neuron([1.5, -2.0], 0.25, feature_names=["height", "width"])
-    text = neuron._repr_html_()
+    text = neuron_html(neuron)
     assert "<table" in text and "w[height]" in text and "1.5" in text and "-2" in text
     assert "sigmoid" in text and "0.25" in text
-    wide = Neuron(np.arange(30.0))._repr_html_()
+    wide = neuron_html(Neuron(np.arange(30.0)))
     assert "10 more" in wide
     history = History([{"epoch": k, "loss": 10.0 / (k + 1), "accuracy": k / 10}
                        for k in range(10)])
-    text = history._repr_html_()
+    text = history_html(history)
     assert "History (10 epochs)" in text and "<svg" in text
     assert ">loss<" in text and ">accuracy<" in text and ">epoch<" not in text
     assert "<td style=\"padding:1px 8px;text-align:right\">10</td>" in text
@@ -236,9 +238,9 @@ def test_the_core_and_the_notebook_views_never_import_matplotlib():
     import subprocess
     import sys
 
-    code = ("import sys, numpy as np, neurona, neurona.report_html, neurona.trajectory;"
+    code = ("import sys, numpy as np, neurona, neurona.show.notebook as nb, neurona.show.report_html;"
             "h = neurona.train(neurona.Neuron([0.0]), np.array([[1.0], [-1.0]]), [1, 0],"
-            " epochs=2); h._repr_html_(); neurona.Neuron([1.0])._repr_html_();"
+            " epochs=2); nb.history_html(h); nb.neuron_html(neurona.Neuron([1.0]));"
             "print('matplotlib' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout

@@ -10,7 +10,7 @@ from sklearn.datasets import make_blobs
 from sklearn.metrics import classification_report
 from sklearn.model_selection import train_test_split
 
-from neurona.cli import main
+from neurona.face.cli import main
 
 POST_W = [-0.96418793, -0.53384948, 0.7176862]
 

@@ -6,11 +6,20 @@ import pyarrow.parquet as pq
 import pytest
 
 import neurona
-from neurona import readers, stream
+from neurona import readers
+from neurona.core.trainer import DivergenceError
 from neurona.data import scaling
-from neurona.activations import ACTIVATIONS
-from neurona.losses import LOSSES
-from neurona.training import DivergenceError, forward_backward
+from neurona.data.filestream import FileStream
+from neurona.data.split import row_uniform
+from neurona.engines import stream
+from neurona.engines.stream import StreamEngine
+
+
+def train_stream(neuron, source, *, shuffle_buffer=stream.SHUFFLE_BUFFER, seed=None,
+                 **settings):
+    """Train on ``source`` read anew every epoch: the stream engine under the one loop."""
+    return neurona.train(neuron, StreamEngine(source, shuffle_buffer=shuffle_buffer),
+                         random_state=seed, **settings)
 
 
 def _problem(n=2500, d=3, seed=0):
@@ -42,13 +51,13 @@ def small_batches(monkeypatch):
 
 def test_row_draws_do_not_depend_on_batches():
     rows = np.arange(10_000)
-    u = stream.row_uniform(rows, 7)
-    pieces = np.concatenate([stream.row_uniform(rows[i:i + 333], 7) for i in range(0, 10_000, 333)])
+    u = row_uniform(rows, 7)
+    pieces = np.concatenate([row_uniform(rows[i:i + 333], 7) for i in range(0, 10_000, 333)])
     np.testing.assert_array_equal(u, pieces)
     assert np.all((u >= 0) & (u < 1))
     assert abs(u.mean() - 0.5) < 0.01 and abs((u < 0.3).mean() - 0.3) < 0.015
-    assert not np.array_equal(u, stream.row_uniform(rows, 8))
-    assert not np.array_equal(u, stream.row_uniform(rows, 7, stream=1))
+    assert not np.array_equal(u, row_uniform(rows, 8))
+    assert not np.array_equal(u, row_uniform(rows, 7, stream=1))
 
 
 @pytest.mark.parametrize("kind", ["csv", "parquet"])
@@ -59,7 +68,7 @@ def test_full_batch_streaming_equals_in_memory_training(tmp_path, small_batches,
                                                         reduction, scale):
     X, y = _problem()
     path = _write(tmp_path, X, y, kind)
-    fs = stream.FileStream(path, "y").scan(scale)
+    fs = FileStream(path, "y").scan(scale)
     assert len(list(fs.file.batches(["y"]))) > 5  # really several batches
 
     scaler = scaling.fit(scale, X)
@@ -69,7 +78,7 @@ def test_full_batch_streaming_equals_in_memory_training(tmp_path, small_batches,
     b = a.copy()
     h_mem = neurona.train(a, X_fit, y, epochs=15, learning_rate=lr, loss=loss,
                           reduction=reduction)
-    h_str = stream.train_stream(b, fs.part("train"), epochs=15, learning_rate=lr, loss=loss,
+    h_str = train_stream(b, fs.part("train"), epochs=15, learning_rate=lr, loss=loss,
                                 reduction=reduction)
     np.testing.assert_allclose(b.weights, a.weights, rtol=1e-10, atol=1e-12)
     assert b.bias == pytest.approx(a.bias, rel=1e-10, abs=1e-12)
@@ -78,23 +87,22 @@ def test_full_batch_streaming_equals_in_memory_training(tmp_path, small_batches,
     assert h_str.keys == h_mem.keys
 
 
-def test_accumulated_gradient_equals_one_pass():
+def test_a_full_batch_epoch_over_chunks_equals_one_pass():
     X, y = _problem(500)
-    w, b = np.array([0.3, -0.2, 0.01]), 0.1
-    act, loss = ACTIVATIONS["sigmoid"], LOSSES["log_loss"]
-    whole = forward_backward(X, y, w, b, act, loss, "mean")
     chunks = [(X[i:i + 64], y[i:i + 64]) for i in range(0, 500, 64)]
-    parts = stream.accumulate_gradient(chunks, w, b, act, loss, "mean")
-    np.testing.assert_allclose(parts[0], whole[0], rtol=1e-12)
-    assert parts[1] == pytest.approx(whole[1], rel=1e-12)
-    assert parts[2] == pytest.approx(whole[2], rel=1e-12)
+    a, b = neurona.Neuron([0.3, -0.2, 0.01], 0.1), neurona.Neuron([0.3, -0.2, 0.01], 0.1)
+    h_mem = neurona.train(a, X, y, epochs=1, learning_rate=0.1, reduction="mean")
+    h_str = train_stream(b, chunks, epochs=1, learning_rate=0.1, reduction="mean")
+    np.testing.assert_allclose(np.r_[b.weights, b.bias], np.r_[a.weights, a.bias], rtol=1e-12)
+    for key in ("loss", "sse", "accuracy", "grad_norm"):
+        assert h_str[key][0] == pytest.approx(h_mem[key][0], rel=1e-12)
 
 
 def test_the_split_is_a_per_row_draw(tmp_path, small_batches):
     X, y = _problem(4000)
-    fs = stream.FileStream(_write(tmp_path, X, y, "parquet"), "y", test_size=0.25,
+    fs = FileStream(_write(tmp_path, X, y, "parquet"), "y", test_size=0.25,
                            random_state=5).scan()
-    expected = stream.row_uniform(np.arange(4000), 5) < 0.25
+    expected = row_uniform(np.arange(4000), 5) < 0.25
     assert fs.n_test == expected.sum() and fs.n_train == 4000 - expected.sum()
     assert abs(fs.n_test / 4000 - 0.25) < 0.03
     rows = np.concatenate([r for _, _, r in fs.part("test").with_rows()])
@@ -105,8 +113,8 @@ def test_the_split_is_a_per_row_draw(tmp_path, small_batches):
 
 def test_scaler_is_fitted_on_the_training_rows_only(tmp_path, small_batches):
     X, y = _problem(3000)
-    fs = stream.FileStream(_write(tmp_path, X, y, "csv"), "y", test_size=0.3).scan("standard")
-    train = ~(stream.row_uniform(np.arange(3000), 1) < 0.3)
+    fs = FileStream(_write(tmp_path, X, y, "csv"), "y", test_size=0.3).scan("standard")
+    train = ~(row_uniform(np.arange(3000), 1) < 0.3)
     whole = scaling.fit("standard", X[train])
     np.testing.assert_allclose(fs.scaler.center, whole.center, rtol=1e-12)
     np.testing.assert_allclose(fs.scaler.scale, whole.scale, rtol=1e-12)
@@ -133,15 +141,15 @@ def test_shuffle_buffer_emits_every_row_once_in_bounded_batches():
 
 def test_minibatch_sgd_streaming_learns(tmp_path, small_batches):
     X, y = _problem(3000)
-    fs = stream.FileStream(_write(tmp_path, X, y, "parquet"), "y").scan("standard")
+    fs = FileStream(_write(tmp_path, X, y, "parquet"), "y").scan("standard")
     n = neurona.Neuron.random(3, 0)
-    h = stream.train_stream(n, fs.part("train"), epochs=5, learning_rate=0.05,
+    h = train_stream(n, fs.part("train"), epochs=5, learning_rate=0.05,
                             reduction="mean", batch_size=64, shuffle_buffer=500, seed=3)
     assert len(h) == 5 and h["loss"][-1] < h["loss"][0]
     n.scaler = fs.scaler
     assert np.mean(n.predict(X) == y) > 0.8
     m = neurona.Neuron.random(3, 0)
-    stream.train_stream(m, fs.part("train"), epochs=5, learning_rate=0.05, reduction="mean",
+    train_stream(m, fs.part("train"), epochs=5, learning_rate=0.05, reduction="mean",
                         batch_size=64, shuffle_buffer=500, seed=3)
     np.testing.assert_array_equal(m.weights, n.weights)  # seeded: reproducible
 
@@ -163,7 +171,7 @@ def test_callbacks_see_the_same_hooks_as_train():
             seen.append("end")
 
     X, y = _problem(100)
-    stream.train_stream(neurona.Neuron.random(3, 0), [(X, y)], epochs=2, learning_rate=1e-3,
+    train_stream(neurona.Neuron.random(3, 0), [(X, y)], epochs=2, learning_rate=1e-3,
                         callbacks=[Spy()])
     keys = ["accuracy", "epoch", "grad_norm", "learning_rate", "loss", "sse"]
     assert seen == ["begin", ("start", 0), ("end", 0, keys), ("start", 1), ("end", 1, keys),
@@ -174,7 +182,7 @@ def test_divergence_is_a_clear_error():
     X, y = _problem(200)
     neuron = neurona.Neuron.random(3, 0, activation="identity")
     with pytest.raises(DivergenceError, match="overflow occurred at epoch #"):
-        stream.train_stream(neuron, [(X, y)], epochs=1000, learning_rate=10.0,
+        train_stream(neuron, [(X, y)], epochs=1000, learning_rate=10.0,
                             loss="squared_error")
 
 
@@ -187,15 +195,15 @@ def test_divergence_is_a_clear_error():
 def test_bad_options_raise(kwargs, match):
     X, y = _problem(10)
     with pytest.raises(neurona.NeuronaError, match=match):
-        stream.train_stream(neurona.Neuron.random(3, 0), [(X, y)], **kwargs)
+        train_stream(neurona.Neuron.random(3, 0), [(X, y)], **kwargs)
 
 
 def test_test_pass_counts_and_samples(tmp_path, small_batches):
     X, y = _problem(3000)
-    fs = stream.FileStream(_write(tmp_path, X, y, "csv"), "y", test_size=0.3).scan()
+    fs = FileStream(_write(tmp_path, X, y, "csv"), "y", test_size=0.3).scan()
     n = neurona.Neuron([1.0, -0.5, 0.05], -0.5)
     confusion, (Xs, ys, test) = stream.test_pass(n, fs, sample_rows=300)
-    is_test = stream.row_uniform(np.arange(3000), 1) < 0.3
+    is_test = row_uniform(np.arange(3000), 1) < 0.3
     pred = n.predict(X[is_test])
     expected = np.zeros((2, 2), int)
     np.add.at(expected, (y[is_test], pred), 1)
@@ -211,12 +219,12 @@ def test_test_pass_counts_and_samples(tmp_path, small_batches):
 ])
 def test_streamed_optimizers_take_the_trainers_steps(tmp_path, small_batches, settings):
     X, y = _problem(1500)
-    fs = stream.FileStream(_write(tmp_path, X, y, "parquet"), "y").scan("standard")
+    fs = FileStream(_write(tmp_path, X, y, "parquet"), "y").scan("standard")
     X_fit = scaling.fit("standard", X).transform(X)
     a = neurona.Neuron.random(3, 2)
     b = a.copy()
     h_mem = neurona.train(a, X_fit, y, epochs=12, **settings)
-    h_str = stream.train_stream(b, fs.part("train"), epochs=12, **settings)
+    h_str = train_stream(b, fs.part("train"), epochs=12, **settings)
     np.testing.assert_allclose(np.r_[b.weights, b.bias], np.r_[a.weights, a.bias],
                                rtol=1e-10, atol=1e-12)
     assert h_str.keys == h_mem.keys
@@ -226,13 +234,13 @@ def test_streamed_optimizers_take_the_trainers_steps(tmp_path, small_batches, se
 
 def test_unshuffled_mini_batches_equal_the_trainers(tmp_path, small_batches):
     X, y = _problem(1000)
-    fs = stream.FileStream(_write(tmp_path, X, y, "csv"), "y").scan()
+    fs = FileStream(_write(tmp_path, X, y, "csv"), "y").scan()
     settings = dict(epochs=4, learning_rate=0.01, batch_size=64, shuffle=False,
                     reduction="mean", l2=0.1, optimizer="adam")
     a = neurona.Neuron.random(3, 5)
     b = a.copy()
     h_mem = neurona.train(a, X, y, **settings)
-    h_str = stream.train_stream(b, fs.part("train"), **settings)
+    h_str = train_stream(b, fs.part("train"), **settings)
     np.testing.assert_allclose(np.r_[b.weights, b.bias], np.r_[a.weights, a.bias],
                                rtol=1e-10)
     np.testing.assert_allclose(h_str["loss"], h_mem["loss"], rtol=1e-10)
@@ -246,7 +254,7 @@ def test_a_callback_can_stop_a_streamed_run():
                 self.trainer.stop("enough")
 
     X, y = _problem(100)
-    trainer = stream.StreamTrainer(neurona.Neuron.random(3, 0), [(X, y)], epochs=10,
-                                   learning_rate=1e-3, callbacks=[StopAfterTwo()])
+    trainer = neurona.Trainer(neurona.Neuron.random(3, 0), StreamEngine([(X, y)]), epochs=10,
+                              learning_rate=1e-3, callbacks=[StopAfterTwo()])
     history = trainer.run()
     assert len(history) == 2 and trainer.status == "enough" and trainer.epoch == 2

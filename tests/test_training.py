@@ -11,12 +11,15 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.class_weight import compute_class_weight
 
 import neurona
-from neurona import (Callback, Checkpoint, DivergenceError, EarlyStopping, Neuron,
-                     NeuronaError, train)
-from neurona import optimizers as optim
-from neurona.activations import get_activation
-from neurona.losses import get_loss
-from neurona.training import Trainer, penalty, penalty_gradient, run_epoch, validation_split
+from neurona import (Callback, Checkpoint, DivergenceError, EarlyStopping, Neuron, NeuronaError, train)
+from neurona.core import optimizers as optim
+from neurona.core.activations import get_activation
+from neurona.core.losses import get_loss
+from neurona.face.api import Trainer
+from neurona.core.gradient import penalty, penalty_gradient
+from neurona.engines.memory import run_epoch
+from neurona.data.split import VALIDATION_STREAM, row_uniform
+from neurona.engines.memory import MemoryEngine
 
 
 @pytest.fixture(scope="module")
@@ -228,15 +231,22 @@ def test_full_batch_with_batch_size_at_least_n_is_the_default_run():
     assert ha.rows == hb.rows
 
 
-def test_validation_split_is_stratified_seeded_and_disjoint():
+def test_validation_split_is_a_seeded_per_row_draw_and_disjoint():
+    # One rule on every engine: row i validates when its draw is below the fraction.
+    X = np.arange(40.0).reshape(-1, 1)
     y = np.array([0.0] * 30 + [1.0] * 10)
-    tr, va = validation_split(y, 0.2, np.random.default_rng(0))
-    assert len(va) == 8 and sorted(set(tr) | set(va)) == list(range(40))
-    assert (y[va] == 1).sum() == 2
-    tr2, va2 = validation_split(y, 0.2, np.random.default_rng(0))
-    np.testing.assert_array_equal(va, va2)
+    train_rows, val_rows = MemoryEngine(X, y).split(0.2, 7)
+    expected = np.flatnonzero(row_uniform(np.arange(40), 7, VALIDATION_STREAM) < 0.2)
+    np.testing.assert_array_equal(val_rows.X[:, 0], expected)
+    assert sorted([*train_rows.X[:, 0], *val_rows.X[:, 0]]) == list(range(40))
+    again = MemoryEngine(X, y).split(0.2, 7)[1]
+    np.testing.assert_array_equal(again.X, val_rows.X)
+    assert not np.array_equal(MemoryEngine(X, y).split(0.2, 8)[1].X, val_rows.X)
+    # the rows keep their positions: a second split of the training rows is the same draw
+    part = MemoryEngine(X[5:], y[5:], rows=np.arange(5, 40)).split(0.2, 7)[1]
+    np.testing.assert_array_equal(part.X[:, 0], expected[expected >= 5])
     with pytest.raises(NeuronaError, match="both must be at least 1"):
-        validation_split(np.array([0.0, 1.0]), 0.1, np.random.default_rng(0))
+        MemoryEngine(np.zeros((1, 1)), np.array([1.0])).split(0.5, 0)
 
 
 def test_validation_fraction_records_val_keys(problem):

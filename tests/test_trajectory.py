@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from neurona import Neuron, NeuronaError, train
-from neurona.trajectory import WeightTrajectory
+from neurona.core.trajectory import WeightTrajectory
 
 
 def _problem():

@@ -113,21 +113,21 @@ def normalise_class_weight(class_weight):
     return out
 
 
-def class_weights(y: np.ndarray, class_weight) -> dict[float, float]:
-    """The weight of each label in ``y``: ``"balanced"`` is scikit-learn's
-    ``n_samples / (n_classes * count(label))`` (``compute_class_weight``)."""
-    if class_weight == "balanced":
-        from sklearn.utils.class_weight import compute_class_weight
+def class_weights(counts: dict, class_weight) -> dict[float, float]:
+    """The weight of each label, from the training rows' label ``counts``.
 
-        labels = np.unique(y)
-        return dict(zip(map(float, labels),
-                        map(float, compute_class_weight("balanced", classes=labels, y=y))))
+    ``"balanced"`` is scikit-learn's ``n_samples / (n_classes * count(label))``
+    (``compute_class_weight``); a mapping must name labels that occur.
+    """
+    labels = sorted(float(k) for k in counts)
+    if class_weight == "balanced":
+        n = sum(int(c) for c in counts.values())
+        return {label: n / (len(labels) * int(counts[label])) for label in labels}
     mapping = normalise_class_weight(class_weight)
-    labels = set(map(float, np.unique(y)))
-    unknown = sorted(set(mapping) - labels)
+    unknown = sorted(set(mapping) - set(labels))
     if unknown:
-        raise NeuronaError(f"class_weight names label(s) {unknown} that are not in y "
-                           f"(its labels: {sorted(labels)}).")
+        raise SettingError("class_weight", f"names label(s) {unknown} that are not in y "
+                                           f"(its labels: {labels}).")
     return mapping
 
 

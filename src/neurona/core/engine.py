@@ -31,7 +31,7 @@ import abc
 
 import numpy as np
 
-from ..errors import OptionError
+from ..errors import OptionError, SettingError
 
 
 class Engine(abc.ABC):
@@ -45,7 +45,7 @@ class Engine(abc.ABC):
     weighted : bool
         Whether the rows carry weights (sample or class weights).
     name : str
-        How messages name the engine (``"in memory"``, ``"streamed"``, ``"on Dask"``).
+        How messages name the engine's data (``"in-memory"``, ``"streamed"``, ``"Dask"``).
     """
 
     n_rows: int
@@ -94,12 +94,12 @@ class Engine(abc.ABC):
         """The same rows, each row's weight multiplied by its label's weight in ``mapping``."""
 
     def refuse(self, spec) -> None:
-        """Raise :class:`~neurona.errors.OptionError` for a setting this engine cannot honour."""
+        """Raise :class:`~neurona.errors.SettingError` for a setting this engine cannot honour."""
         defaults = type(spec).defaults()
         for name, reason in self.unsupported.items():
             if getattr(spec, name) != defaults[name]:
-                raise OptionError(f"{name}={getattr(spec, name)!r} cannot be used {self.name}: "
-                                  f"{reason}")
+                raise SettingError(name, f"is {getattr(spec, name)!r}, which cannot be used "
+                                         f"with {self.name} data: {reason}")
 
 
 def check_split(n_train: int, n_val: int, fraction: float) -> None:

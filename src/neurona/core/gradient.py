@@ -17,7 +17,7 @@ import math
 
 import numpy as np
 
-from ..losses import reduction_scale
+from .losses import reduction_scale
 
 
 class NonFinite(Exception):

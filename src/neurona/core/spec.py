@@ -29,9 +29,9 @@ from dataclasses import dataclass, field, fields
 import numpy as np
 
 from ..errors import NeuronaError, SettingError
-from .. import optimizers as optim
+from . import optimizers as optim
 from .checks import check_positive_int, check_real, is_int, is_real, normalise_class_weight
-from ..losses import LOSSES, REDUCTIONS, Loss
+from .losses import LOSSES, REDUCTIONS, Loss
 
 DTYPES = ("float64", "float32")
 KERNELS = ("auto", "numpy", "numba")

@@ -7,8 +7,7 @@ memory). The modules: :mod:`~neurona.data.datasets`,
 :mod:`~neurona.data.scaling`.
 """
 
-from .datasets import (BLOBS_DEFAULTS, DATASETS, GENERATORS, blobs, circles, dataset_spec, linear,
-                       make_dataset, moons, xor)
+from .datasets import (BLOBS_DEFAULTS, DATASETS, GENERATORS, blobs, circles, dataset_spec, linear, make_dataset, moons, xor)
 from .split import SPLIT_DEFAULTS, Split, check_test_size, row_uniform, split, split_rows
 from .table import Dataset, check_constant, parse_names, read_data, resolve_columns
 

@@ -64,6 +64,8 @@ class Split:
     y_test: np.ndarray
     feature_names: list[str]
     classes: list | None = None
+    #: The training rows' positions in their file (the per-row split), or None.
+    rows_train: np.ndarray | None = None
 
 
 def check_test_size(test_size: float) -> float:
@@ -112,4 +114,4 @@ def split_rows(X, y, test_size: float = 0.3, random_state: int | None = 1,
     rows = np.arange(len(y)) if rows is None else rows
     test = held_out(rows, 1 if random_state is None else random_state,
                     check_test_size(test_size))
-    return Split(X[~test], X[test], y[~test], y[test], names, classes)
+    return Split(X[~test], X[test], y[~test], y[test], names, classes, rows[~test])

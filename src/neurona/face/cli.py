@@ -17,13 +17,14 @@ import re
 import sys
 from pathlib import Path
 
-from . import __version__
-from .activations import ACTIVATIONS
-from .callbacks import GracefulInterrupt, ProgressBar
-from .errors import NeuronaError
-from .i18n import DEFAULT_LANG, LANGS, messages
-from .losses import LOSSES, REDUCTIONS
-from .optimizers import OPTIMIZERS, SCHEDULES
+from .. import __version__
+from ..core.activations import ACTIVATIONS
+from ..core.losses import LOSSES, REDUCTIONS
+from ..core.optimizers import OPTIMIZERS, SCHEDULES
+from ..core.spec import DTYPES, TrainSpec
+from ..errors import NeuronaError, SettingError
+from ..show.i18n import DEFAULT_LANG, LANGS, messages
+from .console import GracefulInterrupt, ProgressBar
 
 EXIT_OK, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 0, 2, 130, 141
 
@@ -70,6 +71,9 @@ def _number(parse, ok, expected: str):
 
 
 _positive_int = _number(int, lambda v: v >= 1, "a positive integer")
+#: Numbers whose range the spec checks (with the flag in its message).
+_integer = _number(int, lambda v: True, "an integer")
+_real = _number(float, lambda v: True, "a number")
 _positive_float = _number(float, lambda v: math.isfinite(v) and v > 0, "a positive number")
 _nonnegative_float = _number(float, lambda v: math.isfinite(v) and v >= 0, "a number >= 0")
 
@@ -84,10 +88,6 @@ def _unit_interval(text: str, *, closed_low: bool = True) -> float:
         lo = "[0" if closed_low else "(0"
         raise argparse.ArgumentTypeError(f"expected a number in {lo}, 1), got {text!r}")
     return value
-
-
-def _fraction(text: str) -> float:
-    return _unit_interval(text, closed_low=False)
 
 
 def _class_weight(text: str):
@@ -140,7 +140,7 @@ def _delimiter(text: str) -> str:
 
 
 def _names(text: str) -> list[str]:
-    from .data import parse_names
+    from ..data import parse_names
 
     names = parse_names(text)
     if not all(names):
@@ -166,115 +166,100 @@ def _join_negative_values(argv: list[str]) -> list[str]:
     return out
 
 
+#: The command line's flags for the training settings of :class:`TrainSpec`: the one place
+#: where they are named. Each option's default and help come from the spec, and a
+#: setting the spec refuses is reported with its flag (see :func:`main`).
+SPEC_FLAGS = {
+    "loss": ("--loss",), "epochs": ("--epochs",), "learning_rate": ("--learning-rate", "--lr"),
+    "optimizer": ("--optimizer",), "batch_size": ("--batch-size",),
+    "shuffle": ("--no-shuffle",), "reduction": ("--reduction",), "dtype": ("--dtype",),
+    "momentum": ("--momentum",), "beta_1": ("--beta-1",), "beta_2": ("--beta-2",),
+    "epsilon": ("--epsilon",), "rho": ("--rho",), "weight_decay": ("--weight-decay",),
+    "schedule": ("--schedule",), "decay_rate": ("--decay-rate",),
+    "decay_steps": ("--decay-steps",), "power_t": ("--power-t",),
+    "end_learning_rate": ("--end-learning-rate",), "l2": ("--l2",), "l1": ("--l1",),
+    "class_weight": ("--class-weight",), "validation_fraction": ("--validation-fraction",),
+    "early_stopping": ("--early-stopping",), "monitor": ("--monitor",),
+    "patience": ("--patience",), "min_delta": ("--min-delta",),
+    "restore_best_weights": ("--no-restore-best-weights",), "random_state": ("--seed",),
+}
+
+
+def spec_option(g, name: str, **kwargs) -> None:
+    """Add the option of training setting ``name``: its flags, the spec's default and help."""
+    default = TrainSpec.defaults()[name]
+    if isinstance(default, bool):  # a switch that turns the default off or on
+        kwargs.setdefault("action", "store_false" if default else "store_true")
+    g.add_argument(*SPEC_FLAGS[name], dest=name, default=default,
+                   help=TrainSpec.describe(name).replace("%", "%%"), **kwargs)
+
+
 def add_model_options(g) -> None:
     """The neuron: activation, loss and decision threshold."""
     g.add_argument("--activation", choices=list(ACTIVATIONS), default="sigmoid",
                    help="activation g of a = g(X w + b)")
-    g.add_argument("--loss", choices=list(LOSSES), default="log_loss",
-                   help="objective whose gradient is followed (log_loss is the post's "
-                        "update rule; squared_error uses its own true gradient)")
+    spec_option(g, "loss", choices=list(LOSSES))
     g.add_argument("--threshold", type=float, default=0.5,
                    help="predict class 1 where the neuron's output is above it")
 
 
 def add_training_options(g) -> None:
     """Gradient descent: epochs, step size, optimizer, batches, reduction and the starting point."""
-    g.add_argument("--epochs", type=_positive_int, default=100,
-                   help="number of epochs (with --resume: the new total)")
-    g.add_argument("--learning-rate", "--lr", type=_positive_float, default=0.01,
-                   help="step size eta of w -= eta * dL/dw (the schedule's start)")
-    g.add_argument("--optimizer", choices=list(OPTIMIZERS), default="gd",
-                   help="gd is the post's plain gradient descent")
-    g.add_argument("--batch-size", type=_positive_int, default=None, metavar="K",
-                   help="rows per update: none = the full batch (the post), 1 = stochastic, "
-                        "K = mini-batches, reshuffled each epoch from --seed")
-    g.add_argument("--no-shuffle", dest="shuffle", action="store_false",
-                   help="keep the rows in order across mini-batches")
+    spec_option(g, "epochs", type=_integer)
+    spec_option(g, "learning_rate", type=_real)
+    spec_option(g, "optimizer", choices=list(OPTIMIZERS))
+    spec_option(g, "batch_size", type=_integer, metavar="K")
+    spec_option(g, "shuffle")
     g.add_argument("--seed", type=int, default=1,
                    help="seed of the initial weights (standard normal draws) and of every "
                         "random choice of training (shuffles, validation split)")
     g.add_argument("--init-weights", type=_float_list, metavar="W1,...,B", default=None,
                    help="exact starting weights, bias last (overrides --seed's draw)")
-    g.add_argument("--reduction", choices=list(REDUCTIONS), default="sum",
-                   help="sum (the post) or mean of the per-sample losses")
+    spec_option(g, "reduction", choices=list(REDUCTIONS))
 
 
 def add_speed_options(g) -> None:
     """How the pass over the data is computed."""
-    g.add_argument("--dtype", choices=["float64", "float32"], default="float64",
-                   help="floating type of the pass over the data: float32 reads half the "
-                        "memory per epoch, float64 is exact to rounding (the post's)")
+    spec_option(g, "dtype", choices=list(DTYPES))
 
 
 def add_optimizer_options(g) -> None:
     """Optimizer hyperparameters; each optimizer reads the ones it has."""
-    g.add_argument("--momentum", type=_unit_interval, default=0.9,
-                   help="momentum and nesterov: v = momentum * v + g")
-    g.add_argument("--beta-1", type=_unit_interval, default=0.9,
-                   help="adam, adamw: decay of the first moment")
-    g.add_argument("--beta-2", type=_unit_interval, default=0.999,
-                   help="adam, adamw: decay of the second moment")
-    g.add_argument("--epsilon", type=_positive_float, default=1e-8,
-                   help="adagrad, rmsprop, adam, adamw: added to the denominator")
-    g.add_argument("--rho", type=_unit_interval, default=0.9,
-                   help="rmsprop: decay of the mean squared gradient")
-    g.add_argument("--weight-decay", type=_nonnegative_float, default=0.01,
-                   help="adamw: decoupled weight decay (not on the bias)")
+    for name in ("momentum", "beta_1", "beta_2", "epsilon", "rho", "weight_decay"):
+        spec_option(g, name, type=_real)
 
 
 def add_schedule_options(g) -> None:
     """The learning rate as a function of the update count t (one update per batch)."""
-    g.add_argument("--schedule", choices=list(SCHEDULES), default="constant",
-                   help="constant (the post); step: eta * rate^floor(t/steps); exponential: "
-                        "eta * rate^(t/steps); invscaling: eta / (t+1)^power_t; cosine: "
-                        "from eta to --end-learning-rate over --decay-steps")
-    g.add_argument("--decay-rate", type=_positive_float, default=None,
-                   help="factor of step (default 0.5) and exponential (default 0.96)")
-    g.add_argument("--decay-steps", type=_positive_int, default=None,
-                   help="updates per decay period (default: 10 epochs for step, 1 epoch for "
-                        "exponential, the whole run for cosine)")
-    g.add_argument("--power-t", type=_nonnegative_float, default=0.5,
-                   help="exponent of invscaling")
-    g.add_argument("--end-learning-rate", type=_nonnegative_float, default=0.0,
-                   help="where cosine ends")
+    spec_option(g, "schedule", choices=list(SCHEDULES))
+    spec_option(g, "decay_rate", type=_real)
+    spec_option(g, "decay_steps", type=_integer)
+    spec_option(g, "power_t", type=_real)
+    spec_option(g, "end_learning_rate", type=_real)
 
 
 def add_regularisation_options(g) -> None:
     """Penalties on the weights (never the bias) and weights per sample class."""
-    g.add_argument("--l2", type=_nonnegative_float, default=0.0,
-                   help="adds l2/2 * sum(w^2) to the objective")
-    g.add_argument("--l1", type=_nonnegative_float, default=0.0,
-                   help="adds l1 * sum|w| to the objective (with --l2: elastic net)")
-    g.add_argument("--class-weight", type=_class_weight, default=None,
-                   metavar="balanced|L=W,...",
-                   help="'balanced' (scikit-learn's n / (k * count)) or weights like 0=1,1=3")
+    spec_option(g, "l2", type=_real)
+    spec_option(g, "l1", type=_real)
+    spec_option(g, "class_weight", type=_class_weight, metavar="balanced|L=W,...")
 
 
 def add_validation_options(g) -> None:
     """A held-out validation split, and stopping when it stops improving."""
-    g.add_argument("--validation-fraction", type=_fraction, default=None, metavar="F",
-                   help="hold out this fraction of the training rows (per class, from --seed) "
-                        "and record val_loss, val_sse, val_accuracy each epoch")
-    g.add_argument("--early-stopping", action="store_true",
-                   help="stop when --monitor has not improved for --patience epochs and keep "
-                        "the best epoch's weights (validates on 10%% unless "
-                        "--validation-fraction says otherwise)")
-    g.add_argument("--monitor", default=None, metavar="KEY",
-                   help="history key early stopping watches (default: val_loss)")
-    g.add_argument("--patience", type=_positive_int, default=10,
-                   help="epochs without improvement before early stopping")
-    g.add_argument("--min-delta", type=_nonnegative_float, default=0.0,
-                   help="smallest change that counts as an improvement")
-    g.add_argument("--no-restore-best-weights", dest="restore_best_weights",
-                   action="store_false",
-                   help="after early stopping keep the last weights, not the best")
+    spec_option(g, "validation_fraction", type=_real, metavar="F")
+    spec_option(g, "early_stopping")
+    spec_option(g, "monitor", metavar="KEY")
+    spec_option(g, "patience", type=_integer)
+    spec_option(g, "min_delta", type=_real)
+    spec_option(g, "restore_best_weights")
 
 
 def add_checkpoint_options(g) -> None:
     """Checkpoints, and resuming a run from one."""
     g.add_argument("--checkpoint-every", type=_positive_int, default=None, metavar="K",
                    help="create the run directory at the start and write checkpoint.json "
-                        "every K epochs and at the end (atomically)")
+                        "every K epochs (every run directory holds one at the end)")
     g.add_argument("--resume", type=Path, default=None, metavar="RUN_DIR",
                    help="continue RUN_DIR from its checkpoint with its own settings, into a "
                         "new run directory; --epochs N sets the new total")
@@ -321,8 +306,8 @@ def add_csv_options(g) -> None:
 
 def add_data_options(g) -> None:
     """The data: a built-in dataset or a file, its scaling and its split."""
-    from .data import DATASETS
-    from .data.scaling import KINDS
+    from ..data import DATASETS
+    from ..data.scaling import KINDS
 
     g.add_argument("--dataset", choices=list(DATASETS), default=None,
                    help="a built-in dataset (default: blobs, the post's)")
@@ -471,20 +456,16 @@ class EpochPrinter(ProgressBar):
         super().__init__(n_epochs, loss_name, stream, live=False)
 
 
-#: Options of ``neurona train`` that are config keys of the same name.
-CONFIG_OPTIONS = ("activation", "loss", "reduction", "learning_rate", "epochs", "threshold",
-                  "seed", "init_weights", "optimizer", "batch_size", "shuffle", "momentum",
-                  "beta_1", "beta_2", "epsilon", "rho", "weight_decay", "schedule",
-                  "decay_rate", "decay_steps", "power_t", "end_learning_rate", "l1", "l2",
-                  "class_weight", "validation_fraction", "early_stopping", "monitor",
-                  "patience", "min_delta", "restore_best_weights", "checkpoint_every",
-                  "engine", "scheduler", "dask_timeout", "dtype")
+#: Options of ``neurona train`` that are config keys of the same name, besides the
+#: training settings of the spec (``experiment.SPEC_KEYS``).
+CONFIG_OPTIONS = ("activation", "threshold", "seed", "init_weights", "checkpoint_every",
+                  "engine", "scheduler", "dask_timeout")
 
 
 def data_config(args) -> dict:
     """The config entries for ``neurona train``'s data options: source, split, scaling."""
-    from .data import DATASETS, dataset_spec
-    from .errors import OptionError
+    from ..data import DATASETS, dataset_spec
+    from ..errors import OptionError
 
     builtin = {k: getattr(args, k) for k in DATASET_OPTIONS if getattr(args, k) is not None}
     if args.data is not None:
@@ -522,9 +503,10 @@ def data_config(args) -> dict:
 
 def train_config(args) -> dict:
     """The experiment config that ``neurona train``'s options describe."""
-    from .experiment import make_config
+    from .experiment import SPEC_KEYS, make_config
 
-    return make_config(**{k: getattr(args, k) for k in CONFIG_OPTIONS}, **data_config(args))
+    return make_config(**{k: getattr(args, k) for k in (*CONFIG_OPTIONS, *SPEC_KEYS)},
+                       **data_config(args))
 
 
 def describe_data(result) -> str:
@@ -580,7 +562,8 @@ def _resume_config(args) -> tuple[dict, dict]:
 
 
 def cmd_train(args) -> int:
-    from . import experiment, io
+    from . import experiment
+    from ..files import model as model_file, rundir
 
     resume = None
     if args.resume is not None:
@@ -590,8 +573,8 @@ def cmd_train(args) -> int:
     if args.force and args.out and config["checkpoint_every"] and args.out.exists():
         raise NeuronaError("--force does not replace a run directory while checkpointing into "
                            "it; remove it or choose another --out.")
-    run_path = (io.check_run_path(args.out, replace=args.force) if args.out
-                else io.new_run_path("runs"))
+    run_path = (rundir.check_run_path(args.out, replace=args.force) if args.out
+                else rundir.new_run_path("runs"))
     talk = not (args.quiet or args.json)
     t = messages(args.lang)
     interrupt = GracefulInterrupt()
@@ -634,9 +617,7 @@ def cmd_train(args) -> int:
     if result.status == "interrupted":
         checkpoint = result.checkpoint
         if not args.quiet:
-            if checkpoint is None:  # a streamed run: no checkpoint to resume from
-                note = t("cli.interrupted_after", epoch=len(result.history), path=run_path)
-            elif checkpoint["batch"]:
+            if checkpoint["batch"]:
                 note = t("cli.interrupted_at_batch", epoch=checkpoint["epoch"],
                          batch=checkpoint["batch"], path=run_path)
             else:
@@ -647,7 +628,7 @@ def cmd_train(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from .report_html import rebuild_report
+    from .experiment import rebuild_report
 
     path = rebuild_report(args.run_dir, lang=args.lang, animation=not args.no_animation)
     if not args.quiet:
@@ -657,19 +638,20 @@ def cmd_report(args) -> int:
 
 def _model(path: Path):
     """Load a model file, or the model.json inside a run directory."""
-    from . import io
+    from ..files import model as model_file, rundir
 
     if path.is_dir() and (path / "model.json").is_file():
         path = path / "model.json"
-    return io.load(path)
+    return model_file.load(path)
 
 
 def cmd_predict(args) -> int:
-    from . import inference, io
+    from . import inference
+    from ..files import model as model_file, rundir
 
     fmt = None
     if args.out is not None:
-        io.check_output_path(args.out, args.force)
+        rundir.check_output_path(args.out, args.force)
         fmt = inference.output_format(args.out)
     neuron = _model(args.model)
     tables = inference.predictions(neuron, args.data, delimiter=args.delimiter,
@@ -679,7 +661,7 @@ def cmd_predict(args) -> int:
         sys.stdout.flush()
         inference.write_predictions(tables, sys.stdout.buffer, "csv", neuron.classes or ())
         return EXIT_OK
-    with io.atomic_file(args.out, args.force) as tmp:
+    with rundir.atomic_file(args.out, args.force) as tmp:
         n = inference.write_predictions(tables, tmp, fmt, neuron.classes or ())
     print(f"{n} predictions written to {args.out}")
     return EXIT_OK
@@ -687,7 +669,7 @@ def cmd_predict(args) -> int:
 
 def cmd_evaluate(args) -> int:
     from . import inference
-    from .evaluation import format_evaluation
+    from ..show.metrics import format_evaluation
 
     neuron = _model(args.model)
     result = inference.evaluate_file(neuron, args.data, args.target, delimiter=args.delimiter,
@@ -727,6 +709,8 @@ def main(argv: list[str] | None = None) -> int:
     except (NeuronaError, ValueError, OSError) as exc:
         if args.traceback:
             raise
+        if isinstance(exc, SettingError) and exc.parameter in SPEC_FLAGS:
+            exc = exc.as_option(SPEC_FLAGS[exc.parameter][0].replace("--no-", "--"))
         return _fail(f"neurona {args.command}: error: {exc}")
 
 

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import io
+from ..files import model as model_file, rundir
 from .i18n import messages
 
 HISTORY_ROWS = 1000  # longer histories are thinned in the report (history.csv has all)
@@ -67,11 +67,11 @@ figcaption { color: #555; font-size: 0.9em; }
 
 # --- small builders ----------------------------------------------------------
 
-def _e(value) -> str:
+def escape(value) -> str:
     return html.escape(str(value), quote=True)
 
 
-def _fmt(value, fmt: str = ".6g") -> str:
+def format_number(value, fmt: str = ".6g") -> str:
     if isinstance(value, bool) or value is None:
         return "" if value is None else str(value).lower()
     if isinstance(value, numbers.Integral):
@@ -79,7 +79,7 @@ def _fmt(value, fmt: str = ".6g") -> str:
     if isinstance(value, numbers.Real):
         return format(float(value), fmt)
     if isinstance(value, (list, tuple)):
-        return ", ".join(_fmt(v, fmt) for v in value)
+        return ", ".join(format_number(v, fmt) for v in value)
     return str(value)
 
 
@@ -87,21 +87,21 @@ def _cell(value, fmt: str = ".6g", tag: str = "td") -> str:
     """A table cell; a number keeps its exact value in ``data-value``."""
     if isinstance(value, numbers.Real) and not isinstance(value, bool):
         exact = repr(float(value)) if not isinstance(value, numbers.Integral) else str(value)
-        return (f'<{tag} class="num" data-value="{_e(exact)}">'
-                f"{_e(_fmt(value, fmt))}</{tag}>")
-    return f"<{tag}>{_e(_fmt(value, fmt))}</{tag}>"
+        return (f'<{tag} class="num" data-value="{escape(exact)}">'
+                f"{escape(format_number(value, fmt))}</{tag}>")
+    return f"<{tag}>{escape(format_number(value, fmt))}</{tag}>"
 
 
 def table(header, rows, *, id: str | None = None, fmt: str = ".6g") -> str:
     """An HTML table: ``header`` a list of labels, ``rows`` lists of cells (first is a label)."""
-    head = "".join(f"<th>{_e(h)}</th>" for h in header)
+    head = "".join(f"<th>{escape(h)}</th>" for h in header)
     body = []
     for row in rows:
         first, rest = row[0], row[1:]
         cells = _cell(first, fmt, "th" if isinstance(first, str) else "td")
         cells = cells.replace("<th", '<th scope="row"', 1)
         body.append("<tr>" + cells + "".join(_cell(v, fmt) for v in rest) + "</tr>")
-    ident = f' id="{_e(id)}"' if id else ""
+    ident = f' id="{escape(id)}"' if id else ""
     return (f"<table{ident}><thead><tr>{head}</tr></thead>"
             f"<tbody>{''.join(body)}</tbody></table>")
 
@@ -115,7 +115,7 @@ def _image(path: Path, mime: str, alt: str) -> str:
 
     with Image.open(path) as im:
         width, height = im.size
-    return (f'<img src="{data_uri(path, mime)}" alt="{_e(alt)}" width="{width}" '
+    return (f'<img src="{data_uri(path, mime)}" alt="{escape(alt)}" width="{width}" '
             f'height="{height}">')
 
 
@@ -141,8 +141,8 @@ def classification_rows(y_true, y_pred, t, classes=None) -> list[list]:
     0/1; ``classes`` names them (the original labels of a data file). No
     rows without test samples.
     """
-    from .evaluation import label_names
-    from .report import classification_report
+    from .metrics import label_names
+    from .metrics import classification_report
 
     if len(y_true) == 0:
         return []
@@ -161,7 +161,7 @@ def classification_rows(y_true, y_pred, t, classes=None) -> list[list]:
     return rows
 
 
-def _numeric_columns(history) -> list[str]:
+def numeric_columns(history) -> list[str]:
     return [k for k in history.keys if history[k].dtype.kind in "fiub"]
 
 
@@ -191,8 +191,8 @@ def history_section(history, t) -> str:
         body.append(f"<tr>{cells}</tr>")
     note = (t("report.history_all", n=len(history)) if step == 1 else
             t("report.history_thinned", shown=len(shown), n=len(history), step=step))
-    head = "".join(f"<th>{_e(k)}</th>" for k in keys)
-    return (f"<p>{_e(note)}</p><div class=\"scroll\"><table id=\"history\"><thead><tr>{head}"
+    head = "".join(f"<th>{escape(k)}</th>" for k in keys)
+    return (f"<p>{escape(note)}</p><div class=\"scroll\"><table id=\"history\"><thead><tr>{head}"
             f"</tr></thead><tbody>{''.join(body)}</tbody></table></div>")
 
 
@@ -234,7 +234,7 @@ def metrics_section(result, t) -> str:
         rows.append([t("report.roc_auc"),
                      float(roc_auc_score(y_test, result.neuron.predict_proba(parts.X_test)))])
     last = result.history.rows[-1] if len(result.history) else {}
-    for key in _numeric_columns(result.history):
+    for key in numeric_columns(result.history):
         if key != "epoch":
             rows.append([t("report.final", name=key), last.get(key, float("nan"))])
     rows.append([t("report.epochs_run"), int(len(result.history))])
@@ -263,34 +263,34 @@ def figures_section(figures_dir: Path, t) -> str:
         if not path.exists():
             continue
         wide = ' class="wide"' if name == "learning_curves.png" else ""
-        items.append(f'<figure{wide} id="fig-{_e(path.stem)}">'
+        items.append(f'<figure{wide} id="fig-{escape(path.stem)}">'
                      f"{_image(path, 'image/png', t(caption))}"
-                     f"<figcaption>{_e(t(caption))}</figcaption></figure>")
+                     f"<figcaption>{escape(t(caption))}</figcaption></figure>")
     return f'<div class="grid">{"".join(items)}</div>'
 
 
 def animation_section(figures_dir: Path, t) -> str:
     path = figures_dir / ANIMATION
     if not path.exists():
-        return f'<p class="note">{_e(t("report.no_trajectory"))}</p>'
+        return f'<p class="note">{escape(t("report.no_trajectory"))}</p>'
     from PIL import Image
 
     with Image.open(path) as im:
         frames = im.n_frames
     caption = t("report.animation_caption", frames=frames)
     return (f'<figure id="animation">{_image(path, "image/gif", caption)}'
-            f"<figcaption>{_e(caption)}</figcaption></figure>")
+            f"<figcaption>{escape(caption)}</figcaption></figure>")
 
 
 def _side_by_side(*blocks: tuple[str, str]) -> str:
     return '<div class="row">' + "".join(
-        f"<div><h3>{_e(title)}</h3>{content}</div>" for title, content in blocks) + "</div>"
+        f"<div><h3>{escape(title)}</h3>{content}</div>" for title, content in blocks) + "</div>"
 
 
 def report_page(result, config: dict, figures_dir: Path, *, name: str,
                 lang: str = "en") -> str:
     """The whole HTML page of a run (figures read from ``figures_dir``)."""
-    from . import __version__
+    from .. import __version__
 
     t = messages(lang)
     classification = table(
@@ -311,23 +311,23 @@ def report_page(result, config: dict, figures_dir: Path, *, name: str,
          table([t("report.setting"), t("report.value")], flatten(config), id="config")),
         ("history-section", t("report.history"), history_section(result.history, t)),
     ]
-    toc = "".join(f'<li><a href="#{ident}">{_e(title)}</a></li>'
+    toc = "".join(f'<li><a href="#{ident}">{escape(title)}</a></li>'
                   for ident, title, _ in sections)
-    body = "".join(f'<section id="{ident}"><h2>{_e(title)}</h2>{content}</section>'
+    body = "".join(f'<section id="{ident}"><h2>{escape(title)}</h2>{content}</section>'
                    for ident, title, content in sections)
     subtitle = t("report.subtitle", name=name, created=config.get("created", ""),
                  version=config.get("versions", {}).get("neurona", __version__))
     policy = ("default-src 'none'; img-src data:; media-src data:; style-src 'unsafe-inline'; "
               "base-uri 'none'; form-action 'none'")
     return (
-        f'<!DOCTYPE html>\n<html lang="{_e(t.lang)}">\n<head>\n<meta charset="utf-8">\n'
+        f'<!DOCTYPE html>\n<html lang="{escape(t.lang)}">\n<head>\n<meta charset="utf-8">\n'
         f'<meta http-equiv="Content-Security-Policy" content="{policy}">\n'
         f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f'<link rel="icon" href="data:,">\n'
-        f"<title>{_e(t('report.title'))}: {_e(name)}</title>\n<style>{CSS}</style>\n"
-        f"</head>\n<body><main>\n<h1>{_e(t('report.title'))}</h1>\n"
-        f'<p class="meta">{_e(subtitle)}<br>{_e(t("report.offline"))}</p>\n'
-        f"<nav aria-label=\"{_e(t('report.contents'))}\"><ul>{toc}</ul></nav>\n{body}\n"
+        f"<title>{escape(t('report.title'))}: {escape(name)}</title>\n<style>{CSS}</style>\n"
+        f"</head>\n<body><main>\n<h1>{escape(t('report.title'))}</h1>\n"
+        f'<p class="meta">{escape(subtitle)}<br>{escape(t("report.offline"))}</p>\n'
+        f"<nav aria-label=\"{escape(t('report.contents'))}\"><ul>{toc}</ul></nav>\n{body}\n"
         f"</main></body>\n</html>\n")
 
 
@@ -371,7 +371,7 @@ def render_run(result, directory, *, config: dict, name: str | None = None,
                                     parts.y_train, figures / ANIMATION,
                                     feature_names=parts.feature_names, lang=lang)
     page = report_page(result, config, figures, name=name or directory.name, lang=lang)
-    io.atomic_write_text(directory / "report.html", page)
+    rundir.atomic_write_text(directory / "report.html", page)
     return [*written, directory / "report.html"]
 
 
@@ -401,79 +401,3 @@ def render_in_place(result, directory, *, config: dict, name: str | None = None,
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return directory / "report.html"
-
-
-def rebuild_report(run_dir, *, lang: str = "en", animation: bool = True) -> Path:
-    """Redraw the figures and ``report.html`` of an existing run directory, without training.
-
-    The model, history, weights and configuration are read from the run's
-    files and the data made again from ``config.json`` (see
-    :func:`neurona.experiment.load_result`); on any error the run directory is
-    left as it was.
-    """
-    from .experiment import load_result
-
-    result, config = load_result(run_dir)
-    return render_in_place(result, run_dir, config=config, lang=lang, animation=animation)
-
-
-# --- notebooks -----------------------------------------------------------------
-
-NOTEBOOK_CSS = ("font-size:0.95em;border-collapse:collapse", "padding:1px 8px;text-align:right")
-
-
-def _mini_table(caption: str, header, rows) -> str:
-    tstyle, cstyle = NOTEBOOK_CSS
-    head = "".join(f'<th style="{cstyle}">{_e(h)}</th>' for h in header)
-    body = "".join(
-        "<tr>" + "".join(f'<td style="{cstyle}">{cell}</td>' for cell in row) + "</tr>"
-        for row in rows)
-    return (f'<table style="{tstyle}"><caption style="text-align:left;font-weight:bold">'
-            f"{_e(caption)}</caption><thead><tr>{head}</tr></thead><tbody>{body}</tbody>"
-            f"</table>")
-
-
-def neuron_html(neuron) -> str:
-    """A neuron as a compact HTML table: activation, threshold, each weight and the bias."""
-    names = neuron.feature_names or [f"x{i}" for i in range(neuron.n_features)]
-    shown = min(neuron.n_features, 20)
-    rows = [[f"w[{_e(n)}]", _e(_fmt(float(w)))] for n, w in
-            zip(names[:shown], neuron.weights[:shown])]
-    if neuron.n_features > shown:
-        rows.append(["…", _e(f"{neuron.n_features - shown} more")])
-    rows += [["b", _e(_fmt(neuron.bias))],
-             ["activation", _e(neuron.activation.name)],
-             ["threshold", _e(_fmt(neuron.threshold))]]
-    return _mini_table(f"Neuron ({neuron.n_features} features)", ["", "value"], rows)
-
-
-def sparkline(values, width: int = 120, height: int = 24) -> str:
-    """An inline SVG line of ``values`` (finite ones), scaled to the box."""
-    v = np.asarray(values, dtype=float)
-    v = v[np.isfinite(v)]
-    if v.size < 2:
-        return ""
-    x = np.linspace(1, width - 1, v.size)
-    span = v.max() - v.min()
-    y = height - 2 - (v - v.min()) / (span if span > 0 else 1) * (height - 4)
-    points = " ".join(f"{a:.1f},{b:.1f}" for a, b in zip(x, y))
-    return (f'<svg width="{width}" height="{height}" viewBox="0 0 {width} {height}">'
-            f'<polyline points="{points}" fill="none" stroke="#5e3c99" stroke-width="1.5"/>'
-            f"</svg>")
-
-
-def history_html(history) -> str:
-    """A history as a compact HTML table: each metric's first, last and best value."""
-    rows = []
-    for key in _numeric_columns(history):
-        if key == "epoch":
-            continue
-        v = history[key].astype(float)
-        finite = v[np.isfinite(v)]
-        if not finite.size:
-            continue
-        rows.append([_e(key), _e(_fmt(float(finite[0]))), _e(_fmt(float(finite[-1]))),
-                     _e(_fmt(float(finite.min()))), _e(_fmt(float(finite.max()))),
-                     sparkline(v)])
-    return _mini_table(f"History ({len(history)} epochs)",
-                       ["metric", "first", "last", "min", "max", ""], rows)

@@ -35,16 +35,21 @@ from sklearn.utils.multiclass import (_check_partial_fit_first_call,
                                       check_classification_targets, unique_labels)
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from . import io
-from . import optimizers as optim
-from .activations import ACTIVATIONS
-from .callbacks import Callback, EarlyStopping, History, ProgressBar
-from .distributed import as_dask_array, is_dask
-from .errors import ModelFileError, NeuronaError
-from .jsonfile import check_format, read_json
-from .losses import check_pair
-from .neuron import Neuron
-from .training import Trainer, n_batches
+from ..files import model as model_file, rundir
+from ..files.jsonfile import dumps
+from ..core import optimizers as optim
+from ..core.activations import ACTIVATIONS
+from ..core.callbacks import Callback, EarlyStopping, History
+from .console import ProgressBar
+from ..engines.choose import is_dask
+from ..engines.dask import as_dask_array
+from ..errors import ModelFileError, NeuronaError
+from ..files.jsonfile import check_format, read_json
+from ..core.losses import check_pair
+from ..core.neuron import Neuron
+from ..core.gradient import n_batches
+from ..core.spec import TrainSpec
+from .api import Trainer
 
 #: The format name of an estimator file (it holds one model document per neuron).
 FORMAT = "neurona-estimator"
@@ -57,6 +62,12 @@ ADAPTIVE_AUTO_RATE = 0.01
 #: The net input at which each activation equals the threshold 0.5: the
 #: decision function is ``z`` minus this, so that it is positive for class 1.
 _Z_AT_THRESHOLD = {"sigmoid": 0.0, "step": 0.0, "identity": 0.5, "tanh": math.atanh(0.5)}
+
+#: The training settings an estimator sets itself rather than passing on its parameter of
+#: the same name: ``learning_rate="auto"``, ``epochs`` per call, early stopping with its
+#: ``tol``, the validation split, the seed and the class weights (applied as row weights).
+_OWN_SETTINGS = ("learning_rate", "epochs", "early_stopping", "patience", "validation_fraction",
+                 "random_state", "class_weight")
 
 #: The training settings that must be unchanged for the optimizer state to carry over.
 _OPTIMIZER_SETTINGS = ("optimizer", "learning_rate", "schedule", "decay_rate", "decay_steps",
@@ -242,15 +253,10 @@ class _NeuronEstimator(BaseEstimator):
                                 f"{type(cb).__name__}: {cb!r}.")
 
     def _train_kwargs(self, learning_rate: float) -> dict:
-        """The arguments of :class:`neurona.Trainer` that come from the parameters."""
-        return dict(
-            learning_rate=learning_rate, loss=self.loss, reduction=self.reduction,
-            optimizer=self.optimizer, batch_size=self.batch_size, shuffle=self.shuffle,
-            schedule=self.schedule, decay_rate=self.decay_rate, decay_steps=self.decay_steps,
-            power_t=self.power_t, end_learning_rate=self.end_learning_rate,
-            momentum=self.momentum, beta_1=self.beta_1, beta_2=self.beta_2,
-            epsilon=self.epsilon, rho=self.rho, weight_decay=self.weight_decay, l1=self.l1,
-            l2=self.l2)
+        """The training settings that come from the parameters of the same name."""
+        shared = [k for k in TrainSpec.names()
+                  if k in self._parameter_constraints and k not in _OWN_SETTINGS]
+        return dict({k: getattr(self, k) for k in shared}, learning_rate=learning_rate)
 
     def _learning_rate(self, X, targets, sample_weight, validation_fraction) -> float:
         if self.learning_rate != "auto":
@@ -430,10 +436,10 @@ class _NeuronEstimator(BaseEstimator):
         histories = self._histories()
         neurons = []
         for k in range(coef.shape[0]):
-            doc = io.model_document(Neuron(coef[k], intercept[k], self.activation),
+            doc = model_file.model_document(Neuron(coef[k], intercept[k], self.activation),
                                     loss=self.loss, feature_names=names,
                                     training={"n_iter": len(histories[k])})
-            neurons.append(io.validate_document(doc, str(path)))
+            neurons.append(model_file.validate_document(doc, str(path)))
         params, dropped = {}, []
         for key, value in self.get_params().items():
             value = _param_to_json(value)
@@ -449,7 +455,7 @@ class _NeuronEstimator(BaseEstimator):
                "histories": [h.rows for h in histories]}
         if hasattr(self, "classes_"):
             doc["classes"] = _labels_to_json(self.classes_)
-        io.atomic_write_text(path, io.dumps(doc))
+        rundir.atomic_write_text(path, dumps(doc))
 
     @classmethod
     def load(cls, path):
@@ -467,8 +473,8 @@ class _NeuronEstimator(BaseEstimator):
         path = Path(path)
         where = str(path)
         doc = _read_json(path)
-        if isinstance(doc, dict) and doc.get("format") == io.FORMAT:
-            return cls._from_model_document(io.validate_document(doc, where), where)
+        if isinstance(doc, dict) and doc.get("format") == model_file.FORMAT:
+            return cls._from_model_document(model_file.validate_document(doc, where), where)
         _check_estimator_document(doc, cls.__name__, where)
         known = cls().get_params()
         try:
@@ -476,7 +482,7 @@ class _NeuronEstimator(BaseEstimator):
             est._validate_params()
             if isinstance(est, ClassifierMixin):
                 est.classes_ = _labels_from_json(doc["classes"])
-            neurons = [io.validate_document(n, where) for n in doc["neurons"]]
+            neurons = [model_file.validate_document(n, where) for n in doc["neurons"]]
             if len(doc["histories"]) != len(neurons):
                 raise ValueError(f"{len(neurons)} neurons but {len(doc['histories'])} "
                                  f"histories.")
@@ -1057,7 +1063,7 @@ def _check_estimator_document(doc, name: str, where: str) -> None:
     """The estimator file's format, version, fields and their types; raise if wrong."""
     check_format(doc, format=FORMAT, versions=(FORMAT_VERSION,), where=where,
                  what="estimator or model file", error=ModelFileError,
-                 fields=_ESTIMATOR_FIELDS, also=(io.FORMAT,))
+                 fields=_ESTIMATOR_FIELDS, also=(model_file.FORMAT,))
     wrong = [k for k, kind in _ESTIMATOR_FIELDS.items() if not isinstance(doc[k], kind)]
     if wrong:
         raise ModelFileError(f"{where}: field(s) of the wrong type: {', '.join(wrong)}.")

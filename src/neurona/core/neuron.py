@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .activations import Activation, get_activation
-from .errors import NeuronaError
+from ..errors import NeuronaError
 
 
 def check_features(X, n_features: int, owner: str = "Neuron") -> np.ndarray:
@@ -143,12 +143,6 @@ class Neuron:
     def copy(self) -> "Neuron":
         return Neuron(self.weights.copy(), self.bias, self.activation, self.threshold,
                       self.feature_names, scaler=self.scaler, classes=self.classes)
-
-    def _repr_html_(self) -> str:
-        """The compact HTML summary a notebook shows (see :mod:`neurona.report_html`)."""
-        from .report_html import neuron_html
-
-        return neuron_html(self)
 
     def __repr__(self) -> str:
         w = np.array2string(self.weights, precision=6, separator=", ")

@@ -2,12 +2,19 @@
 
 The command line maps its options onto a config dict and calls :func:`run`
 and :func:`write_run`; nothing here prints. The config is what ``config.json``
-records, so a run directory says exactly how to repeat it.
+records, so a run directory says exactly how to repeat it. Its training
+settings are those of :class:`neurona.core.spec.TrainSpec` (their defaults
+come from there); the others say what data, which neuron and where.
 
-A run that checkpoints (``checkpoint_every``) or is interrupted also keeps
-``checkpoint.json``, the trainer's whole state; :func:`load_run` reads a run
-directory back so that :func:`run` can resume it, bit for bit, into a new
-run directory (the earlier one is never touched).
+The rows go to one of three engines (:mod:`neurona.engines`): a file or a
+built-in dataset in memory, a file streamed in record batches, or files read
+by Dask. All three run the same training loop with the same settings, and a
+file is split into the same training, validation and test rows on each.
+
+Every run directory keeps ``checkpoint.json``, the trainer's whole state (but
+for a run that diverged); :func:`load_run` reads a run directory back so that
+:func:`run` can resume it, bit for bit, into a new run directory (the earlier
+one is never touched).
 """
 
 from __future__ import annotations
@@ -20,13 +27,25 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__, data, io, report
-from .data import scaling
-from .callbacks import Callback, Checkpoint, EarlyStopping, History, load_checkpoint
-from .errors import NeuronaError, OptionError, RunDirectoryError
-from .neuron import Neuron
-from .training import DivergenceError, Trainer
-from .trajectory import WeightTrajectory
+from .. import __version__, data
+from ..core.callbacks import Callback, EarlyStopping, History
+from ..core.neuron import Neuron
+from ..core.spec import TrainSpec
+from ..core.trainer import DivergenceError, Trainer
+from ..core.trajectory import WeightTrajectory
+from ..data import scaling
+from ..data.filestream import FileStream, default_memory_budget
+from ..engines.memory import MemoryEngine, as_rows
+from ..engines.stream import SHUFFLE_BUFFER, StreamEngine, test_pass
+from ..errors import NeuronaError, OptionError, RunDirectoryError
+from ..files import model as model_file, rundir
+from ..files.checkpoint import Checkpoint, checkpoint_document, load_checkpoint
+from ..files.jsonfile import dumps
+from ..show import metrics
+
+#: The training settings a config holds: the spec's, but the seed (``seed``, which also
+#: draws the initial weights) and how a pass is computed (``kernel``, library only).
+SPEC_KEYS = tuple(k for k in TrainSpec.names() if k not in ("random_state", "kernel"))
 
 DEFAULTS: dict = {
     # A built-in dataset {"name": "blobs", ...parameters}, or a file: {"name": "file",
@@ -36,56 +55,17 @@ DEFAULTS: dict = {
     "scale": "none",            # none, standard or minmax, fitted on the training split
     "stream": None,             # None: stream a file larger than memory_budget
     "memory_budget": None,      # bytes; None: a quarter of the physical memory
-    "shuffle_buffer": 65_536,   # rows, for mini-batch training on a stream
+    "shuffle_buffer": SHUFFLE_BUFFER,   # rows, for mini-batch training on a stream
     "engine": "numpy",          # numpy (in this process) or dask (on a Dask cluster)
     "scheduler": None,          # the Dask scheduler's address; None: a local cluster
     "dask_timeout": 10.0,       # seconds to reach the scheduler
     "activation": "sigmoid",
-    "loss": "log_loss",
-    "reduction": "sum",
-    "optimizer": "gd",
-    "learning_rate": 0.01,
-    "epochs": 100,
-    "batch_size": None,
     "threshold": 0.5,
-    "seed": 1,
+    "seed": 1,                  # the initial weights' draw and the run's generator
     "init_weights": None,
-    # optimizer hyperparameters (each optimizer uses its own, see neurona.optimizers)
-    "momentum": 0.9,
-    "beta_1": 0.9,
-    "beta_2": 0.999,
-    "epsilon": 1e-8,
-    "rho": 0.9,
-    "weight_decay": 0.01,
-    # learning-rate schedule
-    "schedule": "constant",
-    "decay_rate": None,
-    "decay_steps": None,
-    "power_t": 0.5,
-    "end_learning_rate": 0.0,
-    # batches, penalties, weights
-    "shuffle": True,
-    "l1": 0.0,
-    "l2": 0.0,
-    "class_weight": None,
-    # validation and early stopping
-    "validation_fraction": None,
-    "early_stopping": False,
-    "monitor": None,
-    "patience": 10,
-    "min_delta": 0.0,
-    "restore_best_weights": True,
-    # checkpoints
-    "checkpoint_every": None,
-    # speed
-    "dtype": "float64",
+    "checkpoint_every": None,   # epochs between checkpoints (None: at the end only)
+    **{k: TrainSpec.defaults()[k] for k in SPEC_KEYS},
 }
-
-#: Config keys passed to :class:`neurona.training.Trainer` under the same name.
-TRAINER_KEYS = ("learning_rate", "loss", "reduction", "optimizer", "batch_size", "shuffle",
-                "schedule", "decay_rate", "decay_steps", "power_t", "end_learning_rate",
-                "momentum", "beta_1", "beta_2", "epsilon", "rho", "weight_decay", "l1", "l2",
-                "class_weight", "validation_fraction", "dtype")
 #: Files that may be in a run directory while its training runs (checkpointing).
 IN_PROGRESS_FILES = {"config.json", "checkpoint.json"}
 
@@ -100,19 +80,24 @@ def make_config(**overrides) -> dict:
     return config
 
 
+def train_spec(config: dict) -> TrainSpec:
+    """The config's training settings as a (checked) :class:`TrainSpec`."""
+    return TrainSpec(**{k: config[k] for k in SPEC_KEYS}, random_state=config["seed"])
+
+
 def resolve_config(config: dict) -> dict:
-    """``config`` with the settings that depend on others made explicit.
+    """``config`` with the settings that depend on others made explicit, after checking them.
 
     Early stopping validates on a held-out split (10% unless
     ``validation_fraction`` says otherwise, as scikit-learn does) and
-    monitors ``val_loss`` (``loss`` when there is no validation split).
+    monitors ``val_loss``.
     """
     config = dict(config)
-    if config["early_stopping"]:
-        if config["validation_fraction"] is None:
-            config["validation_fraction"] = 0.1
-        if config["monitor"] is None:
-            config["monitor"] = "val_loss"
+    spec = train_spec(config)
+    config["validation_fraction"] = spec.validation()
+    if spec.early_stopping:
+        config["monitor"] = spec.monitored()
+    scaling.check_kind(config["scale"])
     return config
 
 
@@ -146,14 +131,24 @@ class Run:
 def load_data(config: dict) -> tuple[np.ndarray, np.ndarray, data.Split]:
     """The dataset and its train/test split described by ``config``.
 
-    ``y`` is 0/1; for a file, ``split.classes`` holds the original labels.
+    ``y`` is 0/1; for a file, ``split.classes`` holds the original labels. A
+    built-in dataset is split by scikit-learn's ``train_test_split`` (the
+    post's split); a file by the per-row rule every engine uses
+    (:mod:`neurona.data.split`).
     """
     spec = dict(config["dataset"])
     if spec.get("name") == "file":
+        if config["split"].get("stratify"):
+            raise OptionError(
+                "--stratify applies to the built-in datasets; a file is split row by row from "
+                "a hash of --random-state and the row's position (the same rows in memory, "
+                "streamed or on Dask), which keeps the class proportions in expectation: "
+                "drop --stratify.")
         ds = data.read_data(spec["path"], spec.get("target"), spec.get("features"),
                             delimiter=spec.get("delimiter"), encoding=spec.get("encoding"))
-        return ds.X, ds.y, data.split(ds.X, ds.y, **config["split"],
-                                      feature_names=ds.feature_names, classes=ds.classes)
+        sp = config["split"]
+        return ds.X, ds.y, data.split_rows(ds.X, ds.y, sp["test_size"], sp["random_state"],
+                                           feature_names=ds.feature_names, classes=ds.classes)
     X, y = data.make_dataset(spec)
     return X, y, data.split(X, y, **config["split"])
 
@@ -167,8 +162,7 @@ def resolve_stream(config: dict) -> bool:
         return False
     if config.get("stream") is not None:
         return bool(config["stream"])
-    from .readers import DataFile
-    from .stream import default_memory_budget
+    from ..readers import DataFile
 
     budget = config.get("memory_budget") or default_memory_budget()
     datafile = DataFile(spec["path"], delimiter=spec.get("delimiter"),
@@ -180,11 +174,10 @@ def resolve_stream(config: dict) -> bool:
 def _test_report(y_test, test_pred, classes) -> tuple[str | None, float | None]:
     if len(y_test) == 0:
         return None, None
-    from .evaluation import label_names
-
-    text = report.classification_report(y_test, test_pred, labels=[0, 1],
-                                        target_names=label_names(classes), zero_division=0)
-    return text, report.accuracy(y_test, test_pred)
+    text = metrics.classification_report(y_test, test_pred, labels=[0, 1],
+                                         target_names=metrics.label_names(classes),
+                                         zero_division=0)
+    return text, metrics.accuracy(y_test, test_pred)
 
 
 def initial_neuron(config: dict, n_features: int, feature_names=None) -> Neuron:
@@ -201,10 +194,12 @@ def initial_neuron(config: dict, n_features: int, feature_names=None) -> Neuron:
     return Neuron(init[:-1], init[-1], **kwargs)
 
 
-def training_arguments(config: dict) -> dict:
-    """The keyword arguments of :class:`neurona.training.Trainer` that ``config`` sets."""
-    return dict({k: config[k] for k in TRAINER_KEYS}, epochs=config["epochs"],
-                random_state=config["seed"])
+def _file_settings(config: dict) -> dict:
+    spec = config["dataset"]
+    return dict(path=spec["path"], target=spec.get("target"), features=spec.get("features"),
+                delimiter=spec.get("delimiter"), encoding=spec.get("encoding"),
+                test_size=config["split"]["test_size"],
+                random_state=config["split"]["random_state"])
 
 
 def run(config: dict, callbacks: list[Callback] | tuple = (), *, resume: dict | None = None,
@@ -220,26 +215,24 @@ def run(config: dict, callbacks: list[Callback] | tuple = (), *, resume: dict | 
     neuron holding the last finite weights.
     """
     config = resolve_config(config)
-    scaling.check_kind(config["scale"])
+    spec = train_spec(config)
     if config["engine"] == "dask":
-        return _run_dask(config, callbacks, resume=resume, run_dir=run_dir,
-                         resumed_from=resumed_from)
+        return _run_dask(config, spec, callbacks, resume, run_dir, resumed_from)
     config["stream"] = resolve_stream(config)
     if config["stream"]:
-        if resume is not None:
-            raise OptionError("a streamed run cannot be resumed; start a new run.")
-        return _run_streamed(config, callbacks)
+        return _run_streamed(config, spec, callbacks, resume, run_dir, resumed_from)
     X, y, parts = load_data(config)
     # The scaler is fitted on the training rows, then attached to the trained neuron,
     # which then takes raw features (and answers in the original labels).
     scaler = scaling.fit(config["scale"], parts.X_train)
     X_fit = parts.X_train if scaler is None else scaler.transform(parts.X_train)
+    engine = MemoryEngine(*as_rows(X_fit, parts.y_train, dtype=spec.dtype),
+                          rows=parts.rows_train)
     neuron = initial_neuron(config, X.shape[1], parts.feature_names)
     initial = [*map(float, neuron.weights), neuron.bias]
-    trainer, stopper, trajectory, error = _train(
-        config, neuron, X_fit, parts.y_train, callbacks, resume, run_dir, resumed_from,
-        lambda: _recorded(config, parts, initial, status="running",
-                          resumed_from=resumed_from))
+    trainer, error = _train(
+        config, spec, neuron, engine, callbacks, resume, run_dir,
+        lambda: _recorded(config, parts, initial, status="running", resumed_from=resumed_from))
     neuron.scaler = scaler
     test_pred = neuron.predict(parts.X_test)
     neuron.classes = parts.classes
@@ -248,32 +241,28 @@ def run(config: dict, callbacks: list[Callback] | tuple = (), *, resume: dict | 
     return Run(config, neuron, trainer.history, X, y, parts, test_pred,
                *_test_report(parts.y_test, test_pred, parts.classes), initial,
                status=trainer.status, error=error, checkpoint=trainer.checkpoint(),
-               resumed_from=resumed_from, early_stopping=stopper, trajectory=trajectory)
+               resumed_from=resumed_from, early_stopping=trainer.early_stopping,
+               trajectory=_trajectory(trainer))
 
 
-def _train(config, neuron, X_fit, y_fit, callbacks, resume, run_dir, resumed_from,
-           recorded) -> tuple:
-    """Build the trainer (callbacks, early stopping, checkpoints) and run it.
+def _trajectory(trainer) -> WeightTrajectory:
+    return next(cb for cb in trainer.callbacks if isinstance(cb, WeightTrajectory))
 
-    Returns ``(trainer, early_stopping, trajectory, divergence message)``.
+
+def _train(config, spec, neuron, engine, callbacks, resume, run_dir, recorded) -> tuple:
+    """Build the trainer (callbacks, checkpoints) on ``engine`` and run it.
+
+    Returns ``(trainer, divergence message or None)``.
     """
-    trajectory = WeightTrajectory(feature_names=neuron.feature_names)
-    callbacks = [*callbacks, trajectory]
-    stopper = None
-    if config["early_stopping"]:
-        stopper = EarlyStopping(monitor=config["monitor"], patience=config["patience"],
-                                min_delta=config["min_delta"],
-                                restore_best_weights=config["restore_best_weights"])
-        callbacks.insert(0, stopper)
-    trainer = Trainer(neuron, X_fit, y_fit, callbacks=callbacks, resume=resume,
-                      **training_arguments(config))
+    callbacks = [*callbacks, WeightTrajectory(feature_names=neuron.feature_names)]
+    trainer = Trainer(neuron, engine, spec, callbacks=callbacks, resume=resume)
     created = None
     if run_dir is not None and config["checkpoint_every"]:
-        run_dir = io.check_run_path(run_dir)
+        run_dir = rundir.check_run_path(run_dir)
         if not run_dir.exists():
             created = run_dir
         run_dir.mkdir(parents=True, exist_ok=True)
-        io.atomic_write_text(run_dir / "config.json", io.dumps(recorded()))
+        rundir.atomic_write_text(run_dir / "config.json", dumps(recorded()))
         trainer.callbacks.append(Checkpoint(run_dir / "checkpoint.json",
                                             every=config["checkpoint_every"]))
     error = None
@@ -286,17 +275,16 @@ def _train(config, neuron, X_fit, y_fit, callbacks, resume, run_dir, resumed_fro
         if created is not None and not (created / "checkpoint.json").exists():
             shutil.rmtree(created, ignore_errors=True)
         raise
-    return trainer, stopper, trajectory, error
+    return trainer, error
 
 
-def _run_dask(config: dict, callbacks, *, resume=None, run_dir=None, resumed_from=None) -> Run:
+def _run_dask(config, spec, callbacks, resume, run_dir, resumed_from) -> Run:
     """The experiment on a Dask cluster: files read partition by partition (see
-    :mod:`neurona.distributed`); the Run holds a sample of rows for the figures, and the
+    :mod:`neurona.engines.dask`); the Run holds a sample of rows for the figures, and the
     report counts every test row."""
-    from .distributed import cluster_client
+    from ..engines.dask import cluster_client
 
-    spec = config["dataset"]
-    if spec.get("name") != "file":
+    if config["dataset"].get("name") != "file":
         raise OptionError("--engine dask trains on files: pass --data PATH (a CSV or Parquet "
                           "file, or a glob of them) and --target COLUMN.")
     if config.get("stream"):
@@ -305,89 +293,47 @@ def _run_dask(config: dict, callbacks, *, resume=None, run_dir=None, resumed_fro
     config["stream"] = False
     with cluster_client(config["scheduler"], config["dask_timeout"]):
         files = _dask_files(config, config["scale"])
-        neuron = initial_neuron(config, len(files.features), files.features)
-        initial = [*map(float, neuron.weights), neuron.bias]
         sizes = {"n_train": files.n_train, "n_test": files.n_test}
-        X_fit, y_fit = files.training_data()
-        placeholder = data.Split(np.empty((0, len(files.features))), None, np.empty(0), None,
-                                 files.features, files.classes)
-        trainer, stopper, trajectory, error = _train(
-            config, neuron, X_fit, y_fit, callbacks, resume, run_dir, resumed_from,
-            lambda: _recorded(config, placeholder, initial, sizes, status="running",
-                              resumed_from=resumed_from))
-        neuron.scaler = files.scaler
-        view = _sampled_view(neuron, files.test_view, files.features, files.classes,
-                                 files.n_test)
-    config["dataset"] = dict(spec, features=files.features)
+        result = _sampled_run(config, spec, callbacks, resume, run_dir, resumed_from,
+                              files.training_data(), files.features, files.classes,
+                              files.scaler, sizes, files.test_view)
+    return result
+
+
+def _dask_files(config: dict, scale: str):
+    from ..engines.dask import DaskFiles
+
+    return DaskFiles(**_file_settings(config)).scan(scale)
+
+
+def _run_streamed(config, spec, callbacks, resume, run_dir, resumed_from) -> Run:
+    """The experiment on a file read in record batches (see :mod:`neurona.engines.stream`)."""
+    fs = FileStream(**_file_settings(config)).scan(config["scale"])
+    engine = StreamEngine(fs.part("train"), shuffle_buffer=config["shuffle_buffer"])
+    return _sampled_run(config, spec, callbacks, resume, run_dir, resumed_from, engine,
+                        fs.features, fs.classes, fs.scaler,
+                        {"n_train": fs.n_train, "n_test": fs.n_test},
+                        lambda n: test_pass(n, fs))
+
+
+def _sampled_run(config, spec, callbacks, resume, run_dir, resumed_from, engine, features,
+                 classes, scaler, sizes, test_view) -> Run:
+    """A run on data too large to keep: trained on ``engine``, reported from ``test_view``."""
+    neuron = initial_neuron(config, len(features), features)
+    initial = [*map(float, neuron.weights), neuron.bias]
+    placeholder = data.Split(np.empty((0, len(features))), None, np.empty(0), None,
+                             features, classes)
+    trainer, error = _train(
+        config, spec, neuron, engine, callbacks, resume, run_dir,
+        lambda: _recorded(config, placeholder, initial, sizes, status="running",
+                          resumed_from=resumed_from))
+    neuron.scaler = scaler
+    view = _sampled_view(neuron, test_view, features, classes, sizes["n_test"])
+    config["dataset"] = dict(config["dataset"], features=features)
     return Run(config, neuron, trainer.history, *view, initial, status=trainer.status,
                error=error, checkpoint=trainer.checkpoint(), resumed_from=resumed_from,
-               early_stopping=stopper, trajectory=trajectory, sizes=sizes)
-
-
-def _dask_files(config: dict, scale: str, classes=None):
-    from .distributed import DaskFiles
-
-    spec = config["dataset"]
-    return DaskFiles(spec["path"], spec.get("target"), spec.get("features"),
-                     delimiter=spec.get("delimiter"), encoding=spec.get("encoding"),
-                     test_size=config["split"]["test_size"],
-                     random_state=config["split"]["random_state"]).scan(scale)
-
-
-#: Training settings a streamed run does not support: a validation split and early
-#: stopping need held-out rows at hand, class weights are not implemented for streams,
-#: and a streamed run keeps no checkpoint.
-NOT_STREAMED = {"validation_fraction": "--validation-fraction",
-                "early_stopping": "--early-stopping", "class_weight": "--class-weight",
-                "checkpoint_every": "--checkpoint-every"}
-
-
-def _run_streamed(config: dict, callbacks) -> Run:
-    """The experiment on a file read in record batches (see :mod:`neurona.stream`)."""
-    from . import stream
-
-    given = [option for key, option in NOT_STREAMED.items() if config[key]]
-    if given:
-        raise OptionError(f"{', '.join(given)} cannot be used with a streamed file (the run "
-                          f"would need the rows in memory); drop "
-                          f"{'it' if len(given) == 1 else 'them'} or pass --no-stream.")
-    spec, sp = config["dataset"], config["split"]
-    fs = stream.FileStream(spec["path"], spec.get("target"), spec.get("features"),
-                           delimiter=spec.get("delimiter"), encoding=spec.get("encoding"),
-                           test_size=sp["test_size"], random_state=sp["random_state"])
-    fs.scan(config["scale"])
-    neuron = initial_neuron(config, len(fs.features), fs.features)
-    initial = [*map(float, neuron.weights), neuron.bias]
-    if config["dtype"] != "float64":
-        raise OptionError(f"--dtype {config['dtype']} applies to data held in memory; a streamed "
-                          f"file is trained in float64: drop --dtype or pass --no-stream.")
-    arguments = training_arguments(config)
-    for key in ("class_weight", "validation_fraction", "random_state", "dtype"):
-        del arguments[key]
-    trajectory = WeightTrajectory(feature_names=fs.features)
-    trainer = stream.StreamTrainer(neuron, fs.part("train"),
-                                   callbacks=[*callbacks, trajectory],
-                                   shuffle_buffer=config["shuffle_buffer"],
-                                   seed=config["seed"], **arguments)
-    error = None
-    try:
-        trainer.run()
-    except DivergenceError as exc:
-        error = str(exc)
-    neuron.scaler = fs.scaler
-    view = _streamed_view(fs, neuron)
-    config["dataset"] = dict(spec, features=fs.features)
-    return Run(config, neuron, trainer.history, *view, initial, status=trainer.status,
-               error=error, trajectory=trajectory,
-               sizes={"n_train": fs.n_train, "n_test": fs.n_test})
-
-
-def _streamed_view(fs, neuron: Neuron) -> tuple:
-    """What a Run holds of a streamed file (see :func:`_sampled_view`)."""
-    from . import stream
-
-    return _sampled_view(neuron, lambda n: stream.test_pass(n, fs), fs.features, fs.classes,
-                         fs.n_test)
+               early_stopping=trainer.early_stopping, trajectory=_trajectory(trainer),
+               sizes=sizes)
 
 
 def _sampled_view(neuron: Neuron, test_pass, features, classes, n_test: int) -> tuple:
@@ -400,8 +346,6 @@ def _sampled_view(neuron: Neuron, test_pass, features, classes, n_test: int) -> 
     hold the sample (for the figures) and the report and accuracy cover every
     test row.
     """
-    from .evaluation import report_from_confusion
-
     neuron.classes = None  # 0/1 predictions for the figures, labels in the report
     confusion, (X, y, is_test) = test_pass(neuron)
     parts = data.Split(X[~is_test], X[is_test], y[~is_test], y[is_test], features, classes)
@@ -409,14 +353,14 @@ def _sampled_view(neuron: Neuron, test_pass, features, classes, n_test: int) -> 
     neuron.classes = classes
     report_text = test_accuracy = None
     if n_test:
-        report_text = report_from_confusion(confusion, classes)
+        report_text = metrics.report_from_confusion(confusion, classes)
         test_accuracy = float(np.trace(confusion) / confusion.sum())
     return X, y, parts, test_pred, report_text, test_accuracy
 
 
 def read_recorded_config(path: str | Path) -> dict:
     """The ``config.json`` of the run directory at ``path``, checked to be a training run's."""
-    from .jsonfile import read_json
+    from ..files.jsonfile import read_json
 
     path = Path(path)
     if not path.is_dir():
@@ -478,8 +422,9 @@ def recorded_config(result: Run) -> dict:
 
 
 def _writes_checkpoint(result: Run) -> bool:
-    return result.checkpoint is not None and result.status != "diverged" and (
-        bool(result.config["checkpoint_every"]) or result.status == "interrupted")
+    """Every run keeps its state to be continued, except one that diverged (whose last
+    checkpoint, if any, stays)."""
+    return result.checkpoint is not None and result.status != "diverged"
 
 
 def write_run(result: Run, path: str | Path, plots: bool = True, *, lang: str = "en",
@@ -493,8 +438,8 @@ def write_run(result: Run, path: str | Path, plots: bool = True, *, lang: str = 
     A new directory appears whole or not at all. A directory that
     :func:`run` created for checkpoints (holding only ``config.json`` and
     ``checkpoint.json``) is completed in place, each file written atomically.
-    ``checkpoint.json`` is written for runs with ``checkpoint_every`` and for
-    interrupted runs, never for one that diverged (its last checkpoint stays).
+    ``checkpoint.json`` is written for every run but one that diverged (its
+    last checkpoint stays), so any run can be continued with ``--resume``.
     ``replace=True`` replaces an existing run directory at ``path``. With no
     test rows there is no ``report.txt``.
     """
@@ -505,7 +450,7 @@ def write_run(result: Run, path: str | Path, plots: bool = True, *, lang: str = 
     if names and names <= IN_PROGRESS_FILES:
         _write_files(result, path, **drawing)
         return path
-    with io.staged_directory(path, replace=replace) as tmp:
+    with rundir.staged_directory(path, replace=replace) as tmp:
         _write_files(result, tmp, **drawing)
     return path
 
@@ -515,21 +460,22 @@ def _write_files(result: Run, directory: Path, *, plots: bool, lang: str, animat
     config = recorded_config(result)
     training = {k: config[k] for k in ("reduction", "optimizer", "learning_rate", "epochs",
                                        "batch_size", "seed", "init_weights", "dtype")}
-    io.save(result.neuron, directory / "model.json", loss=config["loss"], training=training,
-            target=config["dataset"].get("target"))
-    io.atomic_write_text(directory / "history.csv", result.history.to_csv())
+    model_file.save(result.neuron, directory / "model.json", loss=config["loss"],
+                    training=training, target=config["dataset"].get("target"))
+    rundir.atomic_write_text(directory / "history.csv", result.history.to_csv())
     if result.report_text is not None:
-        io.atomic_write_text(directory / "report.txt", result.report_text)
+        rundir.atomic_write_text(directory / "report.txt", result.report_text)
     if _writes_checkpoint(result):
-        io.atomic_write_text(directory / "checkpoint.json", io.dumps(result.checkpoint))
+        rundir.atomic_write_text(directory / "checkpoint.json",
+                                 dumps(checkpoint_document(result.checkpoint)))
     if result.trajectory is not None and len(result.trajectory):
-        io.atomic_write_text(directory / "weights.csv", result.trajectory.to_csv())
+        rundir.atomic_write_text(directory / "weights.csv", result.trajectory.to_csv())
     if plots:
-        from .report_html import render_in_place
+        from ..show.report_html import render_in_place
 
         render_in_place(result, directory, config=config, name=name, lang=lang,
                         animation=animation)
-    io.atomic_write_text(directory / "config.json", io.dumps(config))
+    rundir.atomic_write_text(directory / "config.json", dumps(config))
 
 
 def _read_text(run_dir: Path, name: str) -> str:
@@ -552,7 +498,7 @@ def load_result(run_dir: str | Path) -> tuple[Run, dict]:
     """
     run_dir = Path(run_dir)
     config = read_recorded_config(run_dir)
-    neuron = io.load(run_dir / "model.json")
+    neuron = model_file.load(run_dir / "model.json")
     history = History.from_csv(_read_text(run_dir, "history.csv"))
     trajectory = None
     if (run_dir / "weights.csv").exists():
@@ -566,18 +512,14 @@ def load_result(run_dir: str | Path) -> tuple[Run, dict]:
     sizes = {k: recorded.pop(k, None) for k in ("n_train", "n_test")}
     classes = neuron.classes
     if config.get("stream"):  # read the file again in batches, as the run did
-        from .stream import FileStream
-
-        spec = config["dataset"]
-        fs = FileStream(spec["path"], spec.get("target"), spec.get("features"),
-                        delimiter=spec.get("delimiter"), encoding=spec.get("encoding"),
-                        test_size=recorded["test_size"],
-                        random_state=recorded["random_state"], classes=classes).scan()
-        view = _streamed_view(fs, neuron)
+        fs = FileStream(**_file_settings({**config, "split": recorded}),
+                        classes=classes).scan()
+        view = _sampled_view(neuron, lambda n: test_pass(n, fs), fs.features, fs.classes,
+                             fs.n_test)
         X, parts = view[0], view[2]
         found = {"n_train": fs.n_train, "n_test": fs.n_test}
     elif config.get("engine") == "dask":  # read the files again on a cluster
-        from .distributed import cluster_client
+        from ..engines.dask import cluster_client
 
         with cluster_client(config.get("scheduler"), config.get("dask_timeout", 10.0)):
             files = _dask_files({**config, "split": recorded}, "none")
@@ -607,3 +549,17 @@ def load_result(run_dir: str | Path) -> tuple[Run, dict]:
                  status=config.get("status", "finished"), trajectory=trajectory,
                  sizes=found if sampled else None)
     return result, config
+
+
+def rebuild_report(run_dir, *, lang: str = "en", animation: bool = True) -> Path:
+    """Redraw the figures and ``report.html`` of an existing run directory, without training.
+
+    The model, history, weights and configuration are read from the run's
+    files and the data made again from ``config.json`` (see
+    :func:`load_result`); on any error the run directory is
+    left as it was.
+    """
+    from ..show.report_html import render_in_place
+
+    result, config = load_result(run_dir)
+    return render_in_place(result, run_dir, config=config, lang=lang, animation=animation)

@@ -13,7 +13,7 @@ they name a file's column; their human labels are.
 
 from __future__ import annotations
 
-from .errors import NeuronaError
+from ..errors import NeuronaError
 
 LANGS = ("en", "es")
 DEFAULT_LANG = "en"

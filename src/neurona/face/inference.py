@@ -14,10 +14,10 @@ from typing import Iterator
 
 import numpy as np
 
-from .errors import ColumnError, DataFileError, OptionError, OutputFileError
-from .evaluation import evaluate
-from .neuron import Neuron
-from .readers import DataFile, Labels, quote_list
+from ..errors import ColumnError, DataFileError, OptionError, OutputFileError
+from ..show.metrics import evaluate
+from ..core.neuron import Neuron
+from ..readers import DataFile, Labels, quote_list
 
 OUTPUT_FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 

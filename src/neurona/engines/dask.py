@@ -1,11 +1,18 @@
-"""Training on Dask: full-batch gradient descent as a map-reduce over partitions.
+"""The Dask engine: training rows in a Dask collection, on a Dask cluster.
 
-Each partition computes its partial sums (the gradient of the summed loss,
-the summed loss, the squared error, the number of correct predictions, the
-number of rows and their total weight); the client adds them up in partition
-order, so the result does not depend on which worker finished first, and
-takes the step. Only the parameters travel to the workers each epoch; the
-data stay where they are (persisted in the workers' memory by default).
+Full-batch gradient descent is a map-reduce over partitions: each partition
+computes its partial sums (the gradient of the summed loss, the summed loss,
+the squared error, the number of correct predictions, the number of rows and
+their total weight); the client adds them up in partition order, so the
+result does not depend on which worker finished first, and takes the step.
+Only the parameters travel to the workers each epoch; the data stay where
+they are (persisted in the workers' memory by default). Mini-batches visit
+the partitions in a seeded order, each running its rows' mini-batch epoch on
+the worker that holds it.
+
+Each row keeps its position (its row number in the collection, or in the
+files it was read from), so the validation split is the per-row draw every
+engine makes: the same rows as in memory or streamed.
 
 Dask is an optional dependency: ``pip install neurona[dask]``.
 """
@@ -18,10 +25,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .activations import get_activation
-from .errors import NeuronaError
-from .losses import get_loss
-from .training import forward_backward
+from ..core.activations import get_activation
+from ..core.engine import Engine, check_split
+from ..core.gradient import NonFinite, batch_step, new_totals
+from ..core.losses import get_loss
+from ..data.split import TEST_STREAM, VALIDATION_STREAM, held_out
+from ..errors import NeuronaError
+from .memory import forward_backward, run_epoch
 
 
 def _require_dask():
@@ -53,7 +63,23 @@ def partition_sums(X, y, sample_weight, w, b, activation, loss, threshold) -> np
     return np.r_[dw, db, m["loss"], m["sse"], round(m["accuracy"] * n), n, weight_sum]
 
 
-class DaskData:
+def _positions(y, offsets, block_info=None):
+    """The row numbers of one partition: its offset, then one row after another."""
+    k = block_info[0]["chunk-location"][0]
+    return np.arange(offsets[k], offsets[k] + len(y), dtype=np.int64)
+
+
+def _held_out(rows, seed, fraction, stream):
+    return held_out(rows, seed, fraction, stream)
+
+
+def row_positions(y):
+    """A Dask array of each row's number, 0 to n - 1, partitioned like ``y``."""
+    offsets = np.cumsum([0, *y.chunks[0][:-1]]).astype(np.int64)
+    return y.map_blocks(_positions, offsets, dtype=np.int64, block_info=True)
+
+
+class DaskEngine(Engine):
     """A dataset held by Dask, row-partitioned: ``X`` (n, d), ``y`` (n,), optional weights.
 
     :func:`neurona.train` (and the estimators) wrap Dask input in one of these
@@ -66,12 +92,19 @@ class DaskData:
     y : dask array or dask Series
         Targets (0/1 for classification), partitioned like ``X``.
     sample_weight : dask array or dask Series, default=None
+    rows : dask array of int, default=None
+        Each row's position (for the per-row validation split); default its
+        row number in ``X``.
     persist : bool, default=True
         Keep the data in the workers' memory between epochs (otherwise each
         epoch reads them again from their source).
     """
 
-    def __init__(self, X, y, sample_weight=None, persist: bool = True):
+    name = "Dask"
+    unsupported = {"dtype": "a Dask dataset is trained in float64.",
+                   "kernel": "a Dask dataset's partitions take the NumPy pass."}
+
+    def __init__(self, X, y, sample_weight=None, *, rows=None, persist: bool = True):
         dask, da = _require_dask()
         X, y = _as_array(X, da), _as_array(y, da)
         if X.ndim != 2:
@@ -89,14 +122,15 @@ class DaskData:
             raise NeuronaError(f"X and y have different numbers of samples: {X.shape[0]} "
                                f"and {y.shape[0]}.")
         y = y.rechunk((X.chunks[0],))
-        if sample_weight is not None:
-            sample_weight = _as_array(sample_weight, da).rechunk((X.chunks[0],))
+        sample_weight = _aligned(sample_weight, X, da)
+        rows = row_positions(y) if rows is None else _aligned(rows, X, da)
         if persist:
-            X, y, sample_weight = dask.persist(X, y, sample_weight)
-        self.X, self.y, self.sample_weight = X, y, sample_weight
+            X, y, sample_weight, rows = dask.persist(X, y, sample_weight, rows)
+        self.X, self.y, self.sample_weight, self.rows = X, y, sample_weight, rows
         self.persist = persist
-        self.n_samples, self.n_features = int(X.shape[0]), int(X.shape[1])
-        if self.n_samples == 0:
+        self.n_rows, self.n_features = int(X.shape[0]), int(X.shape[1])
+        self.weighted = sample_weight is not None
+        if self.n_rows == 0:
             raise NeuronaError("The Dask data have no rows.")
 
     # -- the pieces, in partition order --
@@ -114,65 +148,42 @@ class DaskData:
 
     def n_batches(self, batch_size: int | None) -> int:
         """Updates per epoch: one (full batch), or the partitions' mini-batches added up."""
-        if batch_size is None or batch_size >= self.n_samples:
+        if batch_size is None or batch_size >= self.n_rows:
             return 1
         return sum(-(-int(n) // batch_size) for n in self.X.chunks[0])
 
-    def total_weight(self) -> float:
-        if self.sample_weight is None:
-            return float(self.n_samples)
-        return float(self.sample_weight.sum().compute())
+    # -- the protocol --
 
-    # -- the trainer's hooks --
+    def split(self, fraction, seed):
+        mask = self.rows.map_blocks(_held_out, seed, fraction, VALIDATION_STREAM, dtype=bool)
+        pick = lambda a, m: None if a is None else a[m]  # noqa: E731
+        train = DaskEngine(self.X[~mask], self.y[~mask], pick(self.sample_weight, ~mask),
+                           rows=self.rows[~mask], persist=self.persist)
+        val = DaskEngine(self.X[mask], self.y[mask], pick(self.sample_weight, mask),
+                         rows=self.rows[mask], persist=self.persist)
+        check_split(train.n_rows, val.n_rows, fraction)
+        return train, val
 
-    def prepare(self, validation_fraction, validation_data, class_weight, rng):
-        """Split off validation rows and apply class weights; the trainer's data set-up.
-
-        Returns ``(train, None, None, validation)`` where ``validation`` is
-        ``(DaskData, None, None)`` or None.
-        """
+    def label_counts(self):
         dask, da = _require_dask()
-        train, val = self, None
-        if validation_fraction is not None:
-            seed = int(rng.integers(2**63))
-            # Each row goes to validation with probability ``fraction``, from a generator
-            # seeded by (run seed, partition): the same rows on any cluster.
-            mask = self.y.map_blocks(_validation_mask, seed, validation_fraction,
-                                     dtype=bool, block_info=True)
-            pick = lambda a, m: None if a is None else a[m]  # noqa: E731
-            train = DaskData(self.X[~mask], self.y[~mask], pick(self.sample_weight, ~mask),
-                             persist=self.persist)
-            val = DaskData(self.X[mask], self.y[mask], pick(self.sample_weight, mask),
-                           persist=self.persist)
-        elif validation_data is not None:
-            X_val, y_val = validation_data[:2]
-            val = X_val if isinstance(X_val, DaskData) else DaskData(X_val, y_val)
-        if class_weight is not None:
-            from .core.checks import class_weights
+        labels, counts = dask.compute(*da.unique(self.y, return_counts=True))
+        return dict(zip(map(float, labels), map(int, counts)))
 
-            labels, counts = dask.compute(*da.unique(train.y, return_counts=True))
-            y_like = np.repeat(labels, counts)  # the label column up to order: enough here
-            mapping = class_weights(y_like, class_weight)
-            train = train._reweighted(mapping)
-            if val is not None:
-                val = val._reweighted(mapping)
-        return train, None, None, (None if val is None else (val, None, None))
-
-    def _reweighted(self, mapping: dict) -> "DaskData":
+    def reweighted(self, mapping):
         labels = np.array(list(mapping), dtype=np.float64)
         weights = np.array(list(mapping.values()), dtype=np.float64)
         cw = self.y.map_blocks(_row_weights, labels, weights, dtype=np.float64)
         sw = cw if self.sample_weight is None else self.sample_weight * cw
-        return DaskData(self.X, self.y, sw, persist=self.persist)
+        return DaskEngine(self.X, self.y, sw, rows=self.rows, persist=self.persist)
 
     def draw_order(self, rng: np.random.Generator):
         """An epoch's mini-batch order: a permutation of the partitions and a row seed."""
         return rng.permutation(self.n_partitions), int(rng.integers(2**63))
 
     def run_epoch(self, params, opt_state, order=None, *, optimizer, activation, loss,
-                  reduction="sum", threshold=0.5, sample_weight=None, batch_size=None,
+                  reduction="sum", threshold=0.5, batch_size=None,
                   l1=0.0, l2=0.0, totals=None, on_batch_end=None, should_stop=None):
-        """One epoch on the cluster, with the contract of :func:`neurona.training.run_epoch`.
+        """One epoch on the cluster, with the contract of :meth:`Engine.run_epoch`.
 
         Full batch: one map-reduce of the gradient, then the step on the
         client. Mini-batches: the partitions in ``order`` (a seeded
@@ -181,13 +192,11 @@ class DaskData:
         next. An epoch is not cut short (``should_stop`` is asked between
         epochs) and ``on_batch_end`` is not called.
         """
-        from .training import _batch_step, new_totals
-
         if self.n_batches(batch_size) == 1:
             def gradient(X, y, w, b, act, lo, red, thr, sw):
                 return self.forward_backward(w, b, act, lo, red, thr)
 
-            params, opt_state, grad, batch_loss, m = _batch_step(
+            params, opt_state, grad, batch_loss, m = batch_step(
                 None, None, None, params, opt_state, 1.0, 0, optimizer, activation, loss,
                 reduction, threshold, l1, l2, gradient=gradient)
             if totals is not None:
@@ -213,14 +222,12 @@ class DaskData:
         params, opt_state, parts = dask.compute(params, opt_state, [o for _, o in outs])
         failed = next((p for p in parts if p.get("diverged")), None)
         if failed is not None:
-            from .training import _NonFinite
-
-            raise _NonFinite(np.asarray(failed["params"]), failed["opt_state"], failed["batch"])
+            raise NonFinite(np.asarray(failed["params"]), failed["opt_state"], failed["batch"])
         if totals is not None:
             totals.update(batches=self.n_batches(batch_size))
         return params, opt_state, _combine(parts, [weights[k] for k, _ in outs],
                                            [int(self.X.chunks[0][k]) for k, _ in outs],
-                                           reduction, self.n_samples)
+                                           reduction, self.n_rows)
 
     def _partition_weights(self) -> list[float]:
         if self.sample_weight is None:
@@ -229,8 +236,7 @@ class DaskData:
         sums = [dask.delayed(np.sum)(b) for b in self.sample_weight.to_delayed().ravel()]
         return [float(v) for v in dask.compute(*sums)]
 
-    def evaluate(self, w, b, activation, loss, reduction="sum", threshold=0.5,
-                 sample_weight=None) -> dict:
+    def evaluate(self, w, b, activation, loss, reduction="sum", threshold=0.5) -> dict:
         """The metrics of the data at ``(w, b)`` (no gradient is needed, but one is cheap)."""
         return self.forward_backward(w, b, activation, loss, reduction, threshold)[2]
 
@@ -251,7 +257,7 @@ class DaskData:
         return total
 
     def forward_backward(self, w, b, activation, loss, reduction="sum", threshold=0.5):
-        """The distributed counterpart of :func:`neurona.training.forward_backward`."""
+        """The distributed counterpart of :func:`neurona.engines.memory.forward_backward`."""
         s = self.sums(w, b, activation, loss, threshold)
         d = self.n_features
         dw, db, loss_sum, sse, correct, n, weight_sum = s[:d], s[d], *s[d + 1:]
@@ -261,9 +267,14 @@ class DaskData:
         return dw * scale, float(db * scale), metrics
 
 
-def _validation_mask(y, seed, fraction, block_info=None):
-    k = block_info[0]["chunk-location"][0]
-    return np.random.default_rng([seed, k]).random(len(y)) < fraction
+def _aligned(a, X, da):
+    """``a`` (a Dask array or Series, or None) partitioned like ``X``."""
+    if a is None:
+        return None
+    a = _as_array(a, da)
+    if any(math.isnan(c) for c in a.chunks[0]):
+        a = a.compute_chunk_sizes()
+    return a.rechunk((X.chunks[0],))
 
 
 def _row_weights(y, labels, weights):
@@ -276,8 +287,6 @@ def _row_weights(y, labels, weights):
 def _partition_epoch(X, y, sw, params, opt_state, previous, seed, k, optimizer, activation,
                      loss, reduction, threshold, batch_size, l1, l2):
     """One partition's share of a mini-batch epoch, run where the partition lives."""
-    from .training import _NonFinite, new_totals, run_epoch
-
     if previous is not None and previous.get("diverged"):
         return params, opt_state, previous  # an earlier partition diverged: pass it on
     X = np.asarray(X, dtype=np.float64)
@@ -291,7 +300,7 @@ def _partition_epoch(X, y, sw, params, opt_state, previous, seed, k, optimizer, 
             activation=get_activation(activation), loss=get_loss(loss), reduction=reduction,
             threshold=threshold, sample_weight=sw, batch_size=batch_size, l1=l1, l2=l2,
             totals=totals)
-    except _NonFinite as nf:
+    except NonFinite as nf:
         return nf.params, nf.opt_state, {"diverged": True, "params": nf.params,
                                          "opt_state": nf.opt_state, "batch": nf.batch}
     return params, opt_state, {"loss": totals["loss"], "sse": totals["sse"],
@@ -307,11 +316,6 @@ def _combine(parts, weights, sizes, reduction, n) -> dict:
             "sse": float(sum(p["sse"] for p in parts)),
             "accuracy": float(sum(s / n * p["accuracy"] for s, p in zip(sizes, parts))),
             "grad_norm": float(np.sqrt(grad @ grad))}
-
-
-def is_dask(obj) -> bool:
-    """Whether ``obj`` is a Dask collection (array, DataFrame, Series)."""
-    return (type(obj).__module__ or "").startswith("dask")
 
 
 def as_dask_array(obj):
@@ -362,8 +366,9 @@ class DaskFiles:
 
     Reads the columns, learns the two classes of ``target`` (ordered as in
     memory: numbers and booleans ascending, then text; the first becomes 0),
-    splits off test rows (each row with probability ``test_size``, from a
-    generator seeded by (``random_state``, partition)), and checks that every
+    splits off test rows (the per-row rule of :mod:`neurona.data.split` on each
+    row's position in the files, the same rows as in memory or streamed), and
+    checks that every
     feature is numeric and finite, in one distributed pass with the scaling
     statistics of the training rows.
     """
@@ -373,8 +378,8 @@ class DaskFiles:
         dask, da = _require_dask()
         import dask.dataframe as dd
 
-        from .errors import ColumnError, DataFileError, TargetError
-        from .readers import label_value, quote_list, sort_labels
+        from ..errors import ColumnError, DataFileError, TargetError
+        from ..readers import label_value, quote_list, sort_labels
 
         text = str(path)
         try:
@@ -424,20 +429,17 @@ class DaskFiles:
         X = frame[features].astype("f8").to_dask_array(lengths=True)
         X = X.rechunk({1: -1})
         y = y.rechunk((X.chunks[0],))
-        if test_size:
-            seed = int(np.random.default_rng(random_state).integers(2**63))
-            test = y.map_blocks(_validation_mask, seed, test_size, dtype=bool,
-                                block_info=True)
-        else:
-            test = da.zeros_like(y, dtype=bool)
+        rows = row_positions(y)
+        test = rows.map_blocks(_held_out, 1 if random_state is None else int(random_state),
+                               test_size, TEST_STREAM, dtype=bool)
         self.path, self.target, self.features, self.classes = text, target, features, classes
-        self.X, self.y, self.test = X, y, test
+        self.X, self.y, self.test, self.rows = X, y, test, rows
 
     def scan(self, scale: str):
         """One pass: counts, non-finite features, a missing label, the scaler's statistics."""
         dask, da = _require_dask()
-        from .errors import DataValueError
-        from .data.scaling import Scaler, check_kind
+        from ..data.scaling import Scaler, check_kind
+        from ..errors import DataValueError
 
         check_kind(scale)
         train = ~self.test
@@ -470,18 +472,18 @@ class DaskFiles:
             self.scaler = Scaler(scale, values["center"], spread)
         return self
 
-    def training_data(self):
-        """The (scaled) training rows and their 0/1 targets, as Dask arrays."""
+    def training_data(self) -> DaskEngine:
+        """The (scaled) training rows, their 0/1 targets and their positions, as an engine."""
         train = ~self.test
         X = self.X[train]
         if self.scaler is not None:
             X = (X - self.scaler.center) / self.scaler.scale
-        return X, self.y[train]
+        return DaskEngine(X, self.y[train], rows=self.rows[train])
 
     def test_view(self, neuron):
         """The test rows' 2x2 confusion counts, and a sample of rows for the figures.
 
-        Returns ``(confusion, (X, y, is_test))`` like :func:`neurona.stream.test_pass`.
+        Returns ``(confusion, (X, y, is_test))`` like :func:`neurona.engines.stream.test_pass`.
         """
         dask, da = _require_dask()
         w = neuron.weights

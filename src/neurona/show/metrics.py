@@ -12,7 +12,19 @@ import re
 
 import numpy as np
 
-from .losses import log_loss as pointwise_log_loss
+from ..core.losses import log_loss as pointwise_log_loss
+
+
+def classification_report(y_true, y_pred, **kwargs) -> str:
+    """scikit-learn's text classification report of ``y_pred`` against ``y_true``."""
+    from sklearn.metrics import classification_report as sk_report
+
+    return sk_report(y_true, y_pred, **kwargs)
+
+
+def accuracy(y_true, y_pred) -> float:
+    """The fraction of samples whose prediction equals the truth."""
+    return float(np.mean(np.asarray(y_true).ravel() == np.asarray(y_pred).ravel()))
 
 
 def label_names(classes) -> list[str]:

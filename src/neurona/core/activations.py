@@ -88,7 +88,7 @@ def get_activation(name: str | Activation) -> Activation:
     try:
         return ACTIVATIONS[name]
     except KeyError:
-        from .errors import NeuronaError
+        from ..errors import NeuronaError
 
         raise NeuronaError(
             f"Unknown activation {name!r}; choose one of {', '.join(ACTIVATIONS)}."

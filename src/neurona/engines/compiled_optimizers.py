@@ -36,7 +36,7 @@ from typing import Mapping
 
 import numpy as np
 
-from .errors import NeuronaError
+from ..errors import NeuronaError
 
 
 @dataclass(frozen=True)

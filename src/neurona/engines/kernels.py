@@ -21,10 +21,10 @@ import importlib.util
 
 import numpy as np
 
-from .activations import ACTIVATIONS, Activation
+from ..core.activations import ACTIVATIONS, Activation
 from .compiled_optimizers import adapter_for
-from .errors import NeuronaError
-from .losses import LOSSES, Loss, reduction_scale
+from ..errors import NeuronaError
+from ..core.losses import LOSSES, Loss, reduction_scale
 
 #: Below this many entries of ``X`` (n_samples * n_features) the NumPy path is
 #: used: Numba's call and thread start-up cost about as much as the pass saves

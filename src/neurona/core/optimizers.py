@@ -71,7 +71,7 @@ from typing import Callable, Union
 
 import numpy as np
 
-from .errors import NeuronaError
+from ..errors import NeuronaError
 
 Array = np.ndarray
 State = tuple

@@ -18,7 +18,7 @@ from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
-from .errors import NeuronaError
+from ..errors import NeuronaError
 
 #: Files larger than this are refused before they are read: neurona's own files
 #: are far smaller (a model file is a few kilobytes, a long run's checkpoint a few

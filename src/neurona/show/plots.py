@@ -18,10 +18,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .callbacks import History
-from .errors import NeuronaError
+from ..core.callbacks import History
+from ..errors import NeuronaError
 from .i18n import messages
-from .neuron import Neuron
+from ..core.neuron import Neuron
 
 CLASS_COLORS = ("#2166ac", "#d6604d")  # class 0, class 1
 NEUTRAL = "#333333"

@@ -18,7 +18,7 @@ import io
 import numpy as np
 
 from .callbacks import Callback
-from .errors import NeuronaError
+from ..errors import NeuronaError
 
 
 def column_names(feature_names) -> list[str]:

@@ -21,7 +21,7 @@ from typing import Callable
 import numpy as np
 
 from .activations import Activation, get_activation
-from .errors import NeuronaError
+from ..errors import NeuronaError
 
 Array = np.ndarray
 REDUCTIONS = ("sum", "mean")

@@ -1,0 +1,367 @@
+"""The training loop, written once: epochs over an engine, history, callbacks, stopping, resume.
+
+:class:`Trainer` runs a :class:`~neurona.core.spec.TrainSpec` over an
+:class:`~neurona.core.engine.Engine`. The engine holds the rows and runs each
+epoch's batches; everything around the epochs is here: the validation split
+(drawn from the run's generator, the same rows on every engine), class
+weights, the optimizer and its schedule, the history, the callbacks, early
+stopping, the divergence guard, and the run's whole state for checkpoints and
+exact resume.
+
+Each history row describes one epoch: ``loss``, ``sse`` and ``accuracy`` come
+from the epoch's forward passes, each batch's taken before that batch's
+update (with one full batch, exactly the tutorial post's record);
+``grad_norm`` is the norm of the epoch's gradient; ``learning_rate`` the rate
+of the epoch's first update; the ``val_`` keys are measured on the validation
+rows with the parameters at the end of the epoch.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Iterable
+
+import numpy as np
+
+from ..errors import NeuronaError
+from . import optimizers as optim
+from .losses import check_pair
+from .callbacks import Callback, EarlyStopping, History, overrides
+from .checks import class_weights
+from .engine import Engine
+from .gradient import NonFinite, new_totals, penalty
+from .spec import TrainSpec
+
+#: Settings a checkpoint must share with the run that resumes it (all but the epochs).
+CHECKED_SETTINGS = tuple(n for n in TrainSpec.names() if n not in ("epochs", "kernel")) + (
+    "activation", "threshold", "n_samples", "n_features", "sample_weight", "validation_data")
+#: The fields of a run's state (what a checkpoint holds besides its format).
+STATE_FIELDS = ("status", "epoch", "batch", "step", "params", "optimizer_state",
+                "rng_initial", "rng", "partial", "history", "callbacks", "settings")
+
+
+class DivergenceError(NeuronaError):
+    """Training produced a NaN or infinite loss or weight and was stopped.
+
+    The neuron keeps the weights of the last finite step. ``epoch`` is the
+    epoch in which it happened (as numbered in the history), ``history`` the
+    history of the epochs completed before it.
+    """
+
+    def __init__(self, message: str, epoch: int, history: History):
+        super().__init__(message)
+        self.epoch = epoch
+        self.history = history
+
+
+def _json_normal(obj):
+    return json.loads(json.dumps(obj))
+
+
+class Trainer:
+    """Trains one neuron over an engine; holds every piece of the run's state explicitly.
+
+    Most users call :func:`neurona.train`, which picks the engine for the data
+    and runs a ``Trainer``. Callbacks see the trainer as their ``trainer``
+    attribute.
+
+    Parameters
+    ----------
+    neuron : Neuron
+        The neuron to train; its weights and bias are the starting point.
+    engine : Engine
+        The training rows.
+    spec : TrainSpec
+        The settings.
+    callbacks : iterable of Callback, default=()
+    validation : Engine, default=None
+        Rows to validate on instead of a split of the training rows.
+    resume : dict, default=None
+        A run's state (:meth:`checkpoint`) to continue from.
+
+    Attributes
+    ----------
+    neuron : Neuron
+        The neuron being trained; its weights follow ``params`` after every epoch.
+    params : ndarray of shape (n_features + 1,)
+        The current weights, then the bias.
+    opt_state : tuple
+        The optimizer's state.
+    rng : numpy.random.Generator
+        The run's generator (validation split, then the epochs' shuffles).
+    epoch, batch, step : int
+        Epochs completed, batches completed within epoch ``epoch`` (nonzero only
+        after a stop in the middle of an epoch), optimizer updates made.
+    history : History
+    early_stopping : EarlyStopping or None
+        The stopper built from the spec's ``early_stopping`` settings.
+    stop_training : bool
+        Set it (or call :meth:`stop`) to stop after the current batch.
+    status : str
+        ``"running"``, then ``"finished"``, ``"early_stopping"``,
+        ``"interrupted"``, ``"stopped"`` or ``"diverged"``.
+    """
+
+    def __init__(self, neuron, engine: Engine, spec: TrainSpec, *,
+                 callbacks: Iterable[Callback] = (), validation: Engine | None = None,
+                 resume: dict | None = None):
+        if engine.n_features != neuron.n_features:
+            raise NeuronaError(f"X has {engine.n_features} features, but the neuron is "
+                               f"expecting {neuron.n_features} features as input.")
+        activation, loss = check_pair(neuron.activation, spec.loss)
+        engine.refuse(spec)
+        fraction = spec.validation(validation is not None)
+        if spec.validation_fraction is not None and validation is not None:
+            raise NeuronaError("Pass validation_fraction or validation_data, not both.")
+        rs = spec.random_state
+        rng = rs if isinstance(rs, np.random.Generator) else np.random.default_rng(rs)
+
+        self.neuron, self.spec = neuron, spec
+        self.activation, self.loss = activation, loss
+        self.reduction = spec.reduction
+        self.epochs = spec.epochs
+        self.batch_size = spec.batch_size
+        self.shuffle = spec.shuffle
+        self.l1, self.l2 = spec.l1, spec.l2
+        self.rng = rng
+        self._rng_initial = rng.bit_generator.state
+        self.settings = _json_normal({
+            **spec.to_dict(), "validation_fraction": fraction,
+            "activation": activation.name, "threshold": neuron.threshold,
+            "n_samples": int(engine.n_rows), "n_features": int(neuron.n_features),
+            "sample_weight": bool(engine.weighted), "validation_data": validation is not None,
+        })
+        del self.settings["kernel"]  # how a pass is computed is not part of the run
+
+        # The rows: the validation split comes first from the generator, the same rows on
+        # every engine (a per-row draw from a seed the generator gives).
+        if fraction is not None:
+            engine, validation = engine.split(fraction, int(rng.integers(2**63)))
+        if spec.class_weight is not None:
+            mapping = class_weights(engine.label_counts(), spec.class_weight)
+            engine = engine.reweighted(mapping)
+            if validation is not None:
+                validation = validation.reweighted(mapping)
+        self.engine, self.validation = engine, validation
+        self.n_batches = engine.n_batches(spec.batch_size)
+
+        # The schedule; unset lengths and rates are resolved here and recorded.
+        decay_rate, decay_steps = spec.decay_rate, spec.decay_steps
+        if decay_rate is None:
+            decay_rate = optim.DEFAULT_DECAY_RATE.get(spec.schedule)
+        if decay_steps is None:
+            decay_steps = (self.n_batches * self.epochs if spec.schedule == "cosine"
+                           else self.n_batches * (10 if spec.schedule == "step" else 1))
+        self.resolved = {"decay_rate": decay_rate, "decay_steps": decay_steps}
+        self.settings["resolved"] = dict(self.resolved)
+        self._build_optimizer()
+
+        self.callbacks = list(callbacks)
+        self.early_stopping = None
+        if spec.early_stopping:
+            self.early_stopping = EarlyStopping(
+                monitor=spec.monitored(), patience=spec.patience, min_delta=spec.min_delta,
+                restore_best_weights=spec.restore_best_weights)
+            self.callbacks.insert(0, self.early_stopping)
+        self.params = np.append(np.asarray(neuron.weights, dtype=np.float64),
+                                np.float64(neuron.bias))
+        self.opt_state = self.optimizer.init(self.params)
+        self.epoch = self.batch = self.step = 0
+        self.partial: dict | None = None
+        self._rng_epoch_state = rng.bit_generator.state
+        self.history = History()
+        self.stop_training = False
+        self.stop_reason: str | None = None
+        self.status = "ready"
+        if resume is not None:
+            self._resume(resume)
+
+    def _build_optimizer(self) -> None:
+        spec = self.spec
+        self.schedule = optim.make_schedule(
+            spec.schedule, spec.learning_rate, power_t=spec.power_t,
+            end_learning_rate=spec.end_learning_rate, **self.resolved)
+        mask = np.ones(self.neuron.n_features + 1, dtype=bool)
+        mask[-1] = False  # weight decay leaves the bias alone, like the penalties
+        self.optimizer = optim.get_optimizer(
+            spec.optimizer, self.schedule, decay_mask=mask, momentum=spec.momentum,
+            beta_1=spec.beta_1, beta_2=spec.beta_2, epsilon=spec.epsilon, rho=spec.rho,
+            weight_decay=spec.weight_decay)
+        # What every epoch passes on, bound once: at the post's size, building these
+        # arguments each epoch would cost a good part of the epoch's own arithmetic.
+        self._epoch_args = dict(
+            optimizer=self.optimizer, activation=self.activation, loss=self.loss,
+            reduction=self.reduction, threshold=self.neuron.threshold,
+            batch_size=self.batch_size, l1=self.l1, l2=self.l2,
+            should_stop=lambda: self.stop_training)
+
+    # -- stopping --
+
+    def stop(self, reason: str = "stopped") -> None:
+        """Stop after the current batch (the epoch is finished first with one full batch)."""
+        self.stop_training = True
+        if self.stop_reason is None:
+            self.stop_reason = reason
+
+    # -- the loop --
+
+    def _sync_neuron(self) -> None:
+        self.neuron.weights = self.params[:-1].copy()
+        self.neuron.bias = float(self.params[-1])
+
+    def _hooks(self) -> list[Callback]:
+        user = [cb for cb in self.callbacks if not cb.run_last]
+        last = [cb for cb in self.callbacks if cb.run_last]
+        return [self.history, *user, *last]
+
+    def run(self) -> History:
+        """Train until ``epochs`` epochs are done or something stops the run; return the history."""
+        hooks = self._hooks()
+        for cb in hooks:
+            cb.set_trainer(self)
+        batch_hooks = [cb for cb in hooks if overrides(cb, "on_batch_end")]
+
+        def each_batch_end(j, logs):
+            for cb in batch_hooks:
+                cb.on_batch_end(j, logs)
+
+        # Per-batch calls only when some callback wants them (a kernel can skip them).
+        on_batch_end = each_batch_end if batch_hooks else None
+        self.stop_training, self.stop_reason = False, None
+        self.status = "running"
+        for cb in hooks:
+            cb.on_train_begin({"epoch": self.epoch, "epochs": self.epochs})
+        error = None
+        try:
+            # Overflow to inf/NaN is reported by the divergence guard, not as warnings.
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+                while self.epoch < self.epochs and not self.stop_training:
+                    self._one_epoch(hooks, on_batch_end)
+            self.status = ("finished" if self.epoch >= self.epochs
+                           else self.stop_reason or "stopped")
+        except NonFinite as nf:
+            self.params, self.opt_state = nf.params, nf.opt_state
+            self._sync_neuron()
+            self.status = "diverged"
+            lr = self.schedule(self.step + nf.batch - self.batch)
+            error = DivergenceError(
+                f"Floating-point under-/overflow occurred at epoch #{self.epoch}. The loss or "
+                f"the weights became NaN or infinite, so training stopped with the weights "
+                f"of the last finite step. A smaller learning rate (it was {lr:g}), or "
+                f"scaling the input data (for example with StandardScaler), might help.",
+                self.epoch, self.history)
+        except BaseException:
+            self.status = "failed"
+            raise
+        finally:
+            for cb in hooks:
+                cb.on_train_end({"status": self.status, "epoch": self.epoch})
+        if error is not None:
+            raise error
+        return self.history
+
+    def _one_epoch(self, hooks, on_batch_end) -> None:
+        e = self.epoch
+        draws = self.n_batches > 1 and self.shuffle
+        if self.batch == 0:
+            if draws:
+                self._rng_epoch_state = self.rng.bit_generator.state
+            for cb in hooks:
+                cb.on_epoch_begin(e, {})
+        elif draws:  # finishing an epoch cut short: the same order again
+            self.rng.bit_generator.state = self._rng_epoch_state
+        first = e * self.n_batches
+        totals = self.partial if self.partial is not None else new_totals(self.params.shape[0])
+        done_before = totals["batches"]
+        order = self.engine.draw_order(self.rng) if draws else None
+        params, opt_state, metrics = self.engine.run_epoch(
+            self.params, self.opt_state, order, totals=totals, on_batch_end=on_batch_end,
+            **self._epoch_args)
+        self.params, self.opt_state = params, opt_state
+        self.step += totals["batches"] - done_before
+        self._sync_neuron()
+        if metrics is None:  # cut short after a batch
+            self.batch, self.partial = totals["batches"], totals
+            return
+        self.batch, self.partial = 0, None
+        self.epoch += 1
+        if draws:
+            self._rng_epoch_state = self.rng.bit_generator.state
+        logs = {"epoch": e, "loss": metrics["loss"], "sse": metrics["sse"],
+                "accuracy": metrics["accuracy"], "grad_norm": metrics["grad_norm"],
+                "learning_rate": float(self.schedule(first))}
+        if self.validation is not None:
+            m = self.validation.evaluate(self.params[:-1], self.params[-1], self.activation,
+                                         self.loss, self.reduction, self.neuron.threshold)
+            m["loss"] += penalty(self.params[:-1], self.l1, self.l2)
+            logs.update({f"val_{k}": v for k, v in m.items()})
+        for cb in hooks:
+            cb.on_epoch_end(e, logs)
+
+    # -- checkpoints --
+
+    def _callback_states(self) -> dict:
+        states, seen = {}, {}
+        for cb in self.callbacks:
+            if not hasattr(cb, "get_state"):
+                continue
+            name = type(cb).__name__
+            seen[name] = seen.get(name, 0) + 1
+            states[name if seen[name] == 1 else f"{name}#{seen[name]}"] = cb
+        return states
+
+    def checkpoint(self) -> dict:
+        """The run's whole state as JSON-ready data (what a checkpoint file holds)."""
+        partial = None
+        if self.partial is not None:
+            partial = {k: ([float(x) for x in v] if isinstance(v, np.ndarray) else v)
+                       for k, v in self.partial.items()}
+        return {
+            "status": self.status, "epoch": self.epoch, "batch": self.batch,
+            "step": self.step, "params": [float(v) for v in self.params],
+            "optimizer_state": optim.state_to_json(self.opt_state),
+            "rng_initial": self._rng_initial, "rng": self._rng_epoch_state,
+            "partial": partial,
+            "history": [dict(row) for row in self.history.rows],
+            "callbacks": {k: cb.get_state() for k, cb in self._callback_states().items()},
+            "settings": self.settings,
+        }
+
+    def _resume(self, doc: dict) -> None:
+        missing = [k for k in STATE_FIELDS if k not in doc]
+        if missing:
+            raise NeuronaError(f"The run's state to resume from is missing {', '.join(missing)}.")
+        # Checkpoints written before some settings existed trained with their defaults.
+        recorded = {**TrainSpec.defaults(), "validation_fraction": None, **doc["settings"]}
+        diffs = [f"{k}={recorded.get(k)!r} there, {self.settings.get(k)!r} here"
+                 for k in CHECKED_SETTINGS if recorded.get(k) != self.settings.get(k)]
+        if diffs:
+            raise NeuronaError(
+                "This checkpoint was written with other settings (" + "; ".join(diffs)
+                + "); resume with the run's own settings (only epochs may change).")
+        params = np.array(doc["params"], dtype=np.float64)
+        if params.shape != self.params.shape:
+            raise NeuronaError(f"The checkpoint has {params.shape[0]} parameters, expected "
+                               f"{self.params.shape[0]}.")
+        # The schedule keeps the lengths the run started with.
+        self.resolved = dict(recorded["resolved"])
+        self.settings["resolved"] = dict(self.resolved)
+        self._build_optimizer()
+        self.params = params
+        self.opt_state = optim.state_from_json(doc["optimizer_state"])
+        self._rng_initial = doc["rng_initial"]
+        self._rng_epoch_state = doc["rng"]
+        self.rng.bit_generator.state = doc["rng"]
+        self.epoch, self.batch, self.step = int(doc["epoch"]), int(doc["batch"]), \
+            int(doc["step"])
+        partial = doc["partial"]
+        if partial is not None:
+            partial = dict(partial)
+            partial["grad"] = np.array(partial["grad"], dtype=np.float64)
+        self.partial = partial
+        self.history = History([dict(r) for r in doc["history"]])
+        states = doc["callbacks"]
+        for key, cb in self._callback_states().items():
+            if key in states and hasattr(cb, "set_state"):
+                cb.set_state(states[key])
+        self._sync_neuron()

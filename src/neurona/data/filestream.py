@@ -1,0 +1,163 @@
+"""A data file read in record batches, with its split, label coding and scaling.
+
+1. **One scan first.** :meth:`FileStream.scan` reads the file once: it checks
+   every cell (so a bad row stops the run before any training), learns the
+   target's two classes, counts the rows of each part of the split and fits
+   the scaler on the training rows (scikit-learn's ``partial_fit``).
+2. **The split** is the per-row rule of :mod:`neurona.data.split`: row ``i``
+   is a test row when ``row_uniform(i, seed) < test_size``, the same rows as
+   a file loaded into memory or read by Dask.
+3. **Passes**: :meth:`FileStream.part` gives a re-iterable pass over the
+   training, test or all rows, batch by batch, each row with its position in
+   the file; :class:`neurona.engines.stream.StreamEngine` trains on it.
+
+Memory is one record batch (``readers.BATCH_ROWS`` rows, or one CSV block),
+whatever the file's size.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Iterator
+
+import numpy as np
+
+from ..errors import DataFileError, NeuronaError
+from ..readers import DataFile, Labels
+from . import scaling
+from .split import TEST_STREAM, check_test_size, held_out
+from .table import check_constant, resolve_columns
+
+MEMORY_FRACTION = 4       # the default memory budget is 1/4 of the physical memory
+#: Rows per chunk when the rows of a part are counted (no data is read for it).
+COUNT_CHUNK = 1 << 20
+
+
+def default_memory_budget() -> int:
+    """A quarter of the machine's physical memory, in bytes (1 GiB if unknown)."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // MEMORY_FRACTION
+    except (AttributeError, ValueError, OSError):  # pragma: no cover - non-POSIX
+        return 1 << 30
+
+
+class FileStream:
+    """A data file read in record batches, with its split, label coding and scaling.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A ``.csv``, ``.csv.gz``, ``.parquet``, ``.npy`` or ``.npz`` file.
+    target : str
+        The target column.
+    features : list of str, default=None
+        The feature columns (default: every other column).
+    delimiter, encoding : str, default=None
+        For CSV files (see :class:`neurona.readers.DataFile`).
+    test_size : float, default=0.0
+        The probability that a row is a test row (see :mod:`neurona.data.split`).
+    random_state : int, default=1
+        The seed of the per-row split.
+    classes : list, default=None
+        Known classes (e.g. a model's); None: learned by :meth:`scan`.
+    """
+
+    def __init__(self, path, target: str, features=None, *, delimiter=None, encoding=None,
+                 test_size: float = 0.0, random_state: int = 1, classes=None):
+        self.file = DataFile(path, delimiter=delimiter, encoding=encoding)
+        self.features = resolve_columns(self.file, target, features)
+        self.target = target
+        self.labels = Labels(self.file, target, classes)
+        self.test_size = check_test_size(test_size)
+        self.random_state = 1 if random_state is None else int(random_state)
+        self.classes = None if classes is None else list(self.labels.classes)
+        self.scaler: scaling.Scaler | None = None
+        self.n_rows = self.n_train = self.n_test = 0
+
+    def test_mask(self, row0: int, n: int) -> np.ndarray:
+        """Which of the rows ``row0 .. row0 + n - 1`` are test rows."""
+        return held_out(np.arange(row0, row0 + n), self.random_state, self.test_size,
+                        TEST_STREAM)
+
+    def _tables(self):
+        return self.file.batches([*self.features, self.target], numeric=self.features)
+
+    def scan(self, scale: str = "none", allow_constant: bool = False) -> "FileStream":
+        """Read the file once: check it, learn the classes, count the parts, fit the scaler."""
+        fit = scaling.StreamingFit(scale)
+        low = np.full(len(self.features), np.inf)
+        high = np.full(len(self.features), -np.inf)
+        n = n_test = 0
+        for row0, table in self._tables():
+            X = self.file.features(table, self.features, row0)
+            self.labels.observe(table, row0)
+            test = self.test_mask(row0, len(X))
+            fit.update(X[~test])
+            if len(X):
+                np.minimum(low, X.min(axis=0), out=low)
+                np.maximum(high, X.max(axis=0), out=high)
+            n += len(X)
+            n_test += int(test.sum())
+        if n == 0:
+            raise DataFileError(f"{self.file.path}: no data rows; add rows below the header.",
+                                path=self.file.path)
+        self.classes = self.labels.finish()
+        if not allow_constant:
+            check_constant(self.file, None, self.features, low, high)
+        if n - n_test == 0:
+            raise NeuronaError(f"{self.file.path}: the split left no training rows "
+                               f"({n} rows, test_size={self.test_size}); lower --test-size.")
+        self.n_rows, self.n_test, self.n_train = n, n_test, n - n_test
+        self.scaler = fit.result()
+        return self
+
+    def part(self, which: str = "train", scaled: bool = True) -> "Pass":
+        """A re-iterable pass over ``"train"``, ``"test"`` or ``"all"`` rows, as ``(X, y)``."""
+        if which not in ("train", "test", "all"):
+            raise ValueError(f"part must be 'train', 'test' or 'all', got {which!r}")
+        if self.classes is None:
+            raise NeuronaError("call scan() before reading the stream's parts")
+        return Pass(self, which, scaled)
+
+
+class Pass:
+    """One pass over part of a :class:`FileStream` per iteration: ``(X, y, rows)`` batches."""
+
+    def __init__(self, stream: FileStream, which: str, scaled: bool):
+        self.stream, self.which, self.scaled = stream, which, scaled
+        self.n_rows = {"train": stream.n_train, "test": stream.n_test,
+                       "all": stream.n_rows}[which]
+        self.n_features = len(stream.features)
+
+    def _keep(self, row0: int, n: int) -> np.ndarray | None:
+        if self.which == "all":
+            return None
+        test = self.stream.test_mask(row0, n)
+        return test if self.which == "test" else ~test
+
+    def with_rows(self) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """Like iterating, with the 0-based file row index of every row as a third array."""
+        s = self.stream
+        for row0, table in s._tables():
+            X = s.file.features(table, s.features, row0)
+            y = s.labels.encode(table, row0)
+            rows = np.arange(row0, row0 + len(y))
+            keep = self._keep(row0, len(y))
+            if keep is not None:
+                X, y, rows = X[keep], y[keep], rows[keep]
+            if self.scaled and s.scaler is not None:
+                X = s.scaler.transform(X)
+            if len(y):
+                yield X, y, rows
+
+    def positions(self) -> Iterator[np.ndarray]:
+        """The file row indices of this part, in chunks, without reading the file."""
+        for row0 in range(0, self.stream.n_rows, COUNT_CHUNK):
+            n = min(COUNT_CHUNK, self.stream.n_rows - row0)
+            rows = np.arange(row0, row0 + n)
+            keep = self._keep(row0, n)
+            yield rows if keep is None else rows[keep]
+
+    def __iter__(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        for X, y, _ in self.with_rows():
+            yield X, y

@@ -1,0 +1,316 @@
+"""The stream engine: training rows read anew every epoch, batch by batch, in bounded memory.
+
+The rows come from a *source*: a part of a
+:class:`~neurona.data.filestream.FileStream` (a file read in record batches),
+or :class:`Batches` (a list of arrays, for tests and small experiments). The
+engine answers the protocol of :mod:`neurona.core.engine`:
+
+- **Full-batch gradient descent** (``batch_size=None``): each record batch
+  contributes its summed gradient; the sums are scaled once (``1/n`` for
+  ``"mean"``) and the same optimizer as in memory takes the step, so an
+  epoch equals in-memory training's to rounding (only the order of the
+  additions differs), for every optimizer and schedule.
+- **Mini-batches** (``batch_size=B``): rows pass through a shuffle buffer of
+  ``shuffle_buffer`` rows. Each record batch joins the buffer, and as many
+  rows drawn at random from the buffer leave it, grouped into mini-batches of
+  ``B`` rows; at the end of the epoch the buffer is emptied in random order.
+  With a buffer at least as large as the data this is a full shuffle. The
+  buffer's generator is seeded by a number the run's generator draws each
+  epoch, so an epoch cut short is finished exactly by replaying it and
+  skipping the batches already done.
+- **Validation** rows are a per-row draw on the rows' file positions (the
+  rule of every engine); **class weights** weight each row by its label.
+
+Memory is one record batch plus the shuffle buffer, whatever the file's size.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Iterator
+
+import numpy as np
+
+from ..core.engine import Engine, check_split
+from ..core.gradient import (add_batch, batch_step, epoch_metrics, forward, new_totals,
+                             numpy_pass)
+from ..data.split import SAMPLE_STREAM, VALIDATION_STREAM, held_out, row_uniform
+from ..errors import NeuronaError
+from .memory import forward_backward
+
+SHUFFLE_BUFFER = 65_536   # rows held by the mini-batch shuffle buffer
+SAMPLE_ROWS = 2_000       # rows kept for the figures of a streamed run
+
+
+class Batches:
+    """A re-iterable source of ``(X, y)`` batches held in memory, for :class:`StreamEngine`.
+
+    Row positions count the rows in order, from 0.
+    """
+
+    def __init__(self, batches: Iterable):
+        self.batches = [(np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64))
+                        for X, y in batches]
+        if not self.batches:
+            raise NeuronaError("the stream holds no batches to train on.")
+        self.n_rows = sum(len(y) for _, y in self.batches)
+        self.n_features = self.batches[0][0].shape[1]
+
+    def with_rows(self):
+        row0 = 0
+        for X, y in self.batches:
+            yield X, y, np.arange(row0, row0 + len(y))
+            row0 += len(y)
+
+    def positions(self):
+        yield np.arange(self.n_rows)
+
+
+def shuffled_minibatches(batches: Iterable, batch_size: int, buffer_rows: int,
+                         rng: np.random.Generator | None) -> Iterator[tuple]:
+    """Mini-batches of ``batch_size`` rows drawn through a shuffle buffer of ``buffer_rows``.
+
+    ``batches`` yields tuples of arrays of equal length (``(X, y)``, or
+    ``(X, y, w)``); so does the result. See the module's notes for the
+    scheme; the last mini-batch of a pass may be smaller. With ``rng=None``
+    the rows keep their order.
+    """
+    pool = None
+    out: list[list[np.ndarray]] = []
+    pending = 0
+
+    def order(n):
+        return np.arange(n) if rng is None else rng.permutation(n)
+
+    def drain(final: bool):
+        nonlocal out, pending
+        parts = [np.concatenate(col) for col in zip(*out)]
+        n = len(parts[0])
+        stop = n if final else n - n % batch_size
+        for i in range(0, stop, batch_size):
+            yield tuple(p[i:i + batch_size] for p in parts)
+        out = [[p[stop:] for p in parts]]
+        pending = n - stop
+
+    for batch in batches:
+        pool = list(batch) if pool is None else [np.concatenate([a, b])
+                                                 for a, b in zip(pool, batch)]
+        n = len(pool[0])
+        if n <= buffer_rows:
+            continue
+        perm = order(n)
+        leave, stay = perm[:n - buffer_rows], perm[n - buffer_rows:]
+        out.append([p[leave] for p in pool])
+        pending += len(leave)
+        pool = [p[stay] for p in pool]
+        if pending >= batch_size:
+            yield from drain(final=False)
+    if pool is not None and len(pool[0]):
+        perm = order(len(pool[0]))
+        out.append([p[perm] for p in pool])
+        pending += len(perm)
+    if pending:
+        yield from drain(final=True)
+
+
+class _Abandoned(Exception):
+    """A stop was asked in the middle of a full-batch pass: the pass is dropped."""
+
+
+class StreamEngine(Engine):
+    """Training rows read from ``source`` every epoch (see the module's notes).
+
+    Parameters
+    ----------
+    source : FileStream part or Batches
+        Yields ``(X, y, rows)`` batches from ``with_rows()`` and the row
+        positions from ``positions()``; ``n_rows`` and ``n_features``.
+    shuffle_buffer : int, default=65536
+        Rows the mini-batch shuffle buffer holds.
+    """
+
+    name = "streamed"
+    unsupported = {"dtype": "a streamed file is read and trained in float64; drop --dtype "
+                            "or pass --no-stream."}
+
+    def __init__(self, source, *, shuffle_buffer: int = SHUFFLE_BUFFER, _keep=None,
+                 _mapping=None):
+        if isinstance(source, (list, tuple)):
+            source = Batches(source)
+        if isinstance(shuffle_buffer, bool) or not isinstance(shuffle_buffer, int) \
+                or shuffle_buffer < 1:
+            raise NeuronaError(f"shuffle_buffer must be a positive integer, got "
+                               f"{shuffle_buffer!r}.")
+        self.source, self.shuffle_buffer = source, shuffle_buffer
+        self._keep_rule, self.mapping = _keep, _mapping
+        self.n_features = int(source.n_features)
+        self.n_rows = source.n_rows if _keep is None else sum(
+            int(self._keep(p).sum()) for p in source.positions())
+        self.weighted = _mapping is not None
+        self.total_weight = float(self.n_rows)
+
+    def _like(self, keep=None, mapping=None) -> "StreamEngine":
+        return StreamEngine(self.source, shuffle_buffer=self.shuffle_buffer,
+                            _keep=keep if keep is not None else self._keep_rule,
+                            _mapping=mapping if mapping is not None else self.mapping)
+
+    def _keep(self, rows: np.ndarray) -> np.ndarray:
+        seed, fraction, validation = self._keep_rule
+        val = held_out(rows, seed, fraction, VALIDATION_STREAM)
+        return val if validation else ~val
+
+    def _weights(self, y: np.ndarray) -> np.ndarray | None:
+        if self.mapping is None:
+            return None
+        w = np.ones(len(y))
+        for label, weight in self.mapping.items():
+            w[y == label] = weight
+        return w
+
+    def batches(self, should_stop=None) -> Iterator[tuple]:
+        """This engine's rows, batch by batch: ``(X, y, weights or None)``."""
+        for X, y, rows in self.source.with_rows():
+            if should_stop is not None and should_stop():
+                raise _Abandoned
+            if self._keep_rule is not None:
+                keep = self._keep(rows)
+                X, y = X[keep], y[keep]
+            if len(y):
+                yield X, y, self._weights(y)
+
+    # -- the protocol --
+
+    def n_batches(self, batch_size):
+        if batch_size is None or batch_size >= self.n_rows:
+            return 1
+        return -(-self.n_rows // batch_size)
+
+    def draw_order(self, rng):
+        return int(rng.integers(2**63))
+
+    def _sums(self, w, b, activation, loss, threshold, gradient: bool, should_stop=None):
+        """Summed gradient and metrics over every row: ``(dw, db, loss, sse, correct, weight)``."""
+        dw = np.zeros(len(w))
+        db = total = sse = correct = weight = 0.0
+        for X, y, sw in self.batches(should_stop):
+            if gradient:
+                gw, gb, m = forward_backward(X, y, w, b, activation, loss, "sum", threshold, sw)
+                dw += gw
+                db += gb
+            else:
+                m = forward(X, y, w, b, activation, loss, "sum", threshold, sw)[3]
+            total += m["loss"]
+            sse += m["sse"]
+            correct += round(m["accuracy"] * len(y))
+            weight += len(y) if sw is None else float(np.sum(sw))
+        if weight == 0:
+            raise NeuronaError("the stream holds no rows to train on.")
+        return dw, db, total, sse, correct, weight
+
+    def _scale(self, reduction, weight):
+        return 1.0 if reduction == "sum" else 1.0 / weight
+
+    def run_epoch(self, params, opt_state, order=None, *, optimizer, activation, loss,
+                  reduction="sum", threshold=0.5, batch_size=None, l1=0.0, l2=0.0,
+                  totals=None, on_batch_end=None, should_stop=None):
+        if totals is None:
+            totals = new_totals(params.shape[0])
+        if self.n_batches(batch_size) == 1:
+            return self._full_batch(params, opt_state, optimizer, activation, loss, reduction,
+                                    threshold, l1, l2, totals, on_batch_end, should_stop)
+        rng = None if order is None else np.random.default_rng(order)
+        rows = (b if b[2] is not None else b[:2] for b in self.batches())
+        minibatches = shuffled_minibatches(
+            rows, batch_size, self.shuffle_buffer if rng is not None else 0, rng)
+        mean = reduction == "mean"
+        nb = self.n_batches(batch_size)
+        done = totals["batches"]
+        for j, (Xb, yb, *weights) in enumerate(minibatches):
+            if j < done:  # finishing an epoch cut short: its first batches are done
+                continue
+            swb = weights[0] if weights else None
+            frac = (len(yb) if swb is None else float(np.sum(swb))) / self.total_weight
+            params, opt_state, grad, batch_loss, m = batch_step(
+                Xb, yb, swb, params, opt_state, 1.0 if mean else frac, j, optimizer,
+                activation, loss, reduction, threshold, l1, l2, numpy_pass)
+            add_batch(totals, j, batch_loss, m["sse"], m["accuracy"], grad, share=frac,
+                      rows_share=len(yb) / self.n_rows, mean=mean)
+            if on_batch_end is not None:
+                on_batch_end(j, {"batch": j, "size": len(yb), "loss": batch_loss,
+                                 "sse": m["sse"], "accuracy": m["accuracy"]})
+            if should_stop is not None and j + 1 < nb and should_stop():
+                return params, opt_state, None
+        return params, opt_state, epoch_metrics(totals)
+
+    def _full_batch(self, params, opt_state, optimizer, activation, loss, reduction,
+                    threshold, l1, l2, totals, on_batch_end, should_stop):
+        def gradient(X, y, w, b, act, lo, red, thr, sw):
+            dw, db, total, sse, correct, weight = self._sums(w, b, act, lo, thr, True,
+                                                             should_stop)
+            scale = self._scale(red, weight)
+            metrics = {"loss": total * scale, "sse": sse, "accuracy": correct / self.n_rows}
+            return dw * scale, db * scale, metrics
+
+        try:
+            params, opt_state, grad, batch_loss, m = batch_step(
+                None, None, None, params, opt_state, 1.0, 0, optimizer, activation, loss,
+                reduction, threshold, l1, l2, gradient)
+        except _Abandoned:
+            return params, opt_state, None
+        totals.update(batches=1, loss=batch_loss, sse=m["sse"], accuracy=m["accuracy"],
+                      grad=grad)
+        if on_batch_end is not None:
+            on_batch_end(0, {"batch": 0, "size": self.n_rows, "loss": batch_loss,
+                             "sse": m["sse"], "accuracy": m["accuracy"]})
+        return params, opt_state, epoch_metrics(totals)
+
+    def evaluate(self, w, b, activation, loss, reduction="sum", threshold=0.5):
+        _, _, total, sse, correct, weight = self._sums(w, b, activation, loss, threshold, False)
+        return {"loss": total * self._scale(reduction, weight), "sse": sse,
+                "accuracy": correct / self.n_rows}
+
+    def split(self, fraction, seed):
+        train = self._like(keep=(seed, fraction, False))
+        val = self._like(keep=(seed, fraction, True))
+        check_split(train.n_rows, val.n_rows, fraction)
+        return train, val
+
+    def label_counts(self):
+        counts: dict[float, int] = {}
+        for _, y, _ in self.batches():
+            labels, n = np.unique(y, return_counts=True)
+            for label, k in zip(labels, n):
+                counts[float(label)] = counts.get(float(label), 0) + int(k)
+        return counts
+
+    def reweighted(self, mapping):
+        engine = self._like(mapping=dict(mapping))
+        counts = self.label_counts()
+        engine.total_weight = float(sum(k * mapping.get(label, 1.0)
+                                        for label, k in counts.items()))
+        return engine
+
+
+# --- the test part of a streamed run -------------------------------------------------
+
+def test_pass(neuron, stream, sample_rows: int = SAMPLE_ROWS):
+    """Confusion counts of ``neuron`` on the test rows, and a small sample of rows.
+
+    ``neuron`` takes raw features (its scaler attached) and returns 0/1.
+    Returns ``(confusion, sample)``: ``confusion[t, p]`` counts the test rows
+    of class ``t`` predicted ``p``; ``sample`` is ``(X, y, is_test)`` for about
+    ``sample_rows`` rows drawn at random from the whole file, for figures.
+    """
+    confusion = np.zeros((2, 2), dtype=np.int64)
+    keep = min(1.0, sample_rows / max(stream.n_rows, 1))
+    sample_X, sample_y, sample_test = [], [], []
+    for X, y, rows in stream.part("all", scaled=False).with_rows():
+        test = stream.test_mask(int(rows[0]), len(rows)) if len(rows) else rows.astype(bool)
+        if test.any():
+            pred = neuron.predict(X[test])
+            np.add.at(confusion, (y[test].astype(np.int64), pred.astype(np.int64)), 1)
+        chosen = row_uniform(rows, stream.random_state, SAMPLE_STREAM) < keep
+        sample_X.append(X[chosen])
+        sample_y.append(y[chosen].astype(np.int64))
+        sample_test.append(test[chosen])
+    return confusion, (np.concatenate(sample_X), np.concatenate(sample_y),
+                       np.concatenate(sample_test))

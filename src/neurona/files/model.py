@@ -1,0 +1,159 @@
+"""The model file: one neuron as plain JSON, versioned, validated when read.
+
+No pickle anywhere: a model file is plain JSON that any tool can read, and
+loading one never executes code.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from typing import Any
+
+from ..core.activations import ACTIVATIONS
+from ..errors import ModelFileError
+from ..core.losses import LOSSES, check_pair
+from ..core.neuron import Neuron
+from .jsonfile import check_format, dumps, read_json
+from .rundir import atomic_write_text
+
+FORMAT = "neurona-model"
+FORMAT_VERSION = 1
+READABLE_VERSIONS = (FORMAT_VERSION,)  # the format_version values this neurona reads
+REQUIRED = ("format", "format_version", "activation", "loss", "weights", "bias",
+            "threshold", "feature_names")
+# Optional fields: "classes" (the original labels of 0 and 1), "scaler" (applied to the
+# raw features before the weights) and "target" (the name of the target column).
+
+
+# --- writing ---------------------------------------------------------------
+
+def model_document(neuron: Neuron, *, loss: str, feature_names=None,
+                   training: dict | None = None, target: str | None = None) -> dict:
+    """The model file's content for ``neuron`` as a plain dict.
+
+    ``classes``, ``scaler`` and ``target`` appear only when set, so a model
+    without them is written exactly as before.
+    """
+    from .. import __version__
+
+    names = list(feature_names or neuron.feature_names
+                 or [f"x{i}" for i in range(neuron.n_features)])
+    optional = {}
+    if neuron.classes is not None:
+        optional["classes"] = [c.item() if hasattr(c, "item") else c for c in neuron.classes]
+    if neuron.scaler is not None:
+        optional["scaler"] = neuron.scaler.to_dict()
+    if target is not None:
+        optional["target"] = target
+    return {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "neurona_version": __version__,
+        "activation": neuron.activation.name,
+        "loss": loss,
+        "threshold": neuron.threshold,
+        "feature_names": names,
+        "weights": [float(w) for w in neuron.weights],
+        "bias": float(neuron.bias),
+        **optional,
+        "training": training or {},
+    }
+
+
+def save(neuron: Neuron, path: str | os.PathLike, *, loss: str = "log_loss",
+         feature_names=None, training: dict | None = None, target: str | None = None) -> None:
+    """Save ``neuron`` to a model file at ``path`` (written atomically).
+
+    The neuron's ``classes`` and ``scaler`` are saved with it; ``target``
+    records the name of the target column.
+    """
+    doc = model_document(neuron, loss=loss, feature_names=feature_names, training=training,
+                         target=target)
+    validate_document(doc, str(path))
+    atomic_write_text(path, dumps(doc))
+
+
+# --- reading ---------------------------------------------------------------
+
+def _is_number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def validate_document(doc: Any, where: str) -> dict:
+    """Check a parsed model document; raise ``ModelFileError`` naming the first problem."""
+    def fail(msg: str):
+        raise ModelFileError(f"{where}: {msg}")
+
+    check_format(doc, format=FORMAT, versions=READABLE_VERSIONS, where=where,
+                 what="model file", error=ModelFileError, fields=REQUIRED)
+    if doc["activation"] not in ACTIVATIONS:
+        fail(f"unknown activation {doc['activation']!r}; expected one of "
+             f"{', '.join(ACTIVATIONS)}.")
+    if doc["loss"] not in LOSSES:
+        fail(f"unknown loss {doc['loss']!r}; expected one of {', '.join(LOSSES)}.")
+    try:
+        check_pair(doc["activation"], doc["loss"])
+    except ValueError as exc:
+        fail(str(exc))
+    weights = doc["weights"]
+    if not isinstance(weights, list) or not weights:
+        fail("weights must be a non-empty list of numbers.")
+    bad = [i for i, w in enumerate(weights) if not _is_number(w)]
+    if bad:
+        fail(f"weights[{bad[0]}] is {weights[bad[0]]!r}, expected a finite number.")
+    for key in ("bias", "threshold"):
+        if not _is_number(doc[key]):
+            fail(f"{key} is {doc[key]!r}, expected a finite number.")
+    names = doc["feature_names"]
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        fail("feature_names must be a list of strings.")
+    if len(names) != len(weights):
+        fail(f"{len(names)} feature_names but {len(weights)} weights; they must match.")
+    if len(set(names)) != len(names):
+        fail("feature_names has duplicates.")
+    if not isinstance(doc.get("training", {}), dict):
+        fail("training must be a JSON object.")
+    if "classes" in doc:
+        classes = doc["classes"]
+        if (not isinstance(classes, list) or len(classes) != 2
+                or not all(isinstance(c, (str, bool)) or _is_number(c) for c in classes)):
+            fail("classes must be a list of two labels (strings, numbers or booleans).")
+        if classes[0] == classes[1]:
+            fail(f"classes has the same label twice ({classes[0]!r}).")
+    if "scaler" in doc:
+        from ..data.scaling import Scaler
+
+        Scaler.from_dict(doc["scaler"], len(weights), where)
+    if "target" in doc and not isinstance(doc["target"], str):
+        fail("target must be a string (the name of the target column).")
+    return doc
+
+
+def read_document(path: str | os.PathLike) -> dict:
+    """Read and validate a model file; return its content as a dict."""
+    doc = read_json(path, what="model file", error=ModelFileError,
+                    directory=f"{path} is a directory; pass the model.json inside a run "
+                              f"directory.")
+    return validate_document(doc, str(path))
+
+
+def load(path: str | os.PathLike) -> Neuron:
+    """Rebuild the neuron saved in the model file at ``path``.
+
+    The feature names are on ``neuron.feature_names`` and the whole file's
+    content on ``neuron.metadata``. A saved scaler and label mapping come
+    back on ``neuron.scaler`` and ``neuron.classes``, so ``predict_proba``
+    and ``predict`` take the raw features and ``predict`` returns the
+    original labels.
+    """
+    doc = read_document(path)
+    scaler = None
+    if "scaler" in doc:
+        from ..data.scaling import Scaler
+
+        scaler = Scaler.from_dict(doc["scaler"], len(doc["weights"]), str(path))
+    neuron = Neuron(doc["weights"], doc["bias"], doc["activation"], doc["threshold"],
+                    doc["feature_names"], scaler=scaler, classes=doc.get("classes"))
+    neuron.metadata = doc
+    return neuron
