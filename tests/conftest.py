@@ -19,3 +19,10 @@ def report_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("report") / "run"
     assert main(["train", "--out", str(out), "--quiet"]) == 0
     return out
+
+
+def pytest_collection_modifyitems(items):
+    """Every test that reads ``report_run`` is in the animation lane: the fixture draws it."""
+    for item in items:
+        if "report_run" in item.fixturenames:
+            item.add_marker(pytest.mark.animation)

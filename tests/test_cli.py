@@ -21,6 +21,7 @@ except ImportError:
     pass
 
 
+@pytest.mark.animation
 def test_default_run_writes_every_artefact(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert main(["train"]) == 0

@@ -12,6 +12,8 @@ pytest.importorskip("distributed", reason="the dask extra is part of the test ex
 
 from neurona.face.cli import main  # noqa: E402
 
+pytestmark = pytest.mark.dask
+
 
 @pytest.fixture(scope="module")
 def files(tmp_path_factory):

@@ -15,6 +15,8 @@ import neurona  # noqa: E402
 from neurona import Neuron, NeuronaError, train  # noqa: E402
 from neurona.engines.dask import DaskEngine, connect  # noqa: E402
 
+pytestmark = pytest.mark.dask
+
 
 @pytest.fixture(scope="module")
 def client():

@@ -272,6 +272,7 @@ def trained_path(fitted):
     return neuron, path, history, X, y
 
 
+@pytest.mark.animation
 def test_animation_is_a_looping_gif_of_bounded_frames_that_move(tmp_path, trained_path):
     neuron, path, history, X, y = trained_path
     written = animate_training(neuron, path, history, X, y, tmp_path / "a.gif", max_frames=12,
@@ -288,6 +289,7 @@ def test_animation_is_a_looping_gif_of_bounded_frames_that_move(tmp_path, traine
     assert np.abs(frames[0] - frames[1]).mean() > 1, "the boundary did not move"
 
 
+@pytest.mark.animation
 def test_animation_of_a_neuron_with_four_features(tmp_path, four_features):
     neuron, X, y = four_features
     path = WeightTrajectory(neuron)
@@ -297,6 +299,7 @@ def test_animation_of_a_neuron_with_four_features(tmp_path, four_features):
         assert im.n_frames == 6
 
 
+@pytest.mark.animation
 def test_animation_writes_an_mp4_when_imageio_ffmpeg_is_there(tmp_path, trained_path):
     pytest.importorskip("imageio_ffmpeg", reason="the test extra installs imageio-ffmpeg")
     neuron, path, history, X, y = trained_path
@@ -306,6 +309,7 @@ def test_animation_writes_an_mp4_when_imageio_ffmpeg_is_there(tmp_path, trained_
     assert head[4:8] == b"ftyp"
 
 
+@pytest.mark.animation
 def test_animation_without_imageio_ffmpeg(tmp_path, trained_path, monkeypatch):
     neuron, path, history, X, y = trained_path
     monkeypatch.setitem(sys.modules, "imageio_ffmpeg", None)  # as if not installed

@@ -18,6 +18,8 @@ from PIL import Image
 
 from neurona.show.plots import CLASS_COLORS
 
+pytestmark = pytest.mark.browser
+
 CHROMIUM = os.environ.get("NEURONA_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
                  "--disable-background-networking", "--disable-component-update",

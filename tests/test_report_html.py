@@ -159,6 +159,7 @@ def test_report_command_speaks_spanish(run_dir, tmp_path, capsys):
                                                        "media ponderada"]
 
 
+@pytest.mark.animation
 def test_no_plots_run_gets_its_report_later(tmp_path, capsys):
     out = tmp_path / "r"
     assert main(["train", "--out", str(out), "--no-plots", "--quiet", "--epochs", "5"]) == 0
