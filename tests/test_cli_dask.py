@@ -15,8 +15,11 @@ from neurona.cli import main  # noqa: E402
 
 @pytest.fixture(scope="module")
 def files(tmp_path_factory):
-    """One CSV, and the same rows split over three files for a glob."""
+    """One CSV, and the same rows split over three CSV files and over four Parquet files
+    (written by pyarrow and by pandas) for globs."""
     import pandas as pd
+    import pyarrow as pa
+    import pyarrow.parquet as pq
 
     folder = tmp_path_factory.mktemp("dask-data")
     rng = np.random.default_rng(0)
@@ -27,6 +30,15 @@ def files(tmp_path_factory):
     for i in range(3):
         frame.iloc[i * 500:(i + 1) * 500].to_csv(folder / f"part{i}.csv", index=False)
     frame.to_parquet(folder / "all.parquet")
+    quarters = [frame.iloc[i * 375:(i + 1) * 375] for i in range(4)]
+    pq.write_table(pa.Table.from_pandas(quarters[0], preserve_index=False),
+                   folder / "part0.parquet")          # pyarrow, no pandas index
+    quarters[1].to_parquet(folder / "part1.parquet")  # pandas, a RangeIndex (metadata only)
+    # pandas, an index that is no RangeIndex: stored as the column __index_level_0__
+    quarters[2].set_axis(pd.Index(np.arange(750, 1125) * 7)).to_parquet(
+        folder / "part2.parquet")
+    assert "__index_level_0__" in pq.read_schema(folder / "part2.parquet").names
+    quarters[3].to_parquet(folder / "part3.parquet", row_group_size=100)  # 4 row groups
     return folder
 
 
@@ -36,7 +48,7 @@ def _history(run):
     return {k: np.array([float(r[k]) for r in rows]) for k in rows[0]}
 
 
-@pytest.mark.parametrize("source", ["part*.csv", "all.parquet"])
+@pytest.mark.parametrize("source", ["part*.csv", "all.parquet", "part*.parquet"])
 def test_dask_engine_equals_in_memory_epoch_by_epoch(files, tmp_path, capsys, source):
     common = ["--target", "label", "--test-size", "0", "--reduction", "mean",
               "--learning-rate", "0.5", "--epochs", "40", "--no-plots", "--quiet",
@@ -104,3 +116,4 @@ def test_dask_engine_errors_are_one_line(files, tmp_path, capsys, argv, match):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and match in err
     assert not (tmp_path / "r").exists()
+

@@ -420,10 +420,20 @@ class DaskFiles:
                               f"class(es) {quote_list(classes)}; binary training needs "
                               f"exactly two.", path=text, column=target)
         code = {v: float(i) for i, c in enumerate(classes) for v in labels[c]}
-        y = frame[target].map(code, meta=(target, "f8")).astype("f8").to_dask_array(lengths=True)
-        X = frame[features].astype("f8").to_dask_array(lengths=True)
-        X = X.rechunk({1: -1})
-        y = y.rechunk((X.chunks[0],))
+        # Features and coded target as one array, so that they share one partitioning:
+        # the optimizer may merge small Parquet files into fewer partitions depending on
+        # the columns read, so X and y read apart can come out cut differently.
+        key = "__target__"
+        while key in features:
+            key += "_"
+        table = frame[features].astype("f8").assign(
+            **{key: frame[target].map(code, meta=(target, "f8")).astype("f8")})
+        # The row counts are taken from the array's own blocks; a frame's npartitions is
+        # the count before that merging, so to_dask_array(lengths=True) may refuse it.
+        Xy = table.to_dask_array()
+        Xy.compute_chunk_sizes()
+        Xy = Xy.rechunk({1: -1})
+        X, y = Xy[:, :-1], Xy[:, -1]
         if test_size:
             seed = int(np.random.default_rng(random_state).integers(2**63))
             test = y.map_blocks(_validation_mask, seed, test_size, dtype=bool,
