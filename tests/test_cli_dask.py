@@ -117,3 +117,43 @@ def test_dask_engine_errors_are_one_line(files, tmp_path, capsys, argv, match):
     assert err.count("\n") == 1 and match in err
     assert not (tmp_path / "r").exists()
 
+
+@pytest.fixture(scope="module")
+def indexed(files):
+    """all.csv's rows in Parquet files where pandas stored the frame's index as a column:
+    named ``id`` (``set_index``) or unnamed (``__index_level_0__``)."""
+    import pandas as pd
+
+    frame = pd.read_csv(files / "all.csv")
+    ids = np.random.default_rng(1).permutation(len(frame)) + 10_000
+    frame.assign(id=ids).set_index("id").to_parquet(files / "named-index.parquet")
+    frame.set_axis(pd.Index(ids)).to_parquet(files / "unnamed-index.parquet")
+    return files
+
+
+def _model(tmp_path, name, *argv):
+    out = tmp_path / name
+    assert main(["train", *argv, "--out", str(out), "--target", "label", "--test-size", "0",
+                 "--reduction", "mean", "--learning-rate", "0.5", "--epochs", "10",
+                 "--scale", "standard", "--no-plots", "--quiet"]) == 0
+    return json.loads((out / "model.json").read_text())
+
+
+@pytest.mark.parametrize("name", ["named-index.parquet", "unnamed-index.parquet"])
+def test_a_stored_pandas_index_is_no_default_feature_on_either_engine(indexed, tmp_path,
+                                                                       capsys, name):
+    reference = _model(tmp_path, "csv", "--data", str(indexed / "all.csv"))
+    for engine in ("numpy", "dask"):
+        model = _model(tmp_path, engine, "--engine", engine, "--data", str(indexed / name))
+        assert model["feature_names"] == ["a", "b", "c"]
+        np.testing.assert_allclose(model["weights"], reference["weights"], rtol=1e-10)
+
+
+def test_a_named_pandas_index_can_be_asked_for_on_either_engine(indexed, tmp_path, capsys):
+    path = str(indexed / "named-index.parquet")
+    mem = _model(tmp_path, "m", "--data", path, "--features", "a,id")
+    dsk = _model(tmp_path, "d", "--engine", "dask", "--data", path, "--features", "a,id")
+    assert mem["feature_names"] == dsk["feature_names"] == ["a", "id"]
+    np.testing.assert_allclose(dsk["weights"], mem["weights"], rtol=1e-10)
+    np.testing.assert_allclose(dsk["scaler"]["center"], mem["scaler"]["center"], rtol=1e-12)
+    assert mem["scaler"]["center"][1] == pytest.approx(10_000 + 1499 / 2)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import math
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -379,10 +380,20 @@ class DaskFiles:
         text = str(path)
         try:
             if text.endswith((".parquet", ".pq")) or Path(text).is_dir():
-                frame = dd.read_parquet(text)
+                # index=False: a stored pandas index stays a column (dropped below when
+                # unnamed), as DataFile reads it. Building the frame from a named index
+                # calls a pandas method with an argument pandas deprecates; that notice
+                # is dask's, not the user's.
+                with warnings.catch_warnings():
+                    warnings.filterwarnings("ignore", "The inplace keyword",
+                                            DeprecationWarning)
+                    frame = dd.read_parquet(text, index=False)
+                unnamed, index_columns = _parquet_index_columns(text)
+                frame = frame.drop(columns=[c for c in unnamed if c in frame.columns])
             elif text.endswith((".csv", ".csv.gz", ".txt")):
                 frame = dd.read_csv(text, sep=delimiter or ",", encoding=encoding or "utf-8",
                                     blocksize=None if text.endswith(".gz") else "64MB")
+                index_columns = []
             else:
                 raise DataFileError(f"{text}: the Dask engine reads .csv, .csv.gz and "
                                     f".parquet files (or a glob of them).", path=text)
@@ -396,7 +407,8 @@ class DaskFiles:
             raise ColumnError(f"{text}: target column {target!r} not found; the columns are "
                               f"{quote_list(columns)}; pass --target COLUMN.", path=text,
                               column=target)
-        features = list(features) if features else [c for c in columns if c != target]
+        features = list(features) if features else [
+            c for c in columns if c != target and c not in index_columns]
         missing = [c for c in features if c not in columns]
         if missing:
             raise ColumnError(f"{text}: feature column(s) {quote_list(missing)} not found; "
@@ -513,6 +525,21 @@ class DaskFiles:
         confusion = np.array(values[:4], dtype=np.int64).reshape(2, 2)
         X, y, is_test = values[4:]
         return confusion, (X, y.astype(np.int64), is_test)
+
+
+def _parquet_index_columns(path: str) -> tuple[list[str], list[str]]:
+    """The stored pandas index columns ``(unnamed, named)`` of a Parquet path or glob,
+    from the schema of its first file, as :func:`neurona.readers.parquet_index_columns`."""
+    import pyarrow.dataset as pads
+    from fsspec.core import get_fs_token_paths
+
+    from .readers import parquet_index_columns
+
+    fs, _, paths = get_fs_token_paths(path)
+    if not paths:
+        return [], []
+    source = paths if len(paths) > 1 else paths[0]  # a list of files, or one file or folder
+    return parquet_index_columns(pads.dataset(source, filesystem=fs, format="parquet").schema)
 
 
 def _one_line(exc: BaseException) -> str:
