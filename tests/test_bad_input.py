@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import neurona
-from neurona import readers
+from neurona.data import readers
 from neurona.face.cli import main
 
 GOOD = "a,b,y\n1,2,0\n3,5,1\n2,1,0\n4,6,1\n"

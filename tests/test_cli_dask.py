@@ -17,8 +17,11 @@ pytestmark = pytest.mark.dask
 
 @pytest.fixture(scope="module")
 def files(tmp_path_factory):
-    """One CSV, and the same rows split over three files for a glob."""
+    """One CSV, and the same rows split over three CSV files and over four Parquet files
+    (written by pyarrow and by pandas) for globs."""
     import pandas as pd
+    import pyarrow as pa
+    import pyarrow.parquet as pq
 
     folder = tmp_path_factory.mktemp("dask-data")
     rng = np.random.default_rng(0)
@@ -29,6 +32,15 @@ def files(tmp_path_factory):
     for i in range(3):
         frame.iloc[i * 500:(i + 1) * 500].to_csv(folder / f"part{i}.csv", index=False)
     frame.to_parquet(folder / "all.parquet")
+    quarters = [frame.iloc[i * 375:(i + 1) * 375] for i in range(4)]
+    pq.write_table(pa.Table.from_pandas(quarters[0], preserve_index=False),
+                   folder / "part0.parquet")          # pyarrow, no pandas index
+    quarters[1].to_parquet(folder / "part1.parquet")  # pandas, a RangeIndex (metadata only)
+    # pandas, an index that is no RangeIndex: stored as the column __index_level_0__
+    quarters[2].set_axis(pd.Index(np.arange(750, 1125) * 7)).to_parquet(
+        folder / "part2.parquet")
+    assert "__index_level_0__" in pq.read_schema(folder / "part2.parquet").names
+    quarters[3].to_parquet(folder / "part3.parquet", row_group_size=100)  # 4 row groups
     return folder
 
 
@@ -38,7 +50,7 @@ def _history(run):
     return {k: np.array([float(r[k]) for r in rows]) for k in rows[0]}
 
 
-@pytest.mark.parametrize("source", ["part*.csv", "all.parquet"])
+@pytest.mark.parametrize("source", ["part*.csv", "all.parquet", "part*.parquet"])
 def test_dask_engine_equals_in_memory_epoch_by_epoch(files, tmp_path, capsys, source):
     common = ["--target", "label", "--test-size", "0", "--reduction", "mean",
               "--learning-rate", "0.5", "--epochs", "40", "--no-plots", "--quiet",
@@ -106,3 +118,44 @@ def test_dask_engine_errors_are_one_line(files, tmp_path, capsys, argv, match):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and match in err
     assert not (tmp_path / "r").exists()
+
+
+@pytest.fixture(scope="module")
+def indexed(files):
+    """all.csv's rows in Parquet files where pandas stored the frame's index as a column:
+    named ``id`` (``set_index``) or unnamed (``__index_level_0__``)."""
+    import pandas as pd
+
+    frame = pd.read_csv(files / "all.csv")
+    ids = np.random.default_rng(1).permutation(len(frame)) + 10_000
+    frame.assign(id=ids).set_index("id").to_parquet(files / "named-index.parquet")
+    frame.set_axis(pd.Index(ids)).to_parquet(files / "unnamed-index.parquet")
+    return files
+
+
+def _model(tmp_path, name, *argv):
+    out = tmp_path / name
+    assert main(["train", *argv, "--out", str(out), "--target", "label", "--test-size", "0",
+                 "--reduction", "mean", "--learning-rate", "0.5", "--epochs", "10",
+                 "--scale", "standard", "--no-plots", "--quiet"]) == 0
+    return json.loads((out / "model.json").read_text())
+
+
+@pytest.mark.parametrize("name", ["named-index.parquet", "unnamed-index.parquet"])
+def test_a_stored_pandas_index_is_no_default_feature_on_either_engine(indexed, tmp_path,
+                                                                       capsys, name):
+    reference = _model(tmp_path, "csv", "--data", str(indexed / "all.csv"))
+    for engine in ("numpy", "dask"):
+        model = _model(tmp_path, engine, "--engine", engine, "--data", str(indexed / name))
+        assert model["feature_names"] == ["a", "b", "c"]
+        np.testing.assert_allclose(model["weights"], reference["weights"], rtol=1e-10)
+
+
+def test_a_named_pandas_index_can_be_asked_for_on_either_engine(indexed, tmp_path, capsys):
+    path = str(indexed / "named-index.parquet")
+    mem = _model(tmp_path, "m", "--data", path, "--features", "a,id")
+    dsk = _model(tmp_path, "d", "--engine", "dask", "--data", path, "--features", "a,id")
+    assert mem["feature_names"] == dsk["feature_names"] == ["a", "id"]
+    np.testing.assert_allclose(dsk["weights"], mem["weights"], rtol=1e-10)
+    np.testing.assert_allclose(dsk["scaler"]["center"], mem["scaler"]["center"], rtol=1e-12)
+    assert mem["scaler"]["center"][1] == pytest.approx(10_000 + 1499 / 2)

@@ -10,7 +10,7 @@ from sklearn.datasets import make_circles, make_moons
 
 from neurona import data
 from neurona.errors import OptionError
-from neurona.readers import Labels, label_value, sort_labels
+from neurona.data.readers import Labels, label_value, sort_labels
 
 
 # --- built-in datasets ------------------------------------------------------------------
@@ -142,6 +142,68 @@ def test_features_are_taken_by_name_in_the_given_order(files):
     assert ds.feature_names == ["b", "a"]
 
 
+IDS = [30, 10, 50, 20, 40]  # row labels that make no RangeIndex
+
+
+def _pandas_parquet(tmp_path, index):
+    """X_REF and LABELS written by pandas, with the frame's index stored as a column."""
+    import pandas as pd
+
+    frame = pd.DataFrame({"a": X_REF[:, 0], "b": X_REF[:, 1], "label": LABELS})
+    if index == "unnamed":  # e.g. a filtered frame
+        frame = frame.set_axis(pd.Index(IDS))
+    elif index == "named":
+        frame = frame.assign(id=IDS).set_index("id")
+    else:  # two levels, one named
+        frame = frame.set_axis(pd.MultiIndex.from_arrays([IDS, IDS[::-1]], names=["id", None]))
+    path = tmp_path / "pandas.parquet"
+    frame.to_parquet(path)
+    return path
+
+
+@pytest.mark.parametrize("index,columns,named", [
+    ("unnamed", ["a", "b", "label"], []),
+    ("named", ["a", "b", "label", "id"], ["id"]),
+    ("two levels", ["a", "b", "label", "id"], ["id"]),
+])
+def test_a_stored_pandas_index_is_no_default_feature(tmp_path, index, columns, named):
+    from neurona.data.readers import DataFile
+
+    path = _pandas_parquet(tmp_path, index)
+    assert any(n.startswith("__index_level_") for n in pq.read_schema(path).names) == (
+        index != "named")
+    datafile = DataFile(path)
+    assert datafile.columns == columns and datafile.index_columns == named
+    ds = data.read_data(path, "label")
+    assert ds.feature_names == ["a", "b"]
+    np.testing.assert_array_equal(ds.X, X_REF)
+    np.testing.assert_array_equal(ds.y, [0, 1, 1, 0, 1])
+
+
+def test_a_named_pandas_index_is_read_by_name(tmp_path):
+    from neurona.errors import ColumnError
+
+    ds = data.read_data(_pandas_parquet(tmp_path, "named"), "label", ["id", "a"])
+    assert ds.feature_names == ["id", "a"]
+    np.testing.assert_array_equal(ds.X, np.c_[IDS, X_REF[:, 0]])
+    with pytest.raises(ColumnError, match="no feature column '__index_level_0__'"):
+        data.read_data(_pandas_parquet(tmp_path, "unnamed"), "label", ["__index_level_0__"])
+
+
+def test_only_a_stored_index_besides_the_target_is_no_feature(tmp_path):
+    import pandas as pd
+
+    from neurona.errors import DataFileError
+
+    path = tmp_path / "i.parquet"
+    pd.DataFrame({"label": LABELS}, index=pd.Index(IDS, name="id")).to_parquet(path)
+    with pytest.raises(DataFileError, match=r"no feature columns besides the target "
+                                            r"'label' \(the stored index 'id' is a feature "
+                                            r"only when named in --features\)"):
+        data.read_data(path, "label")
+    assert data.read_data(path, "label", ["id"]).feature_names == ["id"]
+
+
 def test_plain_npy_columns_are_named_x0_x1(tmp_path):
     path = tmp_path / "m.npy"
     np.save(path, np.c_[X_REF, [0, 1, 1, 0, 1]])
@@ -201,7 +263,7 @@ def test_constant_feature_can_be_allowed(tmp_path):
 
 
 def test_many_batches_give_the_same_data(tmp_path, monkeypatch):
-    from neurona import readers
+    from neurona.data import readers
 
     rng = np.random.default_rng(0)
     X = rng.normal(size=(3000, 3))
@@ -218,7 +280,7 @@ def test_many_batches_give_the_same_data(tmp_path, monkeypatch):
 
 
 def test_labels_with_known_classes_refuse_others(tmp_path):
-    from neurona.readers import DataFile
+    from neurona.data.readers import DataFile
 
     path = tmp_path / "t.csv"
     path.write_text("x,t\n1,a\n2,b\n")

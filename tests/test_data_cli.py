@@ -118,6 +118,40 @@ def test_predict_keeps_the_columns_asked_for(tmp_path, capsys, csv_file):
     assert [r["name"] for r in rows] == ["Doe, J", "Roe"]
 
 
+def test_a_pandas_index_in_parquet_is_kept_by_name_but_not_trained_on(tmp_path, capsys,
+                                                                       csv_file):
+    import pandas as pd
+
+    hours, attendance, label = _students()
+    frame = pd.DataFrame({"hours": hours, "attendance": attendance, "result": label},
+                         index=pd.Index(np.arange(160) * 3 + 1001, name="student"))
+    named = tmp_path / "named.parquet"
+    frame.to_parquet(named)
+    unnamed = tmp_path / "unnamed.parquet"  # a filtered frame: its index is no RangeIndex
+    kept = frame.reset_index(drop=True)[hours > 5]
+    kept.to_parquet(unnamed)
+    assert "__index_level_0__" in pq.read_schema(unnamed).names
+    run = _train(tmp_path, named, "named")
+    model = json.loads((run / "model.json").read_text())
+    assert model["feature_names"] == ["hours", "attendance"]
+    reference = json.loads((_train(tmp_path, csv_file, "csv") / "model.json").read_text())
+    assert model["weights"] == reference["weights"] and model["bias"] == reference["bias"]
+    out = tmp_path / "p.csv"
+    assert main(["predict", "--model", str(run), "--data", str(named), "--keep", "student",
+                 "--out", str(out)]) == 0
+    with open(out, newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert list(rows[0]) == ["student", "probability", "label"]
+    assert [int(r["student"]) for r in rows] == list(frame.index)
+    capsys.readouterr()
+    assert main(["predict", "--model", str(run), "--data", str(unnamed)]) == 0
+    rows = list(csv.DictReader(capsys.readouterr().out.splitlines()))
+    assert list(rows[0]) == ["probability", "label"] and len(rows) == len(kept)
+    assert main(["predict", "--model", str(run), "--data", str(unnamed),
+                 "--keep", "__index_level_0__"]) == 2
+    assert "no column to keep '__index_level_0__'" in capsys.readouterr().err
+
+
 def test_predict_to_parquet_and_csv_files(tmp_path, capsys, csv_file):
     run = _train(tmp_path, csv_file)
     assert main(["predict", "--model", str(run / "model.json"), "--data", str(csv_file),
@@ -167,7 +201,7 @@ def test_test_size_zero_trains_on_every_row_without_a_report(tmp_path, capsys, c
 
 
 def test_stream_gives_the_same_model_as_memory(tmp_path, capsys, csv_file, monkeypatch):
-    from neurona import readers
+    from neurona.data import readers
 
     monkeypatch.setattr(readers, "CSV_BLOCK_BYTES", 512)  # many record batches
     a = _train(tmp_path, csv_file, "a", "--test-size", "0", "--no-stream")

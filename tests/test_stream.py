@@ -6,7 +6,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import neurona
-from neurona import readers
+from neurona.data import readers
 from neurona.core.trainer import DivergenceError
 from neurona.data import scaling
 from neurona.data.filestream import FileStream

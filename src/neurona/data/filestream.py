@@ -23,7 +23,7 @@ from typing import Iterator
 import numpy as np
 
 from ..errors import DataFileError, NeuronaError
-from ..readers import DataFile, Labels
+from .readers import DataFile, Labels
 from . import scaling
 from .split import TEST_STREAM, check_test_size, held_out
 from .table import check_constant, resolve_columns

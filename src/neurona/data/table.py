@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import DataFileError, DataValueError, OptionError
-from ..readers import DataFile, Labels, quote_list
+from .readers import DataFile, Labels, quote_list
 
 
 @dataclass
@@ -58,16 +58,21 @@ def parse_names(text: str | None) -> list[str] | None:
 
 
 def resolve_columns(datafile: DataFile, target: str | None, features=None) -> list[str]:
-    """The feature columns: ``features`` checked, or every column but the target."""
+    """The feature columns: ``features`` checked, or every column but the target and
+    a stored pandas index (:attr:`DataFile.index_columns`)."""
     if target is None:
         raise OptionError(f"{datafile.path}: name the target column (--target); columns "
                           f"found: {quote_list(datafile.columns)}.")
     datafile.check_columns([target], what="target column")
     if features is None:
-        features = [c for c in datafile.columns if c != target]
+        features = [c for c in datafile.columns
+                    if c != target and c not in datafile.index_columns]
         if not features:
+            index = (f" (the stored index {quote_list(datafile.index_columns)} is a "
+                     f"feature only when named in --features)" if datafile.index_columns
+                     else "")
             raise DataFileError(f"{datafile.path}: no feature columns besides the target "
-                                f"{target!r}.", path=datafile.path)
+                                f"{target!r}{index}.", path=datafile.path)
     else:
         features = list(features)
         if not features or any(not f for f in features):

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import math
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -379,15 +380,25 @@ class DaskFiles:
         import dask.dataframe as dd
 
         from ..errors import ColumnError, DataFileError, TargetError
-        from ..readers import label_value, quote_list, sort_labels
+        from ..data.readers import label_value, quote_list, sort_labels
 
         text = str(path)
         try:
             if text.endswith((".parquet", ".pq")) or Path(text).is_dir():
-                frame = dd.read_parquet(text)
+                # index=False: a stored pandas index stays a column (dropped below when
+                # unnamed), as DataFile reads it. Building the frame from a named index
+                # calls a pandas method with an argument pandas deprecates; that notice
+                # is dask's, not the user's.
+                with warnings.catch_warnings():
+                    warnings.filterwarnings("ignore", "The inplace keyword",
+                                            DeprecationWarning)
+                    frame = dd.read_parquet(text, index=False)
+                unnamed, index_columns = _parquet_index_columns(text)
+                frame = frame.drop(columns=[c for c in unnamed if c in frame.columns])
             elif text.endswith((".csv", ".csv.gz", ".txt")):
                 frame = dd.read_csv(text, sep=delimiter or ",", encoding=encoding or "utf-8",
                                     blocksize=None if text.endswith(".gz") else "64MB")
+                index_columns = []
             else:
                 raise DataFileError(f"{text}: the Dask engine reads .csv, .csv.gz and "
                                     f".parquet files (or a glob of them).", path=text)
@@ -401,7 +412,8 @@ class DaskFiles:
             raise ColumnError(f"{text}: target column {target!r} not found; the columns are "
                               f"{quote_list(columns)}; pass --target COLUMN.", path=text,
                               column=target)
-        features = list(features) if features else [c for c in columns if c != target]
+        features = list(features) if features else [
+            c for c in columns if c != target and c not in index_columns]
         missing = [c for c in features if c not in columns]
         if missing:
             raise ColumnError(f"{text}: feature column(s) {quote_list(missing)} not found; "
@@ -425,10 +437,20 @@ class DaskFiles:
                               f"class(es) {quote_list(classes)}; binary training needs "
                               f"exactly two.", path=text, column=target)
         code = {v: float(i) for i, c in enumerate(classes) for v in labels[c]}
-        y = frame[target].map(code, meta=(target, "f8")).astype("f8").to_dask_array(lengths=True)
-        X = frame[features].astype("f8").to_dask_array(lengths=True)
-        X = X.rechunk({1: -1})
-        y = y.rechunk((X.chunks[0],))
+        # Features and coded target as one array, so that they share one partitioning:
+        # the optimizer may merge small Parquet files into fewer partitions depending on
+        # the columns read, so X and y read apart can come out cut differently.
+        key = "__target__"
+        while key in features:
+            key += "_"
+        table = frame[features].astype("f8").assign(
+            **{key: frame[target].map(code, meta=(target, "f8")).astype("f8")})
+        # The row counts are taken from the array's own blocks; a frame's npartitions is
+        # the count before that merging, so to_dask_array(lengths=True) may refuse it.
+        Xy = table.to_dask_array()
+        Xy.compute_chunk_sizes()
+        Xy = Xy.rechunk({1: -1})
+        X, y = Xy[:, :-1], Xy[:, -1]
         rows = row_positions(y)
         test = rows.map_blocks(_held_out, 1 if random_state is None else int(random_state),
                                test_size, TEST_STREAM, dtype=bool)
@@ -505,6 +527,21 @@ class DaskFiles:
         confusion = np.array(values[:4], dtype=np.int64).reshape(2, 2)
         X, y, is_test = values[4:]
         return confusion, (X, y.astype(np.int64), is_test)
+
+
+def _parquet_index_columns(path: str) -> tuple[list[str], list[str]]:
+    """The stored pandas index columns ``(unnamed, named)`` of a Parquet path or glob,
+    from the schema of its first file, as :func:`neurona.readers.parquet_index_columns`."""
+    import pyarrow.dataset as pads
+    from fsspec.core import get_fs_token_paths
+
+    from ..data.readers import parquet_index_columns
+
+    fs, _, paths = get_fs_token_paths(path)
+    if not paths:
+        return [], []
+    source = paths if len(paths) > 1 else paths[0]  # a list of files, or one file or folder
+    return parquet_index_columns(pads.dataset(source, filesystem=fs, format="parquet").schema)
 
 
 def _one_line(exc: BaseException) -> str:

@@ -162,7 +162,7 @@ def resolve_stream(config: dict) -> bool:
         return False
     if config.get("stream") is not None:
         return bool(config["stream"])
-    from ..readers import DataFile
+    from ..data.readers import DataFile
 
     budget = config.get("memory_budget") or default_memory_budget()
     datafile = DataFile(spec["path"], delimiter=spec.get("delimiter"),

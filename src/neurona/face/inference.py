@@ -17,7 +17,7 @@ import numpy as np
 from ..errors import ColumnError, DataFileError, OptionError, OutputFileError
 from ..show.metrics import evaluate
 from ..core.neuron import Neuron
-from ..readers import DataFile, Labels, quote_list
+from ..data.readers import DataFile, Labels, quote_list
 
 OUTPUT_FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 

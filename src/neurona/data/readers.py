@@ -25,7 +25,7 @@ from typing import Iterator
 
 import numpy as np
 
-from .errors import ColumnError, DataFileError, DataValueError, TargetError
+from ..errors import ColumnError, DataFileError, DataValueError, TargetError
 
 SUFFIXES = {".csv": "csv", ".csv.gz": "csv", ".parquet": "parquet", ".pq": "parquet",
             ".npy": "npy", ".npz": "npz"}
@@ -34,6 +34,7 @@ CSV_BLOCK_BYTES = 4 << 20      # bytes per CSV block; a block becomes one record
 GZIP_RATIO = 4                 # assumed expansion of a gzipped CSV, for the memory estimate
 MAX_SHOWN = 8                  # names or labels listed in one message
 
+_INDEX_LEVEL = re.compile(r"__index_level_\d+__")  # pandas' name for an unnamed index level
 _CONVERSION = re.compile(r"In CSV column #(\d+): CSV conversion error to \w+: invalid value '(.*)'",
                          re.S)
 
@@ -95,6 +96,40 @@ def check_column_names(names: list[str], path) -> None:
         seen[name] = i
 
 
+def parquet_index_columns(schema) -> tuple[list[str], list[str]]:
+    """The columns in which pandas stored a frame's index: ``(unnamed, named)``.
+
+    ``DataFrame.to_parquet`` writes an index other than a plain ``RangeIndex``
+    as columns and lists them in the schema's pandas metadata. An unnamed
+    level is stored as ``__index_level_N__``: row labels, never data, so
+    neurona drops it. A named level (``df.set_index("id")``) keeps its name:
+    it can be asked for by name, but it is no default feature.
+
+    Parameters
+    ----------
+    schema : pyarrow.Schema
+        A Parquet file's Arrow schema.
+
+    Returns
+    -------
+    unnamed, named : list of str
+        Field names of the stored index levels, in the metadata's order.
+    """
+    try:
+        metadata = schema.pandas_metadata or {}
+    except (ValueError, TypeError):  # metadata that is not valid JSON: no index known
+        metadata = {}
+    labels = {c.get("field_name"): c.get("name") for c in metadata.get("columns") or []
+              if isinstance(c, dict)}
+    unnamed, named = [], []
+    for field in metadata.get("index_columns") or []:
+        if not isinstance(field, str) or field not in schema.names:
+            continue  # a RangeIndex is stored as metadata only, not as a column
+        level = labels.get(field, None if _INDEX_LEVEL.fullmatch(field) else field)
+        (unnamed if level is None else named).append(field)
+    return unnamed, named
+
+
 def _numeric_type(t) -> bool:
     import pyarrow as pa
 
@@ -141,6 +176,12 @@ class DataFile:
         The column names, in file order.
     n_rows : int or None
         The number of data rows, when the format records it (not CSV).
+    index_columns : list of str
+        Columns of ``columns`` that hold a pandas index stored by name in a
+        Parquet file: readable by name (``--features``, ``--target``,
+        ``--keep``) but no default feature. An unnamed stored index
+        (``__index_level_N__``) is left out of ``columns`` altogether; see
+        :func:`parquet_index_columns`.
     """
 
     def __init__(self, path: str | os.PathLike, *, delimiter: str | None = None,
@@ -159,6 +200,7 @@ class DataFile:
                                 f"such as utf-8, latin-1 or utf-16.") from None
         check_readable(self.path)
         self.n_rows: int | None = None
+        self.index_columns: list[str] = []
         self._arrays: dict[str, np.ndarray] | None = None
         self.columns = getattr(self, f"_open_{self.format}")()
         check_column_names(self.columns, self.path)
@@ -235,8 +277,10 @@ class DataFile:
                                 f"the file is corrupt, truncated or of another format.",
                                 path=self.path) from None
         self.n_rows = self._parquet.metadata.num_rows
-        self._types = {f.name: f.type for f in self._parquet.schema_arrow}
-        return list(self._parquet.schema_arrow.names)
+        schema = self._parquet.schema_arrow
+        self._types = {f.name: f.type for f in schema}
+        unnamed, self.index_columns = parquet_index_columns(schema)
+        return [name for name in schema.names if name not in unnamed]
 
     def _load_numpy(self, **kwargs):
         try:
