@@ -218,3 +218,24 @@ def clone_of(model):
     from sklearn.base import clone
 
     return clone(model)
+
+
+@pytest.mark.parametrize("settings", [dict(validation_fraction=0.2),
+                                      dict(early_stopping=True, patience=3,
+                                           learning_rate=0.5, reduction="mean"),
+                                      dict(validation_fraction=0.3, class_weight="balanced")])
+def test_validation_rows_are_the_same_as_in_memory(client, problem, settings):
+    # One split rule on every engine: the same validation rows, so the same run.
+    X, y, _ = problem
+    memory, cluster = Params(), Params()
+    h_mem = train(Neuron.random(4, 1), X, y, epochs=12, random_state=5, callbacks=[memory],
+                  **settings)
+    Xd, yd = dask_of(X, y, chunks=700)
+    h_dask = train(Neuron.random(4, 1), Xd, yd, epochs=12, random_state=5,
+                   callbacks=[cluster], **settings)
+    assert h_dask.keys == h_mem.keys and "val_loss" in h_mem.keys
+    assert len(h_dask) == len(h_mem)
+    for a, b in zip(memory.seen, cluster.seen):
+        np.testing.assert_allclose(b, a, rtol=1e-10, atol=1e-12)
+    for key in h_mem.keys:
+        np.testing.assert_allclose(h_dask[key], h_mem[key], rtol=1e-10, atol=1e-12)
