@@ -28,6 +28,7 @@ of the data to choose one.
 from __future__ import annotations
 
 import abc
+import functools
 
 import numpy as np
 
@@ -76,6 +77,16 @@ class Engine(abc.ABC):
         later call with the same ``totals`` and ``order`` finishes it).
         Raises :class:`neurona.core.gradient.NonFinite` on divergence.
         """
+
+    def bind_epoch(self, **settings):
+        """:meth:`run_epoch` with the run's fixed ``settings`` bound once.
+
+        The trainer calls the result every epoch with ``(params, opt_state,
+        order, totals=..., on_batch_end=...)``; an engine may bind its own
+        arguments too, so that an epoch at the post's size pays no more than
+        its arithmetic.
+        """
+        return functools.partial(self.run_epoch, **settings)
 
     @abc.abstractmethod
     def evaluate(self, w, b, activation, loss, reduction="sum", threshold=0.5) -> dict:

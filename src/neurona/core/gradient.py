@@ -7,8 +7,8 @@
 - :func:`penalty`, :func:`penalty_gradient`: the elastic-net penalty on the weights.
 - :func:`batch_step`: one batch's update: its gradient, its share of the
   penalty, the optimizer step and the divergence guard (:class:`NonFinite`).
-- :func:`new_totals`, :func:`epoch_metrics`: an epoch's running sums and its
-  history values.
+- :func:`minibatch_step`: one mini-batch of an epoch, its step and its share of
+  the epoch's running sums (:func:`new_totals`, :func:`epoch_metrics`).
 """
 
 from __future__ import annotations
@@ -140,20 +140,6 @@ def epoch_metrics(totals: dict) -> dict:
             "grad_norm": math.sqrt(np.dot(grad, grad))}
 
 
-def add_batch(totals: dict, batch: int, batch_loss: float, sse: float, accuracy: float,
-              grad: np.ndarray, *, share: float, rows_share: float, mean: bool) -> None:
-    """Add one batch's values to an epoch's running sums, combined like the objective.
-
-    Sums add up; means are weighted by the batch's share of the sample weight.
-    ``rows_share`` is the batch's fraction of the rows (for the accuracy).
-    """
-    c = share if mean else 1.0
-    totals.update(batches=batch + 1, loss=totals["loss"] + c * batch_loss,
-                  sse=totals["sse"] + sse,
-                  accuracy=totals["accuracy"] + rows_share * accuracy,
-                  grad=totals["grad"] + c * grad)
-
-
 def batch_step(X, y, sample_weight, params, opt_state, share, batch, optimizer, activation,
                loss, reduction, threshold, l1, l2, gradient=numpy_pass):
     """One batch: gradient, ``share`` of the penalty, optimizer step, divergence guard.
@@ -181,3 +167,30 @@ def batch_step(X, y, sample_weight, params, opt_state, share, batch, optimizer, 
     if not math.isfinite(batch_loss + float(np.add.reduce(new_params))):
         raise NonFinite(params, opt_state, batch)
     return new_params, new_state, grad, batch_loss, m
+
+
+def minibatch_step(X, y, sample_weight, params, opt_state, batch, totals, *, total_weight,
+                   n_rows, optimizer, activation, loss, reduction, threshold, l1, l2,
+                   gradient=numpy_pass, on_batch_end=None):
+    """One mini-batch of an epoch: :func:`batch_step`, then its values added to ``totals``.
+
+    The penalty is the batch's share of it (all of it for ``"mean"``, its fraction
+    of the ``total_weight`` for ``"sum"``), and the epoch's sums combine the batches
+    like the objective: sums add up, means are weighted by their share (with one
+    batch every factor is exactly 1.0). ``on_batch_end(batch, logs)`` follows.
+    Returns ``(params, opt_state)``.
+    """
+    mean = reduction == "mean"
+    frac = (len(y) if sample_weight is None else float(np.sum(sample_weight))) / total_weight
+    params, opt_state, grad, batch_loss, m = batch_step(
+        X, y, sample_weight, params, opt_state, 1.0 if mean else frac, batch, optimizer,
+        activation, loss, reduction, threshold, l1, l2, gradient)
+    c = frac if mean else 1.0
+    totals.update(batches=batch + 1, loss=totals["loss"] + c * batch_loss,
+                  sse=totals["sse"] + m["sse"],
+                  accuracy=totals["accuracy"] + (len(y) / n_rows) * m["accuracy"],
+                  grad=totals["grad"] + c * grad)
+    if on_batch_end is not None:
+        on_batch_end(batch, {"batch": batch, "size": len(y), "loss": batch_loss,
+                             "sse": m["sse"], "accuracy": m["accuracy"]})
+    return params, opt_state

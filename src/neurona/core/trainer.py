@@ -189,7 +189,7 @@ class Trainer:
             weight_decay=spec.weight_decay)
         # What every epoch passes on, bound once: at the post's size, building these
         # arguments each epoch would cost a good part of the epoch's own arithmetic.
-        self._epoch_args = dict(
+        self._epoch = self.engine.bind_epoch(
             optimizer=self.optimizer, activation=self.activation, loss=self.loss,
             reduction=self.reduction, threshold=self.neuron.threshold,
             batch_size=self.batch_size, l1=self.l1, l2=self.l2,
@@ -274,9 +274,8 @@ class Trainer:
         totals = self.partial if self.partial is not None else new_totals(self.params.shape[0])
         done_before = totals["batches"]
         order = self.engine.draw_order(self.rng) if draws else None
-        params, opt_state, metrics = self.engine.run_epoch(
-            self.params, self.opt_state, order, totals=totals, on_batch_end=on_batch_end,
-            **self._epoch_args)
+        params, opt_state, metrics = self._epoch(self.params, self.opt_state, order,
+                                                 totals=totals, on_batch_end=on_batch_end)
         self.params, self.opt_state = params, opt_state
         self.step += totals["batches"] - done_before
         self._sync_neuron()

@@ -26,8 +26,8 @@ from ..core import optimizers as optim
 from ..core.activations import Activation
 from ..core.checks import check_finite, check_sample_weight, check_targets
 from ..core.engine import Engine, check_split
-from ..core.gradient import (NonFinite, batch_step, epoch_metrics, evaluate, n_batches,
-                             new_totals, numpy_pass)
+from ..core.gradient import (NonFinite, batch_step, epoch_metrics, evaluate, minibatch_step,
+                             n_batches, new_totals, numpy_pass)
 from ..core.losses import Loss
 from ..core.neuron import check_features
 from ..data.split import VALIDATION_STREAM, held_out
@@ -191,32 +191,16 @@ def run_epoch(
                       grad=grad)
         return params, opt_state, epoch_metrics(totals)
     size = n if nb == 1 else batch_size
-    mean = reduction == "mean"
     total_weight = float(n) if sample_weight is None else float(np.sum(sample_weight))
-    loss_sum, sse_sum, acc_sum = totals["loss"], totals["sse"], totals["accuracy"]
-    grad_sum = totals["grad"]
     for j in range(totals["batches"], nb):
         rows = slice(j * size, (j + 1) * size)
         if order is not None:
             rows = order[rows]
-        Xb, yb = X[rows], y[rows]
-        swb = None if sample_weight is None else sample_weight[rows]
-        frac = (len(yb) if swb is None else float(np.sum(swb))) / total_weight
-        params, opt_state, grad, batch_loss, m = batch_step(
-            Xb, yb, swb, params, opt_state, 1.0 if mean else frac, j, optimizer, activation,
-            loss, reduction, threshold, l1, l2, gradient)
-        # Combine like the objective: sums add up, means are weighted by their share.
-        # With one batch every factor is exactly 1.0, so the metrics are the batch's own.
-        c = frac if mean else 1.0
-        loss_sum += c * batch_loss
-        sse_sum += m["sse"]
-        acc_sum += (len(yb) / n) * m["accuracy"]
-        grad_sum = grad_sum + c * grad
-        totals.update(batches=j + 1, loss=loss_sum, sse=sse_sum, accuracy=acc_sum,
-                      grad=grad_sum)
-        if on_batch_end is not None:
-            on_batch_end(j, {"batch": j, "size": len(yb), "loss": batch_loss,
-                             "sse": m["sse"], "accuracy": m["accuracy"]})
+        params, opt_state = minibatch_step(
+            X[rows], y[rows], None if sample_weight is None else sample_weight[rows], params,
+            opt_state, j, totals, total_weight=total_weight, n_rows=n, optimizer=optimizer,
+            activation=activation, loss=loss, reduction=reduction, threshold=threshold,
+            l1=l1, l2=l2, gradient=gradient, on_batch_end=on_batch_end)
         if should_stop is not None and j + 1 < nb and should_stop():
             return params, opt_state, None
     return params, opt_state, epoch_metrics(totals)
@@ -270,6 +254,10 @@ class MemoryEngine(Engine):
     def run_epoch(self, params, opt_state, order=None, **settings):
         return run_epoch(self.X, self.y, params, opt_state, order,
                          sample_weight=self.sample_weight, kernel=self.kernel, **settings)
+
+    def bind_epoch(self, **settings):
+        return functools.partial(run_epoch, self.X, self.y, sample_weight=self.sample_weight,
+                                 kernel=self.kernel, **settings)
 
     def evaluate(self, w, b, activation, loss, reduction="sum", threshold=0.5):
         return evaluate(self.X, self.y, w, b, activation, loss, reduction, threshold,

@@ -31,8 +31,7 @@ from typing import Iterable, Iterator
 import numpy as np
 
 from ..core.engine import Engine, check_split
-from ..core.gradient import (add_batch, batch_step, epoch_metrics, forward, new_totals,
-                             numpy_pass)
+from ..core.gradient import batch_step, epoch_metrics, forward, minibatch_step, new_totals
 from ..data.split import SAMPLE_STREAM, VALIDATION_STREAM, held_out, row_uniform
 from ..errors import NeuronaError
 from .memory import forward_backward
@@ -221,22 +220,16 @@ class StreamEngine(Engine):
         rows = (b if b[2] is not None else b[:2] for b in self.batches())
         minibatches = shuffled_minibatches(
             rows, batch_size, self.shuffle_buffer if rng is not None else 0, rng)
-        mean = reduction == "mean"
         nb = self.n_batches(batch_size)
         done = totals["batches"]
         for j, (Xb, yb, *weights) in enumerate(minibatches):
             if j < done:  # finishing an epoch cut short: its first batches are done
                 continue
-            swb = weights[0] if weights else None
-            frac = (len(yb) if swb is None else float(np.sum(swb))) / self.total_weight
-            params, opt_state, grad, batch_loss, m = batch_step(
-                Xb, yb, swb, params, opt_state, 1.0 if mean else frac, j, optimizer,
-                activation, loss, reduction, threshold, l1, l2, numpy_pass)
-            add_batch(totals, j, batch_loss, m["sse"], m["accuracy"], grad, share=frac,
-                      rows_share=len(yb) / self.n_rows, mean=mean)
-            if on_batch_end is not None:
-                on_batch_end(j, {"batch": j, "size": len(yb), "loss": batch_loss,
-                                 "sse": m["sse"], "accuracy": m["accuracy"]})
+            params, opt_state = minibatch_step(
+                Xb, yb, weights[0] if weights else None, params, opt_state, j, totals,
+                total_weight=self.total_weight, n_rows=self.n_rows, optimizer=optimizer,
+                activation=activation, loss=loss, reduction=reduction, threshold=threshold,
+                l1=l1, l2=l2, on_batch_end=on_batch_end)
             if should_stop is not None and j + 1 < nb and should_stop():
                 return params, opt_state, None
         return params, opt_state, epoch_metrics(totals)

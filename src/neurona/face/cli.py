@@ -25,6 +25,7 @@ from ..core.spec import DTYPES, TrainSpec
 from ..errors import NeuronaError, SettingError
 from ..show.i18n import DEFAULT_LANG, LANGS, messages
 from .console import GracefulInterrupt, ProgressBar
+from .experiment import DEFAULTS
 
 EXIT_OK, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 0, 2, 130, 141
 
@@ -196,10 +197,10 @@ def spec_option(g, name: str, **kwargs) -> None:
 
 def add_model_options(g) -> None:
     """The neuron: activation, loss and decision threshold."""
-    g.add_argument("--activation", choices=list(ACTIVATIONS), default="sigmoid",
+    g.add_argument("--activation", choices=list(ACTIVATIONS), default=DEFAULTS["activation"],
                    help="activation g of a = g(X w + b)")
     spec_option(g, "loss", choices=list(LOSSES))
-    g.add_argument("--threshold", type=float, default=0.5,
+    g.add_argument("--threshold", type=float, default=DEFAULTS["threshold"],
                    help="predict class 1 where the neuron's output is above it")
 
 
@@ -210,7 +211,7 @@ def add_training_options(g) -> None:
     spec_option(g, "optimizer", choices=list(OPTIMIZERS))
     spec_option(g, "batch_size", type=_integer, metavar="K")
     spec_option(g, "shuffle")
-    g.add_argument("--seed", type=int, default=1,
+    g.add_argument("--seed", type=int, default=DEFAULTS["seed"],
                    help="seed of the initial weights (standard normal draws) and of every "
                         "random choice of training (shuffles, validation split)")
     g.add_argument("--init-weights", type=_float_list, metavar="W1,...,B", default=None,
@@ -267,7 +268,7 @@ def add_checkpoint_options(g) -> None:
 
 def add_engine_options(g) -> None:
     """Where training runs: in this process, or on a Dask cluster."""
-    g.add_argument("--engine", choices=["numpy", "dask"], default="numpy",
+    g.add_argument("--engine", choices=["numpy", "dask"], default=DEFAULTS["engine"],
                    help="numpy: in this process; dask: on a Dask cluster, reading --data (a "
                         "CSV or Parquet file, or a glob of them) partition by partition "
                         "(needs pip install 'neurona[dask]')")
@@ -275,7 +276,8 @@ def add_engine_options(g) -> None:
                    help="with --engine dask: the scheduler of an existing cluster, e.g. "
                         "tcp://host:8786 (default: a local cluster started and closed by "
                         "neurona)")
-    g.add_argument("--dask-timeout", type=_positive_float, default=10.0, metavar="SECONDS",
+    g.add_argument("--dask-timeout", type=_positive_float, default=DEFAULTS["dask_timeout"],
+                   metavar="SECONDS",
                    help="with --scheduler: how long to try to reach it")
 
 
@@ -318,7 +320,7 @@ def add_data_options(g) -> None:
                         "0.1 for the others)")
     g.add_argument("--cluster-std", type=_positive_float, default=None,
                    help="standard deviation of the blobs (default: 2.5)")
-    g.add_argument("--random-state", type=int, default=1,
+    g.add_argument("--random-state", type=int, default=DEFAULTS["split"]["random_state"],
                    help="seed of the built-in dataset and of the train/test split")
     g.add_argument("--data", type=Path, default=None, metavar="FILE",
                    help="train on a file: .csv, .csv.gz, .parquet, .npy or .npz")
@@ -327,9 +329,10 @@ def add_data_options(g) -> None:
     g.add_argument("--features", type=_names, default=None, metavar="A,B,...",
                    help="the file's feature columns (default: all but the target)")
     add_csv_options(g)
-    g.add_argument("--scale", choices=list(KINDS), default="none",
+    g.add_argument("--scale", choices=list(KINDS), default=DEFAULTS["scale"],
                    help="feature scaling, fitted on the training split and saved in the model")
-    g.add_argument("--test-size", type=_unit_interval, default=0.3, metavar="FRACTION",
+    g.add_argument("--test-size", type=_unit_interval, default=DEFAULTS["split"]["test_size"],
+                   metavar="FRACTION",
                    help="fraction of the rows held out for the test report (0: train on "
                         "every row, no report)")
     g.add_argument("--stratify", action="store_true",

@@ -8,7 +8,7 @@ from nbclient import NotebookClient
 
 pytestmark = [pytest.mark.notebook, pytest.mark.animation]  # the notebooks draw the GIF
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 NOTEBOOKS = ["una_neurona.ipynb", "one_neuron.ipynb"]
 
 
