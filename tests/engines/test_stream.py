@@ -258,3 +258,30 @@ def test_a_callback_can_stop_a_streamed_run():
                               learning_rate=1e-3, callbacks=[StopAfterTwo()])
     history = trainer.run()
     assert len(history) == 2 and trainer.status == "enough" and trainer.epoch == 2
+
+
+def test_a_streamed_epoch_cut_short_is_finished_exactly_on_resume(tmp_path, small_batches):
+    class StopAtBatch(neurona.Callback):
+        def on_batch_end(self, batch, logs=None):
+            if len(self.trainer.history) == 2 and batch == 5:
+                self.trainer.stop("interrupted")
+
+    X, y = _problem(1200)
+    fs = FileStream(_write(tmp_path, X, y, "parquet"), "y", test_size=0.2).scan("standard")
+    settings = dict(epochs=5, learning_rate=0.05, batch_size=50, optimizer="adam",
+                    validation_fraction=0.25, random_state=3, reduction="mean")
+
+    def trainer(**kw):
+        return neurona.Trainer(neurona.Neuron.random(3, 1),
+                               StreamEngine(fs.part("train"), shuffle_buffer=300),
+                               **settings, **kw)
+
+    once = trainer()
+    once.run()
+    first = trainer(callbacks=[StopAtBatch()])
+    first.run()
+    assert first.status == "interrupted" and (first.epoch, first.batch) == (2, 6)
+    rest = trainer(resume=first.checkpoint())
+    rest.run()
+    np.testing.assert_array_equal(rest.params, once.params)
+    assert rest.history.rows == once.history.rows

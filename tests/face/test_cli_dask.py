@@ -159,3 +159,43 @@ def test_a_named_pandas_index_can_be_asked_for_on_either_engine(indexed, tmp_pat
     np.testing.assert_allclose(dsk["weights"], mem["weights"], rtol=1e-10)
     np.testing.assert_allclose(dsk["scaler"]["center"], mem["scaler"]["center"], rtol=1e-12)
     assert mem["scaler"]["center"][1] == pytest.approx(10_000 + 1499 / 2)
+
+
+def test_the_three_engines_split_a_file_into_the_same_rows(files, tmp_path, capsys):
+    # The same test and validation rows for the same seeds, so the same run and report:
+    # the file loaded, streamed, and read by Dask as a glob of three files.
+    common = ["--target", "label", "--test-size", "0.3", "--validation-fraction", "0.2",
+              "--reduction", "mean", "--learning-rate", "0.5", "--epochs", "15",
+              "--no-plots", "--quiet", "--scale", "standard", "--seed", "3",
+              "--random-state", "4"]
+    runs = {"memory": ["--data", str(files / "all.csv"), "--no-stream"],
+            "stream": ["--data", str(files / "all.csv"), "--stream"],
+            "dask": ["--engine", "dask", "--data", str(files / "part*.csv")]}
+    for name, argv in runs.items():
+        assert main(["train", *argv, "--out", str(tmp_path / name), *common]) == 0, name
+    config = {n: json.loads((tmp_path / n / "config.json").read_text()) for n in runs}
+    assert config["memory"]["split"] == config["stream"]["split"] == config["dask"]["split"]
+    assert 0 < config["memory"]["split"]["n_test"] < 1500
+    model = {n: json.loads((tmp_path / n / "model.json").read_text()) for n in runs}
+    for name in ("stream", "dask"):
+        np.testing.assert_allclose(model[name]["weights"], model["memory"]["weights"],
+                                   rtol=1e-10)
+        for key, values in _history(tmp_path / "memory").items():
+            np.testing.assert_allclose(_history(tmp_path / name)[key], values, rtol=1e-9,
+                                       atol=1e-12)
+        assert (tmp_path / name / "report.txt").read_text() == \
+            (tmp_path / "memory" / "report.txt").read_text()
+
+
+def test_a_dask_run_resumes_exactly(files, tmp_path, capsys):
+    common = ["--engine", "dask", "--data", str(files / "part*.parquet"), "--target",
+              "label", "--scale", "standard", "--no-plots", "--quiet", "--optimizer", "adam",
+              "--learning-rate", "0.05", "--reduction", "mean"]
+    assert main(["train", *common, "--epochs", "8", "--out", str(tmp_path / "whole")]) == 0
+    assert main(["train", *common, "--epochs", "3", "--out", str(tmp_path / "part")]) == 0
+    assert main(["train", "--resume", str(tmp_path / "part"), "--epochs", "8", "--out",
+                 str(tmp_path / "rest"), "--no-plots", "--quiet"]) == 0
+    a, b = (json.loads((tmp_path / r / "model.json").read_text()) for r in ("whole", "rest"))
+    assert a["weights"] == b["weights"] and a["bias"] == b["bias"]
+    assert (tmp_path / "whole" / "history.csv").read_text() == \
+        (tmp_path / "rest" / "history.csv").read_text()
