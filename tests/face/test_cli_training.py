@@ -281,3 +281,18 @@ def test_a_checkpointing_run_that_diverges_keeps_its_last_checkpoint(tmp_path, c
     assert checkpoint["epoch"] < len(history(out)) + 1
     assert {p.name for p in out.iterdir()} == {"model.json", "history.csv", "report.txt",
                                                "config.json", "checkpoint.json", "weights.csv"}
+
+
+def test_a_run_that_stopped_early_can_be_continued(tmp_path, capsys):
+    first = tmp_path / "first"
+    assert main(["train", "--early-stopping", "--patience", "3", "--optimizer", "momentum",
+                 "--epochs", "300", "--out", str(first), "--no-plots", "--quiet"]) == 0
+    done = len(history(first))
+    assert json.loads((first / "config.json").read_text())["status"] == "early_stopping"
+    more = tmp_path / "more"
+    assert main(["train", "--resume", str(first), "--epochs", str(done + 50), "--out",
+                 str(more), "--no-plots", "--quiet"]) == 0
+    rows = history(more)
+    assert rows[:done] == history(first)  # the earlier epochs, as they were
+    assert len(rows) >= done + 3  # it waited its patience again before stopping
+    assert json.loads((more / "config.json").read_text())["resumed_from"] == str(first)

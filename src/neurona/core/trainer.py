@@ -363,4 +363,10 @@ class Trainer:
         for key, cb in self._callback_states().items():
             if key in states and hasattr(cb, "set_state"):
                 cb.set_state(states[key])
+        if doc["status"] == "early_stopping":
+            # Continuing a run that stopped early: its stoppers keep their best value and
+            # weights, and wait their patience again (as a new fit in Keras would).
+            for cb in self.callbacks:
+                if isinstance(cb, EarlyStopping):
+                    cb.wait, cb.stopped_epoch = 0, None
         self._sync_neuron()

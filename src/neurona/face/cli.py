@@ -552,11 +552,6 @@ def _resume_config(args) -> tuple[dict, dict]:
     if "epochs" in given:
         config["epochs"] = args.epochs
     done = checkpoint["epoch"]
-    if checkpoint["status"] == "early_stopping":
-        raise NeuronaError(
-            f"{args.resume} stopped early at epoch {done - 1} because "
-            f"{config['monitor'] or 'val_loss'} stopped improving; resuming it would stop "
-            f"again. Start a new run with a larger --patience instead.")
     if done >= config["epochs"]:
         raise NeuronaError(
             f"{args.resume} has done {done} epochs already; pass --epochs N with N > {done} "
