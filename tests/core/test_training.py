@@ -468,3 +468,36 @@ def test_resume_from_python_with_train_and_a_checkpoint_file(tmp_path):
     assert h.rows == h_once.rows
     np.testing.assert_array_equal(params(again), params(once))
     assert neurona.load_checkpoint(tmp_path / "c.json")["status"] == "finished"
+
+
+@pytest.mark.parametrize("X,y,match", [
+    (np.zeros((0, 1)), [], "X has no rows"),
+    (np.array([[0.0], [1.0], [2.0]]), [0, 1, 2], "y holds 2: the log loss needs targets 0 and 1"),
+    (np.array([[0.0], [1.0]]), [-1, 1], "y holds -1: the log loss needs targets 0 and 1"),
+])
+def test_targets_the_log_loss_cannot_mean_are_refused_before_training(X, y, match):
+    # Once trained silently (the log loss went negative) or failed with ZeroDivisionError.
+    seen = []
+
+    class Spy(Callback):
+        def on_train_begin(self, logs=None):
+            seen.append("began")
+
+    with pytest.raises(NeuronaError, match=match):
+        train(Neuron([0.0]), X, y, callbacks=[Spy()])
+    assert seen == []
+    if len(y):  # the same targets are fine for the squared error
+        train(Neuron([0.0], activation="identity"), X, y, loss="squared_error", epochs=2)
+
+
+@pytest.mark.parametrize("activation,threshold,match", [
+    ("sigmoid", 1.5, r"threshold must be in \[0, 1\], the range of the sigmoid's output"),
+    ("sigmoid", float("nan"), "threshold must be in"),
+    ("tanh", -2.0, r"threshold must be in \[-1, 1\]"),
+    ("identity", float("inf"), "threshold must be a finite number"),
+])
+def test_a_threshold_outside_the_outputs_range_is_refused(activation, threshold, match):
+    with pytest.raises(NeuronaError, match=match):
+        Neuron([1.0], activation=activation, threshold=threshold)
+    with pytest.raises(NeuronaError, match=match):
+        Neuron([1.0], activation=activation).predict(np.zeros((1, 1)), threshold=threshold)

@@ -304,6 +304,9 @@ def test_invalid_option_values(tmp_path, capsys, extra, pattern):
     (["--dataset", "moons", "--cluster-std", "1"], "--cluster-std does not apply"),
     (["--dataset", "xor", "--n-samples", "0"], "--n-samples: expected a positive integer"),
     (["--dataset", "circles", "--noise", "-1"], "--noise: expected a number >= 0"),
+    (["--threshold", "1.5"], r"--threshold must be in \[0, 1\], the range of the sigmoid's"),
+    (["--activation", "tanh", "--loss", "squared_error", "--threshold", "-2"],
+     r"--threshold must be in \[-1, 1\]"),
     (["--dataset", "mnist"], "--dataset: invalid choice: 'mnist'"),
 ])
 def test_invalid_built_in_dataset_options(tmp_path, capsys, monkeypatch, argv, pattern):

@@ -296,3 +296,17 @@ def test_a_run_that_stopped_early_can_be_continued(tmp_path, capsys):
     assert rows[:done] == history(first)  # the earlier epochs, as they were
     assert len(rows) >= done + 3  # it waited its patience again before stopping
     assert json.loads((more / "config.json").read_text())["resumed_from"] == str(first)
+
+
+def test_epoch_lines_stay_readable_whatever_the_size_of_the_numbers():
+    from neurona.face.console import format_epoch
+
+    line = format_epoch({"epoch": 3, "loss": 2.7e300, "sse": 1e-12, "accuracy": 0.5,
+                         "val_loss": 12345678901.0, "val_accuracy": 0.25}, "log_loss")
+    assert line == ("[3] log_loss: 2.700000e+300  sse: 1.000000e-12  accuracy: 0.5000  "
+                    "val_log_loss: 1.234568e+10  val_accuracy: 0.2500")
+    assert len(line) < 120
+    # the post's numbers keep their fixed decimals
+    assert format_epoch({"epoch": 0, "loss": 1745.026102, "sse": 318.73296,
+                         "accuracy": 0.0257}, "log_loss", 2) == \
+        "[ 0] log_loss: 1745.026102  sse: 318.732960  accuracy: 0.0257"

@@ -7,6 +7,7 @@ finite ``z`` (down to -1e308 and up to 1e308), with no floating-point warning.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Callable
 
@@ -23,6 +24,8 @@ class Activation:
     name: str
     value: Callable[[Array], Array]
     derivative: Callable[[Array], Array]
+    #: The interval ``[low, high]`` the output lies in (a threshold must lie in it too).
+    output_range: tuple[float, float] = (-math.inf, math.inf)
 
     def __call__(self, z: Array) -> Array:
         return self.value(z)
@@ -73,10 +76,10 @@ def step_derivative(z: Array) -> Array:
 ACTIVATIONS: dict[str, Activation] = {
     a.name: a
     for a in (
-        Activation("sigmoid", sigmoid, sigmoid_derivative),
-        Activation("tanh", tanh, tanh_derivative),
+        Activation("sigmoid", sigmoid, sigmoid_derivative, (0.0, 1.0)),
+        Activation("tanh", tanh, tanh_derivative, (-1.0, 1.0)),
         Activation("identity", identity, identity_derivative),
-        Activation("step", step, step_derivative),
+        Activation("step", step, step_derivative, (0.0, 1.0)),
     )
 }
 

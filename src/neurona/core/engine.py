@@ -104,6 +104,10 @@ class Engine(abc.ABC):
     def reweighted(self, mapping: dict[float, float]) -> "Engine":
         """The same rows, each row's weight multiplied by its label's weight in ``mapping``."""
 
+    def binary_targets(self) -> bool:
+        """Whether every target is 0 or 1 (what the log loss needs)."""
+        return set(self.label_counts()) <= {0.0, 1.0}
+
     def refuse(self, spec) -> None:
         """Raise :class:`~neurona.errors.SettingError` for a setting this engine cannot honour."""
         defaults = type(spec).defaults()

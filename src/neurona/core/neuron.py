@@ -6,10 +6,13 @@ method takes the raw feature matrix of shape (n_samples, n_features).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
+from ..errors import NeuronaError, SettingError
 from .activations import Activation, get_activation
-from ..errors import NeuronaError
+from .checks import is_real
 
 
 def check_features(X, n_features: int, owner: str = "Neuron") -> np.ndarray:
@@ -28,6 +31,17 @@ def check_features(X, n_features: int, owner: str = "Neuron") -> np.ndarray:
     if X.dtype.kind not in "fiub":
         raise NeuronaError(f"X must be numeric, got dtype {X.dtype}.")
     return X if X.dtype.kind == "f" else X.astype(np.float64)
+
+
+def check_threshold(threshold, activation: Activation) -> float:
+    """``threshold`` as a float inside the activation's output range (a probability for a sigmoid)."""
+    low, high = activation.output_range
+    if not (is_real(threshold) and low <= threshold <= high):
+        where = (f"[{low:g}, {high:g}], the range of the {activation.name}'s output"
+                 if math.isfinite(low) else "a finite number")
+        raise SettingError("threshold", f"must be {'in ' if math.isfinite(low) else ''}"
+                                        f"{where}, got {threshold!r}.")
+    return float(threshold)
 
 
 class Neuron:
@@ -70,7 +84,7 @@ class Neuron:
         self.weights = w
         self.bias = float(bias)
         self.activation = get_activation(activation)
-        self.threshold = float(threshold)
+        self.threshold = check_threshold(threshold, self.activation)
         self.feature_names = None if feature_names is None else list(feature_names)
         self.scaler = scaler
         self.classes = classes
@@ -136,7 +150,7 @@ class Neuron:
 
         With ``classes`` set, the original labels of 0 and 1 instead.
         """
-        t = self.threshold if threshold is None else threshold
+        t = self.threshold if threshold is None else check_threshold(threshold, self.activation)
         index = (self.forward(X) > t).astype(np.int64)
         return index if self.classes is None else np.asarray(self.classes)[index]
 

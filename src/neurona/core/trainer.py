@@ -110,6 +110,13 @@ class Trainer:
                                f"expecting {neuron.n_features} features as input.")
         activation, loss = check_pair(neuron.activation, spec.loss)
         engine.refuse(spec)
+        if loss.name == "log_loss" and not engine.binary_targets():
+            found = sorted(v for v in engine.label_counts() if v not in (0.0, 1.0))
+            raise NeuronaError(
+                f"y holds {', '.join(f'{v:g}' for v in found[:3])}"
+                f"{', ...' if len(found) > 3 else ''}: the log loss needs targets 0 and 1; "
+                f"map the two classes to 0 and 1 (neurona.data.read_data does it for a file), "
+                f"or use loss='squared_error' for other targets.")
         fraction = spec.validation(validation is not None)
         if spec.validation_fraction is not None and validation is not None:
             raise NeuronaError("Pass validation_fraction or validation_data, not both.")

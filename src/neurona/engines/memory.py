@@ -31,6 +31,7 @@ from ..core.gradient import (NonFinite, batch_step, epoch_metrics, evaluate, min
 from ..core.losses import Loss
 from ..core.neuron import check_features
 from ..data.split import VALIDATION_STREAM, held_out
+from ..errors import NeuronaError
 from . import kernels
 
 
@@ -214,6 +215,8 @@ def as_rows(X, y, n_features: int | None = None, *, dtype="float64", name: str =
         check_features(X, X.shape[1] if n_features is None and X.ndim == 2 else n_features),
         dtype)
     y = check_targets(y, X.shape[0])
+    if X.shape[0] == 0:
+        raise NeuronaError(f"{name} has no rows; training needs at least one row.")
     check_finite(name, X)
     check_finite("y" if name == "X" else f"y{name[1:]}", y)
     return X, y

@@ -275,6 +275,10 @@ class StreamEngine(Engine):
                 counts[float(label)] = counts.get(float(label), 0) + int(k)
         return counts
 
+    def binary_targets(self):
+        # A file's labels are coded 0 and 1 when it is scanned: no pass is needed.
+        return True if hasattr(self.source, "stream") else super().binary_targets()
+
     def reweighted(self, mapping):
         engine = self._like(mapping=dict(mapping))
         counts = self.label_counts()

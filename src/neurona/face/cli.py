@@ -186,6 +186,10 @@ SPEC_FLAGS = {
 }
 
 
+#: The flags of the other settings the library checks by name.
+OTHER_FLAGS = {"threshold": "--threshold"}
+
+
 def spec_option(g, name: str, **kwargs) -> None:
     """Add the option of training setting ``name``: its flags, the spec's default and help."""
     default = TrainSpec.defaults()[name]
@@ -709,6 +713,8 @@ def main(argv: list[str] | None = None) -> int:
             raise
         if isinstance(exc, SettingError) and exc.parameter in SPEC_FLAGS:
             exc = exc.as_option(SPEC_FLAGS[exc.parameter][0].replace("--no-", "--"))
+        elif isinstance(exc, SettingError) and exc.parameter in OTHER_FLAGS:
+            exc = exc.as_option(OTHER_FLAGS[exc.parameter])
         return _fail(f"neurona {args.command}: error: {exc}")
 
 

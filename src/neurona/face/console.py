@@ -13,15 +13,25 @@ import threading
 
 from ..core.callbacks import Callback
 
+def readable(value: float, decimals: int = 6) -> str:
+    """``value`` with ``decimals`` decimals, or in exponent form when that would be unreadable.
+
+    ``1745.026102``, but ``1.234568e+300`` and ``3.100000e-09``, never hundreds of digits.
+    """
+    if value != 0 and not (1e-4 <= abs(value) < 1e9):
+        return f"{value:.{decimals}e}"
+    return f"{value:.{decimals}f}"
+
+
 def format_epoch(logs: dict, loss_name: str = "loss", width: int = 1) -> str:
     """One epoch as a line: the objective, the post's SSE, the accuracy, then validation.
 
     ``[ 0] log_loss: 1745.026102  sse: 318.732960  accuracy: 0.0257``
     """
-    line = (f"[{logs['epoch']:>{width}}] {loss_name}: {logs['loss']:.6f}  "
-            f"sse: {logs['sse']:.6f}  accuracy: {logs['accuracy']:.4f}")
+    line = (f"[{logs['epoch']:>{width}}] {loss_name}: {readable(logs['loss'])}  "
+            f"sse: {readable(logs['sse'])}  accuracy: {logs['accuracy']:.4f}")
     if "val_loss" in logs:
-        line += f"  val_{loss_name}: {logs['val_loss']:.6f}  " \
+        line += f"  val_{loss_name}: {readable(logs['val_loss'])}  " \
                 f"val_accuracy: {logs['val_accuracy']:.4f}"
     return line
 
@@ -83,7 +93,7 @@ class ProgressBar(Callback):
             print(line, file=self._out())
             return
         self._progress.update(self._task, advance=1,
-                              loss=f"{self.loss_name} {logs['loss']:.6f}")
+                              loss=f"{self.loss_name} {readable(logs['loss'])}")
         self._progress.console.print(line, markup=False, highlight=False, soft_wrap=True)
 
     def on_train_end(self, logs=None):

@@ -29,7 +29,8 @@ import numpy as np
 
 from .. import __version__, data
 from ..core.callbacks import Callback, EarlyStopping, History
-from ..core.neuron import Neuron
+from ..core.losses import check_pair
+from ..core.neuron import Neuron, check_threshold
 from ..core.spec import TrainSpec
 from ..core.trainer import DivergenceError, Trainer
 from ..core.trajectory import WeightTrajectory
@@ -94,6 +95,8 @@ def resolve_config(config: dict) -> dict:
     """
     config = dict(config)
     spec = train_spec(config)
+    activation, _ = check_pair(config["activation"], spec.loss)
+    check_threshold(config["threshold"], activation)
     config["validation_fraction"] = spec.validation()
     if spec.early_stopping:
         config["monitor"] = spec.monitored()

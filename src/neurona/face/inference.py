@@ -16,7 +16,7 @@ import numpy as np
 
 from ..errors import ColumnError, DataFileError, OptionError, OutputFileError
 from ..show.metrics import evaluate
-from ..core.neuron import Neuron
+from ..core.neuron import Neuron, check_threshold
 from ..data.readers import DataFile, Labels, quote_list
 
 OUTPUT_FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
@@ -50,6 +50,8 @@ def predictions(neuron: Neuron, path, *, delimiter: str | None = None,
     copied as they are. The file is opened and its columns checked before
     this returns; the rows are read as the tables are consumed.
     """
+    if threshold is not None:
+        check_threshold(threshold, neuron.activation)
     datafile = DataFile(path, delimiter=delimiter, encoding=encoding)
     names = model_columns(datafile, neuron)
     keep = list(keep or [])
@@ -137,6 +139,8 @@ def evaluate_file(neuron: Neuron, path, target: str | None = None, *,
     ``target`` defaults to the target column the model was trained on. Labels
     must be among the model's classes (0 and 1 for a model without any).
     """
+    if threshold is not None:
+        check_threshold(threshold, neuron.activation)
     target = target or neuron.metadata.get("target")
     datafile = DataFile(path, delimiter=delimiter, encoding=encoding)
     if target is None:
