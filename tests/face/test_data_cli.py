@@ -389,3 +389,20 @@ def test_decision_boundary_circles_the_misclassified_of_a_labelled_neuron():
     circled = [c for c in ax.collections if c.get_gid() == "misclassified"][0]
     assert len(circled.get_offsets()) == int(np.sum((n.predict_proba(X) > 0.5) != y))
     assert 0 < len(circled.get_offsets()) < 20
+
+
+def test_a_run_is_reported_and_resumed_from_another_folder(tmp_path, capsys, csv_file,
+                                                           monkeypatch):
+    # The data's path is recorded absolute: the run works from any working directory.
+    monkeypatch.chdir(csv_file.parent)
+    assert main(["train", "--data", csv_file.name, "--target", "result", "--epochs", "4",
+                 "--out", "run", "--no-plots", "--quiet"]) == 0
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    run = csv_file.parent / "run"
+    assert json.loads((run / "config.json").read_text())["dataset"]["path"] == str(csv_file)
+    assert main(["report", str(run), "--no-animation", "--quiet"]) == 0
+    assert main(["train", "--resume", str(run), "--epochs", "6", "--out", "more",
+                 "--no-plots", "--quiet"]) == 0
+    assert (elsewhere / "more" / "model.json").is_file()

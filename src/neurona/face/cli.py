@@ -482,7 +482,8 @@ def data_config(args) -> dict:
             raise OptionError(f"{', '.join(DATASET_OPTIONS[k] for k in builtin)} appl"
                               f"{'ies' if len(builtin) == 1 else 'y'} to built-in datasets, "
                               f"not to --data.")
-        dataset = {"name": "file", "path": str(args.data), "target": args.target,
+        # Recorded absolute, so that the run can be reported or resumed from anywhere.
+        dataset = {"name": "file", "path": os.path.abspath(args.data), "target": args.target,
                    "features": args.features, "delimiter": args.delimiter,
                    "encoding": args.encoding}
     else:
@@ -526,7 +527,9 @@ def describe_data(result) -> str:
     how = ("on Dask" if config.get("engine") == "dask" else
            "streamed" if config["stream"] else "in memory")
     tested = f"{sizes['n_test']} test rows" if sizes["n_test"] else "no test rows"
-    return (f"Data: {spec['path']} ({how}): {sizes['n_train']} training rows, {tested}; "
+    path = os.path.relpath(spec["path"])
+    path = spec["path"] if path.startswith("..") else path  # as typed, inside the folder
+    return (f"Data: {path} ({how}): {sizes['n_train']} training rows, {tested}; "
             f"target {spec['target']!r} ({classes}); features {', '.join(spec['features'])}")
 
 
