@@ -420,3 +420,18 @@ def test_model_that_is_not_a_model(tmp_path, capsys):
 def test_required_options_of_predict(tmp_path, capsys):
     _check_refused(tmp_path, capsys, ["predict", "--data", "x.csv"],
                    r"the following arguments are required: --model")
+
+
+@pytest.mark.parametrize("stream", ["--no-stream", "--stream"])
+def test_a_split_without_training_rows_of_a_class_is_refused(tmp_path, capsys, stream):
+    # One row of class 1, which the per-row split sends to the test part for this seed.
+    from neurona.data.split import row_uniform
+
+    rows = 12
+    test = row_uniform(np.arange(rows), 1) < 0.3
+    lone = int(np.flatnonzero(test)[0])
+    labels = ["1" if i == lone else "0" for i in range(rows)]
+    path = _write(tmp_path / "d.csv", "a,y\n" + "".join(f"{i},{t}\n" for i, t in
+                                                      enumerate(labels)))
+    _check_refused(tmp_path, capsys, [*_train(tmp_path, path), stream],
+                   r"the split leaves no training row of class 1 \(1 row\(s\) of it in all\)")

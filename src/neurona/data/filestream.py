@@ -25,7 +25,7 @@ import numpy as np
 from ..errors import DataFileError, NeuronaError
 from .readers import DataFile, Labels
 from . import scaling
-from .split import TEST_STREAM, check_test_size, held_out
+from .split import TEST_STREAM, check_class_rows, check_test_size, held_out
 from .table import check_constant, resolve_columns
 
 MEMORY_FRACTION = 4       # the default memory budget is 1/4 of the physical memory
@@ -88,10 +88,14 @@ class FileStream:
         low = np.full(len(self.features), np.inf)
         high = np.full(len(self.features), -np.inf)
         n = n_test = 0
+        counts: dict = {"train": {}, "test": {}}
         for row0, table in self._tables():
             X = self.file.features(table, self.features, row0)
             self.labels.observe(table, row0)
             test = self.test_mask(row0, len(X))
+            for part, keep in (("train", ~test), ("test", test)):
+                for label, k in self.labels.count(table, keep).items():
+                    counts[part][label] = counts[part].get(label, 0) + k
             fit.update(X[~test])
             if len(X):
                 np.minimum(low, X.min(axis=0), out=low)
@@ -102,11 +106,10 @@ class FileStream:
             raise DataFileError(f"{self.file.path}: no data rows; add rows below the header.",
                                 path=self.file.path)
         self.classes = self.labels.finish()
+        check_class_rows(counts["train"], counts["test"], self.classes, self.test_size,
+                         self.file.path)
         if not allow_constant:
             check_constant(self.file, None, self.features, low, high)
-        if n - n_test == 0:
-            raise NeuronaError(f"{self.file.path}: the split left no training rows "
-                               f"({n} rows, test_size={self.test_size}); lower --test-size.")
         self.n_rows, self.n_test, self.n_train = n, n_test, n - n_test
         self.scaler = fit.result()
         return self

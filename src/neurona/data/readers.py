@@ -745,6 +745,19 @@ class Labels:
             self.classes = sort_labels(self._seen)
         return list(self.classes)
 
+    def count(self, table, keep: np.ndarray) -> dict:
+        """How many of the batch's rows where ``keep`` is True hold each label (after
+        :meth:`observe` has seen the batch)."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        col = self._values(table.column(self.column)).filter(pa.array(keep))
+        out: dict = {}
+        for item in pc.value_counts(col).to_pylist():
+            label = self._code[item["values"]]
+            out[label] = out.get(label, 0) + item["counts"]
+        return out
+
     def encode(self, table, row0: int) -> np.ndarray:
         """The batch's labels as 0.0/1.0 (float64), by the classes' order."""
         import pyarrow as pa

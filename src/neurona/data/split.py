@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import OptionError
+from ..errors import DataValueError, OptionError
 
 SPLIT_DEFAULTS = dict(test_size=0.3, random_state=1)
 #: Streams of :func:`row_uniform`: one per use, so the draws are independent.
@@ -115,3 +115,23 @@ def split_rows(X, y, test_size: float = 0.3, random_state: int | None = 1,
     test = held_out(rows, 1 if random_state is None else random_state,
                     check_test_size(test_size))
     return Split(X[~test], X[test], y[~test], y[test], names, classes, rows[~test])
+
+
+def check_class_rows(train: dict, test: dict, classes, test_size: float, path) -> None:
+    """Refuse a split that leaves a class without training rows, or the test part empty.
+
+    ``train`` and ``test`` count the rows of each class (by label) in each part.
+    """
+    for label in classes:
+        if not train.get(label):
+            total = train.get(label, 0) + test.get(label, 0)
+            raise DataValueError(
+                f"{path}: the split leaves no training row of class {label!r} ({total} "
+                f"row(s) of it in all); a classifier needs rows of both classes to train: "
+                f"lower --test-size, change --random-state or add rows of that class.",
+                path=path)
+    if test_size and not sum(test.values()):
+        raise DataValueError(
+            f"{path}: the split leaves no test rows (test_size={test_size}); raise "
+            f"--test-size, or pass --test-size 0 to train on every row without a test "
+            f"report.", path=path)

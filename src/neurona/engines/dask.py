@@ -30,7 +30,7 @@ from ..core.activations import get_activation
 from ..core.engine import Engine, check_split
 from ..core.gradient import NonFinite, batch_step, new_totals
 from ..core.losses import get_loss
-from ..data.split import TEST_STREAM, VALIDATION_STREAM, held_out
+from ..data.split import TEST_STREAM, VALIDATION_STREAM, check_class_rows, held_out
 from ..errors import NeuronaError
 from .memory import forward_backward, run_epoch
 
@@ -455,6 +455,7 @@ class DaskFiles:
         test = rows.map_blocks(_held_out, 1 if random_state is None else int(random_state),
                                test_size, TEST_STREAM, dtype=bool)
         self.path, self.target, self.features, self.classes = text, target, features, classes
+        self.test_size = test_size
         self.X, self.y, self.test, self.rows = X, y, test, rows
 
     def scan(self, scale: str):
@@ -466,7 +467,10 @@ class DaskFiles:
         check_kind(scale)
         train = ~self.test
         Xt = self.X[train]
+        codes = self.y.astype(np.int64)
         stats = dict(n=self.y.shape[0], n_test=self.test.sum(),
+                     train_counts=da.bincount(codes[train], minlength=2),
+                     test_counts=da.bincount(codes[self.test], minlength=2),
                      bad=(~da.isfinite(self.X)).any(axis=0), no_label=da.isnan(self.y).any())
         if scale == "standard":
             stats.update(center=Xt.mean(axis=0), spread=Xt.std(axis=0))
@@ -483,11 +487,11 @@ class DaskFiles:
             raise DataValueError(f"{self.path}: column {bad[0]!r} holds NaN, empty or "
                                  f"infinite values; every feature needs a finite number.",
                                  path=self.path, column=bad[0])
+        check_class_rows(*({c: int(k) for c, k in zip(self.classes, values[part])}
+                           for part in ("train_counts", "test_counts")),
+                         self.classes, self.test_size, self.path)
         self.n_test = int(values["n_test"])
         self.n_train = int(values["n"]) - self.n_test
-        if self.n_train == 0:
-            raise DataValueError(f"{self.path}: no training rows; lower --test-size.",
-                                 path=self.path)
         self.scaler = None
         if scale != "none":
             spread = np.where(values["spread"] > 0, values["spread"], 1.0)

@@ -36,6 +36,7 @@ from ..core.trainer import DivergenceError, Trainer
 from ..core.trajectory import WeightTrajectory
 from ..data import scaling
 from ..data.filestream import FileStream, default_memory_budget
+from ..data.split import check_class_rows
 from ..engines.memory import MemoryEngine, as_rows
 from ..engines.stream import SHUFFLE_BUFFER, StreamEngine, test_pass
 from ..errors import NeuronaError, OptionError, RunDirectoryError
@@ -150,8 +151,12 @@ def load_data(config: dict) -> tuple[np.ndarray, np.ndarray, data.Split]:
         ds = data.read_data(spec["path"], spec.get("target"), spec.get("features"),
                             delimiter=spec.get("delimiter"), encoding=spec.get("encoding"))
         sp = config["split"]
-        return ds.X, ds.y, data.split_rows(ds.X, ds.y, sp["test_size"], sp["random_state"],
-                                           feature_names=ds.feature_names, classes=ds.classes)
+        parts = data.split_rows(ds.X, ds.y, sp["test_size"], sp["random_state"],
+                                feature_names=ds.feature_names, classes=ds.classes)
+        counts = [{c: int(np.sum(y == k)) for k, c in enumerate(ds.classes)}
+                  for y in (parts.y_train, parts.y_test)]
+        check_class_rows(*counts, ds.classes, sp["test_size"], spec["path"])
+        return ds.X, ds.y, parts
     X, y = data.make_dataset(spec)
     return X, y, data.split(X, y, **config["split"])
 
