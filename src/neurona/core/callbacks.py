@@ -128,7 +128,8 @@ class EarlyStopping(Callback):
         The smallest change that counts as an improvement.
     mode : {"auto", "min", "max"}, default="auto"
         Whether smaller or larger is better; ``"auto"`` means larger for keys
-        that contain ``accuracy`` and smaller for the others.
+        that contain ``acc`` or ``r2`` (``val_accuracy``, ``val_r2``) and smaller
+        for the others.
     restore_best_weights : bool, default=True
         At the end of training, set the neuron to the weights it had at the
         end of the best epoch.
@@ -166,7 +167,8 @@ class EarlyStopping(Callback):
 
     @property
     def greater_is_better(self) -> bool:
-        return self.mode == "max" or (self.mode == "auto" and "acc" in self.monitor)
+        return self.mode == "max" or (self.mode == "auto" and (
+            "acc" in self.monitor or "r2" in self.monitor))
 
     def _improved(self, value: float) -> bool:
         if self.best is None:

@@ -11,7 +11,8 @@ collection on a cluster) and answers the same few questions:
 ``draw_order(rng)``            an epoch's batch order, drawn from the run's
                                generator (only when shuffling mini-batches)
 ``run_epoch(params, ...)``     one epoch's updates: see :meth:`Engine.run_epoch`
-``evaluate(w, b, ...)``        ``loss``, ``sse``, ``accuracy`` of the rows at (w, b)
+``evaluate(w, b, ...)``        ``loss``, ``sse``, and ``accuracy`` (or a regression's
+                               ``r2``, ``mae``) of the rows at (w, b)
 ``split(fraction, seed)``      ``(training, validation)`` engines: the rows whose
                                :func:`neurona.data.split.row_uniform` draw is below
                                ``fraction`` validate, the same rows on every engine
@@ -67,12 +68,14 @@ class Engine(abc.ABC):
     @abc.abstractmethod
     def run_epoch(self, params, opt_state, order=None, *, optimizer, activation, loss,
                   reduction="sum", threshold=0.5, batch_size=None, l1=0.0, l2=0.0,
-                  totals=None, on_batch_end=None, should_stop=None):
+                  totals=None, on_batch_end=None, should_stop=None, task="classify"):
         """One epoch: every batch's forward pass, gradient, penalty and optimizer step.
 
         Returns ``(params, opt_state, metrics)`` after the epoch's updates, with
-        ``metrics`` the epoch's ``loss``, ``sse``, ``accuracy`` and
-        ``grad_norm``, or ``None`` when ``should_stop()`` cut the epoch short
+        ``metrics`` the epoch's ``loss``, ``sse``, the task's metrics
+        (``accuracy``, or ``r2`` and ``mae`` for ``task="regress"``: see
+        :func:`neurona.core.gradient.epoch_metrics`, which every engine's epoch
+        ends with) and ``grad_norm``, or ``None`` when ``should_stop()`` cut the epoch short
         (``totals["batches"]`` then says how many batches were done, and a
         later call with the same ``totals`` and ``order`` finishes it).
         Raises :class:`neurona.core.gradient.NonFinite` on divergence.
@@ -89,8 +92,10 @@ class Engine(abc.ABC):
         return functools.partial(self.run_epoch, **settings)
 
     @abc.abstractmethod
-    def evaluate(self, w, b, activation, loss, reduction="sum", threshold=0.5) -> dict:
-        """The metrics ``loss``, ``sse`` and ``accuracy`` of the rows at ``(w, b)``."""
+    def evaluate(self, w, b, activation, loss, reduction="sum", threshold=0.5,
+                 task="classify") -> dict:
+        """The metrics ``loss``, ``sse`` and ``accuracy`` of the rows at ``(w, b)``; for
+        ``task="regress"`` ``r2`` and ``mae`` instead of ``accuracy``."""
 
     @abc.abstractmethod
     def split(self, fraction: float, seed: int) -> tuple["Engine", "Engine"]:

@@ -34,6 +34,8 @@ from .checks import check_positive_int, check_real, is_int, is_real, normalise_c
 from .losses import LOSSES, REDUCTIONS, Loss
 
 DTYPES = ("float64", "float32")
+#: What a run learns: a class (0/1 targets, a threshold on the output) or a number.
+TASKS = ("classify", "regress")
 KERNELS = ("auto", "numpy", "numba")
 #: The validation split early stopping takes when none is given (scikit-learn's).
 EARLY_STOPPING_FRACTION = 0.1
@@ -60,6 +62,10 @@ class TrainSpec:
     loss: str = field(default="log_loss", metadata=_doc(
         "objective whose gradient is followed: log_loss (the post's update rule) or "
         "squared_error (its own true gradient)"))
+    task: str | None = field(default=None, metadata=_doc(
+        "classify (0/1 targets: accuracy in the history) or regress (numeric targets: r2 "
+        "and mae); default: regress for the identity activation with squared_error, "
+        "classify otherwise"))
     reduction: str = field(default="sum", metadata=_doc(
         "sum (the post) or mean of each batch's per-sample losses"))
     optimizer: object = field(default="gd", metadata=_doc(
@@ -98,7 +104,8 @@ class TrainSpec:
         "'balanced' (n / (k * count)) or weights per label like {0: 1, 1: 3}"))
     validation_fraction: float | None = field(default=None, metadata=_doc(
         "hold out this fraction of the training rows (drawn per row from the seed) and "
-        "record val_loss, val_sse, val_accuracy each epoch"))
+        "record val_loss, val_sse and val_accuracy (val_r2, val_mae for a regression) each "
+        "epoch"))
     early_stopping: bool = field(default=False, metadata=_doc(
         "stop when the monitored key has not improved for patience epochs and keep the best "
         "epoch's weights (validates on 10% unless a validation fraction is given)"))
@@ -129,6 +136,11 @@ class TrainSpec:
         set_("learning_rate", float(self.learning_rate))
         if not isinstance(self.loss, Loss) and self.loss not in LOSSES:
             raise NeuronaError(f"Unknown loss {self.loss!r}; choose one of {', '.join(LOSSES)}.")
+        if self.task is not None and self.task not in TASKS:
+            raise NeuronaError(f"Unknown task {self.task!r}; choose one of {', '.join(TASKS)}.")
+        if self.task == "regress" and self.loss_name == "log_loss":
+            raise SettingError("task", "is 'regress', but the log loss is a classifier's "
+                                       "objective: use loss='squared_error' for a regression.")
         if self.reduction not in REDUCTIONS:
             raise NeuronaError(f"Unknown reduction {self.reduction!r}; choose one of "
                                f"{', '.join(REDUCTIONS)}.")
@@ -152,6 +164,9 @@ class TrainSpec:
             set_(name, check_real(name, getattr(self, name), 0.0, 1.0))
         set_("epsilon", check_real("epsilon", self.epsilon, 0.0, low_open=True))
         set_("class_weight", normalise_class_weight(self.class_weight))
+        if self.class_weight is not None and self.task == "regress":
+            raise SettingError("class_weight", "weights classes, and a regression has none: "
+                                               "use sample_weight to weight rows.")
         set_("validation_fraction", check_real(
             "validation_fraction", self.validation_fraction, 0.0, 1.0, low_open=True,
             allow_none=True))
@@ -188,6 +203,13 @@ class TrainSpec:
         if self.validation_fraction is None and self.early_stopping and not has_data:
             return EARLY_STOPPING_FRACTION
         return self.validation_fraction
+
+    def resolved_task(self, activation: str) -> str:
+        """The run's task: the one set, or the one the activation and loss imply.
+
+        See :func:`resolve_task`.
+        """
+        return resolve_task(self.task, activation, self.loss_name)
 
     def monitored(self) -> str:
         """The history key early stopping watches (``val_loss`` unless set)."""
@@ -253,6 +275,21 @@ class TrainSpec:
     def describe(cls, name: str) -> str:
         """One line on what setting ``name`` does (the command line's help)."""
         return next(f.metadata["doc"] for f in fields(cls) if f.name == name)
+
+
+def resolve_task(task: str | None, activation: str, loss: str) -> str:
+    """The task of a run with these settings: ``task`` itself, or the one implied.
+
+    The log loss classifies. The squared error regresses with the identity
+    activation (the linear unit: a numeric target) and classifies with a
+    bounded or thresholded output (sigmoid, tanh, step).
+
+    >>> resolve_task(None, "identity", "squared_error"), resolve_task(None, "tanh", "squared_error")
+    ('regress', 'classify')
+    """
+    if task is not None:
+        return task
+    return "regress" if loss == "squared_error" and activation == "identity" else "classify"
 
 
 def build_spec(spec: TrainSpec | None = None, **settings) -> TrainSpec:

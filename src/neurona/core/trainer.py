@@ -8,7 +8,8 @@ weights, the optimizer and its schedule, the history, the callbacks, early
 stopping, the divergence guard, and the run's whole state for checkpoints and
 exact resume.
 
-Each history row describes one epoch: ``loss``, ``sse`` and ``accuracy`` come
+Each history row describes one epoch: ``loss``, ``sse`` and the task's
+metrics (a classifier's ``accuracy``, a regression's ``r2`` and ``mae``) come
 from the epoch's forward passes, each batch's taken before that batch's
 update (with one full batch, exactly the tutorial post's record);
 ``grad_norm`` is the norm of the epoch's gradient; ``learning_rate`` the rate
@@ -30,7 +31,7 @@ from .callbacks import Callback, EarlyStopping, History, overrides
 from .checks import class_weights
 from .engine import Engine
 from .gradient import NonFinite, new_totals, penalty
-from .spec import TrainSpec
+from .spec import TrainSpec, resolve_task
 
 #: Settings a checkpoint must share with the run that resumes it (all but the epochs).
 CHECKED_SETTINGS = tuple(n for n in TrainSpec.names() if n not in ("epochs", "kernel")) + (
@@ -110,6 +111,12 @@ class Trainer:
                                f"expecting {neuron.n_features} features as input.")
         activation, loss = check_pair(neuron.activation, spec.loss)
         engine.refuse(spec)
+        task = spec.resolved_task(activation.name)
+        if task == "regress" and spec.class_weight is not None:
+            raise NeuronaError(
+                "class_weight weights classes, and a regression has none (the identity "
+                "activation with the squared error regresses); use sample_weight to weight "
+                "rows, or task='classify' for 0/1 targets.")
         if loss.name == "log_loss" and not engine.binary_targets():
             found = sorted(v for v in engine.label_counts() if v not in (0.0, 1.0))
             raise NeuronaError(
@@ -125,6 +132,7 @@ class Trainer:
 
         self.neuron, self.spec = neuron, spec
         self.activation, self.loss = activation, loss
+        self.task = task
         self.reduction = spec.reduction
         self.epochs = spec.epochs
         self.batch_size = spec.batch_size
@@ -133,7 +141,7 @@ class Trainer:
         self.rng = rng
         self._rng_initial = rng.bit_generator.state
         self.settings = _json_normal({
-            **spec.to_dict(), "validation_fraction": fraction,
+            **spec.to_dict(), "task": task, "validation_fraction": fraction,
             "activation": activation.name, "threshold": neuron.threshold,
             "n_samples": int(engine.n_rows), "n_features": int(neuron.n_features),
             "sample_weight": bool(engine.weighted), "validation_data": validation is not None,
@@ -200,7 +208,7 @@ class Trainer:
             optimizer=self.optimizer, activation=self.activation, loss=self.loss,
             reduction=self.reduction, threshold=self.neuron.threshold,
             batch_size=self.batch_size, l1=self.l1, l2=self.l2,
-            should_stop=lambda: self.stop_training)
+            should_stop=lambda: self.stop_training, task=self.task)
 
     # -- stopping --
 
@@ -278,7 +286,8 @@ class Trainer:
         elif draws:  # finishing an epoch cut short: the same order again
             self.rng.bit_generator.state = self._rng_epoch_state
         first = e * self.n_batches
-        totals = self.partial if self.partial is not None else new_totals(self.params.shape[0])
+        totals = self.partial if self.partial is not None else new_totals(self.params.shape[0],
+                                                                          self.task)
         done_before = totals["batches"]
         order = self.engine.draw_order(self.rng) if draws else None
         params, opt_state, metrics = self._epoch(self.params, self.opt_state, order,
@@ -293,12 +302,11 @@ class Trainer:
         self.epoch += 1
         if draws:
             self._rng_epoch_state = self.rng.bit_generator.state
-        logs = {"epoch": e, "loss": metrics["loss"], "sse": metrics["sse"],
-                "accuracy": metrics["accuracy"], "grad_norm": metrics["grad_norm"],
-                "learning_rate": float(self.schedule(first))}
+        logs = {"epoch": e, **metrics, "learning_rate": float(self.schedule(first))}
         if self.validation is not None:
             m = self.validation.evaluate(self.params[:-1], self.params[-1], self.activation,
-                                         self.loss, self.reduction, self.neuron.threshold)
+                                         self.loss, self.reduction, self.neuron.threshold,
+                                         task=self.task)
             m["loss"] += penalty(self.params[:-1], self.l1, self.l2)
             logs.update({f"val_{k}": v for k, v in m.items()})
         for cb in hooks:
@@ -339,6 +347,12 @@ class Trainer:
             raise NeuronaError(f"The run's state to resume from is missing {', '.join(missing)}.")
         # Checkpoints written before some settings existed trained with their defaults.
         recorded = {**TrainSpec.defaults(), "validation_fraction": None, **doc["settings"]}
+        if "task" not in doc["settings"]:
+            # Written before the task was a setting: the run recorded a classifier's metrics,
+            # and its settings now imply a task; either continues the same steps.
+            implied = resolve_task(None, recorded.get("activation"), recorded.get("loss"))
+            recorded["task"] = (self.task if self.task in ("classify", implied)
+                                else implied)
         diffs = [f"{k}={recorded.get(k)!r} there, {self.settings.get(k)!r} here"
                  for k in CHECKED_SETTINGS if recorded.get(k) != self.settings.get(k)]
         if diffs:
@@ -361,6 +375,11 @@ class Trainer:
         self.epoch, self.batch, self.step = int(doc["epoch"]), int(doc["batch"]), \
             int(doc["step"])
         partial = doc["partial"]
+        if partial is not None and set(new_totals(0, self.task)) - set(partial):
+            raise NeuronaError(
+                f"This checkpoint stopped in the middle of epoch {doc['epoch']} without the "
+                f"running sums of task {self.task!r}; resume it with task='classify', the "
+                f"task it was written with.")
         if partial is not None:
             partial = dict(partial)
             partial["grad"] = np.array(partial["grad"], dtype=np.float64)

@@ -34,9 +34,11 @@ from numba.extending import intrinsic
 # Codes for the activations and losses of neurona.activations / neurona.losses.
 SIGMOID, TANH, IDENTITY, STEP = 0, 1, 2, 3
 SQUARED_ERROR, LOG_LOSS = 0, 1
-# Layout of a partial row: d gradient entries, then these.
-DB, LOSS, SSE, CORRECT = 0, 1, 2, 3
-N_EXTRA = 4
+# Layout of a partial row: d gradient entries, then these. A regression's pass fills the
+# weight, the (weighted) target, its square and the absolute error instead of CORRECT; its
+# summed (weighted) squared error is LOSS.
+DB, LOSS, SSE, CORRECT, SUM_W, SUM_Y, SUM_Y2, SUM_ABS = 0, 1, 2, 3, 4, 5, 6, 7
+N_EXTRA = 8
 
 # Reassociating sums lets LLVM vectorise the dot products; NaN and infinity
 # keep their IEEE meaning (no 'nnan'/'ninf'), so a diverging run still shows.
@@ -218,14 +220,69 @@ def _block_pointwise(y, sample_weight, activation, loss, threshold, b, s, m, zb,
     acc[d + CORRECT] += sums[3]
 
 
+@njit(cache=True, fastmath=_FASTMATH, error_model="numpy", inline="always")
+def _block_regression_sums(y, sample_weight, weighted, activation, loss, b, s, m, zb, dlb):
+    """As :func:`_block_sums` for a regression: returns ``(db, loss, sse, weight,
+    sum w y, sum w y^2, sum w |e|)``."""
+    db = 0.0
+    total = 0.0
+    sse = 0.0
+    weight = 0.0
+    sum_y = 0.0
+    sum_y2 = 0.0
+    sum_abs = 0.0
+    for i in range(m):
+        yi = y[s + i]
+        a, li, di = _pointwise(np.float64(zb[i]) + b, yi, activation, loss)
+        e = a - yi
+        sse += e * e
+        wi = sample_weight[s + i] if weighted else 1.0
+        li *= wi
+        di *= wi
+        weight += wi
+        sum_y += wi * yi
+        sum_y2 += (wi * yi) * yi
+        sum_abs += wi * abs(e)
+        total += li
+        db += di
+        dlb[i] = di
+    return db, total, sse, weight, sum_y, sum_y2, sum_abs
+
+
+@njit(cache=True, fastmath=_FASTMATH, error_model="numpy", inline="always")
+def _block_regression(y, sample_weight, activation, loss, b, s, m, zb, dlb, acc, d):
+    """:func:`_block_pointwise` for a regression: ``dl/dz`` into ``dlb[:m]``, its sums into
+    ``acc``. The unweighted linear unit gets a loop of its own (vectorised)."""
+    weighted = sample_weight.shape[0] > 0
+    if activation == IDENTITY and not weighted:
+        sums = _block_regression_sums(y, sample_weight, False, IDENTITY, SQUARED_ERROR,
+                                      b, s, m, zb, dlb)
+    else:
+        sums = _block_regression_sums(y, sample_weight, weighted, activation, loss,
+                                      b, s, m, zb, dlb)
+    acc[d + DB] += sums[0]
+    acc[d + LOSS] += sums[1]
+    acc[d + SSE] += sums[2]
+    acc[d + SUM_W] += sums[3]
+    acc[d + SUM_Y] += sums[4]
+    acc[d + SUM_Y2] += sums[5]
+    acc[d + SUM_ABS] += sums[6]
+
+
 @njit(cache=True, nogil=True, fastmath=_FASTMATH, error_model="numpy")
-def _rows(X, y, wx, b, sample_weight, activation, loss, threshold, r0, r1, block_rows, out):
+def _rows(X, y, wx, b, sample_weight, activation, loss, threshold, r0, r1, block_rows, out,
+          regression=None):
     """Add rows ``r0:r1`` of a C-ordered X into ``out`` (gradient, then DB, LOSS, SSE, CORRECT).
 
     ``wx`` is ``w`` in X's dtype: ``X w`` and each block's gradient are
     summed in that dtype (vectorised, as BLAS does), the blocks in float64.
     Rows go four at a time, so that each load of ``w`` and each load and
     store of the gradient serve four rows.
+
+    ``regression``: ``None`` for a classifier; ``True`` adds a regression's
+    sums instead of CORRECT. Numba compiles each case apart (the branch on
+    ``None`` is removed before compiling), so a classifier's pass never
+    carries, nor compiles, a regression's loops.
     """
     d = X.shape[1]
     zb = np.empty(block_rows, dtype=X.dtype)
@@ -253,7 +310,11 @@ def _rows(X, y, wx, b, sample_weight, activation, loss, threshold, r0, r1, block
             for j in range(1, d):
                 zi += xi[j] * wx[j]
             zb[i] = zi
-        _block_pointwise(y, sample_weight, activation, loss, threshold, b, s, m, zb, dlb, acc, d)
+        if regression is None:
+            _block_pointwise(y, sample_weight, activation, loss, threshold, b, s, m, zb, dlb,
+                             acc, d)
+        else:
+            _block_regression(y, sample_weight, activation, loss, b, s, m, zb, dlb, acc, d)
         gb[:] = 0  # X^T dl/dz while the block is still in cache
         for i in range(0, m4, 4):
             x0, x1, x2, x3 = Xb[i], Xb[i + 1], Xb[i + 2], Xb[i + 3]
@@ -271,7 +332,8 @@ def _rows(X, y, wx, b, sample_weight, activation, loss, threshold, r0, r1, block
 
 
 @njit(cache=True, nogil=True, fastmath=_FASTMATH, error_model="numpy")
-def _columns(XT, y, wx, b, sample_weight, activation, loss, threshold, r0, r1, block_rows, out):
+def _columns(XT, y, wx, b, sample_weight, activation, loss, threshold, r0, r1, block_rows, out,
+             regression=None):
     """As :func:`_rows` for an F-ordered X, passed as its C-ordered transpose ``XT``.
 
     Columns go four at a time, so that each load and store of ``z`` and
@@ -297,7 +359,11 @@ def _columns(XT, y, wx, b, sample_weight, activation, loss, threshold, r0, r1, b
             wj = wx[j]
             for i in range(m):
                 zm[i] += xj[i] * wj
-        _block_pointwise(y, sample_weight, activation, loss, threshold, b, s, m, zb, dlb, acc, d)
+        if regression is None:
+            _block_pointwise(y, sample_weight, activation, loss, threshold, b, s, m, zb, dlb,
+                             acc, d)
+        else:
+            _block_regression(y, sample_weight, activation, loss, b, s, m, zb, dlb, acc, d)
         dm = dlb[:m]
         for j in range(0, d4, 4):  # X^T dl/dz while the block is still in cache
             x0, x1 = XT[j, s:s + m], XT[j + 1, s:s + m]
@@ -323,8 +389,10 @@ def _columns(XT, y, wx, b, sample_weight, activation, loss, threshold, r0, r1, b
 
 
 def full_batch(X, y, wx, b, sample_weight, activation, loss, threshold, transposed,
-               chunk_rows, block_rows, threads):
-    """Partial sums of one pass over all of X: shape (n_chunks, d + 4), in chunk order.
+               chunk_rows, block_rows, threads, regression=None):
+    """Partial sums of one pass over all of X: shape (n_chunks, d + N_EXTRA), in chunk order.
+
+    ``regression=True`` adds a regression's sums (see :func:`_rows`).
 
     ``X`` is C-ordered, of shape (n_samples, n_features), or with
     ``transposed`` the C-ordered transpose of an F-ordered X. The chunks are
@@ -353,7 +421,7 @@ def full_batch(X, y, wx, b, sample_weight, activation, loss, threshold, transpos
             r0 = c * chunk_rows
             try:
                 kernel(X, y, wx, b, sample_weight, activation, loss, threshold, r0,
-                       min(n, r0 + chunk_rows), block_rows, partial[c])
+                       min(n, r0 + chunk_rows), block_rows, partial[c], regression)
             except BaseException as exc:  # pragma: no cover - reported to the caller
                 state["error"] = exc
             with lock:
@@ -387,8 +455,9 @@ def _helpers(count: int) -> ThreadPoolExecutor:
 # HYPER_SLOTS name them (tests/test_kernels.py checks that the two agree).
 GD, MOMENTUM, NESTEROV, ADAGRAD, RMSPROP, ADAM, ADAMW = 0, 1, 2, 3, 4, 5, 6
 H_MOMENTUM, H_EPSILON, H_RHO, H_BETA_1, H_BETA_2, H_WEIGHT_DECAY = 0, 1, 2, 3, 4, 5
-# Slots of ``sums``: the epoch's running totals, as neurona.training.run_epoch keeps them.
-S_LOSS, S_SSE, S_ACCURACY = 0, 1, 2
+# Slots of ``sums``: the epoch's running totals, as neurona.engines.memory.run_epoch keeps
+# them (a classifier's accuracy, or a regression's sums: neurona.core.gradient.REGRESSION_SUMS).
+S_LOSS, S_SSE, S_ACCURACY, S_W, S_Y, S_Y2, S_E2, S_ABS = 0, 1, 2, 3, 4, 5, 6, 7
 
 
 @njit(cache=True)
@@ -440,14 +509,16 @@ def _optimizer_step(g, params, mu, nu, count, lr, optimizer, hyper, decay_mask,
 @njit(cache=True, nogil=True, fastmath=_FASTMATH)
 def minibatch_epoch(X, y, sample_weight, order, transposed, batch_size, first_batch,
                     params, mu, nu, count, lrs, optimizer, hyper, decay_mask,
-                    activation, loss, mean, threshold, l1, l2, total_weight, sums, grad_sum):
+                    activation, loss, mean, threshold, l1, l2, total_weight, sums, grad_sum,
+                    regression=None):
     """Batches ``first_batch`` to the last of one epoch, each with its optimizer update.
 
     ``params``, ``mu``, ``nu`` and ``sums``/``grad_sum`` are updated in place
     after each batch that stays finite; ``lrs[j - first_batch]`` is batch
     ``j``'s learning rate. Returns ``(batches_done, failed)``: ``failed`` is
     the batch whose loss or new parameters were not finite (its update is not
-    applied), or -1. Rows are read in ``order``; ``X`` is C-ordered, or with
+    applied), or -1. ``regression=True`` keeps a regression's sums instead of
+    the accuracy (compiled apart, as in :func:`_rows`). Rows are read in ``order``; ``X`` is C-ordered, or with
     ``transposed`` the C-ordered transpose of an F-ordered X.
     """
     n = X.shape[1] if transposed else X.shape[0]
@@ -489,14 +560,23 @@ def minibatch_epoch(X, y, sample_weight, order, transposed, batch_size, first_ba
         sse = 0.0
         correct = 0.0
         weight = 0.0
+        sum_y = 0.0
+        sum_y2 = 0.0
+        sum_abs = 0.0
         for q in range(r0, r1):
             r = order[q]
             yi = y[r]
             a, li, di = _pointwise(zb[q - r0], yi, activation, loss)
             e = a - yi
             sse += e * e
-            if (a > threshold) == (yi > threshold):
-                correct += 1.0
+            if regression is None:
+                if (a > threshold) == (yi > threshold):
+                    correct += 1.0
+            else:
+                wi = sample_weight[r] if weighted else 1.0
+                sum_y += wi * yi
+                sum_y2 += (wi * yi) * yi
+                sum_abs += wi * abs(e)
             if weighted:
                 li *= sample_weight[r]
                 di *= sample_weight[r]
@@ -541,7 +621,14 @@ def minibatch_epoch(X, y, sample_weight, order, transposed, batch_size, first_ba
         c = frac if mean else 1.0
         sums[S_LOSS] += c * batch_loss
         sums[S_SSE] += sse
-        sums[S_ACCURACY] += (size / n) * (correct / size)
+        if regression is None:
+            sums[S_ACCURACY] += (size / n) * (correct / size)
+        else:
+            sums[S_W] += weight
+            sums[S_Y] += sum_y
+            sums[S_Y2] += sum_y2
+            sums[S_E2] += total
+            sums[S_ABS] += sum_abs
         for k in range(p):
             grad_sum[k] += c * g[k]
     return n_batch - first_batch, -1

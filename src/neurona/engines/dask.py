@@ -28,7 +28,8 @@ import numpy as np
 
 from ..core.activations import get_activation
 from ..core.engine import Engine, check_split
-from ..core.gradient import NonFinite, batch_step, new_totals
+from ..core.gradient import (REGRESSION_SUMS, NonFinite, add_pass, batch_step, epoch_metrics,
+                             new_totals, reported)
 from ..core.losses import get_loss
 from ..data.split import TEST_STREAM, VALIDATION_STREAM, check_class_rows, held_out
 from ..errors import NeuronaError
@@ -45,22 +46,29 @@ def _require_dask():
     return dask, da
 
 
-def partition_sums(X, y, sample_weight, w, b, activation, loss, threshold) -> np.ndarray:
+def partition_sums(X, y, sample_weight, w, b, activation, loss, threshold,
+                   task="classify") -> np.ndarray:
     """The additive statistics of one partition, as one vector.
 
     Layout: ``[dL_dw (d values), dL_db, loss, sse, n_correct, n_rows, weight_sum]``,
-    all with ``reduction="sum"``; adding the vectors of all partitions gives
-    the statistics of the whole dataset.
+    all with ``reduction="sum"``, and for ``task="regress"`` the
+    :data:`~neurona.core.gradient.REGRESSION_SUMS` after them (``n_correct``
+    is then 0); adding the vectors of all partitions gives the statistics of
+    the whole dataset.
     """
     activation, loss = get_activation(activation), get_loss(loss)
     X = np.asarray(X, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64).ravel()
     sw = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64).ravel()
     n = X.shape[0]
+    regress = task == "regress"
     if n == 0:
-        return np.zeros(X.shape[1] + 6)
-    dw, db, m = forward_backward(X, y, w, b, activation, loss, "sum", threshold, sw)
+        return np.zeros(X.shape[1] + 6 + (len(REGRESSION_SUMS) if regress else 0))
+    dw, db, m = forward_backward(X, y, w, b, activation, loss, "sum", threshold, sw, task)
     weight_sum = float(n) if sw is None else float(np.sum(sw))
+    if regress:
+        return np.r_[dw, db, m["loss"], m["sse"], 0, n, weight_sum,
+                     [m[key] for key in REGRESSION_SUMS]]
     return np.r_[dw, db, m["loss"], m["sse"], round(m["accuracy"] * n), n, weight_sum]
 
 
@@ -183,7 +191,8 @@ class DaskEngine(Engine):
 
     def run_epoch(self, params, opt_state, order=None, *, optimizer, activation, loss,
                   reduction="sum", threshold=0.5, batch_size=None,
-                  l1=0.0, l2=0.0, totals=None, on_batch_end=None, should_stop=None):
+                  l1=0.0, l2=0.0, totals=None, on_batch_end=None, should_stop=None,
+                  task="classify"):
         """One epoch on the cluster, with the contract of :meth:`Engine.run_epoch`.
 
         Full batch: one map-reduce of the gradient, then the step on the
@@ -193,18 +202,17 @@ class DaskEngine(Engine):
         next. An epoch is not cut short (``should_stop`` is asked between
         epochs) and ``on_batch_end`` is not called.
         """
+        if totals is None:
+            totals = new_totals(params.shape[0], task)
         if self.n_batches(batch_size) == 1:
             def gradient(X, y, w, b, act, lo, red, thr, sw):
-                return self.forward_backward(w, b, act, lo, red, thr)
+                return self._pass(w, b, act, lo, red, thr, task)
 
             params, opt_state, grad, batch_loss, m = batch_step(
                 None, None, None, params, opt_state, 1.0, 0, optimizer, activation, loss,
                 reduction, threshold, l1, l2, gradient=gradient)
-            if totals is not None:
-                totals.update(batches=1)
-            return params, opt_state, {"loss": batch_loss, "sse": m["sse"],
-                                       "accuracy": m["accuracy"],
-                                       "grad_norm": float(np.sqrt(grad @ grad))}
+            totals.update(m, batches=1, loss=batch_loss, grad=grad)
+            return params, opt_state, epoch_metrics(totals)
         dask, _ = _require_dask()
         blocks = self._blocks()
         perm, seed = order if order is not None else (range(len(blocks)), None)
@@ -217,18 +225,18 @@ class DaskEngine(Engine):
             share = 1.0 if reduction == "mean" else weights[k] / total
             state = dask.delayed(_partition_epoch, pure=True, nout=3)(
                 xb, yb, sb, state[0], state[1], state[2], seed, int(k), optimizer,
-                activation, loss, reduction, threshold, batch_size, l1 * share, l2 * share)
+                activation, loss, reduction, threshold, batch_size, l1 * share, l2 * share,
+                task)
             outs.append((k, state[2]))
         params, opt_state, _ = state
         params, opt_state, parts = dask.compute(params, opt_state, [o for _, o in outs])
         failed = next((p for p in parts if p.get("diverged")), None)
         if failed is not None:
             raise NonFinite(np.asarray(failed["params"]), failed["opt_state"], failed["batch"])
-        if totals is not None:
-            totals.update(batches=self.n_batches(batch_size))
-        return params, opt_state, _combine(parts, [weights[k] for k, _ in outs],
-                                           [int(self.X.chunks[0][k]) for k, _ in outs],
-                                           reduction, self.n_rows)
+        _combine(totals, parts, [weights[k] for k, _ in outs],
+                 [int(self.X.chunks[0][k]) for k, _ in outs], reduction, self.n_rows)
+        totals.update(batches=self.n_batches(batch_size))
+        return params, opt_state, epoch_metrics(totals)
 
     def _partition_weights(self) -> list[float]:
         if self.sample_weight is None:
@@ -237,19 +245,20 @@ class DaskEngine(Engine):
         sums = [dask.delayed(np.sum)(b) for b in self.sample_weight.to_delayed().ravel()]
         return [float(v) for v in dask.compute(*sums)]
 
-    def evaluate(self, w, b, activation, loss, reduction="sum", threshold=0.5) -> dict:
+    def evaluate(self, w, b, activation, loss, reduction="sum", threshold=0.5,
+                 task="classify") -> dict:
         """The metrics of the data at ``(w, b)`` (no gradient is needed, but one is cheap)."""
-        return self.forward_backward(w, b, activation, loss, reduction, threshold)[2]
+        return reported(self._pass(w, b, activation, loss, reduction, threshold, task)[2])
 
     # -- the map-reduce --
 
-    def sums(self, w, b, activation, loss, threshold=0.5) -> np.ndarray:
+    def sums(self, w, b, activation, loss, threshold=0.5, task="classify") -> np.ndarray:
         """Every partition's :func:`partition_sums`, added in partition order."""
         dask, _ = _require_dask()
         act, lo = get_activation(activation).name, get_loss(loss).name
         w = np.asarray(w, dtype=np.float64)
         tasks = [dask.delayed(partition_sums, pure=True)(xb, yb, sb, w, float(b), act, lo,
-                                                          float(threshold))
+                                                          float(threshold), task)
                  for xb, yb, sb in self._blocks()]
         parts = dask.compute(*tasks)
         total = np.zeros_like(parts[0])
@@ -257,14 +266,21 @@ class DaskEngine(Engine):
             total += p
         return total
 
-    def forward_backward(self, w, b, activation, loss, reduction="sum", threshold=0.5):
+    def forward_backward(self, w, b, activation, loss, reduction="sum", threshold=0.5,
+                         task="classify"):
         """The distributed counterpart of :func:`neurona.engines.memory.forward_backward`."""
-        s = self.sums(w, b, activation, loss, threshold)
+        return self._pass(w, b, activation, loss, reduction, threshold, task)
+
+    def _pass(self, w, b, activation, loss, reduction, threshold, task):
+        s = self.sums(w, b, activation, loss, threshold, task)
         d = self.n_features
-        dw, db, loss_sum, sse, correct, n, weight_sum = s[:d], s[d], *s[d + 1:]
+        dw, db, loss_sum, sse, correct, n, weight_sum = s[:d], s[d], *s[d + 1:d + 6]
         scale = 1.0 if reduction == "sum" else 1.0 / weight_sum
-        metrics = {"loss": float(loss_sum * scale), "sse": float(sse),
-                   "accuracy": float(correct / n)}
+        metrics = {"loss": float(loss_sum * scale), "sse": float(sse)}
+        if task == "regress":
+            metrics.update(zip(REGRESSION_SUMS, map(float, s[d + 6:])))
+        else:
+            metrics["accuracy"] = float(correct / n)
         return dw * scale, float(db * scale), metrics
 
 
@@ -286,7 +302,7 @@ def _row_weights(y, labels, weights):
 
 
 def _partition_epoch(X, y, sw, params, opt_state, previous, seed, k, optimizer, activation,
-                     loss, reduction, threshold, batch_size, l1, l2):
+                     loss, reduction, threshold, batch_size, l1, l2, task="classify"):
     """One partition's share of a mini-batch epoch, run where the partition lives."""
     if previous is not None and previous.get("diverged"):
         return params, opt_state, previous  # an earlier partition diverged: pass it on
@@ -294,29 +310,30 @@ def _partition_epoch(X, y, sw, params, opt_state, previous, seed, k, optimizer, 
     y = np.asarray(y, dtype=np.float64).ravel()
     sw = None if sw is None else np.asarray(sw, dtype=np.float64).ravel()
     order = None if seed is None else np.random.default_rng([seed, k]).permutation(len(y))
-    totals = new_totals(params.shape[0])
+    totals = new_totals(params.shape[0], task)
     try:
         params, opt_state, m = run_epoch(
             X, y, params, opt_state, order, optimizer=optimizer,
             activation=get_activation(activation), loss=get_loss(loss), reduction=reduction,
             threshold=threshold, sample_weight=sw, batch_size=batch_size, l1=l1, l2=l2,
-            totals=totals)
+            totals=totals, task=task)
     except NonFinite as nf:
         return nf.params, nf.opt_state, {"diverged": True, "params": nf.params,
                                          "opt_state": nf.opt_state, "batch": nf.batch}
-    return params, opt_state, {"loss": totals["loss"], "sse": totals["sse"],
-                               "accuracy": totals["accuracy"], "grad": totals["grad"]}
+    del totals["batches"]
+    return params, opt_state, totals
 
 
-def _combine(parts, weights, sizes, reduction, n) -> dict:
-    """An epoch's metrics from its partitions', combined the way the objective is."""
+def _combine(totals, parts, weights, sizes, reduction, n) -> None:
+    """An epoch's sums from its partitions' (``totals``, set in place), combined the way the
+    objective is: the loss and gradient weighted by each partition's share for ``"mean"``."""
     total = float(sum(weights))
     c = [w / total if reduction == "mean" else 1.0 for w in weights]
     grad = sum(ci * p["grad"] for ci, p in zip(c, parts))
-    return {"loss": float(sum(ci * p["loss"] for ci, p in zip(c, parts))),
-            "sse": float(sum(p["sse"] for p in parts)),
-            "accuracy": float(sum(s / n * p["accuracy"] for s, p in zip(sizes, parts))),
-            "grad_norm": float(np.sqrt(grad @ grad))}
+    sums = {key: 0.0 for key in totals if key not in ("batches", "loss", "grad")}
+    for s, p in zip(sizes, parts):
+        add_pass(sums, p, s / n)
+    totals.update(sums, loss=float(sum(ci * p["loss"] for ci, p in zip(c, parts))), grad=grad)
 
 
 def as_dask_array(obj):

@@ -24,6 +24,7 @@ import numpy as np
 from ..core.activations import ACTIVATIONS, Activation
 from .compiled_optimizers import adapter_for
 from ..errors import NeuronaError
+from ..core.gradient import REGRESSION_SUMS
 from ..core.losses import LOSSES, Loss, reduction_scale
 
 #: Below this many entries of ``X`` (n_samples * n_features) the NumPy path is
@@ -149,10 +150,12 @@ def _check_shapes(n: int, d: int, y, w, sample_weight=None, order=None) -> None:
 
 
 def fused_forward_backward(X, y, w, b, activation: Activation, loss: Loss, reduction="sum",
-                           threshold=0.5, sample_weight=None) -> tuple[np.ndarray, float, dict]:
-    """:func:`neurona.training.forward_backward` by the fused pass (needs Numba).
+                           threshold=0.5, sample_weight=None,
+                           task="classify") -> tuple[np.ndarray, float, dict]:
+    """:func:`neurona.engines.memory.forward_backward` by the fused pass (needs Numba).
 
-    The same arguments and the same ``(dL_dw, dL_db, metrics)``.
+    The same arguments and the same ``(dL_dw, dL_db, metrics)``; a regression's
+    sums are added up in the same read of ``X``.
 
     ``X`` must be C- or F-contiguous, float32 or float64 (see :func:`fusable`);
     it is read as it is, never copied.
@@ -167,11 +170,21 @@ def fused_forward_backward(X, y, w, b, activation: Activation, loss: Loss, reduc
           else np.ascontiguousarray(sample_weight, dtype=np.float64))
     chunk_rows, block_rows = chunking(X)
     transposed = not X.flags.c_contiguous  # F-ordered X is read as its C-ordered X.T
+    regress = task == "regress"
     args = (X.T if transposed else X, y, wx, float(b), sw, _ACTIVATION_CODES[activation.name],
             _LOSS_CODES[loss.name], float(threshold))
-    total = _fused.full_batch(*args, transposed, chunk_rows, block_rows,
-                              threads()).sum(axis=0)
+    total = _fused.full_batch(*args, transposed, chunk_rows, block_rows, threads(),
+                              True if regress else None).sum(axis=0)
     scale = reduction_scale(reduction, n, sample_weight)
+    if regress:
+        metrics = {"loss": float(total[d + _fused.LOSS]) * scale,
+                   "sse": float(total[d + _fused.SSE]),
+                   "sum_w": float(total[d + _fused.SUM_W]),
+                   "sum_y": float(total[d + _fused.SUM_Y]),
+                   "sum_y2": float(total[d + _fused.SUM_Y2]),
+                   "sum_e2": float(total[d + _fused.LOSS]),
+                   "sum_abs": float(total[d + _fused.SUM_ABS])}
+        return total[:d] * scale, float(total[d + _fused.DB]) * scale, metrics
     metrics = {
         "loss": float(total[d + _fused.LOSS]) * scale,
         "sse": float(total[d + _fused.SSE]),
@@ -198,8 +211,13 @@ def use_compiled_epoch(X: np.ndarray, activation: Activation, loss: Loss, optimi
     return use_fused(X, activation, loss, kernel)
 
 
+#: The epoch's running sums the compiled epoch keeps, in the order of its ``sums`` slots.
+_EPOCH_SUMS = ("loss", "sse", "accuracy", *REGRESSION_SUMS)
+
+
 def compiled_epoch(X, y, params, opt_state, order, *, optimizer, activation, loss,
-                   reduction, threshold, sample_weight, batch_size, l1, l2, totals):
+                   reduction, threshold, sample_weight, batch_size, l1, l2, totals,
+                   task="classify"):
     """A mini-batch epoch of :func:`neurona.training.run_epoch` in one compiled loop (Numba).
 
     Runs batches ``totals["batches"]`` to the last, updating ``totals`` in
@@ -232,7 +250,8 @@ def compiled_epoch(X, y, params, opt_state, order, *, optimizer, activation, los
     total_weight = float(n) if sample_weight is None else float(np.sum(sample_weight))
     transposed = not X.flags.c_contiguous
     params = np.array(params, dtype=np.float64)
-    sums = np.array([totals["loss"], totals["sse"], totals["accuracy"]])
+    sums = np.array([totals.get(key, 0.0) for key in _EPOCH_SUMS])
+    regress = task == "regress"
     grad_sum = np.array(totals["grad"], dtype=np.float64)
     done, failed = _fused.minibatch_epoch(
         X.T if transposed else X, np.ascontiguousarray(y, dtype=np.float64),
@@ -242,8 +261,9 @@ def compiled_epoch(X, y, params, opt_state, order, *, optimizer, activation, los
         transposed, int(batch_size), int(first), params, mu, nu, int(adam_count), lrs,
         adapter.code, hyper, mask, _ACTIVATION_CODES[activation.name],
         _LOSS_CODES[loss.name], reduction == "mean", float(threshold), float(l1), float(l2),
-        total_weight, sums, grad_sum)
-    totals.update(batches=first + done, loss=float(sums[0]), sse=float(sums[1]),
-                  accuracy=float(sums[2]), grad=grad_sum)
+        total_weight, sums, grad_sum, True if regress else None)
+    keys = ("loss", "sse", *REGRESSION_SUMS) if regress else ("loss", "sse", "accuracy")
+    totals.update({key: float(sums[_EPOCH_SUMS.index(key)]) for key in keys},
+                  batches=first + done, grad=grad_sum)
     state = adapter.pack(mu, nu, adam_count + done, lr_count + done)
     return params, state, (None if failed < 0 else int(failed))

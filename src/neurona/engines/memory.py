@@ -45,6 +45,7 @@ def forward_backward(
     reduction: str = "sum",
     threshold: float = 0.5,
     sample_weight: np.ndarray | None = None,
+    task: str = "classify",
     *,
     kernel: str = "auto",
 ) -> tuple[np.ndarray, float, dict]:
@@ -52,7 +53,9 @@ def forward_backward(
 
     Returns ``(dL_dw, dL_db, metrics)`` where ``metrics`` holds ``loss`` (the
     objective), ``sse`` (the summed squared error ``sum((a - y)^2)``, the
-    number the post prints) and ``accuracy`` (of ``a > threshold``).
+    number the post prints) and ``accuracy`` (of ``a > threshold``); with
+    ``task="regress"`` the additive sums of
+    :data:`neurona.core.gradient.REGRESSION_SUMS` instead of ``accuracy``.
 
     The pass runs in the dtype of ``X`` when it is float32 or float64 (the
     net input ``X w`` and ``X^T dl/dz`` in that dtype, ``w`` cast to it) and
@@ -68,8 +71,8 @@ def forward_backward(
     if kernel != "numpy" and kernels.use_fused(X, activation, loss,
                                                kernels.check_kernel(kernel)):
         return kernels.fused_forward_backward(
-            X, y, w, b, activation, loss, reduction, threshold, sample_weight)
-    return numpy_pass(X, y, w, b, activation, loss, reduction, threshold, sample_weight)
+            X, y, w, b, activation, loss, reduction, threshold, sample_weight, task)
+    return numpy_pass(X, y, w, b, activation, loss, reduction, threshold, sample_weight, task)
 
 
 def run_epoch(
@@ -92,6 +95,7 @@ def run_epoch(
     on_batch_end=None,
     should_stop=None,
     kernel: str = "auto",
+    task: str = "classify",
 ) -> tuple[np.ndarray, tuple, dict | None]:
     """One epoch: every batch's forward pass, gradient, penalty and optimizer step.
 
@@ -145,6 +149,10 @@ def run_epoch(
         as one compiled loop (:func:`neurona.engines.kernels.compiled_epoch`):
         the same numbers to rounding, and ``should_stop`` is then asked only
         at the end of the epoch.
+    task : {"classify", "regress"}, default="classify"
+        Which metrics the epoch reports besides ``loss``, ``sse`` and
+        ``grad_norm``: ``accuracy``, or a regression's ``r2`` and ``mae``
+        (see :func:`neurona.core.gradient.task_metrics`).
 
     Returns
     -------
@@ -153,7 +161,8 @@ def run_epoch(
     metrics : dict or None
         ``loss`` (the objective, penalty included: summed over batches for
         ``"sum"``, their weighted mean for ``"mean"``), ``sse`` (summed),
-        ``accuracy`` (over all rows) and ``grad_norm`` (the Euclidean norm of
+        ``accuracy`` (over all rows) or ``r2`` and ``mae`` (from the batches'
+        summed statistics) and ``grad_norm`` (the Euclidean norm of
         the batches' objective gradients combined the same way as the loss).
         ``None`` when the epoch was cut short; ``totals`` then says how far it got.
 
@@ -168,19 +177,20 @@ def run_epoch(
     """
     n = len(y)
     if totals is None:
-        totals = new_totals(params.shape[0])
+        totals = new_totals(params.shape[0], task)
     nb = n_batches(n, batch_size)
     if nb > 1 and on_batch_end is None and kernels.use_compiled_epoch(
             X, activation, loss, optimizer, kernels.check_kernel(kernel)):
         params, opt_state, failed = kernels.compiled_epoch(
             X, y, params, opt_state, order, optimizer=optimizer, activation=activation,
             loss=loss, reduction=reduction, threshold=threshold,
-            sample_weight=sample_weight, batch_size=batch_size, l1=l1, l2=l2, totals=totals)
+            sample_weight=sample_weight, batch_size=batch_size, l1=l1, l2=l2, totals=totals,
+            task=task)
         if failed is not None:
             raise NonFinite(params, opt_state, failed)
         return params, opt_state, epoch_metrics(totals)
-    gradient = forward_backward if kernel == "auto" else functools.partial(
-        forward_backward, kernel=kernel)
+    gradient = forward_backward if kernel == "auto" and task == "classify" else \
+        functools.partial(forward_backward, task=task, kernel=kernel)
     if nb == 1 and order is None and not totals["batches"]:
         # The post's epoch: all rows as they are, one step. The epoch's sums are
         # the batch's own numbers (every factor below is 1.0), so they are set directly:
@@ -188,8 +198,7 @@ def run_epoch(
         params, opt_state, grad, batch_loss, m = batch_step(
             X, y, sample_weight, params, opt_state, 1.0, 0, optimizer, activation, loss,
             reduction, threshold, l1, l2, gradient)
-        totals.update(batches=1, loss=batch_loss, sse=m["sse"], accuracy=m["accuracy"],
-                      grad=grad)
+        totals.update(m, batches=1, loss=batch_loss, grad=grad)
         return params, opt_state, epoch_metrics(totals)
     size = n if nb == 1 else batch_size
     total_weight = float(n) if sample_weight is None else float(np.sum(sample_weight))
@@ -262,9 +271,10 @@ class MemoryEngine(Engine):
         return functools.partial(run_epoch, self.X, self.y, sample_weight=self.sample_weight,
                                  kernel=self.kernel, **settings)
 
-    def evaluate(self, w, b, activation, loss, reduction="sum", threshold=0.5):
+    def evaluate(self, w, b, activation, loss, reduction="sum", threshold=0.5,
+                 task="classify"):
         return evaluate(self.X, self.y, w, b, activation, loss, reduction, threshold,
-                        self.sample_weight)
+                        self.sample_weight, task)
 
     def _take(self, keep: np.ndarray) -> "MemoryEngine":
         sw = None if self.sample_weight is None else self.sample_weight[keep]

@@ -26,12 +26,14 @@ Memory is one record batch plus the shuffle buffer, whatever the file's size.
 
 from __future__ import annotations
 
+import functools
 from typing import Iterable, Iterator
 
 import numpy as np
 
 from ..core.engine import Engine, check_split
-from ..core.gradient import batch_step, epoch_metrics, forward, minibatch_step, new_totals
+from ..core.gradient import (REGRESSION_SUMS, batch_logs, batch_step, epoch_metrics, forward,
+                             minibatch_step, new_totals, numpy_pass, reported)
 from ..data.split import SAMPLE_STREAM, VALIDATION_STREAM, held_out, row_uniform
 from ..errors import NeuronaError
 from .memory import forward_backward
@@ -186,36 +188,52 @@ class StreamEngine(Engine):
     def draw_order(self, rng):
         return int(rng.integers(2**63))
 
-    def _sums(self, w, b, activation, loss, threshold, gradient: bool, should_stop=None):
-        """Summed gradient and metrics over every row: ``(dw, db, loss, sse, correct, weight)``."""
+    def _sums(self, w, b, activation, loss, threshold, gradient: bool, should_stop=None,
+              task="classify"):
+        """Summed gradient and metrics over every row: ``(dw, db, metrics, weight)``.
+
+        ``metrics`` holds the summed ``loss`` and ``sse``, then the
+        ``accuracy`` of all rows or a regression's summed statistics.
+        """
         dw = np.zeros(len(w))
         db = total = sse = correct = weight = 0.0
+        regress = task == "regress"
+        sums = dict.fromkeys(REGRESSION_SUMS, 0.0)
         for X, y, sw in self.batches(should_stop):
             if gradient:
-                gw, gb, m = forward_backward(X, y, w, b, activation, loss, "sum", threshold, sw)
+                gw, gb, m = forward_backward(X, y, w, b, activation, loss, "sum", threshold, sw,
+                                             task)
                 dw += gw
                 db += gb
             else:
-                m = forward(X, y, w, b, activation, loss, "sum", threshold, sw)[3]
+                m = forward(X, y, w, b, activation, loss, "sum", threshold, sw, task)[3]
             total += m["loss"]
             sse += m["sse"]
-            correct += round(m["accuracy"] * len(y))
+            if regress:
+                for key in REGRESSION_SUMS:
+                    sums[key] += m[key]
+            else:
+                correct += round(m["accuracy"] * len(y))
             weight += len(y) if sw is None else float(np.sum(sw))
         if weight == 0:
             raise NeuronaError("the stream holds no rows to train on.")
-        return dw, db, total, sse, correct, weight
+        metrics = {"loss": total, "sse": sse}
+        metrics.update(sums if regress else {"accuracy": correct / self.n_rows})
+        return dw, db, metrics, weight
 
     def _scale(self, reduction, weight):
         return 1.0 if reduction == "sum" else 1.0 / weight
 
     def run_epoch(self, params, opt_state, order=None, *, optimizer, activation, loss,
                   reduction="sum", threshold=0.5, batch_size=None, l1=0.0, l2=0.0,
-                  totals=None, on_batch_end=None, should_stop=None):
+                  totals=None, on_batch_end=None, should_stop=None, task="classify"):
         if totals is None:
-            totals = new_totals(params.shape[0])
+            totals = new_totals(params.shape[0], task)
         if self.n_batches(batch_size) == 1:
             return self._full_batch(params, opt_state, optimizer, activation, loss, reduction,
-                                    threshold, l1, l2, totals, on_batch_end, should_stop)
+                                    threshold, l1, l2, totals, on_batch_end, should_stop, task)
+        gradient = numpy_pass if task == "classify" else functools.partial(numpy_pass,
+                                                                           task=task)
         rng = None if order is None else np.random.default_rng(order)
         rows = (b if b[2] is not None else b[:2] for b in self.batches())
         minibatches = shuffled_minibatches(
@@ -229,18 +247,17 @@ class StreamEngine(Engine):
                 Xb, yb, weights[0] if weights else None, params, opt_state, j, totals,
                 total_weight=self.total_weight, n_rows=self.n_rows, optimizer=optimizer,
                 activation=activation, loss=loss, reduction=reduction, threshold=threshold,
-                l1=l1, l2=l2, on_batch_end=on_batch_end)
+                l1=l1, l2=l2, gradient=gradient, on_batch_end=on_batch_end)
             if should_stop is not None and j + 1 < nb and should_stop():
                 return params, opt_state, None
         return params, opt_state, epoch_metrics(totals)
 
     def _full_batch(self, params, opt_state, optimizer, activation, loss, reduction,
-                    threshold, l1, l2, totals, on_batch_end, should_stop):
+                    threshold, l1, l2, totals, on_batch_end, should_stop, task):
         def gradient(X, y, w, b, act, lo, red, thr, sw):
-            dw, db, total, sse, correct, weight = self._sums(w, b, act, lo, thr, True,
-                                                             should_stop)
+            dw, db, metrics, weight = self._sums(w, b, act, lo, thr, True, should_stop, task)
             scale = self._scale(red, weight)
-            metrics = {"loss": total * scale, "sse": sse, "accuracy": correct / self.n_rows}
+            metrics["loss"] *= scale
             return dw * scale, db * scale, metrics
 
         try:
@@ -249,17 +266,16 @@ class StreamEngine(Engine):
                 reduction, threshold, l1, l2, gradient)
         except _Abandoned:
             return params, opt_state, None
-        totals.update(batches=1, loss=batch_loss, sse=m["sse"], accuracy=m["accuracy"],
-                      grad=grad)
+        totals.update(m, batches=1, loss=batch_loss, grad=grad)
         if on_batch_end is not None:
-            on_batch_end(0, {"batch": 0, "size": self.n_rows, "loss": batch_loss,
-                             "sse": m["sse"], "accuracy": m["accuracy"]})
+            on_batch_end(0, batch_logs(0, self.n_rows, batch_loss, m))
         return params, opt_state, epoch_metrics(totals)
 
-    def evaluate(self, w, b, activation, loss, reduction="sum", threshold=0.5):
-        _, _, total, sse, correct, weight = self._sums(w, b, activation, loss, threshold, False)
-        return {"loss": total * self._scale(reduction, weight), "sse": sse,
-                "accuracy": correct / self.n_rows}
+    def evaluate(self, w, b, activation, loss, reduction="sum", threshold=0.5,
+                 task="classify"):
+        _, _, metrics, weight = self._sums(w, b, activation, loss, threshold, False, task=task)
+        metrics["loss"] *= self._scale(reduction, weight)
+        return reported(metrics)
 
     def split(self, fraction, seed):
         train = self._like(keep=(seed, fraction, False))

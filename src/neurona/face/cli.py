@@ -21,7 +21,7 @@ from .. import __version__
 from ..core.activations import ACTIVATIONS
 from ..core.losses import LOSSES, REDUCTIONS
 from ..core.optimizers import OPTIMIZERS, SCHEDULES
-from ..core.spec import DTYPES, TrainSpec
+from ..core.spec import DTYPES, TASKS, TrainSpec
 from ..errors import NeuronaError, SettingError
 from ..show.i18n import DEFAULT_LANG, LANGS, messages
 from .console import GracefulInterrupt, ProgressBar
@@ -183,6 +183,7 @@ SPEC_FLAGS = {
     "early_stopping": ("--early-stopping",), "monitor": ("--monitor",),
     "patience": ("--patience",), "min_delta": ("--min-delta",),
     "restore_best_weights": ("--no-restore-best-weights",), "random_state": ("--seed",),
+    "task": ("--task",),
 }
 
 
@@ -204,6 +205,7 @@ def add_model_options(g) -> None:
     g.add_argument("--activation", choices=list(ACTIVATIONS), default=DEFAULTS["activation"],
                    help="activation g of a = g(X w + b)")
     spec_option(g, "loss", choices=list(LOSSES))
+    spec_option(g, "task", choices=list(TASKS))
     g.add_argument("--threshold", type=float, default=DEFAULTS["threshold"],
                    help="predict class 1 where the neuron's output is above it")
 

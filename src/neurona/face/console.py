@@ -28,11 +28,12 @@ def format_epoch(logs: dict, loss_name: str = "loss", width: int = 1) -> str:
 
     ``[ 0] log_loss: 1745.026102  sse: 318.732960  accuracy: 0.0257``
     """
+    score = "accuracy" if "accuracy" in logs else "r2"  # a regression's history has r2
     line = (f"[{logs['epoch']:>{width}}] {loss_name}: {readable(logs['loss'])}  "
-            f"sse: {readable(logs['sse'])}  accuracy: {logs['accuracy']:.4f}")
+            f"sse: {readable(logs['sse'])}  {score}: {logs[score]:.4f}")
     if "val_loss" in logs:
         line += f"  val_{loss_name}: {readable(logs['val_loss'])}  " \
-                f"val_accuracy: {logs['val_accuracy']:.4f}"
+                f"val_{score}: {logs[f'val_{score}']:.4f}"
     return line
 
 

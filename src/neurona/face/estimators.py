@@ -203,6 +203,10 @@ _COUNT = Interval(Integral, 1, None, closed="left")
 class _NeuronEstimator(BaseEstimator):
     """The parts :class:`NeuronClassifier` and :class:`NeuronRegressor` share."""
 
+    #: The training task (:class:`~neurona.core.spec.TrainSpec`'s ``task``): what the
+    #: history measures besides the loss.
+    _task = "classify"
+
     _parameter_constraints: dict = {
         "optimizer": [StrOptions(set(optim.OPTIMIZERS)), optim.GradientTransformation],
         "learning_rate": [_POSITIVE, StrOptions({"auto"})],
@@ -253,10 +257,12 @@ class _NeuronEstimator(BaseEstimator):
                                 f"{type(cb).__name__}: {cb!r}.")
 
     def _train_kwargs(self, learning_rate: float) -> dict:
-        """The training settings that come from the parameters of the same name."""
+        """The training settings that come from the parameters of the same name, and the
+        estimator's task."""
         shared = [k for k in TrainSpec.names()
                   if k in self._parameter_constraints and k not in _OWN_SETTINGS]
-        return dict({k: getattr(self, k) for k in shared}, learning_rate=learning_rate)
+        return dict({k: getattr(self, k) for k in shared}, learning_rate=learning_rate,
+                    task=self._task)
 
     def _learning_rate(self, X, targets, sample_weight, validation_fraction) -> float:
         if self.learning_rate != "auto":
@@ -901,6 +907,8 @@ validation_loss_curve_, history_, learning_rate_
                  beta_1=0.9, beta_2=0.999, epsilon=1e-8, rho=0.9, weight_decay=0.01,
                  random_state=None, warm_start=False, verbose=0, callbacks=None):
         _store_parameters(self, locals())
+
+    _task = "regress"
 
     def _n_neurons(self) -> int:
         return 1
