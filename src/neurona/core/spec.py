@@ -284,8 +284,10 @@ def resolve_task(task: str | None, activation: str, loss: str) -> str:
     activation (the linear unit: a numeric target) and classifies with a
     bounded or thresholded output (sigmoid, tanh, step).
 
-    >>> resolve_task(None, "identity", "squared_error"), resolve_task(None, "tanh", "squared_error")
-    ('regress', 'classify')
+    >>> resolve_task(None, "identity", "squared_error")
+    'regress'
+    >>> resolve_task(None, "tanh", "squared_error")
+    'classify'
     """
     if task is not None:
         return task

@@ -517,9 +517,10 @@ def minibatch_epoch(X, y, sample_weight, order, transposed, batch_size, first_ba
     after each batch that stays finite; ``lrs[j - first_batch]`` is batch
     ``j``'s learning rate. Returns ``(batches_done, failed)``: ``failed`` is
     the batch whose loss or new parameters were not finite (its update is not
-    applied), or -1. ``regression=True`` keeps a regression's sums instead of
-    the accuracy (compiled apart, as in :func:`_rows`). Rows are read in ``order``; ``X`` is C-ordered, or with
-    ``transposed`` the C-ordered transpose of an F-ordered X.
+    applied), or -1. Rows are read in ``order``; ``X`` is C-ordered, or with
+    ``transposed`` the C-ordered transpose of an F-ordered X. ``regression=True``
+    keeps a regression's sums instead of the accuracy (compiled apart, as in
+    :func:`_rows`).
     """
     n = X.shape[1] if transposed else X.shape[0]
     d = X.shape[0] if transposed else X.shape[1]

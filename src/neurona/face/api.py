@@ -81,7 +81,7 @@ def train(neuron, X, y=None, *, spec: TrainSpec | None = None, sample_weight=Non
         a part of a :class:`neurona.data.filestream.FileStream` reads its file
         in record batches every epoch.
     y : array-like of shape (n_samples,), default=None
-        Targets, 0/1 for classification.
+        Targets: 0/1 for classification, any finite numbers for a regression.
     spec : TrainSpec, default=None
         The settings as one object; keyword settings are applied on top.
     sample_weight : array-like of shape (n_samples,), default=None
@@ -96,7 +96,7 @@ def train(neuron, X, y=None, *, spec: TrainSpec | None = None, sample_weight=Non
         for bit, as training ``n`` at once.
     **settings
         Any field of :class:`neurona.core.spec.TrainSpec`: ``epochs``,
-        ``learning_rate``, ``loss``, ``reduction``, ``optimizer``,
+        ``learning_rate``, ``loss``, ``task``, ``reduction``, ``optimizer``,
         ``batch_size``, ``shuffle``, the schedule (``schedule``,
         ``decay_rate``, ``decay_steps``, ``power_t``, ``end_learning_rate``),
         the optimizers' hyperparameters (``momentum``, ``beta_1``, ``beta_2``,
@@ -111,7 +111,9 @@ def train(neuron, X, y=None, *, spec: TrainSpec | None = None, sample_weight=Non
     History
         One row per epoch: ``epoch``, ``loss``, ``sse``, ``accuracy``,
         ``grad_norm``, ``learning_rate``, and ``val_loss``, ``val_sse``,
-        ``val_accuracy`` when validating.
+        ``val_accuracy`` when validating; a regression (``task="regress"``,
+        the default of the identity activation with the squared error) has
+        ``r2`` and ``mae`` (``val_r2``, ``val_mae``) instead of the accuracy.
 
     Raises
     ------
