@@ -98,6 +98,7 @@ def resolve_config(config: dict) -> dict:
     spec = train_spec(config)
     activation, _ = check_pair(config["activation"], spec.loss)
     check_threshold(config["threshold"], activation)
+    config["task"] = spec.resolved_task(activation.name)
     config["validation_fraction"] = spec.validation()
     if spec.early_stopping:
         config["monitor"] = spec.monitored()
