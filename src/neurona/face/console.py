@@ -183,7 +183,12 @@ class GracefulInterrupt(Callback):
 
     @contextmanager
     def raising(self):
-        """Inside the ``with`` block a signal raises ``KeyboardInterrupt`` at once."""
+        """Inside the ``with`` block a signal raises ``KeyboardInterrupt`` at once.
+
+        One that arrived before, while held, raises it on entering the block.
+        """
+        if self._held and self.interrupted:
+            raise KeyboardInterrupt
         before, self._raising = self._raising, True
         try:
             yield self

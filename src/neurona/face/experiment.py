@@ -33,7 +33,6 @@ from __future__ import annotations
 import copy
 import platform
 import time
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -572,9 +571,9 @@ def _write_run(result: Run, reservation: rundir.Reservation, *, plots: bool, lan
     from ..show.report_html import render_in_place
 
     try:
-        with interrupt.raising() if interrupt is not None else nullcontext():
-            render_in_place(result, path, config=dict(config, figures="drawn"),
-                            name=path.name, lang=lang, animation=animation)
+        render_in_place(result, path, config=dict(config, figures="drawn"), name=path.name,
+                        lang=lang, animation=animation,
+                        drawing=None if interrupt is None else interrupt.raising())
     except KeyboardInterrupt:
         result.figures = "interrupted"
         _set_figures(path, config, result.figures)
