@@ -276,11 +276,15 @@ def held_run(path: str | os.PathLike) -> Iterator[Path]:
     with _folder_locked(path.parent):
         _clean(path.parent, only=path.name)
         _refuse_if_held(path, "wait for it to finish")
-        lock = _Lock.take(path, f"the run directory {path}", "check its permissions")
+        try:
+            lock = _Lock.take(path, f"the run directory {path}", "check its permissions")
+        except _Unwritable:  # a folder that takes no lock file: the run is rewritten unlocked
+            lock = None
     try:
         yield path
     finally:
-        lock.release()
+        if lock is not None:
+            lock.release()
 
 
 @contextmanager
@@ -373,6 +377,10 @@ def _folder_locked(folder: Path) -> Iterator[None]:
             os.close(fd)  # gives the lock back
 
 
+class _Unwritable(RunDirectoryError):
+    """The folder of a run directory does not take a new file."""
+
+
 class _Lock:
     """The lock file of one run directory, created and locked by this process."""
 
@@ -393,7 +401,7 @@ class _Lock:
             raise RunDirectoryError(f"{run} is being written by another neurona process"
                                     f"{_owner(path)}; {fix}.") from None
         except OSError as exc:
-            raise RunDirectoryError(_unwritable(where, path.parent, exc, fix)) from None
+            raise _Unwritable(_unwritable(where, path.parent, exc, fix)) from None
         try:
             if fcntl is not None:
                 try:
@@ -406,7 +414,7 @@ class _Lock:
         except OSError as exc:
             os.close(fd)
             os.unlink(path)
-            raise RunDirectoryError(_unwritable(where, path.parent, exc, fix)) from None
+            raise _Unwritable(_unwritable(where, path.parent, exc, fix)) from None
         except BaseException:
             os.close(fd)
             os.unlink(path)
