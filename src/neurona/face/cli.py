@@ -3,8 +3,10 @@
 Data (epoch lines, reports, ``--json``) go to stdout; errors go to stderr as
 one line, with exit status 2, and a traceback only with ``--traceback``.
 Training that diverges exits with 2 after writing its run directory; Ctrl-C
-during training finishes the current batch, writes the run directory with a
-checkpoint and exits with 130.
+(SIGINT) or SIGTERM during training finishes the current batch, writes the run
+directory with a checkpoint (without figures) and exits with 130 (143 for
+SIGTERM); one while the figures are drawn leaves the run without them, with
+the same statuses.
 """
 
 from __future__ import annotations
@@ -569,9 +571,6 @@ def _resume_config(args) -> tuple[dict, dict]:
 
 
 def cmd_train(args) -> int:
-    from . import experiment
-    from ..files import model as model_file, rundir
-
     resume = None
     if args.resume is not None:
         config, resume = _resume_config(args)
@@ -580,22 +579,43 @@ def cmd_train(args) -> int:
     if args.force and args.out and config["checkpoint_every"] and args.out.exists():
         raise NeuronaError("--force does not replace a run directory while checkpointing into "
                            "it; remove it or choose another --out.")
-    run_path = (rundir.check_run_path(args.out, replace=args.force) if args.out
-                else rundir.new_run_path("runs"))
+    interrupt = GracefulInterrupt()
+    with interrupt.held():
+        try:
+            return _train(args, config, resume, interrupt)
+        except KeyboardInterrupt:
+            # Before training, or a second signal: what was not written yet is dropped.
+            print("neurona train: interrupted", file=sys.stderr)
+            return interrupt.exit_status
+
+
+def _train(args, config: dict, resume, interrupt: GracefulInterrupt) -> int:
+    """``neurona train`` once its config is known, with SIGINT and SIGTERM held."""
+    from . import experiment
+    from ..files import rundir
+
     talk = not (args.quiet or args.json)
     t = messages(args.lang)
-    interrupt = GracefulInterrupt()
     callbacks = [interrupt]
     if talk:
         callbacks.insert(0, ProgressBar(config["epochs"], config["loss"]))
-    result = experiment.run(config, callbacks, resume=resume, run_dir=run_path,
-                            resumed_from=None if args.resume is None else str(args.resume))
-    if talk and result.classes is not None:
-        print(describe_data(result))
-    if talk and result.status != "diverged" and result.report_text is not None:
-        print(result.report_text, end="")
-    experiment.write_run(result, run_path, plots=not args.no_plots, lang=args.lang,
-                         animation=not args.no_animation, replace=args.force)
+    # The run directory is reserved (and found writable) before anything is trained.
+    with rundir.reserve_run(args.out, root="runs", replace=args.force,
+                            option="--out") as reservation:
+        run_path = reservation.path
+        if not args.quiet:
+            _tell_leftovers(reservation.leftovers, t)
+        result = experiment.run(config, callbacks, resume=resume, run_dir=reservation,
+                                resumed_from=None if args.resume is None else str(args.resume))
+        if talk and result.classes is not None:
+            print(describe_data(result))
+        if talk and result.status != "diverged" and result.report_text is not None:
+            print(result.report_text, end="")
+        try:
+            experiment.write_run(result, reservation, plots=not args.no_plots, lang=args.lang,
+                                 animation=not args.no_animation, interrupt=interrupt)
+        except KeyboardInterrupt:
+            pass  # while the figures were drawn: the run is written without them
 
     rows = result.history.rows
     last = rows[-1] if rows else {}
@@ -621,17 +641,51 @@ def cmd_train(args) -> int:
     if result.status == "diverged":
         return _fail(f"neurona train: error: {result.error} The run up to that epoch is in "
                      f"{run_path}.")
-    if result.status == "interrupted":
-        checkpoint = result.checkpoint
-        if not args.quiet:
+    if not interrupt.interrupted:
+        return EXIT_OK
+    if not args.quiet:
+        if result.status == "interrupted":
+            checkpoint = result.checkpoint
             if checkpoint["batch"]:
                 note = t("cli.interrupted_at_batch", epoch=checkpoint["epoch"],
                          batch=checkpoint["batch"], path=run_path)
             else:
                 note = t("cli.interrupted_at_epoch", epoch=checkpoint["epoch"], path=run_path)
             print(note, file=sys.stderr)
-        return EXIT_INTERRUPTED
-    return EXIT_OK
+            if result.figures == "interrupted":
+                print(t("cli.figures_interrupted", path=run_path), file=sys.stderr)
+        elif result.figures == "interrupted":
+            print(t("cli.interrupted_figures", path=run_path), file=sys.stderr)
+        else:
+            print(t("cli.interrupted_after_training", path=run_path), file=sys.stderr)
+    return interrupt.exit_status
+
+
+def _tell_leftovers(leftovers, t) -> None:
+    """One line on stderr: what killed runs had left in the folder, removed now."""
+    if not leftovers:
+        return
+    from .experiment import read_recorded_config
+    from ..files.checkpoint import load_checkpoint
+
+    removed = [str(p) for leftover in leftovers for p in leftover.removed]
+    notes = [t("cli.leftovers", paths=", ".join(removed))]
+    for leftover in leftovers:
+        run = leftover.run
+        if leftover.restored:
+            notes.append(t("cli.leftover_restored", path=run))
+        if not (run / "config.json").is_file():
+            continue
+        try:
+            config = read_recorded_config(run)
+            if config.get("status") == "running":
+                epoch = load_checkpoint(run)["epoch"]
+                notes.append(t("cli.leftover_training", path=run, epoch=epoch))
+            elif config.get("figures") == "pending":
+                notes.append(t("cli.leftover_figures", path=run))
+        except NeuronaError:
+            continue
+    print("; ".join(notes), file=sys.stderr)
 
 
 def cmd_report(args) -> int:

@@ -1,8 +1,8 @@
 """The console side of training: epoch lines, a live progress bar, Ctrl-C and SIGTERM.
 
 Both are callbacks: :class:`ProgressBar` prints (and draws a bar on a
-terminal), :class:`GracefulInterrupt` turns the first Ctrl-C into a stop after
-the current batch.
+terminal), :class:`GracefulInterrupt` turns the first Ctrl-C or SIGTERM into a
+stop after the current batch.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import signal
 import sys
 import threading
+from contextlib import contextmanager
 
 from ..core.callbacks import Callback
 
@@ -104,34 +105,115 @@ class ProgressBar(Callback):
 
 
 class GracefulInterrupt(Callback):
-    """Ctrl-C (SIGINT) stops training after the current batch instead of killing it.
+    """Ctrl-C (SIGINT) and SIGTERM stop training after the current batch instead of killing it.
 
-    While training runs, the first SIGINT asks the trainer to stop
+    While training runs, the first SIGINT or SIGTERM asks the trainer to stop
     (``trainer.stop("interrupted")``); the run then ends normally, with
-    ``trainer.status == "interrupted"``, so its state can be saved. The
-    previous handler is put back at once, so a second Ctrl-C interrupts
-    immediately. Does nothing outside the main thread.
+    ``trainer.status == "interrupted"``, so its state can be saved. A second
+    signal interrupts at once. Does nothing outside the main thread.
+
+    As a callback alone, it handles the signals during training only and puts
+    the previous handlers back after the first signal and at the end. A
+    command holds it for its whole life (:meth:`held`): before training a
+    signal raises ``KeyboardInterrupt`` at once; from the start of training
+    until the command asks otherwise, the first signal is only recorded (the
+    command writes what it has, then stops); inside :meth:`raising` (e.g.
+    while figures are drawn) a signal raises ``KeyboardInterrupt`` at once.
 
     Attributes
     ----------
     interrupted : bool
-        Whether a SIGINT arrived.
+        Whether a signal arrived.
+    signum : int or None
+        The first signal that arrived.
+    exit_status : int
+        What a command exits with after it: 128 + the signal's number (130 for
+        SIGINT, 143 for SIGTERM).
     """
 
+    SIGNALS = ("SIGINT", "SIGTERM")
+
     def __init__(self):
-        self.interrupted = False
-        self._previous = None
+        self.signum = None
+        self._previous = None  # {signal: handler} while installed
+        self._held = False
+        self._raising = True
+        self._training = False
+
+    @property
+    def interrupted(self) -> bool:
+        return self.signum is not None
+
+    @property
+    def exit_status(self) -> int:
+        return 128 + (self.signum or signal.SIGINT)
+
+    def _signals(self):
+        return [getattr(signal, name) for name in self.SIGNALS if hasattr(signal, name)]
+
+    def _install(self) -> bool:
+        if self._previous is not None:
+            return True
+        if threading.current_thread() is not threading.main_thread():
+            return False
+        self._previous = {s: signal.signal(s, self._handle) for s in self._signals()}
+        return True
+
+    def _restore(self) -> None:
+        previous, self._previous = self._previous, None
+        for s, handler in (previous or {}).items():
+            if signal.getsignal(s) == self._handle:
+                signal.signal(s, handler)
 
     def _handle(self, signum, frame):
-        self.interrupted = True
-        signal.signal(signal.SIGINT, self._previous)
-        self.trainer.stop("interrupted")
+        first = self.signum is None
+        if first:
+            self.signum = signum
+        if not self._held:  # a callback alone: stop training, then the old handlers again
+            self._restore()
+            if self.trainer is not None:
+                self.trainer.stop("interrupted")
+            return
+        if self._raising or not first:
+            raise KeyboardInterrupt
+        if self._training and self.trainer is not None:
+            self.trainer.stop("interrupted")
+
+    @contextmanager
+    def held(self):
+        """Handle SIGINT and SIGTERM for the whole ``with`` block (see the class docstring)."""
+        if not self._install():
+            yield self
+            return
+        self._held, self._raising = True, True
+        try:
+            yield self
+        finally:
+            self._held = False
+            self._restore()
+
+    @contextmanager
+    def raising(self):
+        """Inside the ``with`` block a signal raises ``KeyboardInterrupt`` at once.
+
+        One that arrived before, while held, raises it on entering the block.
+        """
+        if self._held and self.interrupted:
+            raise KeyboardInterrupt
+        before, self._raising = self._raising, True
+        try:
+            yield self
+        finally:
+            self._raising = before
 
     def on_train_begin(self, logs=None):
-        if threading.current_thread() is threading.main_thread():
-            self._previous = signal.signal(signal.SIGINT, self._handle)
+        self._training = True
+        if self._held:
+            self._raising = False
+        else:
+            self._install()
 
     def on_train_end(self, logs=None):
-        if self._previous is not None and signal.getsignal(signal.SIGINT) == self._handle:
-            signal.signal(signal.SIGINT, self._previous)
-        self._previous = None
+        self._training = False
+        if not self._held:
+            self._restore()

@@ -15,12 +15,23 @@ Every run directory keeps ``checkpoint.json``, the trainer's whole state (but
 for a run that diverged); :func:`load_run` reads a run directory back so that
 :func:`run` can resume it, bit for bit, into a new run directory (the earlier
 one is never touched).
+
+A run directory appears whole: its files are staged in a hidden folder and
+renamed into place (:func:`neurona.files.rundir.reserve_run`), a run that
+checkpoints at its first checkpoint (then holding ``model.json``,
+``history.csv``, ``checkpoint.json`` and ``config.json`` with ``"status":
+"running"``), any other once its model, history, report, checkpoint,
+weights and config are written. The figures and ``report.html`` are drawn
+into it after that; ``config.json``'s ``figures`` says how that went:
+``"drawn"``, ``"none"`` (not asked for), ``"pending"`` (being drawn, or the
+process was killed meanwhile), ``"interrupted"`` (Ctrl-C or SIGTERM) or
+``"failed"``; ``neurona report`` draws them later.
 """
 
 from __future__ import annotations
 
+import copy
 import platform
-import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,8 +79,6 @@ DEFAULTS: dict = {
     "checkpoint_every": None,   # epochs between checkpoints (None: at the end only)
     **{k: TrainSpec.defaults()[k] for k in SPEC_KEYS},
 }
-#: Files that may be in a run directory while its training runs (checkpointing).
-IN_PROGRESS_FILES = {"config.json", "checkpoint.json"}
 
 
 def make_config(**overrides) -> dict:
@@ -127,6 +136,10 @@ class Run:
     early_stopping: EarlyStopping | None = None
     trajectory: WeightTrajectory | None = None
     sizes: dict | None = None  # n_train, n_test where parts holds a sample (streamed runs)
+    figures: str | None = None  # how drawing the figures went (config.json's "figures")
+    #: The run directory :func:`run` reserved for its checkpoints when given a path;
+    #: :func:`write_run` completes it and gives it back.
+    reservation: rundir.Reservation | None = None
 
     @property
     def classes(self) -> list | None:
@@ -212,17 +225,35 @@ def _file_settings(config: dict) -> dict:
 
 
 def run(config: dict, callbacks: list[Callback] | tuple = (), *, resume: dict | None = None,
-        run_dir: str | Path | None = None, resumed_from: str | None = None) -> Run:
+        run_dir: "str | Path | rundir.Reservation | None" = None,
+        resumed_from: str | None = None) -> Run:
     """Run the experiment described by ``config`` (see :func:`make_config`).
 
     ``resume`` is a checkpoint (see :func:`load_run`) to continue from. With
-    ``config["checkpoint_every"]`` and a ``run_dir``, the run directory is
-    created now, with ``config.json``, and ``checkpoint.json`` is rewritten
-    (atomically) every that many epochs, so a run killed on the way can be
-    resumed; :func:`write_run` completes the directory. A run that diverges
-    returns with ``status == "diverged"`` and the error in ``error``, its
-    neuron holding the last finite weights.
+    ``config["checkpoint_every"]`` and a ``run_dir`` (a path, or a
+    :class:`~neurona.files.rundir.Reservation`), the run directory is
+    written at the first checkpoint and its checkpoint, model and history are
+    rewritten (each atomically) every that many epochs, so a run killed on
+    the way can be resumed (see :class:`RunCheckpoint`); :func:`write_run`
+    completes the directory. A path is reserved now and held until
+    :func:`write_run`. A run that diverges returns with ``status ==
+    "diverged"`` and the error in ``error``, its neuron holding the last
+    finite weights.
     """
+    own = None
+    if run_dir is not None and not isinstance(run_dir, rundir.Reservation):
+        run_dir = own = rundir.reserve_run(run_dir) if config.get("checkpoint_every") else None
+    try:
+        result = _run(config, callbacks, resume, run_dir, resumed_from)
+    except BaseException:
+        if own is not None:
+            own.close()
+        raise
+    result.reservation = own
+    return result
+
+
+def _run(config, callbacks, resume, run_dir, resumed_from) -> Run:
     config = resolve_config(config)
     spec = train_spec(config)
     if config["engine"] == "dask":
@@ -241,7 +272,8 @@ def run(config: dict, callbacks: list[Callback] | tuple = (), *, resume: dict | 
     initial = [*map(float, neuron.weights), neuron.bias]
     trainer, error = _train(
         config, spec, neuron, engine, callbacks, resume, run_dir,
-        lambda: _recorded(config, parts, initial, status="running", resumed_from=resumed_from))
+        lambda: _recorded(config, parts, initial, status="running", resumed_from=resumed_from),
+        lambda: _as_saved(neuron, scaler, parts.classes))
     neuron.scaler = scaler
     test_pred = neuron.predict(parts.X_test)
     neuron.classes = parts.classes
@@ -258,33 +290,81 @@ def _trajectory(trainer) -> WeightTrajectory:
     return next(cb for cb in trainer.callbacks if isinstance(cb, WeightTrajectory))
 
 
-def _train(config, spec, neuron, engine, callbacks, resume, run_dir, recorded) -> tuple:
+def _train(config, spec, neuron, engine, callbacks, resume, reservation, recorded,
+           saved) -> tuple:
     """Build the trainer (callbacks, checkpoints) on ``engine`` and run it.
 
-    Returns ``(trainer, divergence message or None)``.
+    ``recorded()`` is the run's ``config.json`` while it trains, ``saved()`` the
+    neuron as its ``model.json`` holds it. Returns ``(trainer, divergence
+    message or None)``. A run that fails before its first checkpoint leaves
+    nothing behind (its staging folder goes with its reservation).
     """
     callbacks = [*callbacks, WeightTrajectory(feature_names=neuron.feature_names)]
     trainer = Trainer(neuron, engine, spec, callbacks=callbacks, resume=resume)
-    created = None
-    if run_dir is not None and config["checkpoint_every"]:
-        run_dir = rundir.check_run_path(run_dir)
-        if not run_dir.exists():
-            created = run_dir
-        run_dir.mkdir(parents=True, exist_ok=True)
-        rundir.atomic_write_text(run_dir / "config.json", dumps(recorded()))
-        trainer.callbacks.append(Checkpoint(run_dir / "checkpoint.json",
-                                            every=config["checkpoint_every"]))
+    if reservation is not None and config["checkpoint_every"]:
+        trainer.callbacks.append(RunCheckpoint(reservation, config["checkpoint_every"],
+                                               recorded, saved))
     error = None
     try:
         trainer.run()
     except DivergenceError as exc:
         error = str(exc)
-    except BaseException:
-        # A run that failed before its first checkpoint leaves nothing behind.
-        if created is not None and not (created / "checkpoint.json").exists():
-            shutil.rmtree(created, ignore_errors=True)
-        raise
     return trainer, error
+
+
+def _as_saved(neuron: Neuron, scaler, classes) -> Neuron:
+    """A copy of the neuron being trained, with the scaler and labels it carries at the end."""
+    saved = copy.copy(neuron)
+    saved.weights = np.array(neuron.weights, copy=True)
+    saved.scaler, saved.classes = scaler, classes
+    return saved
+
+
+class RunCheckpoint(Checkpoint):
+    """Checkpoints into the run directory being written, which appears at the first one.
+
+    Each checkpoint rewrites ``checkpoint.json``, and ``model.json`` and
+    ``history.csv`` as of that epoch (each atomically), so the directory is at
+    any moment a run that loads, predicts and resumes; its ``config.json``
+    says ``"status": "running"`` until :func:`write_run` completes it. The
+    first writes ``config.json`` too and renames the staged directory into
+    place (:meth:`neurona.files.rundir.Reservation.commit`).
+
+    Parameters
+    ----------
+    reservation : neurona.files.rundir.Reservation
+    every : int
+    recorded : callable
+        Returns the run's ``config.json`` content while it trains.
+    saved : callable
+        Returns the neuron as ``model.json`` holds it (with its scaler and labels).
+    """
+
+    def __init__(self, reservation: rundir.Reservation, every: int, recorded, saved):
+        super().__init__(reservation.path / "checkpoint.json", every)
+        self.reservation = reservation
+        self._recorded, self._saved = recorded, saved
+        self._config = None
+
+    def write(self) -> None:
+        directory = self.reservation.directory
+        if self._config is None:
+            self._config = self._recorded()
+        try:
+            _save_model(self._saved(), directory / "model.json", self._config)
+            rundir.atomic_write_text(directory / "history.csv", self.trainer.history.to_csv())
+            rundir.atomic_write_text(directory / "checkpoint.json",
+                                     dumps(checkpoint_document(self.trainer.checkpoint())))
+            if not self.reservation.committed:
+                rundir.atomic_write_text(directory / "config.json", dumps(self._config))
+                self.reservation.commit()
+        except OSError as exc:
+            raise RunDirectoryError(f"cannot write the checkpoint of {self.reservation.path}: "
+                                    f"{exc.strerror or exc}.") from None
+
+    def on_train_end(self, logs=None):
+        if self.reservation.committed:  # else write_run writes the whole directory at once
+            super().on_train_end(logs)
 
 
 def _run_dask(config, spec, callbacks, resume, run_dir, resumed_from) -> Run:
@@ -335,7 +415,8 @@ def _sampled_run(config, spec, callbacks, resume, run_dir, resumed_from, engine,
     trainer, error = _train(
         config, spec, neuron, engine, callbacks, resume, run_dir,
         lambda: _recorded(config, placeholder, initial, sizes, status="running",
-                          resumed_from=resumed_from))
+                          resumed_from=resumed_from),
+        lambda: _as_saved(neuron, scaler, classes))
     neuron.scaler = scaler
     view = _sampled_view(neuron, test_view, features, classes, sizes["n_test"])
     config["dataset"] = dict(config["dataset"], features=features)
@@ -420,14 +501,15 @@ def _recorded(config: dict, parts: data.Split, initial: list[float], sizes: dict
     }
 
 
-def recorded_config(result: Run) -> dict:
+def recorded_config(result: Run, figures: str | None = None) -> dict:
     """``config.json``: the settings, the actual starting weights, sizes, outcome and versions.
 
     ``seed`` seeds the initial weights (unless ``init_weights`` was given) and
-    every random choice of training (shuffling, validation split).
+    every random choice of training (shuffling, validation split); ``figures``
+    says whether the figures were drawn (see the module's docstring).
     """
     return _recorded(result.config, result.parts, result.initial, result.sizes,
-                     status=result.status, resumed_from=result.resumed_from)
+                     status=result.status, resumed_from=result.resumed_from, figures=figures)
 
 
 def _writes_checkpoint(result: Run) -> bool:
@@ -436,41 +518,105 @@ def _writes_checkpoint(result: Run) -> bool:
     return result.checkpoint is not None and result.status != "diverged"
 
 
-def write_run(result: Run, path: str | Path, plots: bool = True, *, lang: str = "en",
-              animation: bool = True, replace: bool = False) -> Path:
+def write_run(result: Run, path: "str | Path | rundir.Reservation", plots: bool = True, *,
+              lang: str = "en", animation: bool = True, replace: bool = False,
+              interrupt=None) -> Path:
     """Write the run directory at ``path``; return its path.
 
-    With ``plots``, the figures (and with ``animation`` the training
-    animation) go to ``figures/`` and the HTML report to ``report.html``, in
-    language ``lang``.
+    The model, history, report, checkpoint, weights and ``config.json`` are
+    staged and the directory renamed into place whole (a run that
+    checkpointed is already in place: its files are rewritten, each
+    atomically, ``config.json`` last). Then, with ``plots``, the figures (and
+    with ``animation`` the training animation) go to ``figures/`` and the
+    HTML report to ``report.html``, in language ``lang``, and ``config.json``
+    says ``"figures": "drawn"``.
 
-    A new directory appears whole or not at all. A directory that
-    :func:`run` created for checkpoints (holding only ``config.json`` and
-    ``checkpoint.json``) is completed in place, each file written atomically.
-    ``checkpoint.json`` is written for every run but one that diverged (its
-    last checkpoint stays), so any run can be continued with ``--resume``.
-    ``replace=True`` replaces an existing run directory at ``path``. With no
-    test rows there is no ``report.txt``.
+    ``path`` is a path or the :class:`~neurona.files.rundir.Reservation` the
+    caller holds. ``checkpoint.json`` is written for every run but one that
+    diverged (its last checkpoint stays), so any run can be continued with
+    ``--resume``. ``replace=True`` replaces an existing run directory at
+    ``path``. With no test rows there is no ``report.txt``.
+
+    ``interrupt`` is the :class:`~neurona.face.console.GracefulInterrupt` of
+    the command, if any: after a signal the figures are not drawn; a signal
+    (or ``KeyboardInterrupt``) while they are drawn stops the drawing and
+    leaves the run without them, ``config.json`` saying ``"figures":
+    "interrupted"``, and is raised again. ``result.figures`` tells what happened.
     """
-    path = Path(path)
-    names = {p.name for p in path.iterdir() if not p.name.startswith(".")} \
-        if path.is_dir() else set()
-    drawing = dict(plots=plots, lang=lang, animation=animation, name=path.name)
-    if names and names <= IN_PROGRESS_FILES:
-        _write_files(result, path, **drawing)
+    if isinstance(path, rundir.Reservation):
+        reservation, own = path, False
+    elif result.reservation is not None and Path(path) == result.reservation.path:
+        reservation, own = result.reservation, True
+    else:
+        reservation, own = rundir.reserve_run(path, replace=replace), True
+    try:
+        return _write_run(result, reservation, plots=plots, lang=lang, animation=animation,
+                          interrupt=interrupt)
+    finally:
+        if own:
+            reservation.close()
+        if result.reservation is not None:
+            result.reservation.close()
+            result.reservation = None
+
+
+def _write_run(result: Run, reservation: rundir.Reservation, *, plots: bool, lang: str,
+               animation: bool, interrupt) -> Path:
+    path = reservation.path
+    stopped = interrupt is not None and interrupt.interrupted
+    result.figures = "none" if not plots else "interrupted" if stopped else "pending"
+    config = recorded_config(result, figures=result.figures)
+    try:
+        _write_files(result, reservation.directory, config)
+        reservation.commit()
+        if result.figures == "pending" and interrupt is not None and interrupt.interrupted:
+            result.figures = "interrupted"  # a signal while the files were written
+            _set_figures(path, config, result.figures)
+    except OSError as exc:
+        raise RunDirectoryError(f"cannot write the run directory {path}: "
+                                f"{exc.strerror or exc}.") from None
+    if result.figures != "pending":
         return path
-    with rundir.staged_directory(path, replace=replace) as tmp:
-        _write_files(result, tmp, **drawing)
+    from ..show.report_html import render_in_place
+
+    try:
+        render_in_place(result, path, config=dict(config, figures="drawn"), name=path.name,
+                        lang=lang, animation=animation,
+                        drawing=None if interrupt is None else interrupt.raising())
+    except KeyboardInterrupt:
+        result.figures = "interrupted"
+        _set_figures(path, config, result.figures)
+        raise
+    except OSError as exc:
+        result.figures = "failed"
+        _set_figures(path, config, result.figures)
+        raise RunDirectoryError(f"cannot write the figures of {path}: {exc.strerror or exc}; "
+                                f"the run is written without them (neurona report {path} "
+                                f"draws them).") from None
+    except BaseException:
+        result.figures = "failed"
+        _set_figures(path, config, result.figures)
+        raise
+    result.figures = "drawn"
+    _set_figures(path, config, result.figures)
     return path
 
 
-def _write_files(result: Run, directory: Path, *, plots: bool, lang: str, animation: bool,
-                 name: str) -> None:
-    config = recorded_config(result)
+def _set_figures(directory: Path, config: dict, figures: str) -> None:
+    rundir.atomic_write_text(directory / "config.json", dumps(dict(config, figures=figures)))
+
+
+def _save_model(neuron: Neuron, path: Path, config: dict) -> None:
+    """``model.json``, with what the run's recorded ``config`` says of its training."""
     training = {k: config[k] for k in ("reduction", "optimizer", "learning_rate", "epochs",
                                        "batch_size", "seed", "init_weights", "dtype")}
-    model_file.save(result.neuron, directory / "model.json", loss=config["loss"],
-                    training=training, target=config["dataset"].get("target"))
+    model_file.save(neuron, path, loss=config["loss"], training=training,
+                    target=config["dataset"].get("target"))
+
+
+def _write_files(result: Run, directory: Path, config: dict) -> None:
+    """Every file of a run directory but the figures and report, ``config.json`` last."""
+    _save_model(result.neuron, directory / "model.json", config)
     rundir.atomic_write_text(directory / "history.csv", result.history.to_csv())
     if result.report_text is not None:
         rundir.atomic_write_text(directory / "report.txt", result.report_text)
@@ -479,11 +625,6 @@ def _write_files(result: Run, directory: Path, *, plots: bool, lang: str, animat
                                  dumps(checkpoint_document(result.checkpoint)))
     if result.trajectory is not None and len(result.trajectory):
         rundir.atomic_write_text(directory / "weights.csv", result.trajectory.to_csv())
-    if plots:
-        from ..show.report_html import render_in_place
-
-        render_in_place(result, directory, config=config, name=name, lang=lang,
-                        animation=animation)
     rundir.atomic_write_text(directory / "config.json", dumps(config))
 
 
@@ -565,10 +706,19 @@ def rebuild_report(run_dir, *, lang: str = "en", animation: bool = True) -> Path
 
     The model, history, weights and configuration are read from the run's
     files and the data made again from ``config.json`` (see
-    :func:`load_result`); on any error the run directory is
-    left as it was.
+    :func:`load_result`); on any error the run directory is left as it
+    was. A run whose ``config.json`` says its figures were not drawn says
+    ``"figures": "drawn"`` afterwards. A run another process is writing is
+    refused (see :func:`neurona.files.rundir.held_run`).
     """
     from ..show.report_html import render_in_place
 
     result, config = load_result(run_dir)
-    return render_in_place(result, run_dir, config=config, lang=lang, animation=animation)
+    before = config.get("figures")
+    if before is not None:
+        config = dict(config, figures="drawn")
+    with rundir.held_run(run_dir):
+        page = render_in_place(result, run_dir, config=config, lang=lang, animation=animation)
+        if before not in (None, "drawn"):
+            rundir.atomic_write_text(Path(run_dir) / "config.json", dumps(config))
+    return page

@@ -142,6 +142,20 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "cli.interrupted_at_batch": "neurona train: interrupted at epoch {epoch}, batch {batch}; "
                                     "the run so far is in {path}; continue it with: neurona "
                                     "train --resume {path}",
+        "cli.interrupted_after_training": "neurona train: interrupted after training; the run "
+                                          "is complete in {path}",
+        "cli.interrupted_figures": "neurona train: interrupted after training; the run is "
+                                   "complete in {path} but for its figures; draw them with: "
+                                   "neurona report {path}",
+        "cli.figures_interrupted": "neurona train: the figures were not drawn; draw them with: "
+                                   "neurona report {path}",
+        "cli.leftovers": "neurona train: removed what killed runs had left: {paths}",
+        "cli.leftover_restored": "{path} was put back (replacing it was cut short)",
+        "cli.leftover_training": "{path} was killed while training, after its checkpoint of "
+                                 "epoch {epoch}; continue it with: neurona train --resume "
+                                 "{path}",
+        "cli.leftover_figures": "{path} was killed while its figures were drawn; draw them "
+                                "with: neurona report {path}",
     },
     "es": {
         "fig.dataset": "Conjunto de datos",
@@ -262,6 +276,21 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "cli.interrupted_at_batch": "neurona train: interrumpido en la época {epoch}, lote "
                                     "{batch}; lo hecho hasta ahora está en {path}; para "
                                     "continuarlo: neurona train --resume {path}",
+        "cli.interrupted_after_training": "neurona train: interrumpido tras el entrenamiento; "
+                                          "el experimento está completo en {path}",
+        "cli.interrupted_figures": "neurona train: interrumpido tras el entrenamiento; el "
+                                   "experimento está completo en {path} salvo sus figuras; "
+                                   "para dibujarlas: neurona report {path}",
+        "cli.figures_interrupted": "neurona train: no se dibujaron las figuras; para "
+                                   "dibujarlas: neurona report {path}",
+        "cli.leftovers": "neurona train: se borró lo que dejaron experimentos interrumpidos a "
+                         "la fuerza: {paths}",
+        "cli.leftover_restored": "{path} se restauró (su reemplazo quedó a medias)",
+        "cli.leftover_training": "{path} se detuvo a la fuerza entrenando, tras su punto de "
+                                 "control de la época {epoch}; para continuarlo: neurona "
+                                 "train --resume {path}",
+        "cli.leftover_figures": "{path} se detuvo a la fuerza mientras se dibujaban sus "
+                                "figuras; para dibujarlas: neurona report {path}",
     },
 }
 

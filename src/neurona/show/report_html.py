@@ -20,6 +20,7 @@ import numbers
 import os
 import shutil
 import tempfile
+from contextlib import nullcontext
 from pathlib import Path
 
 import numpy as np
@@ -376,18 +377,21 @@ def render_run(result, directory, *, config: dict, name: str | None = None,
 
 
 def render_in_place(result, directory, *, config: dict, name: str | None = None,
-                    lang: str = "en", animation: bool = True) -> Path:
+                    lang: str = "en", animation: bool = True, drawing=None) -> Path:
     """:func:`render_run` into ``directory``, replacing its figures and report only at the end.
 
     Everything is drawn in a hidden staging folder inside ``directory``;
     ``figures/`` and ``report.html`` are swapped into place once all of them
-    exist, so an error leaves ``directory`` as it was.
+    exist, so an error leaves ``directory`` as it was. ``drawing`` is a
+    context manager entered only while they are drawn (the command's: a
+    signal then interrupts the drawing, never the swap or the clean-up).
     """
     directory = Path(directory)
     staging = Path(tempfile.mkdtemp(prefix=".report.", suffix=".partial", dir=directory))
     try:
-        render_run(result, staging, config=config, name=name or directory.resolve().name,
-                   lang=lang, animation=animation)
+        with drawing if drawing is not None else nullcontext():
+            render_run(result, staging, config=config, name=name or directory.resolve().name,
+                       lang=lang, animation=animation)
         figures, kept = directory / "figures", staging / "figures.old"
         if figures.exists():
             os.rename(figures, kept)
