@@ -567,6 +567,17 @@ def targets(seeds: Seeds) -> list[Target]:
                 neuron.classes = [0.0, 1.0]
             return inference.evaluate_file(neuron, p, target)
 
+        def cli_predict(p, w, trained=trained):
+            return run_command(["predict", "--model", str(trained / "model.json"), "--data",
+                                str(p), "--out", str(w / "predictions.csv")])
+
+        def cli_evaluate(p, w, trained=trained, target=target):
+            return run_command(["evaluate", "--model", str(trained / "model.json"), "--data",
+                                str(p), "--target", target, "--json"])
+
+        found.append(Target(f"cli_predict[{fmt}]", files, cli_predict, command=True))
+        if fmt != "npy":  # its target column holds 0.0 and 1.0, the model's classes are text
+            found.append(Target(f"cli_evaluate[{fmt}]", files, cli_evaluate, command=True))
         found.append(Target(f"read_data[{fmt}]", files, read))
         found.append(Target(f"stream[{fmt}]", files, stream))
         found.append(Target(f"predict[{fmt}]", files, predict))

@@ -19,6 +19,7 @@ one is never touched).
 
 from __future__ import annotations
 
+import math
 import platform
 import shutil
 import time
@@ -390,7 +391,7 @@ def _is_int(v) -> bool:
 
 
 def _is_number(v) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v)
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
 
 #: What each recorded setting outside the training spec must be: a check and its words.
@@ -421,8 +422,9 @@ _RECORDED = {
 _FILE_DATASET = {
     "path": (lambda v: isinstance(v, str) and v != "", "a path"),
     "target": (lambda v: isinstance(v, str) and v != "", "a column name"),
-    "features": (lambda v: v is None or (isinstance(v, list) and v and len(set(v)) == len(v)
-                                         and all(isinstance(f, str) and f for f in v)),
+    "features": (lambda v: v is None or (isinstance(v, list) and v
+                                         and all(isinstance(f, str) and f for f in v)
+                                         and len(set(v)) == len(v)),
                  "a list of distinct column names or null"),
     "delimiter": (lambda v: v is None or (isinstance(v, str) and len(v) == 1),
                   "one character or null"),
