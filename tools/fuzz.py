@@ -168,10 +168,10 @@ def main(argv=None) -> int:
         path.write_bytes(content)
         _, again = _attempt(target, *small)
         print(f"[{i}] {name}: {signature} ({times} inputs)")
-        print(f"    file {file_name}, {len(content)} bytes: {content[:300]!r}")
+        print(f"    file {file_name}, {len(content)} bytes: {content[:160]!r}")
         print(f"    saved as {path}")
         message = str(again or failure).strip().splitlines()
-        print("    " + "\n    ".join(message[:12]) + "\n")
+        print("    " + "\n    ".join(line[:200] for line in message[:12]) + "\n")
     return 1
 
 

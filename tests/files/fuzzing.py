@@ -22,6 +22,7 @@ import io
 import json
 import shutil
 import traceback
+import warnings
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,9 +100,9 @@ def make_seeds(root: str | Path) -> Seeds:
                                   for (a, b), t in zip(X, labels))
     seeds.data["csv"].write_text(csv_text, encoding="utf-8")
     seeds.data["csv.gz"].write_bytes(gzip.compress(csv_text.encode(), mtime=0))
-    pq.write_table(pa.table({"a": X[:, 0], "b": X[:, 1], "y": y}), seeds.data["parquet"])
+    pq.write_table(pa.table({"a": X[:, 0], "b": X[:, 1], "y": labels}), seeds.data["parquet"])
     np.save(seeds.data["npy"], np.column_stack([X, y]))  # columns x0, x1, x2
-    np.savez(seeds.data["npz"], a=X[:, 0], b=X[:, 1], y=y)
+    np.savez(seeds.data["npz"], a=X[:, 0], b=X[:, 1], y=labels)
 
     # Run directories, as `neurona train` writes them: the post's blobs, and a file.
     rc, _, err = run_command(["train", "--out", str(seeds.runs["blobs"]), "--no-plots",
@@ -124,10 +125,12 @@ def make_seeds(root: str | Path) -> Seeds:
 
     # Estimator files: a three-class classifier (three neurons, string labels) and a regressor.
     three = np.array(["a", "b", "c"])[(X[:, 0] > 0).astype(int) + (X[:, 1] > 0.5)]
-    NeuronClassifier(epochs=3, random_state=0).fit(X, three).save(
-        seeds.estimators["classifier"])
-    NeuronRegressor(epochs=3, random_state=0).fit(X, X @ [1.0, -2.0]).save(
-        seeds.estimators["regressor"])
+    with warnings.catch_warnings():  # three epochs do not converge, and need not
+        warnings.simplefilter("ignore")
+        NeuronClassifier(epochs=3, random_state=0).fit(X, three).save(
+            seeds.estimators["classifier"])
+        NeuronRegressor(epochs=3, random_state=0).fit(X, X @ [1.0, -2.0]).save(
+            seeds.estimators["regressor"])
     return seeds
 
 
@@ -346,9 +349,126 @@ def npz_mutation(draw, raw: bytes):
     return out.getvalue()
 
 
+def _parquet_bytes(table) -> bytes:
+    import pyarrow.parquet as pq
+
+    out = io.BytesIO()
+    pq.write_table(table, out)
+    return out.getvalue()
+
+
+@st.composite
+def parquet_mutation(draw, raw: bytes):
+    """A Parquet file: its bytes mutated, or a valid file whose table was changed (a column's
+    type or values, names, rows, the pandas metadata, itself JSON, mutated)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if draw(st.booleans()):
+        return draw(byte_mutation(raw))
+    table = pq.read_table(io.BytesIO(raw))
+    names = table.column_names
+    j = draw(st.integers(0, len(names) - 1))
+    column = table.column(j)
+    n = table.num_rows
+    op = draw(st.sampled_from(["type", "values", "rename", "drop", "rows", "metadata"]))
+    if op == "type":
+        kind = draw(st.sampled_from(["string", "int64", "int8", "float16", "float32", "bool",
+                                     "null", "dictionary", "timestamp", "list", "decimal",
+                                     "large_string", "binary", "struct"]))
+        values = column.to_pylist()
+        new = {"string": lambda: pa.array([str(v) for v in values]),
+               "large_string": lambda: pa.array([str(v) for v in values], pa.large_string()),
+               "int64": lambda: pa.array([int(v * 1000) for v in values], pa.int64()),
+               "int8": lambda: pa.array([int(v) % 100 for v in values], pa.int8()),
+               "float16": lambda: pa.array(np.array(values, dtype=np.float16)),
+               "float32": lambda: pa.array(values, pa.float32()),
+               "bool": lambda: pa.array([bool(v > 0) for v in values]),
+               "null": lambda: pa.nulls(n),
+               "dictionary": lambda: pa.array([str(v)[:3] for v in values]).dictionary_encode(),
+               "timestamp": lambda: pa.array([int(v * 1e6) for v in values], pa.timestamp("s")),
+               "list": lambda: pa.array([[v] for v in values]),
+               "decimal": lambda: pa.array([round(v, 2) for v in values]).cast(
+                   pa.decimal128(12, 2), safe=False),
+               "binary": lambda: pa.array([str(v).encode() for v in values], pa.binary()),
+               "struct": lambda: pa.array([{"v": v} for v in values])}[kind]
+        try:
+            table = table.set_column(j, names[j], new())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, ValueError, TypeError):
+            pass
+    elif op == "values":
+        values = column.to_pylist()
+        i = draw(st.integers(0, max(n - 1, 0)))
+        value = draw(st.sampled_from([None, float("nan"), float("inf"), -float("inf"), 1e308,
+                                      0.0, 2.0, -1.0, 5e-324]))
+        if values and isinstance(values[0], float):
+            values[i] = value
+            table = table.set_column(j, names[j], pa.array(values, pa.float64()))
+        elif values:
+            values[i] = None
+            table = table.set_column(j, names[j], pa.array(values, column.type))
+    elif op == "rename":
+        table = table.rename_columns([draw(st.sampled_from(["", " ", names[0], "y", "x0",
+                                                            "__index_level_0__", "é"]))
+                                      if k == j else name for k, name in enumerate(names)])
+    elif op == "drop":
+        table = table.remove_column(j)
+    elif op == "rows":
+        k = draw(st.integers(0, n))
+        table = table.slice(0, k) if draw(st.booleans()) else pa.concat_tables([table] * 3)
+    else:
+        meta = {"index_columns": [names[j]], "column_indexes": [],
+                "columns": [{"name": None, "field_name": names[j]}]}
+        text = draw(json_mutation(meta)) if draw(st.booleans()) else json.dumps(meta).encode()
+        table = table.replace_schema_metadata({b"pandas": text})
+    return _parquet_bytes(table)
+
+
+@st.composite
+def npy_mutation(draw, raw: bytes):
+    """A .npy file: its bytes mutated, or a valid file of an array changed in dtype or shape."""
+    if draw(st.booleans()):
+        return draw(byte_mutation(raw))
+    a = np.load(io.BytesIO(raw))
+    op = draw(st.sampled_from(["dtype", "shape", "values", "structured", "order"]))
+    if op == "dtype":
+        dtype = draw(st.sampled_from(["<f4", ">f8", "<i8", "u1", "?", "<c16", "<U3", "S3",
+                                      "<M8[D]", "<m8[s]", "<f2", "V8", "O"]))
+        try:
+            a = a.astype(dtype)
+        except (TypeError, ValueError):
+            pass
+    elif op == "shape":
+        shape = draw(st.sampled_from([(-1,), (1, -1), (-1, 1), (2, -1, 3), (), (0, 3),
+                                      (0,), (-1, 6)]))
+        try:
+            a = a.reshape(shape) if shape else np.array(a.flat[0])
+        except ValueError:
+            a = np.zeros(shape if -1 not in shape else (0,))
+    elif op == "values":
+        a = a.copy()
+        a.flat[draw(st.integers(0, a.size - 1))] = draw(st.sampled_from(
+            [np.nan, np.inf, -np.inf, 1e308, 2.0, -1.0]))
+    elif op == "structured":
+        fields = draw(st.sampled_from([[("a", "<f8"), ("b", "<f8"), ("y", "<f8")],
+                                       [("a", "<f8"), ("a2", "<U2"), ("y", "<i8")],
+                                       [("a", "<f8"), ("b", "<f8"), ("y", "<f8", (2,))],
+                                       [("x0", "<f8"), ("x1", "<f8"), ("x2", "O")]]))
+        b = np.zeros(len(a), dtype=fields)
+        a = b
+    else:
+        a = np.asfortranarray(a)
+    out = io.BytesIO()
+    try:
+        np.save(out, a, allow_pickle=draw(st.booleans()))
+    except ValueError:
+        return raw
+    return out.getvalue()
+
+
 def mutations(seed: Path, kind: str):
     """The strategy of mutated contents of the file ``seed``, of kind ``json``, ``csv``,
-    ``gzip``, ``npz`` or ``binary``."""
+    ``gzip``, ``npz``, ``parquet``, ``npy`` or ``binary``."""
     raw = seed.read_bytes()
     if kind == "json":
         return st.one_of(json_mutation(json.loads(raw)), byte_mutation(raw))
@@ -358,6 +478,10 @@ def mutations(seed: Path, kind: str):
         return gzip_mutation(raw)
     if kind == "npz":
         return npz_mutation(raw)
+    if kind == "parquet":
+        return parquet_mutation(raw)
+    if kind == "npy":
+        return npy_mutation(raw)
     return byte_mutation(raw)
 
 
@@ -473,7 +597,7 @@ def _consume(tables) -> int:
     return sum(t.num_rows for t in tables)
 
 
-DATA_KINDS = {"csv": "csv", "csv.gz": "gzip", "parquet": "binary", "npy": "binary",
+DATA_KINDS = {"csv": "csv", "csv.gz": "gzip", "parquet": "parquet", "npy": "npy",
               "npz": "npz"}
 RUN_FILES = {"config.json": "json", "model.json": "json", "history.csv": "csv",
              "weights.csv": "csv", "checkpoint.json": "json"}

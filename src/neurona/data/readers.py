@@ -143,12 +143,16 @@ def parquet_index_columns(schema) -> tuple[list[str], list[str]]:
     """
     try:
         metadata = schema.pandas_metadata or {}
-    except (ValueError, TypeError):  # metadata that is not valid JSON: no index known
+    except (ValueError, TypeError, RecursionError):  # not valid JSON: no index known
         metadata = {}
-    labels = {c.get("field_name"): c.get("name") for c in metadata.get("columns") or []
-              if isinstance(c, dict)}
+    if not isinstance(metadata, dict):  # metadata of another shape: no index known either
+        metadata = {}
+    columns, index = metadata.get("columns"), metadata.get("index_columns")
+    labels = {c["field_name"]: c.get("name") for c in (columns if isinstance(columns, list)
+                                                       else [])
+              if isinstance(c, dict) and isinstance(c.get("field_name"), str)}
     unnamed, named = [], []
-    for field in metadata.get("index_columns") or []:
+    for field in index if isinstance(index, list) else []:
         if not isinstance(field, str) or field not in schema.names:
             continue  # a RangeIndex is stored as metadata only, not as a column
         level = labels.get(field, None if _INDEX_LEVEL.fullmatch(field) else field)
@@ -630,11 +634,11 @@ class DataFile:
         for row0 in range(0, self.n_rows, batch_rows):
             stop = min(row0 + batch_rows, self.n_rows)
             try:
-                yield row0, pa.table({c: np.ascontiguousarray(self._arrays[c][row0:stop])
-                                      for c in columns})
-            except (OSError, ValueError) as exc:
-                raise DataFileError(f"{self.path}: cannot read rows {row0 + 1}-{stop} ({exc}).",
-                                    path=self.path) from None
+                table = pa.table({c: _arrow_ready(self._arrays[c][row0:stop]) for c in columns})
+            except Exception as exc:  # noqa: BLE001 - NumPy (a memory map) or pyarrow
+                raise DataFileError(f"{self.path}: cannot read rows {row0 + 1}-{stop} "
+                                    f"({one_line(exc)[:200]}).", path=self.path) from None
+            yield row0, table
 
     # --- values -------------------------------------------------------------------
 
@@ -664,6 +668,15 @@ class DataFile:
                     f"number: fix the cell or drop the row.", path=self.path, column=name,
                     line=self.line(row0 + i))
         return X
+
+
+def _arrow_ready(a: np.ndarray) -> np.ndarray:
+    """A NumPy column as pyarrow takes it: contiguous, in native byte order, no half floats."""
+    if not a.dtype.isnative:
+        a = a.astype(a.dtype.newbyteorder("="))
+    if a.dtype == np.float16:  # pyarrow's compute functions have no half-float kernels
+        a = a.astype(np.float32)
+    return np.ascontiguousarray(a)
 
 
 def _looks_numeric(text: str) -> bool:
@@ -730,6 +743,8 @@ class Labels:
 
         if pa.types.is_dictionary(col.type):
             col = pc.cast(col, col.type.value_type)
+        if pa.types.is_float16(col.type):  # no compute kernels for half floats
+            col = pc.cast(col, pa.float32())
         return col
 
     def _check_present(self, col, row0: int) -> None:
