@@ -151,10 +151,7 @@ class WeightTrajectory(Callback):
                            for h in header[1:-1])):
             raise NeuronaError(
                 f"{where}: header {','.join(header)[:80]!r} is not epoch,w[name],...,b.")
-        names = [h[2:-1] for h in header[1:-1]]
-        if len(set(names)) != len(names):
-            raise NeuronaError(f"{where}: the header names a feature twice.")
-        path = cls(feature_names=names)
+        path = cls(feature_names=[h[2:-1] for h in header[1:-1]])
         for line, row in enumerate(cells, start=2):
             path._epochs.append(numeric_csv.count(row[0], where, line, "epoch"))
             path._params.append(np.array([numeric_csv.number(v, where, line, h,

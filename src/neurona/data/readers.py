@@ -307,9 +307,10 @@ class DataFile:
         unnamed, self.index_columns = parquet_index_columns(schema)
         return [name for name in schema.names if name not in unnamed]
 
-    def _load_numpy(self, **kwargs):
+    def _load_numpy(self, source=None, **kwargs):
         try:
-            return np.load(self.path, allow_pickle=False, **kwargs)
+            return np.load(self.path if source is None else source, allow_pickle=False,
+                           **kwargs)
         except Exception as exc:  # noqa: BLE001 - NumPy raises many types for a bad header
             raise self._numpy_error(exc) from None
 
@@ -371,28 +372,36 @@ class DataFile:
 
     def _open_npz(self) -> list[str]:
         arrays: dict[str, np.ndarray] = {}
-        with self._load_numpy() as archive:
+        # Opened here, not by np.load: NumPy leaves its own handle open when the archive
+        # turns out to be corrupt.
+        with open(self.path, "rb") as f:
+            archive = self._load_numpy(f)
             if not hasattr(archive, "files"):
                 raise DataFileError(f"{self.path}: a single array, not an .npz archive; "
                                     f"rename it to {self.path.stem}.npy.", path=self.path)
-            for key in archive.files:
-                a = self._npz_member(archive, key)
-                if a.ndim == 1:
-                    arrays[key] = a
-                elif a.ndim == 2:
-                    if any(k.startswith("x") and k[1:].isdigit() for k in arrays):
-                        raise DataFileError(f"{self.path}: more than one 2-D array; store at "
-                                            f"most one 2-D array (its columns become x0, x1, "
-                                            f"...) and 1-D arrays.", path=self.path)
-                    arrays.update({f"x{j}": a[:, j] for j in range(a.shape[1])})
-                else:
-                    raise DataFileError(f"{self.path}: array {key!r} has shape {a.shape}; "
-                                        f"expected 1-D columns or one 2-D array.",
-                                        path=self.path)
+            with archive:
+                self._read_npz(archive, arrays)
         if not arrays:
             raise DataFileError(f"{self.path}: the archive holds no arrays.", path=self.path)
         self._arrays = arrays
         return self._finish_numpy()
+
+    def _read_npz(self, archive, arrays: dict) -> None:
+        """The arrays of an open .npz archive into ``arrays``, as columns."""
+        for key in archive.files:
+            a = self._npz_member(archive, key)
+            if a.ndim == 1:
+                arrays[key] = a
+            elif a.ndim == 2:
+                if any(k.startswith("x") and k[1:].isdigit() for k in arrays):
+                    raise DataFileError(f"{self.path}: more than one 2-D array; store at "
+                                        f"most one 2-D array (its columns become x0, x1, "
+                                        f"...) and 1-D arrays.", path=self.path)
+                arrays.update({f"x{j}": a[:, j] for j in range(a.shape[1])})
+            else:
+                raise DataFileError(f"{self.path}: array {key!r} has shape {a.shape}; "
+                                    f"expected 1-D columns or one 2-D array.",
+                                    path=self.path)
 
     def _finish_numpy(self) -> list[str]:
         import pyarrow as pa
