@@ -482,7 +482,8 @@ class Trainer:
         for part, like in zip(opt_state, template):
             for key, value in part.items():
                 if isinstance(like[key], np.ndarray):
-                    ok, expected = isinstance(value, np.ndarray), f"a list of {len(params)} numbers"
+                    ok = isinstance(value, np.ndarray)
+                    expected = f"a list of {len(params)} numbers"
                 elif is_int(like[key]):
                     ok, expected = is_int(value) and value == doc["step"], \
                         f"the update count ({doc['step']})"

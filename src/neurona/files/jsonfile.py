@@ -6,10 +6,10 @@ neurona writes its files (model, estimator, checkpoint, a run's
 text, each key once per object, finite numbers, a bounded size and a bounded
 nesting depth, from a regular file (never a pipe or a device, which could
 block). :func:`read_text` reads the other text files neurona writes
-(``history.csv``, ``weights.csv``) with the same checks. :func:`check_format` then checks the document's ``format``
-name and ``format_version``. Every refusal is one line that names the file,
-the kind of file and the problem, raised as the caller's
-:class:`~neurona.errors.NeuronaError` subclass.
+(``history.csv``, ``weights.csv``) with the same checks. :func:`check_format`
+then checks the document's ``format`` name and ``format_version``. Every
+refusal is one line that names the file, the kind of file and the problem,
+raised as the caller's :class:`~neurona.errors.NeuronaError` subclass.
 """
 
 from __future__ import annotations
