@@ -32,6 +32,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 import neurona
+from neurona.core.trainer import DivergenceError
 from neurona.errors import NeuronaError
 
 # --- seeds: valid files, written by neurona itself ----------------------------------
@@ -569,6 +570,9 @@ def judge(target: Target, name: str, content: bytes, work: Path) -> str:
     names = tuple(target.names(path, work)) if target.names else (str(path),)
     try:
         result = target.read(path, work)
+    except DivergenceError as exc:  # a resumed run whose finite numbers overflowed: trained
+        check_message(str(exc), (str(exc),), f"{target.name} diverged")
+        return "ok"
     except NeuronaError as exc:
         check_message(str(exc), names, f"{target.name} raised {type(exc).__name__}")
         return "refused"
@@ -587,7 +591,9 @@ def judge(target: Target, name: str, content: bytes, work: Path) -> str:
 
 
 def _run_names(path: Path, work: Path) -> tuple[str, ...]:
-    return (str(path.parent), str(path))
+    """A run directory's refusal names it (or its file); a resumed run that diverged names
+    the run directory it wrote."""
+    return (str(path.parent), str(path), str(work / "resumed"))
 
 
 def _consume(tables) -> int:

@@ -268,6 +268,11 @@ def _config(run, change):
     ("blobs", lambda d: d["split"].update(extra=1), "split has unknown setting"),
     # was AttributeError: 'str' object has no attribute 'items' (load_run)
     ("blobs", lambda d: d.update(split=""), "split must be a JSON object"),
+    # was TypeError: unhashable type (a name looked up in its table)
+    ("blobs", lambda d: d.update(schedule=[]), "config.json: Unknown schedule \\[\\]"),
+    ("file", lambda d: d.update(loss={}), "config.json: Unknown loss \\{\\}"),
+    # was KeyError: 'test_size'
+    ("file", lambda d: d.update(split={}), "split must record test_size and random_state"),
     # messages that named no file
     ("blobs", lambda d: d.update(learning_rate="x"), "config.json: learning_rate must be"),
     ("blobs", lambda d: d["dataset"].update(cluster_std="x"), "cluster_std must be a positive"),
@@ -288,6 +293,35 @@ def test_run_directory_config_refusals(seeds, tmp_path, name, change, match):
     _refused(lambda: experiment.load_result(run), run, match)
     rc, _, err = fuzzing.run_command(["report", str(run), "--no-animation", "--quiet"])
     assert rc == 2 and err.count("\n") == 1 and str(run) in err and "Traceback" not in err
+
+
+def test_resuming_a_run_whose_config_and_checkpoint_disagree(seeds, tmp_path):
+    """The message (from the starting weights' check) named no file."""
+    run = _run(seeds, tmp_path)
+    _config(run, lambda d: d.update(init_weights=[6, 4]))
+    _refused(lambda: experiment.load_run(run), run, "records 2 initial weights .* but "
+                                                   "checkpoint.json holds 3 parameters")
+
+
+@pytest.mark.parametrize("change,match", [
+    (lambda d: d["dataset"].update(path="gone.csv"), "gone.csv: no such file"),
+    (lambda d: d["dataset"].update(target="yy"), "no target column 'yy'"),
+    (lambda d: d["dataset"].update(features=["a", "c"]), "no feature column 'c'"),
+])
+def test_resuming_a_run_whose_data_is_gone(seeds, tmp_path, change, match):
+    """The message named the data file only, not the run that names it."""
+    run = _run(seeds, tmp_path, "file")
+    _config(run, change)
+    message = _refused(lambda: experiment.load_run(run), run, match)
+    assert "the data config.json names cannot be read again" in message
+
+
+def test_settings_of_another_type_are_refused_by_name():
+    """Was TypeError: unhashable type, from the spec itself (the library's train too)."""
+    for field, value in [("loss", {}), ("reduction", []), ("schedule", []), ("kernel", {}),
+                         ("dtype", {"": ""}), ("dtype", [])]:
+        with pytest.raises(NeuronaError, match=f"Unknown {field}"):
+            neurona.TrainSpec(**{field: value})
 
 
 def test_run_directory_config_with_a_huge_integer(seeds, tmp_path):

@@ -476,6 +476,8 @@ def check_recorded(recorded: dict, where: str) -> dict:
                                     "n_test"})
     if unknown:
         fail(f"split has unknown setting(s) {unknown!r:.60}.")
+    if "split" in recorded and not {"test_size", "random_state"} <= set(split_):
+        fail("split must record test_size and random_state.")
     seed = split_.get("random_state")
     if seed is not None and not (_is_int(seed) and 0 <= seed < 2**63):
         fail(f"split random_state must be a non-negative integer or null, got {seed!r:.60}.")
@@ -492,10 +494,39 @@ def load_run(path: str | Path) -> tuple[dict, dict]:
     path = Path(path)
     recorded = read_recorded_config(path)
     checkpoint = load_checkpoint(path / "checkpoint.json")
+    _check_data_again(path, recorded)
+    init = recorded.get("init_weights")
+    if init is not None and len(init) != len(checkpoint["params"]):
+        raise RunDirectoryError(
+            f"{path}: config.json records {len(init)} initial weights (bias last) but "
+            f"checkpoint.json holds {len(checkpoint['params'])} parameters; is one of them "
+            f"from another run?")
     config = make_config(**{k: v for k, v in recorded.items() if k in DEFAULTS})
     config["split"] = {k: v for k, v in config["split"].items()
                        if k not in ("n_train", "n_test")}
     return config, checkpoint
+
+
+def _check_data_again(run_dir: Path, config: dict) -> None:
+    """The data file ``config.json`` names can still be opened and has the run's columns.
+
+    Only the header is read; a Dask run's path may be a glob, read by Dask itself.
+    """
+    from ..data.readers import DataFile
+    from ..data.table import resolve_columns
+
+    dataset = config.get("dataset", {})
+    if dataset.get("name") != "file" or config.get("engine") == "dask":
+        return
+    try:
+        datafile = DataFile(dataset["path"], delimiter=dataset.get("delimiter"),
+                            encoding=dataset.get("encoding"))
+        resolve_columns(datafile, dataset["target"], dataset.get("features"))
+    except RunDirectoryError:
+        raise
+    except NeuronaError as exc:
+        raise RunDirectoryError(f"{run_dir}: the data config.json names cannot be read "
+                                f"again: {exc}") from None
 
 
 def versions() -> dict:
@@ -660,6 +691,7 @@ def load_result(run_dir: str | Path) -> tuple[Run, dict]:
         trajectory = WeightTrajectory.from_csv(_read_text(run_dir, "weights.csv"),
                                                str(run_dir / "weights.csv"))
     _check_agreement(run_dir, config, neuron, history, trajectory)
+    _check_data_again(run_dir, config)
     try:
         return _rebuild(run_dir, config, neuron, history, trajectory)
     except DataError as exc:
