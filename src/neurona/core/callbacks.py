@@ -33,6 +33,7 @@ import math
 import numpy as np
 
 from ..errors import NeuronaError
+from . import numeric_csv
 
 
 class Callback:
@@ -105,10 +106,26 @@ class History(Callback):
         return out.getvalue()
 
     @classmethod
-    def from_csv(cls, text: str) -> "History":
+    def from_csv(cls, text: str, where: str = "history.csv") -> "History":
+        """Read the text :meth:`to_csv` writes; raise ``NeuronaError`` naming ``where``.
+
+        The first column is ``epoch``, numbering the rows 0, 1, 2, ...; every
+        other cell is a finite number. Text with no header (a run stopped
+        before its first epoch) is an empty history.
+        """
+        header, cells = numeric_csv.read_table(text, where, "history")
+        if not header:
+            return cls()
+        if header[0] != "epoch":
+            raise NeuronaError(f"{where}, line 1: the header {','.join(header)[:80]!r} does "
+                               f"not start with epoch; is it a history file?")
         rows = []
-        for raw in csv.DictReader(io.StringIO(text)):
-            rows.append({k: int(v) if k == "epoch" else float(v) for k, v in raw.items()})
+        for line, raw in enumerate(cells, start=2):
+            row = {"epoch": numeric_csv.count(raw[0], where, line, "epoch")}
+            for key, cell in zip(header[1:], raw[1:]):
+                row[key] = numeric_csv.number(cell, where, line, key, "history values")
+            rows.append(row)
+        numeric_csv.consecutive([row["epoch"] for row in rows], where)
         return cls(rows)
 
 
@@ -207,8 +224,37 @@ class EarlyStopping(Callback):
                 "best_weights": None if self.best_weights is None
                 else [float(v) for v in self.best_weights]}
 
-    def set_state(self, state: dict) -> None:
+    def set_state(self, state: dict, n_params: int | None = None) -> None:
+        """Continue from a state :meth:`get_state` returned (read back from a checkpoint).
+
+        ``n_params`` is the number of the run's parameters, which the best
+        weights must have. Raises ``NeuronaError`` naming the first field
+        that is missing or of the wrong type.
+        """
+        kinds = {"best": "a finite number or null", "best_epoch": "an epoch number or null",
+                 "wait": "a non-negative integer", "stopped_epoch": "an epoch number or null",
+                 "best_weights": "a list of finite numbers or null"}
+        if not isinstance(state, dict) or set(state) != set(kinds):
+            raise NeuronaError(f"the state must be an object of {', '.join(kinds)}.")
+
+        def count(v):
+            return isinstance(v, int) and not isinstance(v, bool) and v >= 0
+
+        def number(v):
+            return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+        bw = state["best_weights"]
+        ok = {"best": state["best"] is None or number(state["best"]),
+              "best_epoch": state["best_epoch"] is None or count(state["best_epoch"]),
+              "wait": count(state["wait"]),
+              "stopped_epoch": state["stopped_epoch"] is None or count(state["stopped_epoch"]),
+              "best_weights": bw is None or (isinstance(bw, list) and all(map(number, bw))
+                                             and (n_params is None or len(bw) == n_params))}
+        wrong = next((k for k, good in ok.items() if not good), None)
+        if wrong is not None:
+            size = "" if n_params is None or wrong != "best_weights" else f" (of {n_params})"
+            raise NeuronaError(f"{wrong} must be {kinds[wrong]}{size}, got "
+                               f"{state[wrong]!r:.60}.")
         self.best, self.best_epoch = state["best"], state["best_epoch"]
         self.wait, self.stopped_epoch = state["wait"], state["stopped_epoch"]
-        bw = state["best_weights"]
         self.best_weights = None if bw is None else np.array(bw, dtype=np.float64)

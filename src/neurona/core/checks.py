@@ -47,9 +47,13 @@ def is_int(v) -> bool:
 
 
 def is_real(v) -> bool:
-    """Whether ``v`` is a finite real number (not a bool)."""
-    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) \
-        and math.isfinite(v)
+    """Whether ``v`` is a finite real number (not a bool, nor an integer too large for a float)."""
+    if not isinstance(v, (int, float, np.integer, np.floating)) or isinstance(v, bool):
+        return False
+    try:
+        return math.isfinite(v)
+    except OverflowError:
+        return False
 
 
 def check_positive_int(name: str, value, allow_none: bool = False):

@@ -45,6 +45,11 @@ def _doc(text: str) -> dict:
     return {"doc": text}
 
 
+def _named(value, names) -> bool:
+    """Whether ``value`` is one of the ``names`` (a string: a list or a dict is no name)."""
+    return isinstance(value, str) and value in names
+
+
 @dataclass(frozen=True)
 class TrainSpec:
     """Every setting of a training run, checked once when the spec is built.
@@ -134,14 +139,14 @@ class TrainSpec:
             raise SettingError("learning_rate",
                                f"must be a positive number, got {self.learning_rate!r}.")
         set_("learning_rate", float(self.learning_rate))
-        if not isinstance(self.loss, Loss) and self.loss not in LOSSES:
+        if not isinstance(self.loss, Loss) and not _named(self.loss, LOSSES):
             raise NeuronaError(f"Unknown loss {self.loss!r}; choose one of {', '.join(LOSSES)}.")
-        if self.task is not None and self.task not in TASKS:
+        if self.task is not None and not _named(self.task, TASKS):
             raise NeuronaError(f"Unknown task {self.task!r}; choose one of {', '.join(TASKS)}.")
         if self.task == "regress" and self.loss_name == "log_loss":
             raise SettingError("task", "is 'regress', but the log loss is a classifier's "
                                        "objective: use loss='squared_error' for a regression.")
-        if self.reduction not in REDUCTIONS:
+        if not _named(self.reduction, REDUCTIONS):
             raise NeuronaError(f"Unknown reduction {self.reduction!r}; choose one of "
                                f"{', '.join(REDUCTIONS)}.")
         if not isinstance(self.optimizer, optim.GradientTransformation):
@@ -151,7 +156,7 @@ class TrainSpec:
             if not isinstance(getattr(self, name), (bool, np.bool_)):
                 raise SettingError(name, f"must be True or False, got {getattr(self, name)!r}.")
             set_(name, bool(getattr(self, name)))
-        if self.schedule not in optim.SCHEDULES:
+        if not _named(self.schedule, optim.SCHEDULES):
             raise NeuronaError(f"Unknown schedule {self.schedule!r}; choose one of "
                                f"{', '.join(optim.SCHEDULES)}.")
         set_("decay_rate", check_real("decay_rate", self.decay_rate, 0.0, low_open=True,
@@ -182,13 +187,13 @@ class TrainSpec:
             set_("random_state", int(rs))
         try:
             dt = np.dtype(self.dtype)
-        except TypeError:
+        except (TypeError, ValueError, KeyError):  # what NumPy raises for a non-dtype
             dt = None
         if dt is None or dt.name not in DTYPES:
             raise NeuronaError(f"Unknown dtype {self.dtype!r}; choose one of "
                                f"{', '.join(DTYPES)}.")
         set_("dtype", dt.name)
-        if self.kernel not in KERNELS:
+        if not _named(self.kernel, KERNELS):
             raise NeuronaError(f"Unknown kernel {self.kernel!r}; choose one of "
                                f"{', '.join(KERNELS)}.")
 

@@ -28,9 +28,9 @@ from ..errors import NeuronaError
 from . import optimizers as optim
 from .losses import check_pair
 from .callbacks import Callback, EarlyStopping, History, overrides
-from .checks import class_weights
+from .checks import class_weights, is_int, is_real
 from .engine import Engine
-from .gradient import NonFinite, new_totals, penalty
+from .gradient import REGRESSION_SUMS, NonFinite, new_totals, penalty
 from .spec import TrainSpec, resolve_task
 
 #: Settings a checkpoint must share with the run that resumes it (all but the epochs).
@@ -59,6 +59,128 @@ def _json_normal(obj):
     return json.loads(json.dumps(obj))
 
 
+# --- a run's state, as read back ------------------------------------------------------
+
+#: The running sums of an epoch cut short (``partial``), and their kinds: a classifier's
+#: (with ``accuracy``) or a regression's (with the :data:`REGRESSION_SUMS`).
+PARTIAL_FIELDS = {"batches": "count", "loss": "number", "sse": "number",
+                  "accuracy": "number", "grad": "numbers"}
+REGRESSION_PARTIAL_FIELDS = {**{k: v for k, v in PARTIAL_FIELDS.items() if k != "accuracy"},
+                             **dict.fromkeys(REGRESSION_SUMS, "number")}
+
+
+def _count(v) -> bool:
+    return is_int(v) and v >= 0
+
+
+def _numbers(v, n: int | None = None) -> bool:
+    return (isinstance(v, list) and (n is None or len(v) == n)
+            and all(is_real(x) for x in v))
+
+
+def _rng_problem(state) -> str | None:
+    """Why NumPy would refuse ``state`` as a bit generator's state (None if it accepts it)."""
+    if not isinstance(state, dict) or not isinstance(state.get("bit_generator"), str):
+        return "must be a JSON object naming its bit_generator"
+    name = state["bit_generator"]
+    kind = getattr(np.random, name, None) if name.isidentifier() else None
+    if not (isinstance(kind, type) and issubclass(kind, np.random.BitGenerator)):
+        return f"names an unknown bit generator {name[:40]!r}"
+    try:
+        kind().state = state  # (the base class itself cannot be built: refused too)
+    except (TypeError, ValueError, KeyError, OverflowError, IndexError, NotImplementedError):
+        return f"is not a state of NumPy's {name}"
+    return None
+
+
+def check_state(doc, where: str = "the run's state") -> dict:
+    """Check the types and shapes of a run's state (:meth:`Trainer.checkpoint`); return it.
+
+    What can be checked without the run's data is checked here: every field of
+    :data:`STATE_FIELDS` is present with its type, the counts are non-negative
+    integers that agree (one history row per epoch done, numbered from 0; a
+    batch reached only with the sums of its epoch), the parameters and sums are
+    finite numbers, the generators' states are states NumPy accepts.
+    :meth:`Trainer._resume` checks the rest against the run it continues (the
+    settings, the number of parameters, the optimizer's state).
+
+    Raises
+    ------
+    NeuronaError
+        Naming ``where`` and the first field that is wrong.
+    """
+    def fail(message: str):
+        raise NeuronaError(f"{where}: {message}")
+
+    if not isinstance(doc, dict):
+        fail("the run's state must be a JSON object.")
+    missing = [k for k in STATE_FIELDS if k not in doc]
+    if missing:
+        fail(f"the run's state is missing {', '.join(missing)}.")
+    if not isinstance(doc["status"], str):
+        fail(f"status must be a string, got {doc['status']!r:.60}.")
+    for key in ("epoch", "batch", "step"):
+        if not _count(doc[key]):
+            fail(f"{key} must be a non-negative integer, got {doc[key]!r:.60}.")
+    params = doc["params"]
+    if not (_numbers(params) and params):
+        fail("params must be a non-empty list of finite numbers (the weights, then the bias).")
+    parts = doc["optimizer_state"]
+    if not isinstance(parts, list) or not all(isinstance(p, dict) for p in parts):
+        fail("optimizer_state must be a list of JSON objects.")
+    for part in parts:
+        for key, value in part.items():
+            if not (is_real(value) or _numbers(value, len(params))):
+                fail(f"optimizer_state {key!r:.40} must be a number or a list of "
+                     f"{len(params)} finite numbers.")
+    for key in ("rng_initial", "rng"):
+        problem = _rng_problem(doc[key])
+        if problem:
+            fail(f"{key} {problem}.")
+    partial = doc["partial"]
+    if partial is not None:
+        fields = (REGRESSION_PARTIAL_FIELDS if isinstance(partial, dict) and "sum_w" in partial
+                  else PARTIAL_FIELDS)
+        if not isinstance(partial, dict) or set(partial) != set(fields):
+            fail(f"partial must be null or an object with {', '.join(fields)}.")
+        for key, kind in fields.items():
+            value = partial[key]
+            ok = (_count(value) if kind == "count" else is_real(value) if kind == "number"
+                  else _numbers(value, len(params)))
+            if not ok:
+                fail(f"partial {key} must be "
+                     + {"count": "a non-negative integer", "number": "a finite number",
+                        "numbers": f"a list of {len(params)} finite numbers"}[kind] + ".")
+        if partial["batches"] != doc["batch"]:
+            fail(f"partial holds {partial['batches']} batches but batch is {doc['batch']}.")
+    elif doc["batch"]:
+        fail(f"batch is {doc['batch']} but there are no partial sums of that epoch.")
+    history = doc["history"]
+    if not isinstance(history, list):
+        fail("history must be a list of rows.")
+    for i, row in enumerate(history):
+        if not (isinstance(row, dict) and all(is_real(v) for v in row.values())):
+            fail(f"history row {i} must be an object of finite numbers.")
+        if row.get("epoch") != i or not is_int(row["epoch"]):
+            fail(f"history row {i} has epoch {row.get('epoch')!r:.40}; the rows number the "
+                 f"epochs from 0.")
+    if len(history) != doc["epoch"]:
+        fail(f"{len(history)} history rows for {doc['epoch']} epochs done; they must match.")
+    callbacks = doc["callbacks"]
+    if not (isinstance(callbacks, dict) and all(isinstance(v, dict) for v in callbacks.values())):
+        fail("callbacks must be an object of JSON objects (each callback's state).")
+    settings = doc["settings"]
+    if not isinstance(settings, dict):
+        fail("settings must be a JSON object.")
+    resolved = settings.get("resolved")
+    if not (isinstance(resolved, dict) and set(resolved) == {"decay_rate", "decay_steps"}
+            and (resolved["decay_rate"] is None or is_real(resolved["decay_rate"]))
+            and (resolved["decay_steps"] is None or _count(resolved["decay_steps"]))):
+        fail("settings resolved must be an object of decay_rate (a number or null) and "
+             "decay_steps (an integer or null).")
+    return doc
+
+
 class Trainer:
     """Trains one neuron over an engine; holds every piece of the run's state explicitly.
 
@@ -79,6 +201,9 @@ class Trainer:
         Rows to validate on instead of a split of the training rows.
     resume : dict, default=None
         A run's state (:meth:`checkpoint`) to continue from.
+    resume_from : str, default=None
+        Where ``resume`` was read from (a checkpoint file), named in the
+        messages when it does not fit this run.
 
     Attributes
     ----------
@@ -105,7 +230,7 @@ class Trainer:
 
     def __init__(self, neuron, engine: Engine, spec: TrainSpec, *,
                  callbacks: Iterable[Callback] = (), validation: Engine | None = None,
-                 resume: dict | None = None):
+                 resume: dict | None = None, resume_from: str | None = None):
         if engine.n_features != neuron.n_features:
             raise NeuronaError(f"X has {engine.n_features} features, but the neuron is "
                                f"expecting {neuron.n_features} features as input.")
@@ -189,7 +314,7 @@ class Trainer:
         self.stop_reason: str | None = None
         self.status = "ready"
         if resume is not None:
-            self._resume(resume)
+            self._resume(resume, resume_from or "the run's state to resume from")
 
     def _build_optimizer(self) -> None:
         spec = self.spec
@@ -341,10 +466,11 @@ class Trainer:
             "settings": self.settings,
         }
 
-    def _resume(self, doc: dict) -> None:
-        missing = [k for k in STATE_FIELDS if k not in doc]
-        if missing:
-            raise NeuronaError(f"The run's state to resume from is missing {', '.join(missing)}.")
+    def _resume(self, doc: dict, where: str) -> None:
+        def fail(message: str):
+            raise NeuronaError(f"{where}: {message}")
+
+        check_state(doc, where)
         # Checkpoints written before some settings existed trained with their defaults.
         recorded = {**TrainSpec.defaults(), "validation_fraction": None, **doc["settings"]}
         if "task" not in doc["settings"]:
@@ -353,27 +479,54 @@ class Trainer:
             implied = resolve_task(None, recorded.get("activation"), recorded.get("loss"))
             recorded["task"] = (self.task if self.task in ("classify", implied)
                                 else implied)
-        diffs = [f"{k}={recorded.get(k)!r} there, {self.settings.get(k)!r} here"
+        diffs = [f"{k}={recorded.get(k)!r:.60} there, {self.settings.get(k)!r:.60} here"
                  for k in CHECKED_SETTINGS if recorded.get(k) != self.settings.get(k)]
         if diffs:
-            raise NeuronaError(
-                "This checkpoint was written with other settings (" + "; ".join(diffs)
-                + "); resume with the run's own settings (only epochs may change).")
+            fail("this checkpoint was written with other settings (" + "; ".join(diffs)
+                 + "); resume with the run's own settings (only epochs may change).")
         params = np.array(doc["params"], dtype=np.float64)
         if params.shape != self.params.shape:
-            raise NeuronaError(f"The checkpoint has {params.shape[0]} parameters, expected "
-                               f"{self.params.shape[0]}.")
+            fail(f"the checkpoint has {params.shape[0]} parameters, expected "
+                 f"{self.params.shape[0]}.")
+        if doc["batch"] >= self.n_batches:
+            fail(f"batch {doc['batch']} is past the last of the epoch's {self.n_batches} "
+                 f"batches.")
+        if doc["step"] != doc["epoch"] * self.n_batches + doc["batch"]:
+            fail(f"step {doc['step']} does not follow from epoch {doc['epoch']} and batch "
+                 f"{doc['batch']} ({self.n_batches} batches per epoch).")
         # The schedule keeps the lengths the run started with.
+        self._check_resolved(recorded["resolved"], fail)
         self.resolved = dict(recorded["resolved"])
         self.settings["resolved"] = dict(self.resolved)
         self._build_optimizer()
+        template = self.optimizer.init(params)
+        opt_state = optim.state_from_json(doc["optimizer_state"])
+        if len(opt_state) != len(template) or any(
+                set(part) != set(like) for part, like in zip(opt_state, template)):
+            fail(f"optimizer_state does not fit the {self.spec.optimizer_name} optimizer "
+                 f"(parts {[sorted(p) for p in template]}).")
+        for part, like in zip(opt_state, template):
+            for key, value in part.items():
+                if isinstance(like[key], np.ndarray):
+                    ok = isinstance(value, np.ndarray)
+                    expected = f"a list of {len(params)} numbers"
+                elif is_int(like[key]):
+                    ok, expected = is_int(value) and value == doc["step"], \
+                        f"the update count ({doc['step']})"
+                else:
+                    ok, expected = is_real(value), "a number"
+                if not ok:
+                    fail(f"optimizer_state {key!r} must be {expected}.")
         self.params = params
-        self.opt_state = optim.state_from_json(doc["optimizer_state"])
+        self.opt_state = opt_state
         self._rng_initial = doc["rng_initial"]
         self._rng_epoch_state = doc["rng"]
-        self.rng.bit_generator.state = doc["rng"]
-        self.epoch, self.batch, self.step = int(doc["epoch"]), int(doc["batch"]), \
-            int(doc["step"])
+        try:
+            self.rng.bit_generator.state = doc["rng"]
+        except (TypeError, ValueError, KeyError, OverflowError):
+            fail(f"rng is a {doc['rng']['bit_generator']} state, but this run draws from "
+                 f"{type(self.rng.bit_generator).__name__}.")
+        self.epoch, self.batch, self.step = doc["epoch"], doc["batch"], doc["step"]
         partial = doc["partial"]
         if partial is not None and set(new_totals(0, self.task)) - set(partial):
             raise NeuronaError(
@@ -388,7 +541,13 @@ class Trainer:
         states = doc["callbacks"]
         for key, cb in self._callback_states().items():
             if key in states and hasattr(cb, "set_state"):
-                cb.set_state(states[key])
+                if cb is self.early_stopping:
+                    try:
+                        cb.set_state(states[key], n_params=params.shape[0])
+                    except NeuronaError as exc:
+                        fail(f"callbacks {key}: {exc}")
+                else:
+                    cb.set_state(states[key])
         if doc["status"] == "early_stopping":
             # Continuing a run that stopped early: its stoppers keep their best value and
             # weights, and wait their patience again (as a new fit in Keras would).
@@ -396,3 +555,19 @@ class Trainer:
                 if isinstance(cb, EarlyStopping):
                     cb.wait, cb.stopped_epoch = 0, None
         self._sync_neuron()
+
+    def _check_resolved(self, resolved: dict, fail) -> None:
+        """The recorded schedule lengths must be those this run's settings give."""
+        spec, n = self.spec, self.n_batches
+        rate = spec.decay_rate if spec.decay_rate is not None else \
+            optim.DEFAULT_DECAY_RATE.get(spec.schedule)
+        steps = resolved["decay_steps"]
+        if spec.decay_steps is not None:
+            ok_steps = steps == spec.decay_steps
+        elif spec.schedule == "cosine":  # the whole run, as many epochs as it first had
+            ok_steps = is_int(steps) and steps >= n and steps % n == 0
+        else:
+            ok_steps = steps == n * (10 if spec.schedule == "step" else 1)
+        if resolved["decay_rate"] != rate or not ok_steps:
+            fail(f"settings resolved {resolved!r:.120} are not the schedule's lengths for "
+                 f"these settings.")

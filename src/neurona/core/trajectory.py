@@ -17,6 +17,7 @@ import io
 
 import numpy as np
 
+from . import numeric_csv
 from .callbacks import Callback
 from ..errors import NeuronaError
 
@@ -137,28 +138,26 @@ class WeightTrajectory(Callback):
 
     @classmethod
     def from_csv(cls, text: str, where: str = "weights.csv") -> "WeightTrajectory":
-        """Read the text :meth:`to_csv` writes; raise ``NeuronaError`` naming ``where``."""
-        rows = list(csv.reader(io.StringIO(text)))
-        if not rows:
+        """Read the text :meth:`to_csv` writes; raise ``NeuronaError`` naming ``where``.
+
+        The header is ``epoch,w[name],...,b``; the epochs follow each other by
+        one; every weight and bias is a finite number.
+        """
+        header, cells = numeric_csv.read_table(text, where, "weights")
+        if not header:
             raise NeuronaError(f"{where}: empty file; expected a header epoch,w[...],...,b.")
-        header = rows[0]
         if (len(header) < 3 or header[0] != "epoch" or header[-1] != "b"
-                or not all(h.startswith("w[") and h.endswith("]") for h in header[1:-1])):
+                or not all(h.startswith("w[") and h.endswith("]") and len(h) > 3
+                           for h in header[1:-1])):
             raise NeuronaError(
-                f"{where}: header {','.join(header)!r} is not epoch,w[name],...,b.")
+                f"{where}: header {','.join(header)[:80]!r} is not epoch,w[name],...,b.")
         path = cls(feature_names=[h[2:-1] for h in header[1:-1]])
-        for line, row in enumerate(rows[1:], start=2):
-            if len(row) != len(header):
-                raise NeuronaError(
-                    f"{where}, line {line}: {len(row)} values, expected {len(header)}.")
-            try:
-                epoch, params = int(row[0]), np.array([float(v) for v in row[1:]])
-            except ValueError:
-                raise NeuronaError(f"{where}, line {line}: not a number in {row!r}.") from None
-            if not np.all(np.isfinite(params)):
-                raise NeuronaError(f"{where}, line {line}: weights must be finite.")
-            path._epochs.append(epoch)
-            path._params.append(params)
+        for line, row in enumerate(cells, start=2):
+            path._epochs.append(numeric_csv.count(row[0], where, line, "epoch"))
+            path._params.append(np.array([numeric_csv.number(v, where, line, h,
+                                                             "weights")
+                                          for v, h in zip(row[1:], header[1:])]))
         if not path._epochs:
             raise NeuronaError(f"{where}: no rows after the header.")
+        numeric_csv.consecutive(path._epochs, where, start=None)
         return path

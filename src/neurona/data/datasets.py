@@ -105,10 +105,16 @@ def dataset_spec(name: str, **params) -> dict:
     for key in ("noise", "cluster_std", "factor"):
         if key in spec:
             v = spec[key]
-            low_ok = v > 0 if key == "cluster_std" else v >= 0
-            if not (isinstance(v, (int, float)) and math.isfinite(v) and low_ok):
+            number = isinstance(v, (int, float)) and not isinstance(v, bool) \
+                and math.isfinite(v)
+            if not (number and (v > 0 if key == "cluster_std" else v >= 0)):
                 sign = "positive" if key == "cluster_std" else "non-negative"
                 raise OptionError(f"{key} must be a {sign} number, got {v!r}.")
+    seed = spec.get("random_state")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)
+                             or not 0 <= seed < 2**32):
+        raise OptionError(f"random_state must be an integer in [0, 2**32) or None, got "
+                          f"{seed!r}.")
     return spec
 
 

@@ -17,9 +17,12 @@ from __future__ import annotations
 
 import codecs
 import gzip
+import math
 import os
 import re
+import stat
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Iterator
 
@@ -33,8 +36,10 @@ BATCH_ROWS = 65_536            # rows per record batch (Parquet, NumPy)
 CSV_BLOCK_BYTES = 4 << 20      # bytes per CSV block; a block becomes one record batch
 GZIP_RATIO = 4                 # assumed expansion of a gzipped CSV, for the memory estimate
 MAX_SHOWN = 8                  # names or labels listed in one message
+MAX_COLUMNS = 1 << 20          # columns of a NumPy array; a wider one is a corrupt header
 
 _INDEX_LEVEL = re.compile(r"__index_level_\d+__")  # pandas' name for an unnamed index level
+_ROW = re.compile(r"CSV parse error: Expected (\d+) columns, got (\d+): (.*)", re.S)
 _CONVERSION = re.compile(r"In CSV column #(\d+): CSV conversion error to \w+: invalid value '(.*)'",
                          re.S)
 
@@ -62,23 +67,44 @@ def file_format(path: str | os.PathLike) -> str:
 
 
 def check_readable(path: str | os.PathLike) -> Path:
-    """Refuse a path that does not exist, is a directory or cannot be opened."""
+    """Refuse a path that does not exist, is a directory, cannot be opened, or is not a
+    regular file (a named pipe, a terminal or ``/dev/stdin`` would block the read).
+
+    The file is opened without blocking, so even a FIFO with no writer is
+    refused at once.
+    """
     path = Path(path)
     try:
-        with open(path, "rb"):
-            pass
+        with open(path, "rb", opener=_nonblocking) as f:
+            mode = os.fstat(f.fileno()).st_mode
     except FileNotFoundError:
         raise DataFileError(f"{path}: no such file; check the path.", path=path) from None
     except IsADirectoryError:
-        raise DataFileError(f"{path}: is a directory; pass a data file "
-                            f"({', '.join(SUFFIXES)}).", path=path) from None
+        raise _directory(path) from None
     except PermissionError:
         raise DataFileError(f"{path}: permission denied; make the file readable "
                             f"(chmod +r) or copy it somewhere you can read.", path=path) from None
     except OSError as exc:
         raise DataFileError(f"{path}: cannot be opened ({exc.strerror or exc}).",
                             path=path) from None
+    if stat.S_ISDIR(mode):
+        raise _directory(path)
+    if not stat.S_ISREG(mode):
+        kind = ("a named pipe" if stat.S_ISFIFO(mode) else "a device"
+                if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "a special file")
+        raise DataFileError(f"{path}: not a regular file ({kind}); neurona reads data from "
+                            f"files: save the data to a file and pass its path.", path=path)
     return path
+
+
+def _nonblocking(path, flags: int) -> int:
+    """An ``opener`` that does not wait for a writer (a FIFO) or a device."""
+    return os.open(path, flags | getattr(os, "O_NONBLOCK", 0))
+
+
+def _directory(path: Path) -> DataFileError:
+    return DataFileError(f"{path}: is a directory; pass a data file "
+                         f"({', '.join(SUFFIXES)}).", path=path)
 
 
 def check_column_names(names: list[str], path) -> None:
@@ -117,12 +143,16 @@ def parquet_index_columns(schema) -> tuple[list[str], list[str]]:
     """
     try:
         metadata = schema.pandas_metadata or {}
-    except (ValueError, TypeError):  # metadata that is not valid JSON: no index known
+    except (ValueError, TypeError, RecursionError):  # not valid JSON: no index known
         metadata = {}
-    labels = {c.get("field_name"): c.get("name") for c in metadata.get("columns") or []
-              if isinstance(c, dict)}
+    if not isinstance(metadata, dict):  # metadata of another shape: no index known either
+        metadata = {}
+    columns, index = metadata.get("columns"), metadata.get("index_columns")
+    labels = {c["field_name"]: c.get("name") for c in (columns if isinstance(columns, list)
+                                                       else [])
+              if isinstance(c, dict) and isinstance(c.get("field_name"), str)}
     unnamed, named = [], []
-    for field in metadata.get("index_columns") or []:
+    for field in index if isinstance(index, list) else []:
         if not isinstance(field, str) or field not in schema.names:
             continue  # a RangeIndex is stored as metadata only, not as a column
         level = labels.get(field, None if _INDEX_LEVEL.fullmatch(field) else field)
@@ -217,7 +247,7 @@ class DataFile:
         try:
             return list(reader.schema.names)
         except UnicodeError as exc:
-            raise self._csv_error(exc, []) from None
+            raise self._csv_error(exc) from None
         finally:
             reader.close()
 
@@ -228,7 +258,7 @@ class DataFile:
                     return f.read(n)
             with open(self.path, "rb") as f:
                 return f.read(n)
-        except (OSError, EOFError) as exc:
+        except (OSError, EOFError, zlib.error) as exc:
             raise DataFileError(f"{self.path}: not a valid gzip file ({exc}); is it "
                                 f"truncated, or not compressed (then drop the .gz)?",
                                 path=self.path) from None
@@ -246,25 +276,20 @@ class DataFile:
                                 f"text; pass its --encoding (e.g. utf-16) or check that it "
                                 f"is a CSV file.", path=self.path)
 
-    def _csv_reader(self, columns, types, invalid_rows=None):
+    def _csv_reader(self, columns, types):
         import pyarrow.csv as pacsv
 
-        invalid_rows = [] if invalid_rows is None else invalid_rows
-
-        def on_invalid(row):
-            invalid_rows.append(row)
-            return "error"
-
         read = pacsv.ReadOptions(encoding=self.encoding, block_size=CSV_BLOCK_BYTES)
-        parse = pacsv.ParseOptions(delimiter=self.delimiter, newlines_in_values=False,
-                                   invalid_row_handler=on_invalid)
+        # No invalid_row_handler: pyarrow decodes a bad row's text as UTF-8 to pass it
+        # on, and prints a traceback when it is not; the error's message holds the row.
+        parse = pacsv.ParseOptions(delimiter=self.delimiter, newlines_in_values=False)
         convert = pacsv.ConvertOptions(include_columns=columns or [], column_types=types,
                                        strings_can_be_null=True)
         try:
             return pacsv.open_csv(self.path, read_options=read, parse_options=parse,
                                   convert_options=convert)
         except Exception as exc:  # noqa: BLE001 - translated into a DataError
-            raise self._csv_error(exc, invalid_rows) from None
+            raise self._csv_error(exc) from None
 
     def _open_parquet(self) -> list[str]:
         import pyarrow.parquet as pq
@@ -282,17 +307,29 @@ class DataFile:
         unnamed, self.index_columns = parquet_index_columns(schema)
         return [name for name in schema.names if name not in unnamed]
 
-    def _load_numpy(self, **kwargs):
+    def _load_numpy(self, source=None, **kwargs):
         try:
-            return np.load(self.path, allow_pickle=False, **kwargs)
-        except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
-            kind = "a .npy" if self.format == "npy" else "an .npz"
-            raise DataFileError(f"{self.path}: not {kind} file neurona can read "
-                                f"({one_line(exc)}); it is corrupt, truncated or holds Python "
-                                f"objects (neurona never unpickles).", path=self.path) from None
+            return np.load(self.path if source is None else source, allow_pickle=False,
+                           **kwargs)
+        except Exception as exc:  # noqa: BLE001 - NumPy raises many types for a bad header
+            raise self._numpy_error(exc) from None
+
+    def _numpy_error(self, exc: BaseException, key: str | None = None) -> DataFileError:
+        kind = "a .npy" if self.format == "npy" else "an .npz"
+        what = f"array {key!r} of this .npz file" if key is not None else f"{kind} file"
+        return DataFileError(f"{self.path}: not {what} neurona can read ({one_line(exc)[:200]}); "
+                             f"it is corrupt, truncated or holds Python objects (neurona never "
+                             f"unpickles).", path=self.path)
+
+    def _check_width(self, shape: tuple) -> None:
+        if len(shape) == 2 and shape[1] > MAX_COLUMNS:
+            raise DataFileError(f"{self.path}: an array of {shape[1]} columns, more than the "
+                                f"{MAX_COLUMNS} neurona reads; is the file corrupt?",
+                                path=self.path)
 
     def _open_npy(self) -> list[str]:
         array = self._load_numpy(mmap_mode="r")
+        self._check_width(array.shape)
         if array.dtype.names:
             if array.ndim != 1:
                 raise DataFileError(f"{self.path}: a structured array must be 1-D, got shape "
@@ -305,31 +342,66 @@ class DataFile:
                                 f"structured array, got shape {array.shape}.", path=self.path)
         return self._finish_numpy()
 
+    def _npz_member(self, archive, key: str) -> np.ndarray:
+        """One array of an .npz archive, its header checked against the member's size first
+        (a corrupt header could claim more memory than the machine has)."""
+        name = key if key in archive.zip.namelist() else f"{key}.npy"
+        try:
+            info = archive.zip.getinfo(name)
+            with archive.zip.open(info) as f:
+                version = np.lib.format.read_magic(f)
+                read_header = {(1, 0): np.lib.format.read_array_header_1_0,
+                               (2, 0): np.lib.format.read_array_header_2_0}.get(version)
+                if read_header is None:
+                    raise ValueError(f"NumPy format version {version} is not supported")
+                shape, _, dtype = read_header(f)
+            self._check_width(shape)
+            size = dtype.itemsize * math.prod(shape)
+            if size > info.file_size:
+                raise ValueError(f"its header claims {size} bytes of data, the archive holds "
+                                 f"{info.file_size}")
+            a = archive[key]
+        except DataFileError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - NumPy and zipfile raise many types here
+            raise self._numpy_error(exc, key) from None
+        if not isinstance(a, np.ndarray):
+            raise DataFileError(f"{self.path}: {key!r} in the archive is not a NumPy array "
+                                f"(.npy).", path=self.path)
+        return a
+
     def _open_npz(self) -> list[str]:
         arrays: dict[str, np.ndarray] = {}
-        with self._load_numpy() as archive:
-            for key in archive.files:
-                try:
-                    a = archive[key]
-                except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
-                    raise DataFileError(f"{self.path}: array {key!r} cannot be read ({exc}).",
-                                        path=self.path) from None
-                if a.ndim == 1:
-                    arrays[key] = a
-                elif a.ndim == 2:
-                    if any(k.startswith("x") and k[1:].isdigit() for k in arrays):
-                        raise DataFileError(f"{self.path}: more than one 2-D array; store at "
-                                            f"most one 2-D array (its columns become x0, x1, "
-                                            f"...) and 1-D arrays.", path=self.path)
-                    arrays.update({f"x{j}": a[:, j] for j in range(a.shape[1])})
-                else:
-                    raise DataFileError(f"{self.path}: array {key!r} has shape {a.shape}; "
-                                        f"expected 1-D columns or one 2-D array.",
-                                        path=self.path)
+        # Opened here, not by np.load: NumPy leaves its own handle open when the archive
+        # turns out to be corrupt.
+        with open(self.path, "rb") as f:
+            archive = self._load_numpy(f)
+            if not hasattr(archive, "files"):
+                raise DataFileError(f"{self.path}: a single array, not an .npz archive; "
+                                    f"rename it to {self.path.stem}.npy.", path=self.path)
+            with archive:
+                self._read_npz(archive, arrays)
         if not arrays:
             raise DataFileError(f"{self.path}: the archive holds no arrays.", path=self.path)
         self._arrays = arrays
         return self._finish_numpy()
+
+    def _read_npz(self, archive, arrays: dict) -> None:
+        """The arrays of an open .npz archive into ``arrays``, as columns."""
+        for key in archive.files:
+            a = self._npz_member(archive, key)
+            if a.ndim == 1:
+                arrays[key] = a
+            elif a.ndim == 2:
+                if any(k.startswith("x") and k[1:].isdigit() for k in arrays):
+                    raise DataFileError(f"{self.path}: more than one 2-D array; store at "
+                                        f"most one 2-D array (its columns become x0, x1, "
+                                        f"...) and 1-D arrays.", path=self.path)
+                arrays.update({f"x{j}": a[:, j] for j in range(a.shape[1])})
+            else:
+                raise DataFileError(f"{self.path}: array {key!r} has shape {a.shape}; "
+                                    f"expected 1-D columns or one 2-D array.",
+                                    path=self.path)
 
     def _finish_numpy(self) -> list[str]:
         import pyarrow as pa
@@ -403,7 +475,7 @@ class DataFile:
 
     # --- errors ------------------------------------------------------------------
 
-    def _csv_error(self, exc: BaseException, invalid_rows: list) -> Exception:
+    def _csv_error(self, exc: BaseException) -> Exception:
         path = self.path
         if isinstance(exc, DataFileError):
             return exc
@@ -412,18 +484,19 @@ class DataFile:
                 f"{path}: the text is not valid {self.encoding} ({exc}); pass the file's "
                 f"encoding, e.g. --encoding latin-1 or --encoding utf-16.", path=path)
         message = one_line(exc)
-        if invalid_rows:
-            row = invalid_rows[0]
-            line = self._line_of_text(row.text)
+        row = _ROW.search(str(exc))
+        if row:
+            expected, actual, text = int(row.group(1)), int(row.group(2)), row.group(3)
+            line = self._line_of_text(text)
             at = f"{path}, line {line}" if line else str(path)
-            first = row.text.split("\n")[0]
+            first = text.split("\n")[0]
             if first.count('"') % 2:
-                return DataFileError(f"{at}: unterminated quote in {first!r}; close the quote "
-                                     f"or remove it.", path=path, line=line)
+                return DataFileError(f"{at}: unterminated quote in {first[:200]!r}; close the "
+                                     f"quote or remove it.", path=path, line=line)
             return DataFileError(
-                f"{at}: {row.actual_columns} field(s) where the header has "
-                f"{row.expected_columns} ({first!r}); check the delimiter (--delimiter) and "
-                f"quote fields that contain it.", path=path, line=line)
+                f"{at}: {actual} field(s) where the header has {expected} "
+                f"({first[:200]!r}); check the delimiter (--delimiter) and quote fields "
+                f"that contain it.", path=path, line=line)
         match = _CONVERSION.search(message)
         if match:
             column = self.columns[int(match.group(1))]
@@ -530,8 +603,7 @@ class DataFile:
         import pyarrow as pa
 
         types = {c: (pa.float64() if c in numeric else pa.string()) for c in columns}
-        invalid: list = []
-        reader = self._csv_reader(columns, types, invalid)
+        reader = self._csv_reader(columns, types)
         row0 = 0
         try:
             while True:
@@ -540,7 +612,7 @@ class DataFile:
                 except StopIteration:
                     break
                 except Exception as exc:  # noqa: BLE001 - translated into a DataError
-                    raise self._csv_error(exc, invalid) from None
+                    raise self._csv_error(exc) from None
                 table = pa.Table.from_batches([batch])
                 yield row0, table
                 row0 += table.num_rows
@@ -571,11 +643,11 @@ class DataFile:
         for row0 in range(0, self.n_rows, batch_rows):
             stop = min(row0 + batch_rows, self.n_rows)
             try:
-                yield row0, pa.table({c: np.ascontiguousarray(self._arrays[c][row0:stop])
-                                      for c in columns})
-            except (OSError, ValueError) as exc:
-                raise DataFileError(f"{self.path}: cannot read rows {row0 + 1}-{stop} ({exc}).",
-                                    path=self.path) from None
+                table = pa.table({c: _arrow_ready(self._arrays[c][row0:stop]) for c in columns})
+            except Exception as exc:  # noqa: BLE001 - NumPy (a memory map) or pyarrow
+                raise DataFileError(f"{self.path}: cannot read rows {row0 + 1}-{stop} "
+                                    f"({one_line(exc)[:200]}).", path=self.path) from None
+            yield row0, table
 
     # --- values -------------------------------------------------------------------
 
@@ -605,6 +677,15 @@ class DataFile:
                     f"number: fix the cell or drop the row.", path=self.path, column=name,
                     line=self.line(row0 + i))
         return X
+
+
+def _arrow_ready(a: np.ndarray) -> np.ndarray:
+    """A NumPy column as pyarrow takes it: contiguous, in native byte order, no half floats."""
+    if not a.dtype.isnative:
+        a = a.astype(a.dtype.newbyteorder("="))
+    if a.dtype == np.float16:  # pyarrow's compute functions have no half-float kernels
+        a = a.astype(np.float32)
+    return np.ascontiguousarray(a)
 
 
 def _looks_numeric(text: str) -> bool:
@@ -671,6 +752,8 @@ class Labels:
 
         if pa.types.is_dictionary(col.type):
             col = pc.cast(col, col.type.value_type)
+        if pa.types.is_float16(col.type):  # no compute kernels for half floats
+            col = pc.cast(col, pa.float32())
         return col
 
     def _check_present(self, col, row0: int) -> None:

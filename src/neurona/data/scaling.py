@@ -10,6 +10,7 @@ but never divided by zero.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -74,7 +75,7 @@ class Scaler:
             v = doc.get(key)
             if (not isinstance(v, list) or len(v) != n_features
                     or not all(isinstance(x, (int, float)) and not isinstance(x, bool)
-                               and np.isfinite(x) for x in v)):
+                               and math.isfinite(x) for x in v)):
                 fail(f"scaler {key} must be a list of {n_features} finite numbers "
                      f"(one per feature).")
             vectors[key] = v

@@ -16,7 +16,7 @@ from ..core.callbacks import Callback, History
 from ..core.spec import TrainSpec, build_spec
 from ..engines.choose import engine_for
 from ..errors import NeuronaError
-from ..files.checkpoint import load_checkpoint
+from ..files.checkpoint import checkpoint_path, load_checkpoint
 
 
 class Trainer(core.Trainer):
@@ -57,10 +57,12 @@ class Trainer(core.Trainer):
                 raise NeuronaError("validation_data must be a pair (X_val, y_val).") from None
             validation = engine_for(X_val, y_val, n_features=neuron.n_features,
                                     dtype=spec.dtype, kernel=spec.kernel, name="X_val")
+        source = None
         if resume is not None and isinstance(resume, (str, os.PathLike)):
+            source = str(checkpoint_path(resume))
             resume = load_checkpoint(resume)
         super().__init__(neuron, engine, spec, callbacks=callbacks, validation=validation,
-                         resume=resume)
+                         resume=resume, resume_from=source)
 
 
 def train(neuron, X, y=None, *, spec: TrainSpec | None = None, sample_weight=None,

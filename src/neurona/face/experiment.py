@@ -31,6 +31,7 @@ process was killed meanwhile), ``"interrupted"`` (Ctrl-C or SIGTERM) or
 from __future__ import annotations
 
 import copy
+import math
 import platform
 import time
 from dataclasses import dataclass, field
@@ -50,9 +51,10 @@ from ..data.filestream import FileStream, default_memory_budget
 from ..data.split import check_class_rows
 from ..engines.memory import MemoryEngine, as_rows
 from ..engines.stream import SHUFFLE_BUFFER, StreamEngine, test_pass
-from ..errors import NeuronaError, OptionError, RunDirectoryError
+from ..errors import DataError, NeuronaError, OptionError, RunDirectoryError
 from ..files import model as model_file, rundir
-from ..files.checkpoint import Checkpoint, checkpoint_document, load_checkpoint
+from ..files.checkpoint import (Checkpoint, checkpoint_document, checkpoint_path,
+                                load_checkpoint)
 from ..files.jsonfile import dumps
 from ..show import metrics
 
@@ -273,7 +275,7 @@ def _run(config, callbacks, resume, run_dir, resumed_from) -> Run:
     trainer, error = _train(
         config, spec, neuron, engine, callbacks, resume, run_dir,
         lambda: _recorded(config, parts, initial, status="running", resumed_from=resumed_from),
-        lambda: _as_saved(neuron, scaler, parts.classes))
+        lambda: _as_saved(neuron, scaler, parts.classes), resumed_from)
     neuron.scaler = scaler
     test_pred = neuron.predict(parts.X_test)
     neuron.classes = parts.classes
@@ -291,16 +293,20 @@ def _trajectory(trainer) -> WeightTrajectory:
 
 
 def _train(config, spec, neuron, engine, callbacks, resume, reservation, recorded,
-           saved) -> tuple:
+           saved, resumed_from=None) -> tuple:
     """Build the trainer (callbacks, checkpoints) on ``engine`` and run it.
 
     ``recorded()`` is the run's ``config.json`` while it trains, ``saved()`` the
-    neuron as its ``model.json`` holds it. Returns ``(trainer, divergence
-    message or None)``. A run that fails before its first checkpoint leaves
-    nothing behind (its staging folder goes with its reservation).
+    neuron as its ``model.json`` holds it; ``resumed_from`` (the run directory
+    ``resume`` was read from) is named when the checkpoint does not fit this run.
+    Returns ``(trainer, divergence message or None)``. A run that fails before its
+    first checkpoint leaves nothing behind (its staging folder goes with its
+    reservation).
     """
     callbacks = [*callbacks, WeightTrajectory(feature_names=neuron.feature_names)]
-    trainer = Trainer(neuron, engine, spec, callbacks=callbacks, resume=resume)
+    source = None if resumed_from is None else str(checkpoint_path(resumed_from))
+    trainer = Trainer(neuron, engine, spec, callbacks=callbacks, resume=resume,
+                      resume_from=source)
     if reservation is not None and config["checkpoint_every"]:
         trainer.callbacks.append(RunCheckpoint(reservation, config["checkpoint_every"],
                                                recorded, saved))
@@ -416,7 +422,7 @@ def _sampled_run(config, spec, callbacks, resume, run_dir, resumed_from, engine,
         config, spec, neuron, engine, callbacks, resume, run_dir,
         lambda: _recorded(config, placeholder, initial, sizes, status="running",
                           resumed_from=resumed_from),
-        lambda: _as_saved(neuron, scaler, classes))
+        lambda: _as_saved(neuron, scaler, classes), resumed_from)
     neuron.scaler = scaler
     view = _sampled_view(neuron, test_view, features, classes, sizes["n_test"])
     config["dataset"] = dict(config["dataset"], features=features)
@@ -449,7 +455,12 @@ def _sampled_view(neuron: Neuron, test_pass, features, classes, n_test: int) -> 
 
 
 def read_recorded_config(path: str | Path) -> dict:
-    """The ``config.json`` of the run directory at ``path``, checked to be a training run's."""
+    """The ``config.json`` of the run directory at ``path``, checked to be a training run's.
+
+    Every setting it records is checked for its type and range (as
+    :func:`check_recorded` does), so that reading the run back never fails
+    on a setting.
+    """
     from ..files.jsonfile import read_json
 
     path = Path(path)
@@ -460,6 +471,109 @@ def read_recorded_config(path: str | Path) -> dict:
                          missing=f"{path} has no config.json; is it a neurona run directory?")
     if not isinstance(recorded, dict) or recorded.get("command") != "train":
         raise RunDirectoryError(f"{path / 'config.json'} does not describe a training run.")
+    return check_recorded(recorded, str(path / "config.json"))
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+#: What each recorded setting outside the training spec must be: a check and its words.
+_RECORDED = {
+    "stream": (lambda v: v is None or isinstance(v, bool), "true, false or null"),
+    "memory_budget": (lambda v: v is None or (_is_int(v) and v > 0),
+                      "a positive number of bytes or null"),
+    "shuffle_buffer": (lambda v: _is_int(v) and v > 0, "a positive integer"),
+    "engine": (lambda v: v in ("numpy", "dask"), "'numpy' or 'dask'"),
+    "scheduler": (lambda v: v is None or isinstance(v, str), "an address or null"),
+    "dask_timeout": (lambda v: _is_number(v) and v > 0, "a positive number of seconds"),
+    "threshold": (_is_number, "a finite number"),
+    "seed": (lambda v: v is None or (_is_int(v) and v >= 0), "a non-negative integer"),
+    "init_weights": (lambda v: v is None or (isinstance(v, list) and len(v) >= 2
+                                             and all(map(_is_number, v))),
+                     "a list of finite numbers (the weights, then the bias) or null"),
+    "checkpoint_every": (lambda v: v is None or (_is_int(v) and v > 0),
+                         "a positive integer or null"),
+    "status": (lambda v: isinstance(v, str), "a string"),
+    "created": (lambda v: isinstance(v, str), "a string"),
+    "resumed_from": (lambda v: v is None or isinstance(v, str), "a path or null"),
+    "versions": (lambda v: isinstance(v, dict) and all(isinstance(x, str) for x in v.values()),
+                 "an object of version strings"),
+    "classes": (lambda v: isinstance(v, list) and len(v) == 2 and v[0] != v[1]
+                and all(isinstance(c, (str, bool)) or _is_number(c) for c in v),
+                "a list of two labels"),
+}
+_FILE_DATASET = {
+    "path": (lambda v: isinstance(v, str) and v != "", "a path"),
+    "target": (lambda v: isinstance(v, str) and v != "", "a column name"),
+    "features": (lambda v: v is None or (isinstance(v, list) and v
+                                         and all(isinstance(f, str) and f for f in v)
+                                         and len(set(v)) == len(v)),
+                 "a list of distinct column names or null"),
+    "delimiter": (lambda v: v is None or (isinstance(v, str) and len(v) == 1),
+                  "one character or null"),
+    "encoding": (lambda v: v is None or isinstance(v, str), "a codec name or null"),
+}
+
+
+def check_recorded(recorded: dict, where: str) -> dict:
+    """Check the settings a run's ``config.json`` records; return ``recorded``.
+
+    The training settings are checked by :class:`~neurona.core.spec.TrainSpec`,
+    the built-in dataset by :func:`neurona.data.dataset_spec`, the others here.
+
+    Raises
+    ------
+    RunDirectoryError
+        Naming ``where`` and the first setting that is wrong.
+    """
+    def fail(message: str):
+        raise RunDirectoryError(f"{where}: {message}")
+
+    for key, (ok, expected) in _RECORDED.items():
+        if key in recorded and not ok(recorded[key]):
+            fail(f"{key} must be {expected}, got {recorded[key]!r:.60}.")
+    for key in ("dataset", "split"):
+        if not isinstance(recorded.get(key, {}), dict):
+            fail(f"{key} must be a JSON object.")
+    dataset = recorded.get("dataset", DEFAULTS["dataset"])
+    split_ = recorded.get("split", {})
+    try:
+        config = resolve_config(make_config(**{k: v for k, v in recorded.items()
+                                               if k in DEFAULTS}))
+        if dataset.get("name") == "file":
+            for key, (ok, expected) in _FILE_DATASET.items():
+                if not ok(dataset.get(key)):
+                    fail(f"dataset {key} must be {expected}, got {dataset.get(key)!r:.60}.")
+        else:
+            if not isinstance(dataset.get("name"), str):
+                fail(f"dataset name must be a string, got {dataset.get('name')!r:.60}.")
+            data.dataset_spec(**dataset)
+            if config["stream"] or config["engine"] == "dask":
+                fail("a run on a built-in dataset was neither streamed nor run on Dask.")
+        data.check_test_size(split_.get("test_size", data.SPLIT_DEFAULTS["test_size"]))
+    except RunDirectoryError:
+        raise
+    except NeuronaError as exc:
+        fail(str(exc))
+    unknown = sorted(set(split_) - {"test_size", "random_state", "stratify", "n_train",
+                                    "n_test"})
+    if unknown:
+        fail(f"split has unknown setting(s) {unknown!r:.60}.")
+    if "split" in recorded and not {"test_size", "random_state"} <= set(split_):
+        fail("split must record test_size and random_state.")
+    seed = split_.get("random_state")
+    if seed is not None and not (_is_int(seed) and 0 <= seed < 2**63):
+        fail(f"split random_state must be a non-negative integer or null, got {seed!r:.60}.")
+    if not isinstance(split_.get("stratify", False), bool):
+        fail("split stratify must be true or false.")
+    for key in ("n_train", "n_test"):
+        if key in split_ and not (_is_int(split_[key]) and split_[key] >= 0):
+            fail(f"split {key} must be a non-negative integer, got {split_[key]!r:.60}.")
     return recorded
 
 
@@ -468,10 +582,39 @@ def load_run(path: str | Path) -> tuple[dict, dict]:
     path = Path(path)
     recorded = read_recorded_config(path)
     checkpoint = load_checkpoint(path / "checkpoint.json")
+    _check_data_again(path, recorded)
+    init = recorded.get("init_weights")
+    if init is not None and len(init) != len(checkpoint["params"]):
+        raise RunDirectoryError(
+            f"{path}: config.json records {len(init)} initial weights (bias last) but "
+            f"checkpoint.json holds {len(checkpoint['params'])} parameters; is one of them "
+            f"from another run?")
     config = make_config(**{k: v for k, v in recorded.items() if k in DEFAULTS})
     config["split"] = {k: v for k, v in config["split"].items()
                        if k not in ("n_train", "n_test")}
     return config, checkpoint
+
+
+def _check_data_again(run_dir: Path, config: dict) -> None:
+    """The data file ``config.json`` names can still be opened and has the run's columns.
+
+    Only the header is read; a Dask run's path may be a glob, read by Dask itself.
+    """
+    from ..data.readers import DataFile
+    from ..data.table import resolve_columns
+
+    dataset = config.get("dataset", {})
+    if dataset.get("name") != "file" or config.get("engine") == "dask":
+        return
+    try:
+        datafile = DataFile(dataset["path"], delimiter=dataset.get("delimiter"),
+                            encoding=dataset.get("encoding"))
+        resolve_columns(datafile, dataset["target"], dataset.get("features"))
+    except RunDirectoryError:
+        raise
+    except NeuronaError as exc:
+        raise RunDirectoryError(f"{run_dir}: the data config.json names cannot be read "
+                                f"again: {exc}") from None
 
 
 def versions() -> dict:
@@ -629,35 +772,84 @@ def _write_files(result: Run, directory: Path, config: dict) -> None:
 
 
 def _read_text(run_dir: Path, name: str) -> str:
+    from ..files.jsonfile import read_text
+
     path = run_dir / name
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise RunDirectoryError(
-            f"{path} is missing; is {run_dir} a run directory written by 'neurona train'?"
-        ) from None
+    return read_text(path, what=Path(name).stem + " file", error=RunDirectoryError,
+                     missing=f"{path} is missing; is {run_dir} a run directory written by "
+                             f"'neurona train'?")
+
+
+def _check_agreement(run_dir: Path, config: dict, neuron: Neuron, history: History,
+                     trajectory: WeightTrajectory | None) -> None:
+    """The run's files must tell one story: epochs, features, starting weights, classes."""
+    def fail(message: str):
+        raise RunDirectoryError(f"{run_dir}: {message}")
+
+    epochs, status = config.get("epochs", DEFAULTS["epochs"]), config.get("status", "finished")
+    if len(history) > epochs or (status == "finished" and len(history) != epochs):
+        fail(f"history.csv holds {len(history)} epochs but config.json records a "
+             f"{status} run of {epochs}; is one of them from another run?")
+    if trajectory is not None:
+        if trajectory.n_features != neuron.n_features:
+            fail(f"weights.csv has {trajectory.n_features} weights per row but the model has "
+                 f"{neuron.n_features}; is it from another run?")
+        if trajectory.epoch[-1] != len(history):
+            fail(f"weights.csv ends at epoch {trajectory.epoch[-1]} but history.csv holds "
+                 f"{len(history)} epochs; is one of them from another run?")
+    init = config.get("init_weights")
+    if init is not None and len(init) != neuron.n_features + 1:
+        fail(f"config.json records {len(init)} initial weights (bias last) for a model of "
+             f"{neuron.n_features} features.")
+    dataset = config.get("dataset", {})
+    features = dataset.get("features") if dataset.get("name") == "file" \
+        else [f"x{i}" for i in range(dataset.get("n_features", 2))]
+    if features is not None and len(features) != neuron.n_features:
+        fail(f"config.json names {len(features)} features but the model has "
+             f"{neuron.n_features}; is one of them from another run?")
+    if dataset.get("name") != "file":
+        split = config.get("split", {})
+        sizes = [split.get(k) for k in ("n_train", "n_test")]
+        n = dataset.get("n_samples", data.DATASETS.get(dataset.get("name"), {}).get("n_samples"))
+        if None not in sizes and sum(sizes) != n:
+            fail(f"the sizes config.json records ({sizes[0]} training and {sizes[1]} test "
+                 f"rows) do not match the run's dataset of {n} rows; was config.json "
+                 f"changed?")
+    if "classes" in config and neuron.classes is not None and \
+            list(config["classes"]) != list(neuron.classes):
+        fail(f"config.json records the classes {config['classes']!r:.60} but model.json "
+             f"{neuron.classes!r:.60}.")
 
 
 def load_result(run_dir: str | Path) -> tuple[Run, dict]:
     """Rebuild a written run from its directory, without training; return it and its config.
 
     The model, history, weights per epoch (if recorded) and configuration come
-    from the run's files; the data and split are made again from
-    ``config.json``'s dataset and split settings and checked against the
-    recorded sizes. ``neurona report`` draws its figures from it.
+    from the run's files, checked to agree with each other (epochs, features,
+    classes); the data and split are made again from ``config.json``'s dataset
+    and split settings and checked against the recorded sizes. ``neurona
+    report`` draws its figures from it.
     """
     run_dir = Path(run_dir)
     config = read_recorded_config(run_dir)
     neuron = model_file.load(run_dir / "model.json")
-    history = History.from_csv(_read_text(run_dir, "history.csv"))
+    history = History.from_csv(_read_text(run_dir, "history.csv"), str(run_dir / "history.csv"))
     trajectory = None
     if (run_dir / "weights.csv").exists():
         trajectory = WeightTrajectory.from_csv(_read_text(run_dir, "weights.csv"),
                                                str(run_dir / "weights.csv"))
-        if trajectory.n_features != neuron.n_features:
-            raise RunDirectoryError(
-                f"{run_dir / 'weights.csv'} has {trajectory.n_features} weights per row but "
-                f"the model has {neuron.n_features}; is it from another run?")
+    _check_agreement(run_dir, config, neuron, history, trajectory)
+    _check_data_again(run_dir, config)
+    try:
+        return _rebuild(run_dir, config, neuron, history, trajectory)
+    except DataError as exc:
+        raise RunDirectoryError(f"{run_dir}: the data config.json names cannot be read "
+                                f"again: {exc}") from None
+
+
+def _rebuild(run_dir: Path, config: dict, neuron: Neuron, history: History,
+             trajectory: WeightTrajectory | None) -> tuple[Run, dict]:
+    """The Run of :func:`load_result`, its data made again."""
     recorded = dict(config.get("split", {}))
     sizes = {k: recorded.pop(k, None) for k in ("n_train", "n_test")}
     classes = neuron.classes

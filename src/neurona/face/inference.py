@@ -156,10 +156,10 @@ def evaluate_file(neuron: Neuron, path, target: str | None = None, *,
     for row0, table in datafile.batches([*names, target], numeric=names):
         ys.append(labels.encode(table, row0))
         zs.append(neuron.net_input(datafile.features(table, names, row0)))
-    y, z = np.concatenate(ys), np.concatenate(zs)
-    if len(y) == 0:
+    if sum(len(y) for y in ys) == 0:
         raise DataFileError(f"{datafile.path}: no data rows to evaluate on.",
                             path=datafile.path)
+    y, z = np.concatenate(ys), np.concatenate(zs)
     result = evaluate(y, neuron.activation.value(z), z,
                       threshold=neuron.threshold if threshold is None else threshold,
                       classes=neuron.classes, activation=neuron.activation.name)

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from ..core.callbacks import Callback
-from ..core.trainer import STATE_FIELDS
+from ..core.trainer import STATE_FIELDS, check_state
 from ..errors import NeuronaError
 from .jsonfile import check_format, dumps, read_json
 from .rundir import atomic_write_text
@@ -62,17 +62,28 @@ class Checkpoint(Callback):
             self.write()
 
 
-def load_checkpoint(path) -> dict:
-    """Read and check a checkpoint file written by :class:`Checkpoint`; return it as a dict."""
+def checkpoint_path(path) -> Path:
+    """The checkpoint file ``path`` names: itself, or the ``checkpoint.json`` of a run directory."""
     path = Path(path)
-    if path.is_dir():
-        path = path / "checkpoint.json"
+    return path / "checkpoint.json" if path.is_dir() else path
+
+
+def load_checkpoint(path) -> dict:
+    """Read and check a checkpoint file written by :class:`Checkpoint`; return it as a dict.
+
+    ``path`` is the file or a run directory holding ``checkpoint.json``. The
+    format is checked, and every field of the run's state for its type and
+    shape (:func:`neurona.core.trainer.check_state`); what depends on the run
+    it continues is checked when training resumes.
+    """
+    path = checkpoint_path(path)
     doc = read_json(path, what="checkpoint", error=NeuronaError, missing=(
         f"{path}: no checkpoint; a run directory holds one when it was trained with "
         f"--checkpoint-every or interrupted with Ctrl-C."))
-    return check_format(doc, format=CHECKPOINT_FORMAT, versions=(CHECKPOINT_VERSION,),
-                        where=str(path), what="checkpoint", error=NeuronaError,
-                        fields=CHECKPOINT_FIELDS)
+    check_format(doc, format=CHECKPOINT_FORMAT, versions=(CHECKPOINT_VERSION,),
+                 where=str(path), what="checkpoint", error=NeuronaError,
+                 fields=CHECKPOINT_FIELDS)
+    return check_state(doc, str(path))
 
 
 def checkpoint_document(state: dict) -> dict:

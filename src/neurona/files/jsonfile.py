@@ -4,16 +4,20 @@ neurona writes its files (model, estimator, checkpoint, a run's
 ``config.json``) as plain JSON with :func:`dumps`, and reads them back with
 :func:`read_json`, which accepts only what :func:`dumps` can write: UTF-8
 text, each key once per object, finite numbers, a bounded size and a bounded
-nesting depth. :func:`check_format` then checks the document's ``format``
-name and ``format_version``. Every refusal is one line that names the file,
-the kind of file and the problem, raised as the caller's
-:class:`~neurona.errors.NeuronaError` subclass.
+nesting depth, from a regular file (never a pipe or a device, which could
+block). :func:`read_text` reads the other text files neurona writes
+(``history.csv``, ``weights.csv``) with the same checks. :func:`check_format`
+then checks the document's ``format`` name and ``format_version``. Every
+refusal is one line that names the file, the kind of file and the problem,
+raised as the caller's :class:`~neurona.errors.NeuronaError` subclass.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
+import stat
 from collections.abc import Collection
 from pathlib import Path
 from typing import Any
@@ -28,6 +32,10 @@ MAX_BYTES = 256 * 2**20
 #: Deeper nesting is refused; neurona's own files nest fewer than ten levels.
 #: It stays well below Python's recursion limit, which the JSON parser uses.
 MAX_DEPTH = 64
+
+#: Integers with more digits are refused: neurona's largest (a random generator's state)
+#: have 39, and any integer of this many digits is a finite float too.
+MAX_INT_DIGITS = 100
 
 _JSON_TYPES = {dict: "an object", list: "an array", str: "a string", int: "a number",
                float: "a number", bool: "true or false", type(None): "null"}
@@ -72,6 +80,113 @@ def _a(what: str) -> str:
     return f"{'an' if what[:1].lower() in 'aeiou' else 'a'} {what}"
 
 
+def read_bytes(path: str | os.PathLike, *, what: str, error: type[NeuronaError] = NeuronaError,
+               missing: str | None = None, directory: str | None = None,
+               max_bytes: int = MAX_BYTES) -> bytes:
+    """The content of the regular file at ``path``, at most ``max_bytes`` long.
+
+    The file is opened without blocking and checked to be a regular file
+    before anything is read, so a FIFO, a terminal or ``/dev/stdin`` is
+    refused at once instead of waiting for input that may never come.
+    Parameters as in :func:`read_json`.
+
+    Raises
+    ------
+    NeuronaError
+        (``error``) When the file is missing, a directory, not a regular file,
+        unreadable or larger than ``max_bytes``.
+    """
+    path = Path(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        raise error(missing or f"{path}: no such {what}.") from None
+    except IsADirectoryError:
+        raise error(directory or f"{path} is a directory, not {_a(what)}.") from None
+    except OSError as exc:
+        raise error(f"{path}: cannot read this {what} ({exc.strerror or exc}).") from None
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise error(directory or f"{path} is a directory, not {_a(what)}.")
+        if not stat.S_ISREG(info.st_mode):
+            raise error(f"{path}: not a regular file ({_kind(info.st_mode)}), so not "
+                        f"{_a(what)}; pass the file itself.")
+        size = info.st_size
+        if size <= max_bytes:
+            with os.fdopen(os.dup(fd), "rb") as f:
+                raw = f.read(max_bytes + 1)  # a file that grows, or reports no size
+            size = len(raw)
+    except OSError as exc:
+        raise error(f"{path}: cannot read this {what} ({exc.strerror or exc}).") from None
+    finally:
+        os.close(fd)
+    if size > max_bytes:
+        raise error(f"{path}: larger than {max_bytes} bytes, far more than {_a(what)} "
+                    f"holds; is it the right file?")
+    return raw
+
+
+def _kind(mode: int) -> str:
+    """What a file that is not a regular file is, for messages."""
+    for test, name in ((stat.S_ISFIFO, "a named pipe"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return name
+    return "a special file"
+
+
+def read_text(path: str | os.PathLike, *, what: str, error: type[NeuronaError] = NeuronaError,
+              missing: str | None = None, directory: str | None = None,
+              max_bytes: int = MAX_BYTES) -> str:
+    """The UTF-8 text of the regular file at ``path`` (see :func:`read_bytes`).
+
+    Raises
+    ------
+    NeuronaError
+        (``error``) As :func:`read_bytes`, and when the bytes are not UTF-8.
+    """
+    raw = read_bytes(path, what=what, error=error, missing=missing, directory=directory,
+                     max_bytes=max_bytes)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise error(f"{path}: not a text (UTF-8) file, so not {_a(what)} (byte "
+                    f"0x{raw[exc.start]:02x} at offset {exc.start}).") from None
+
+
+def _int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_INT_DIGITS:
+        raise _Refused(f"an integer of {len(text.lstrip('-'))} digits (more than "
+                       f"{MAX_INT_DIGITS})")
+    return int(text)
+
+
+def _float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _Refused(f"the number {text[:40]} is beyond the range of a float")
+    return value
+
+
+def _check_strings(value: Any) -> None:
+    """Refuse text that is not Unicode (an unpaired surrogate such as ``"\\ud800"``)."""
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        items = (list(node) + list(node.values()) if isinstance(node, dict)
+                 else node if isinstance(node, list) else [node])
+        for item in items:
+            if isinstance(item, str):
+                try:
+                    item.encode("utf-8")
+                except UnicodeEncodeError as exc:
+                    raise _Refused(f"a string holds {item[exc.start]!r}, which is no "
+                                   f"character") from None
+            elif isinstance(item, (dict, list)):
+                stack.append(item)
+
+
 def read_json(path: str | os.PathLike, *, what: str, error: type[NeuronaError] = NeuronaError,
               missing: str | None = None, directory: str | None = None,
               max_bytes: int = MAX_BYTES, max_depth: int = MAX_DEPTH) -> Any:
@@ -100,38 +215,24 @@ def read_json(path: str | os.PathLike, *, what: str, error: type[NeuronaError] =
     Returns
     -------
     object
-        The parsed document (usually a dict).
+        The parsed document (usually a dict). Its numbers are finite (ints of
+        at most :data:`MAX_INT_DIGITS` digits, floats) and its strings are
+        Unicode text.
 
     Raises
     ------
     NeuronaError
-        (``error``) When the file is missing, a directory, unreadable, too
-        large, not UTF-8, not valid JSON, has a key twice in one object,
-        holds ``NaN``, ``Infinity`` or ``-Infinity``, or nests too deeply.
+        (``error``) When the file is missing, a directory, not a regular file,
+        unreadable, too large, not UTF-8, not valid JSON, has a key twice in
+        one object, holds ``NaN``, ``Infinity``, ``-Infinity``, a number
+        beyond a float's range or an integer of too many digits, holds a
+        string that is not Unicode text, or nests too deeply.
     """
-    path = Path(path)
-    if path.is_dir():
-        raise error(directory or f"{path} is a directory, not {_a(what)}.")
+    text = read_text(path, what=what, error=error, missing=missing, directory=directory,
+                     max_bytes=max_bytes)
     try:
-        with open(path, "rb") as f:
-            size = os.fstat(f.fileno()).st_size
-            if size <= max_bytes:
-                raw = f.read(max_bytes + 1)  # a file that grows, or reports no size
-                size = len(raw)
-    except FileNotFoundError:
-        raise error(missing or f"{path}: no such {what}.") from None
-    except OSError as exc:
-        raise error(f"{path}: cannot read this {what} ({exc.strerror or exc}).") from None
-    if size > max_bytes:
-        raise error(f"{path}: larger than {max_bytes} bytes, far more than {_a(what)} "
-                    f"holds; is it the right file?")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise error(f"{path}: not a text (UTF-8) file, so not {_a(what)} (byte "
-                    f"0x{raw[exc.start]:02x} at offset {exc.start}).") from None
-    try:
-        doc = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
+        doc = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant,
+                         parse_int=_int, parse_float=_float)
     except json.JSONDecodeError as exc:
         raise error(f"{path}: not valid JSON, so not {_a(what)} ({exc.msg} at line "
                     f"{exc.lineno}, column {exc.colno}).") from None
@@ -141,6 +242,10 @@ def read_json(path: str | os.PathLike, *, what: str, error: type[NeuronaError] =
         doc = None
     else:
         if not _nesting_exceeds(doc, max_depth):
+            try:
+                _check_strings(doc)
+            except _Refused as exc:
+                raise error(f"{path}: {exc}, so not {_a(what)} that neurona wrote.") from None
             return doc
     raise error(f"{path}: objects and arrays nested more than {max_depth} levels deep, "
                 f"far deeper than {_a(what)} nests; is it the right file?")

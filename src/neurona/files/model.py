@@ -87,6 +87,9 @@ def validate_document(doc: Any, where: str) -> dict:
 
     check_format(doc, format=FORMAT, versions=READABLE_VERSIONS, where=where,
                  what="model file", error=ModelFileError, fields=REQUIRED)
+    for key in ("activation", "loss"):
+        if not isinstance(doc[key], str):
+            fail(f"{key} must be a name (a string), got {doc[key]!r:.60}.")
     if doc["activation"] not in ACTIVATIONS:
         fail(f"unknown activation {doc['activation']!r}; expected one of "
              f"{', '.join(ACTIVATIONS)}.")
