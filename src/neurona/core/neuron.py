@@ -65,6 +65,12 @@ class Neuron:
         features as given: train on ``scaler.transform(X)``, then attach it.
     classes : sequence of two labels, default=None
         The original labels of classes 0 and 1; ``predict`` returns them.
+    task : {"classify", "regress"}, default="classify"
+        What ``predict`` returns: a class (the output against the threshold) or
+        a number (the output itself, in the target's units).
+    target_scaler : neurona.data.scaling.Scaler, default=None
+        A regression trained on scaled targets ``(y - center) / scale``: its
+        output is mapped back, ``predict`` answering in the target's units.
 
     Examples
     --------
@@ -75,7 +81,8 @@ class Neuron:
     """
 
     def __init__(self, weights, bias: float = 0.0, activation: str | Activation = "sigmoid",
-                 threshold: float = 0.5, feature_names=None, *, scaler=None, classes=None):
+                 threshold: float = 0.5, feature_names=None, *, scaler=None, classes=None,
+                 task: str = "classify", target_scaler=None):
         w = np.array(weights, dtype=np.float64)
         if w.ndim != 1 or w.size == 0:
             raise NeuronaError(
@@ -88,6 +95,13 @@ class Neuron:
         self.feature_names = None if feature_names is None else list(feature_names)
         self.scaler = scaler
         self.classes = classes
+        if task not in ("classify", "regress"):
+            raise NeuronaError(f"task must be 'classify' or 'regress', got {task!r}.")
+        if task == "classify" and target_scaler is not None:
+            raise NeuronaError("a target scaler maps a regression's output; a classifier "
+                               "has none.")
+        self.task = task
+        self.target_scaler = target_scaler
         self.metadata: dict = {}
 
     @property
@@ -143,20 +157,34 @@ class Neuron:
 
     def predict_proba(self, X) -> np.ndarray:
         """The probability of class 1 for each sample (the sigmoid's output)."""
+        if self.task == "regress":
+            raise NeuronaError("predict_proba is a classifier's; this neuron is a regression: "
+                               "predict gives its numbers.")
         return self.forward(X)
 
     def predict(self, X, threshold: float | None = None) -> np.ndarray:
         """Class labels: 1 where the activation is above ``threshold``, else 0.
 
-        With ``classes`` set, the original labels of 0 and 1 instead.
+        With ``classes`` set, the original labels of 0 and 1 instead. A
+        regression (``task="regress"``) returns its output, in the target's
+        units when it has a ``target_scaler``.
         """
+        if self.task == "regress":
+            if threshold is not None:
+                raise NeuronaError("a threshold turns an output into a class; this neuron "
+                                   "is a regression.")
+            a = self.forward(X)
+            if self.target_scaler is None:
+                return a
+            return a * self.target_scaler.scale[0] + self.target_scaler.center[0]
         t = self.threshold if threshold is None else check_threshold(threshold, self.activation)
         index = (self.forward(X) > t).astype(np.int64)
         return index if self.classes is None else np.asarray(self.classes)[index]
 
     def copy(self) -> "Neuron":
         return Neuron(self.weights.copy(), self.bias, self.activation, self.threshold,
-                      self.feature_names, scaler=self.scaler, classes=self.classes)
+                      self.feature_names, scaler=self.scaler, classes=self.classes,
+                      task=self.task, target_scaler=self.target_scaler)
 
     def __repr__(self) -> str:
         w = np.array2string(self.weights, precision=6, separator=", ")

@@ -7,13 +7,14 @@ memory). The modules: :mod:`~neurona.data.datasets`,
 :mod:`~neurona.data.scaling`.
 """
 
-from .datasets import (BLOBS_DEFAULTS, DATASETS, GENERATORS, blobs, circles, dataset_spec, linear, make_dataset, moons, xor)
+from .datasets import (BLOBS_DEFAULTS, DATASETS, GENERATORS, REGRESSION_DATASETS, blobs,
+                       circles, dataset_spec, linear, make_dataset, moons, plane, xor)
 from .split import SPLIT_DEFAULTS, Split, check_test_size, row_uniform, split, split_rows
 from .table import Dataset, check_constant, parse_names, read_data, resolve_columns
 
 __all__ = [
-    "BLOBS_DEFAULTS", "DATASETS", "Dataset", "GENERATORS", "SPLIT_DEFAULTS", "Split", "blobs",
+    "BLOBS_DEFAULTS", "DATASETS", "Dataset", "GENERATORS", "REGRESSION_DATASETS", "SPLIT_DEFAULTS", "Split", "blobs",
     "check_constant", "check_test_size", "circles", "dataset_spec", "linear", "make_dataset",
-    "moons", "parse_names", "read_data", "resolve_columns", "row_uniform", "split",
+    "moons", "parse_names", "plane", "read_data", "resolve_columns", "row_uniform", "split",
     "split_rows", "xor",
 ]

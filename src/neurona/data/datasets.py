@@ -1,9 +1,11 @@
-"""Built-in datasets: the post's blobs, scikit-learn's moons and circles, and xor and linear.
+"""Built-in datasets: the post's blobs, scikit-learn's moons and circles, xor and linear,
+and one regression, plane.
 
 ``blobs`` calls scikit-learn's ``make_blobs`` with the tutorial post's
 parameters as defaults, so the data are the post's own. ``moons`` and
 ``circles`` are scikit-learn's generators too; ``xor`` and ``linear`` (which
-scikit-learn has no generator for) are drawn here from a seeded NumPy generator.
+scikit-learn has no generator for) are drawn here from a seeded NumPy generator, as is ``plane``, a noisy linear
+function (TensorFlow Playground's regression data) whose targets are numbers.
 """
 
 from __future__ import annotations
@@ -22,7 +24,10 @@ DATASETS: dict[str, dict] = {
     "circles": dict(n_samples=500, noise=0.1, factor=0.5, random_state=1),
     "xor": dict(n_samples=500, noise=0.1, random_state=1),
     "linear": dict(n_samples=500, n_features=2, noise=0.1, random_state=1),
+    "plane": dict(n_samples=500, n_features=2, noise=0.5, random_state=1),
 }
+#: The datasets whose targets are numbers (the others hold two classes, 0 and 1).
+REGRESSION_DATASETS = ("plane",)
 
 
 
@@ -82,7 +87,28 @@ def linear(n_samples: int = 500, n_features: int = 2, noise: float = 0.1,
     return X, y
 
 
-GENERATORS = {"blobs": blobs, "moons": moons, "circles": circles, "xor": xor, "linear": linear}
+def plane_coefficients(n_features: int = 2) -> tuple[np.ndarray, float]:
+    """The weights and bias of :func:`plane`'s function: ``w_j = (-1)^j (j + 1)``, ``b = 0.5``."""
+    j = np.arange(n_features)
+    return np.where(j % 2 == 0, 1.0, -1.0) * (j + 1), 0.5
+
+
+def plane(n_samples: int = 500, n_features: int = 2, noise: float = 0.5,
+          random_state: int | None = 1):
+    """A noisy linear function: ``y = X w + b + noise * e`` on points uniform in [-3, 3]^d.
+
+    ``w`` and ``b`` are :func:`plane_coefficients` (``y = x0 - 2 x1 + 0.5`` for two
+    features) and ``e`` is standard normal, so a linear unit fitted to enough rows
+    finds ``w`` and ``b`` to within the noise. The targets are numbers: a regression.
+    """
+    rng = np.random.default_rng(random_state)
+    w, b = plane_coefficients(n_features)
+    X = rng.uniform(-3.0, 3.0, size=(n_samples, n_features))
+    return X, X @ w + b + noise * rng.standard_normal(n_samples)
+
+
+GENERATORS = {"blobs": blobs, "moons": moons, "circles": circles, "xor": xor, "linear": linear,
+              "plane": plane}
 
 
 def dataset_spec(name: str, **params) -> dict:

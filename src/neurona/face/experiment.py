@@ -139,6 +139,9 @@ class Run:
     trajectory: WeightTrajectory | None = None
     sizes: dict | None = None  # n_train, n_test where parts holds a sample (streamed runs)
     figures: str | None = None  # how drawing the figures went (config.json's "figures")
+    #: A regression's scores on every test row (``show.metrics.regression_scores``); a
+    #: regression's ``y``, ``parts.y_*`` and ``test_pred`` are in the target's units.
+    test_scores: dict | None = None
     #: The run directory :func:`run` reserved for its checkpoints when given a path;
     #: :func:`write_run` completes it and gives it back.
     reservation: rundir.Reservation | None = None

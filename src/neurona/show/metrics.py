@@ -1,6 +1,9 @@
-"""Evaluating a trained neuron on labelled data: report, confusion matrix, ROC AUC, log loss.
+"""Evaluating a trained neuron: a classifier's report, confusion matrix, ROC AUC and log
+loss, or a regression's R², MAE, RMSE and explained variance.
 
-The metrics are scikit-learn's. The log loss is the mean of neurona's own
+The metrics are scikit-learn's (a regression's, for data too large to keep one
+prediction per row, come from a pass's additive sums by the same formulas:
+:func:`regression_scores_from_sums`). The log loss is the mean of neurona's own
 log loss, computed from the logit ``z`` (``log(1 + e^z) - y z``), so it is
 exact even where the sigmoid saturates at 0 or 1; it is defined for the
 sigmoid activation only.
@@ -119,3 +122,73 @@ def format_evaluation(result: dict) -> str:
         f"log loss: {ll:.4f} (mean, from the logit)\n" if ll is not None else
         "log loss: undefined (the activation is not a sigmoid)\n",
     ])
+
+
+# --- regression --------------------------------------------------------------------
+
+#: A regression's scores, in the order reports print them.
+REGRESSION_SCORES = ("r2", "mae", "rmse", "explained_variance")
+#: The additive sums of a pass from which :func:`regression_scores_from_sums` gives the
+#: scores: the rows, the target, its square, the error ``e = prediction - target``, its
+#: square and its absolute value.
+ERROR_SUMS = ("n", "sum_y", "sum_y2", "sum_e", "sum_e2", "sum_abs")
+
+
+def regression_scores(y_true, y_pred) -> dict:
+    """``n_samples`` and the :data:`REGRESSION_SCORES` of ``y_pred`` against ``y_true``,
+    by ``sklearn.metrics`` (R² and explained variance of constant targets: 1 for exact
+    predictions, else 0, scikit-learn's rule)."""
+    from sklearn.metrics import (explained_variance_score, mean_absolute_error,
+                                 mean_squared_error, r2_score)
+
+    y_true, y_pred = np.asarray(y_true, dtype=np.float64), np.asarray(y_pred, dtype=np.float64)
+    return {"n_samples": int(len(y_true)),
+            "r2": float(r2_score(y_true, y_pred)),
+            "mae": float(mean_absolute_error(y_true, y_pred)),
+            "rmse": float(np.sqrt(mean_squared_error(y_true, y_pred))),
+            "explained_variance": float(explained_variance_score(y_true, y_pred))}
+
+
+def error_sums(y_true, y_pred) -> dict:
+    """The :data:`ERROR_SUMS` of some rows; the sums of two sets of rows add up."""
+    y, e = np.asarray(y_true, dtype=np.float64), np.asarray(y_pred, dtype=np.float64) - y_true
+    return {"n": int(len(y)), "sum_y": float(y.sum()), "sum_y2": float(y @ y),
+            "sum_e": float(e.sum()), "sum_e2": float(e @ e), "sum_abs": float(np.abs(e).sum())}
+
+
+def add_sums(total: dict | None, sums: dict) -> dict:
+    """``total`` plus ``sums`` (either may come from :func:`error_sums`; None is empty)."""
+    return dict(sums) if total is None else {k: total[k] + sums[k] for k in ERROR_SUMS}
+
+
+def regression_scores_from_sums(sums: dict) -> dict:
+    """What :func:`regression_scores` gives for the rows the :data:`ERROR_SUMS` describe.
+
+    ``r2 = 1 - SSE / SST`` and ``explained_variance = 1 - Var(e) / Var(y)`` with
+    ``SST = sum y^2 - (sum y)^2 / n``; constant targets follow scikit-learn's rule.
+    """
+    n = sums["n"]
+    sst = sums["sum_y2"] - sums["sum_y"] ** 2 / n
+    var_e = sums["sum_e2"] - sums["sum_e"] ** 2 / n
+
+    def score(residual: float) -> float:
+        if sst > 1e-12 * sums["sum_y2"]:
+            return 1.0 - residual / sst
+        return 1.0 if residual <= 0 else 0.0
+
+    return {"n_samples": int(n), "r2": score(sums["sum_e2"]), "mae": sums["sum_abs"] / n,
+            "rmse": float(np.sqrt(sums["sum_e2"] / n)),
+            "explained_variance": score(max(var_e, 0.0))}
+
+
+SCORE_NAMES = {"r2": "R²", "mae": "MAE", "rmse": "RMSE",
+               "explained_variance": "explained variance"}
+
+
+def regression_report(scores: dict, target: str | None = None) -> str:
+    """The text report of a regression's scores (as ``report.txt`` and the console show it)."""
+    width = max(map(len, SCORE_NAMES.values()))
+    head = f"regression of {target!r}" if target else "regression"
+    lines = [f"{head} on {scores['n_samples']} rows"]
+    lines += [f"{SCORE_NAMES[k]:>{width}}  {scores[k]:.6g}" for k in REGRESSION_SCORES]
+    return "\n".join(lines) + "\n"
