@@ -21,10 +21,25 @@ def test_every_dataset_is_seeded_binary_and_sized(name):
     X, y = data.make_dataset(spec)
     X2, y2 = data.make_dataset(spec)
     assert X.shape == (120, 2) and y.shape == (120,)
-    assert set(np.unique(y)) == {0, 1}
+    if name in data.REGRESSION_DATASETS:  # numbers: many distinct values
+        assert y.dtype == np.float64 and len(np.unique(y)) == 120
+    else:
+        assert set(np.unique(y)) == {0, 1}
     np.testing.assert_array_equal(X, X2)
+    np.testing.assert_array_equal(y, y2)
     X3, _ = data.make_dataset(dict(spec, random_state=spec["random_state"] + 1))
     assert not np.array_equal(X, X3)
+
+
+def test_plane_is_its_documented_linear_function_plus_noise():
+    X, y = data.plane(n_samples=4000, n_features=3, noise=0.0, random_state=3)
+    w, b = data.datasets.plane_coefficients(3)
+    np.testing.assert_array_equal(w, [1.0, -2.0, 3.0])
+    np.testing.assert_allclose(y, X @ w + b)
+    assert X.min() >= -3 and X.max() <= 3
+    X, y = data.plane(n_samples=4000, noise=0.5, random_state=3)
+    residual = y - (X @ w[:2] + b)
+    assert abs(residual.std() - 0.5) < 0.03 and abs(residual.mean()) < 0.03
 
 
 def test_blobs_default_is_the_posts_dataset():

@@ -42,12 +42,55 @@ def test_model_file_is_plain_json_without_pickle(tmp_path):
     raw = (tmp_path / "m.json").read_bytes()
     assert raw.startswith(b"{") and b"\x80" not in raw
     doc = json.loads(raw)
-    assert doc["format_version"] == 1 and doc["neurona_version"] == neurona.__version__
+    assert doc["format_version"] == 2 and doc["neurona_version"] == neurona.__version__
+    assert doc["task"] == "classify"
+
+
+def test_a_regression_round_trips_with_its_target_scaler(tmp_path):
+    from neurona.data.scaling import Scaler
+
+    n = Neuron([2.0, -1.0], 0.5, "identity", feature_names=["a", "b"], task="regress",
+               target_scaler=Scaler("standard", [100.0], [20.0]))
+    neurona.save(n, tmp_path / "m.json", loss="squared_error")
+    doc = json.loads((tmp_path / "m.json").read_text())
+    assert doc["task"] == "regress" and "classes" not in doc
+    assert doc["target_scaler"] == {"kind": "standard", "center": [100.0], "scale": [20.0]}
+    back = neurona.load(tmp_path / "m.json")
+    X = np.array([[1.0, 1.0], [0.0, 2.0]])
+    # (2 - 1 + 0.5) * 20 + 100 and (0 - 2 + 0.5) * 20 + 100: in the target's units.
+    np.testing.assert_allclose(back.predict(X), [130.0, 70.0])
+    assert back.task == "regress"
+    with pytest.raises(neurona.NeuronaError, match="predict_proba is a classifier's"):
+        back.predict_proba(X)
+
+
+@pytest.mark.parametrize("activation,loss,task", [("sigmoid", "log_loss", "classify"),
+                                                  ("identity", "squared_error", "regress"),
+                                                  ("sigmoid", "squared_error", "classify")])
+def test_a_version_1_file_still_loads_with_the_task_its_settings_imply(tmp_path, activation,
+                                                                        loss, task):
+    doc = model_document(Neuron([1.5, -2.0], 0.25, activation), loss=loss)
+    del doc["task"]
+    doc["format_version"] = 1
+    (tmp_path / "old.json").write_text(json.dumps(doc))
+    back = neurona.load(tmp_path / "old.json")
+    assert back.task == task
+    X = np.array([[1.0, 0.0]])
+    expected = X @ [1.5, -2.0] + 0.25 if task == "regress" else [1]
+    np.testing.assert_allclose(back.predict(X), expected)
 
 
 @pytest.mark.parametrize("changes,match", [
     (dict(format="something-else"), "not a neurona model file"),
-    (dict(format_version=2), "format version 2 is not supported"),
+    (dict(format_version=3), "format version 3 is not supported"),
+    (dict(task=_DROP), "task is missing"),
+    (dict(task="cluster"), "task must be 'classify' or 'regress', got 'cluster'"),
+    (dict(task="regress", classes=["a", "b"]), "a regression has no classes"),
+    (dict(target_scaler={"kind": "standard", "center": [0.0], "scale": [1.0]}),
+     "target_scaler maps a regression's output"),
+    (dict(task="regress", activation="identity", loss="squared_error",
+          target_scaler={"kind": "standard", "center": [0.0], "scale": [0.0]}),
+     "target_scaler: scaler scale values must be positive"),
     (dict(format_version="1"), "format_version must be an integer"),
     (dict(bias=_DROP), "missing field.*bias"),
     (dict(weights=[]), "weights must be a non-empty list"),

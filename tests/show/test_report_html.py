@@ -250,8 +250,10 @@ def test_the_core_and_the_notebook_views_never_import_matplotlib():
 
 def test_a_diverged_run_still_gets_its_figures_and_report(tmp_path, capsys):
     out = tmp_path / "r"
+    # A classifier (the identity with the squared error is a regression unless told).
     assert main(["train", "--activation", "identity", "--loss", "squared_error",
-                 "--learning-rate", "1", "--out", str(out), "--quiet", "--no-animation"]) == 2
+                 "--task", "classify", "--learning-rate", "1", "--out", str(out), "--quiet",
+                 "--no-animation"]) == 2
     assert "Floating-point under-/overflow" in capsys.readouterr().err
     page = _page(out)
     with open(out / "history.csv", newline="") as f:

@@ -1,9 +1,10 @@
-"""A data file read in record batches, with its split, label coding and scaling.
+"""A data file read in record batches, with its split, target coding and scaling.
 
 1. **One scan first.** :meth:`FileStream.scan` reads the file once: it checks
    every cell (so a bad row stops the run before any training), learns the
-   target's two classes, counts the rows of each part of the split and fits
-   the scaler on the training rows (scikit-learn's ``partial_fit``).
+   target's two classes (a regression: checks its numbers), counts the rows of
+   each part of the split and fits the scalers on the training rows
+   (scikit-learn's ``partial_fit``).
 2. **The split** is the per-row rule of :mod:`neurona.data.split`: row ``i``
    is a test row when ``row_uniform(i, seed) < test_size``, the same rows as
    a file loaded into memory or read by Dask.
@@ -23,10 +24,11 @@ from typing import Iterator
 import numpy as np
 
 from ..errors import DataFileError, NeuronaError
-from .readers import DataFile, Labels
+from .readers import DataFile
 from . import scaling
 from .split import TEST_STREAM, check_class_rows, check_test_size, held_out
 from .table import check_constant, resolve_columns
+from .target import target_coder
 
 MEMORY_FRACTION = 4       # the default memory budget is 1/4 of the physical memory
 #: Rows per chunk when the rows of a part are counted (no data is read for it).
@@ -60,19 +62,33 @@ class FileStream:
         The seed of the per-row split.
     classes : list, default=None
         Known classes (e.g. a model's); None: learned by :meth:`scan`.
+    task : {"classify", "regress"}, default="classify"
+        A regression's target is read as numbers (:class:`neurona.data.target.Numbers`).
+    target_scaler : neurona.data.scaling.Scaler, default=None
+        A regression's known target scaling (e.g. a model's); else fitted by
+        :meth:`scan` when asked.
     """
 
     def __init__(self, path, target: str, features=None, *, delimiter=None, encoding=None,
-                 test_size: float = 0.0, random_state: int = 1, classes=None):
+                 test_size: float = 0.0, random_state: int = 1, classes=None,
+                 task: str = "classify", target_scaler=None):
         self.file = DataFile(path, delimiter=delimiter, encoding=encoding)
         self.features = resolve_columns(self.file, target, features)
-        self.target = target
-        self.labels = Labels(self.file, target, classes)
+        self.target, self.task = target, task
+        self.labels = target_coder(self.file, target, task, classes)
+        if target_scaler is not None:
+            self.labels.scaler = target_scaler
         self.test_size = check_test_size(test_size)
         self.random_state = 1 if random_state is None else int(random_state)
         self.classes = None if classes is None else list(self.labels.classes)
         self.scaler: scaling.Scaler | None = None
         self.n_rows = self.n_train = self.n_test = 0
+        self._scanned = False
+
+    @property
+    def target_scaler(self) -> "scaling.Scaler | None":
+        """A regression's target scaling (None for a classifier, or unscaled targets)."""
+        return getattr(self.labels, "scaler", None)
 
     def test_mask(self, row0: int, n: int) -> np.ndarray:
         """Which of the rows ``row0 .. row0 + n - 1`` are test rows."""
@@ -82,9 +98,12 @@ class FileStream:
     def _tables(self):
         return self.file.batches([*self.features, self.target], numeric=self.features)
 
-    def scan(self, scale: str = "none", allow_constant: bool = False) -> "FileStream":
-        """Read the file once: check it, learn the classes, count the parts, fit the scaler."""
+    def scan(self, scale: str = "none", allow_constant: bool = False,
+             scale_target: str = "none") -> "FileStream":
+        """Read the file once: check it, learn the classes, count the parts, fit the scalers
+        (``scale_target``: a regression's target, on its training rows)."""
         fit = scaling.StreamingFit(scale)
+        fit_target = scaling.StreamingFit(scale_target)
         low = np.full(len(self.features), np.inf)
         high = np.full(len(self.features), -np.inf)
         n = n_test = 0
@@ -97,6 +116,8 @@ class FileStream:
                 for label, k in self.labels.count(table, keep).items():
                     counts[part][label] = counts[part].get(label, 0) + k
             fit.update(X[~test])
+            if scale_target != "none":
+                fit_target.update(self.labels.encode(table, row0, scaled=False)[~test, None])
             if len(X):
                 np.minimum(low, X.min(axis=0), out=low)
                 np.maximum(high, X.max(axis=0), out=high)
@@ -112,13 +133,16 @@ class FileStream:
             check_constant(self.file, None, self.features, low, high)
         self.n_rows, self.n_test, self.n_train = n, n_test, n - n_test
         self.scaler = fit.result()
+        if scale_target != "none":
+            self.labels.scaler = fit_target.result()
+        self._scanned = True
         return self
 
     def part(self, which: str = "train", scaled: bool = True) -> "Pass":
         """A re-iterable pass over ``"train"``, ``"test"`` or ``"all"`` rows, as ``(X, y)``."""
         if which not in ("train", "test", "all"):
             raise ValueError(f"part must be 'train', 'test' or 'all', got {which!r}")
-        if self.classes is None:
+        if not self._scanned and self.classes is None:
             raise NeuronaError("call scan() before reading the stream's parts")
         return Pass(self, which, scaled)
 
@@ -143,7 +167,7 @@ class Pass:
         s = self.stream
         for row0, table in s._tables():
             X = s.file.features(table, s.features, row0)
-            y = s.labels.encode(table, row0)
+            y = s.labels.encode(table, row0, scaled=self.scaled)
             rows = np.arange(row0, row0 + len(y))
             keep = self._keep(row0, len(y))
             if keep is not None:

@@ -810,10 +810,14 @@ class Labels:
                 continue
             if value not in labels:
                 labels.append(value)
+        numbers = ("; or fit the numbers with --task regress"
+                   if all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                          for v in labels) else "")
         raise TargetError(
             f"{self.file.path}, column {self.column!r}: more than two classes "
             f"({quote_list(sort_labels(labels))}); neurona trains a binary classifier: keep "
-            f"the rows of two classes, or recode the column into two.", path=self.file.path,
+            f"the rows of two classes, or recode the column into two"
+            f"{numbers}.", path=self.file.path,
             column=self.column)
 
     def finish(self) -> list:
@@ -841,8 +845,9 @@ class Labels:
             out[label] = out.get(label, 0) + item["counts"]
         return out
 
-    def encode(self, table, row0: int) -> np.ndarray:
-        """The batch's labels as 0.0/1.0 (float64), by the classes' order."""
+    def encode(self, table, row0: int, scaled: bool = True) -> np.ndarray:
+        """The batch's labels as 0.0/1.0 (float64), by the classes' order (``scaled`` is
+        for a regression's target, :class:`neurona.data.target.Numbers`; labels are codes)."""
         import pyarrow as pa
         import pyarrow.compute as pc
 

@@ -120,9 +120,14 @@ def split_rows(X, y, test_size: float = 0.3, random_state: int | None = 1,
 def check_class_rows(train: dict, test: dict, classes, test_size: float, path) -> None:
     """Refuse a split that leaves a class without training rows, or the test part empty.
 
-    ``train`` and ``test`` count the rows of each class (by label) in each part.
+    ``train`` and ``test`` count the rows of each class (by label) in each part; a
+    regression's (``classes=None``) count its rows under the key None.
     """
-    for label in classes:
+    if classes is None and not sum(train.values()):
+        raise DataValueError(
+            f"{path}: the split leaves no training rows ({sum(test.values())} test rows); "
+            f"lower --test-size or add rows.", path=path)
+    for label in classes or ():
         if not train.get(label):
             total = train.get(label, 0) + test.get(label, 0)
             raise DataValueError(

@@ -1,8 +1,9 @@
-"""A data file read into memory: features, 0/1 targets, and the checks of its columns.
+"""A data file read into memory: features, targets, and the checks of its columns.
 
 :func:`read_data` reads a CSV, Parquet or NumPy file (see
-:mod:`neurona.readers` for the formats and the checks); the target's two
-labels become 0 and 1 in sorted order, and are kept in ``classes``.
+:mod:`neurona.readers` for the formats and the checks); a classifier's target's
+two labels become 0 and 1 in sorted order, and are kept in ``classes``; a
+regression's target is read as numbers (see :mod:`neurona.data.target`).
 """
 
 from __future__ import annotations
@@ -12,21 +13,23 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import DataFileError, DataValueError, OptionError
-from .readers import DataFile, Labels, quote_list
+from .readers import DataFile, quote_list
+from .target import target_coder
 
 
 @dataclass
 class Dataset:
-    """Features, 0/1 targets and what they mean, as read from a file.
+    """Features, targets and what they mean, as read from a file.
 
     Attributes
     ----------
     X : ndarray of shape (n_samples, n_features), float64
-    y : ndarray of shape (n_samples,), int64
-        0 or 1: the index of each row's label in ``classes``.
+    y : ndarray of shape (n_samples,)
+        A classifier's: 0 or 1 (int64), the index of each row's label in
+        ``classes``; a regression's: the target's numbers (float64).
     feature_names : list of str
-    classes : list
-        The original labels of 0 and 1.
+    classes : list or None
+        The original labels of 0 and 1; None for a regression.
     target : str
         The name of the target column.
     """
@@ -44,8 +47,8 @@ class Dataset:
 
     @property
     def labels(self) -> np.ndarray:
-        """Each row's original label."""
-        return np.asarray(self.classes)[self.y]
+        """Each row's original label (a regression's targets as they are)."""
+        return self.y if self.classes is None else np.asarray(self.classes)[self.y]
 
 
 
@@ -107,21 +110,23 @@ def check_constant(datafile: DataFile, X: np.ndarray, features: list[str],
 
 def read_data(path, target: str, features: list[str] | None = None, *,
               delimiter: str | None = None, encoding: str | None = None,
-              allow_constant: bool = False) -> Dataset:
-    """Read a data file into memory: the feature matrix and the 0/1-coded target.
+              allow_constant: bool = False, task: str = "classify") -> Dataset:
+    """Read a data file into memory: the feature matrix and the target.
 
     Parameters
     ----------
     path : str or path-like
         A ``.csv``, ``.csv.gz``, ``.parquet``, ``.npy`` or ``.npz`` file.
     target : str
-        The target column: 0/1, booleans or any two distinct values.
+        The target column: for ``task="classify"``, 0/1, booleans or any two
+        distinct values; for ``task="regress"``, numbers (not all equal).
     features : list of str, default=None
         The feature columns (default: every other column), all numeric.
     delimiter, encoding : str, default="," and "utf-8"
         For CSV files.
     allow_constant : bool, default=False
         Accept a feature that has one value in every row.
+    task : {"classify", "regress"}, default="classify"
 
     Raises
     ------
@@ -130,18 +135,20 @@ def read_data(path, target: str, features: list[str] | None = None, *,
     """
     datafile = DataFile(path, delimiter=delimiter, encoding=encoding)
     features = resolve_columns(datafile, target, features)
-    labels = Labels(datafile, target)
+    coder = target_coder(datafile, target, task)
     blocks, targets = [], []
     for row0, table in datafile.batches([*features, target], numeric=features):
         blocks.append(datafile.features(table, features, row0))
-        labels.observe(table, row0)
+        coder.observe(table, row0)
         targets.append((row0, table.select([target])))
     if not blocks or sum(len(b) for b in blocks) == 0:
         raise DataFileError(f"{datafile.path}: no data rows; add rows below the header.",
                             path=datafile.path)
-    classes = labels.finish()
+    classes = coder.finish()
     X = np.concatenate(blocks)
-    y = np.concatenate([labels.encode(t, row0) for row0, t in targets]).astype(np.int64)
+    y = np.concatenate([coder.encode(t, row0) for row0, t in targets])
+    if classes is not None:
+        y = y.astype(np.int64)
     if not allow_constant:
         check_constant(datafile, X, features)
     return Dataset(X, y, features, classes, target, str(path))

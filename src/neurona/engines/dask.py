@@ -31,6 +31,7 @@ from ..core.engine import Engine, check_split
 from ..core.gradient import (REGRESSION_SUMS, NonFinite, add_pass, batch_step, epoch_metrics,
                              new_totals, reported)
 from ..core.losses import get_loss
+from ..core.scores import ERROR_SUMS
 from ..data.split import TEST_STREAM, VALIDATION_STREAM, check_class_rows, held_out
 from ..errors import NeuronaError
 from .memory import forward_backward, run_epoch
@@ -392,7 +393,8 @@ class DaskFiles:
     """
 
     def __init__(self, path: str, target: str | None, features=None, *, delimiter=None,
-                 encoding=None, test_size: float = 0.0, random_state: int = 1):
+                 encoding=None, test_size: float = 0.0, random_state: int = 1,
+                 task: str = "classify"):
         dask, da = _require_dask()
         import dask.dataframe as dd
 
@@ -442,18 +444,29 @@ class DaskFiles:
                               f"({frame[not_numeric[0]].dtype}); every feature must hold "
                               f"numbers: drop it with --features.", path=text,
                               column=not_numeric[0])
-        # Each partition's distinct labels (no shuffle), merged here.
-        raw = set(frame[target].dropna().map_partitions(
-            lambda s: s.drop_duplicates()).compute().tolist())
-        labels = {}
-        for value in raw:
-            labels.setdefault(label_value(value), []).append(value)
-        classes = sort_labels(labels)
-        if len(classes) != 2:
-            raise TargetError(f"{text}: target column {target!r} has {len(classes)} "
-                              f"class(es) {quote_list(classes)}; binary training needs "
-                              f"exactly two.", path=text, column=target)
-        code = {v: float(i) for i, c in enumerate(classes) for v in labels[c]}
+        if task == "regress":
+            kind = frame[target].dtype.kind
+            if kind not in "iuf":
+                what = "booleans, which are two classes" if kind == "b" else \
+                    f"{frame[target].dtype} values, not numbers"
+                raise ColumnError(f"{text}: the target column {target!r} holds {what}; a "
+                                  f"regression's target must be numbers (--task classify "
+                                  f"trains a classifier).", path=text, column=target)
+            classes, coded = None, frame[target].astype("f8")
+        else:
+            # Each partition's distinct labels (no shuffle), merged here.
+            raw = set(frame[target].dropna().map_partitions(
+                lambda s: s.drop_duplicates()).compute().tolist())
+            labels = {}
+            for value in raw:
+                labels.setdefault(label_value(value), []).append(value)
+            classes = sort_labels(labels)
+            if len(classes) != 2:
+                raise TargetError(f"{text}: target column {target!r} has {len(classes)} "
+                                  f"class(es) {quote_list(classes)}; binary training needs "
+                                  f"exactly two.", path=text, column=target)
+            code = {v: float(i) for i, c in enumerate(classes) for v in labels[c]}
+            coded = frame[target].map(code, meta=(target, "f8")).astype("f8")
         # Features and coded target as one array, so that they share one partitioning:
         # the optimizer may merge small Parquet files into fewer partitions depending on
         # the columns read, so X and y read apart can come out cut differently.
@@ -461,7 +474,7 @@ class DaskFiles:
         while key in features:
             key += "_"
         table = frame[features].astype("f8").assign(
-            **{key: frame[target].map(code, meta=(target, "f8")).astype("f8")})
+            **{key: coded})
         # The row counts are taken from the array's own blocks; a frame's npartitions is
         # the count before that merging, so to_dask_array(lengths=True) may refuse it.
         Xy = table.to_dask_array()
@@ -472,42 +485,64 @@ class DaskFiles:
         test = rows.map_blocks(_held_out, 1 if random_state is None else int(random_state),
                                test_size, TEST_STREAM, dtype=bool)
         self.path, self.target, self.features, self.classes = text, target, features, classes
-        self.test_size = test_size
+        self.test_size, self.task = test_size, task
         self.X, self.y, self.test, self.rows = X, y, test, rows
+        self.target_scaler = None
 
-    def scan(self, scale: str):
-        """One pass: counts, non-finite features, a missing label, the scaler's statistics."""
+    def scan(self, scale: str, scale_target: str = "none"):
+        """One pass: counts, non-finite features, a missing label, the scalers' statistics
+        (``scale_target``: a regression's target, on its training rows)."""
         dask, da = _require_dask()
         from ..data.scaling import Scaler, check_kind
-        from ..errors import DataValueError
+        from ..errors import DataValueError, TargetError
 
         check_kind(scale)
         train = ~self.test
         Xt = self.X[train]
-        codes = self.y.astype(np.int64)
         stats = dict(n=self.y.shape[0], n_test=self.test.sum(),
-                     train_counts=da.bincount(codes[train], minlength=2),
-                     test_counts=da.bincount(codes[self.test], minlength=2),
                      bad=(~da.isfinite(self.X)).any(axis=0), no_label=da.isnan(self.y).any())
+        if self.task == "regress":
+            stats.update(y_bad=da.isinf(self.y).any(), y_low=da.nanmin(self.y),
+                         y_high=da.nanmax(self.y))
+            if scale_target == "standard":
+                stats.update(y_mean=self.y[train].mean(), y_std=self.y[train].std())
+        else:
+            codes = self.y.astype(np.int64)
+            stats.update(train_counts=da.bincount(codes[train], minlength=2),
+                         test_counts=da.bincount(codes[self.test], minlength=2))
         if scale == "standard":
             stats.update(center=Xt.mean(axis=0), spread=Xt.std(axis=0))
         elif scale == "minmax":
             stats.update(center=Xt.min(axis=0), spread=Xt.max(axis=0) - Xt.min(axis=0))
         keys = list(stats)
         values = dict(zip(keys, dask.compute(*stats.values())))
-        if values["no_label"]:
-            raise DataValueError(f"{self.path}: the target column {self.target!r} has a "
-                                 f"missing value; every row needs a label.", path=self.path,
-                                 column=self.target)
+        if values["no_label"] or values.get("y_bad"):
+            what = "a missing value" if values["no_label"] else "an infinite value"
+            raise DataValueError(f"{self.path}: the target column {self.target!r} has "
+                                 f"{what}; every row needs a "
+                                 f"{'number' if self.task == 'regress' else 'label'}: fix the "
+                                 f"cell or drop the row.", path=self.path, column=self.target)
         bad = [f for f, b in zip(self.features, values["bad"]) if b]
         if bad:
             raise DataValueError(f"{self.path}: column {bad[0]!r} holds NaN, empty or "
                                  f"infinite values; every feature needs a finite number.",
                                  path=self.path, column=bad[0])
-        check_class_rows(*({c: int(k) for c, k in zip(self.classes, values[part])}
-                           for part in ("train_counts", "test_counts")),
-                         self.classes, self.test_size, self.path)
-        self.n_test = int(values["n_test"])
+        n_test = int(values["n_test"])
+        if self.task == "regress":
+            if values["y_low"] == values["y_high"]:
+                raise TargetError(f"{self.path}, column {self.target!r}: the target is constant "
+                                  f"(every row holds {values['y_low']:g}), so there is nothing "
+                                  f"to learn; choose another target column.", path=self.path,
+                                  column=self.target)
+            counts = ({None: int(values["n"]) - n_test}, {None: n_test})
+            if scale_target == "standard":
+                self.target_scaler = Scaler("standard", [values["y_mean"]],
+                                            [values["y_std"] if values["y_std"] > 0 else 1.0])
+        else:
+            counts = ({c: int(k) for c, k in zip(self.classes, values[part])}
+                      for part in ("train_counts", "test_counts"))
+        check_class_rows(*counts, self.classes, self.test_size, self.path)
+        self.n_test = n_test
         self.n_train = int(values["n"]) - self.n_test
         self.scaler = None
         if scale != "none":
@@ -516,37 +551,46 @@ class DaskFiles:
         return self
 
     def training_data(self) -> DaskEngine:
-        """The (scaled) training rows, their 0/1 targets and their positions, as an engine."""
+        """The (scaled) training rows, their targets (0/1, or a regression's, scaled if
+        asked) and their positions, as an engine."""
         train = ~self.test
-        X = self.X[train]
+        X, y = self.X[train], self.y[train]
         if self.scaler is not None:
             X = (X - self.scaler.center) / self.scaler.scale
-        return DaskEngine(X, self.y[train], rows=self.rows[train])
+        if self.target_scaler is not None:
+            y = (y - self.target_scaler.center[0]) / self.target_scaler.scale[0]
+        return DaskEngine(X, y, rows=self.rows[train])
 
     def test_view(self, neuron):
-        """The test rows' 2x2 confusion counts, and a sample of rows for the figures.
+        """The test rows' tally, and a sample of rows for the figures.
 
-        Returns ``(confusion, (X, y, is_test))`` like :func:`neurona.engines.stream.test_pass`.
+        The tally is a classifier's 2x2 confusion counts, or a regression's
+        :data:`~neurona.core.scores.ERROR_SUMS` in the target's units. Returns
+        ``(tally, (X, y, is_test))`` like :func:`neurona.engines.stream.test_pass`.
         """
         dask, da = _require_dask()
-        w = neuron.weights
-        b = neuron.bias
-        scaler = neuron.scaler
+        regress = self.task == "regress"
 
         def predict(block):
-            Z = block if scaler is None else scaler.transform(block)
-            out = neuron.activation.value(Z @ w + b)
-            return (out > neuron.threshold).astype(np.float64)
+            out = neuron.predict(block)  # the neuron takes raw features
+            return np.asarray(out, dtype=np.float64)
 
         pred = self.X.map_blocks(predict, drop_axis=1, dtype=np.float64)
         t = self.test
-        counts = [(t & (self.y == i) & (pred == j)).sum() for i in (0, 1) for j in (0, 1)]
+        if regress:
+            y, e = self.y[t], pred[t] - self.y[t]
+            tally = [t.sum(), y.sum(), (y * y).sum(), e.sum(), (e * e).sum(),
+                     abs(e).sum()]
+        else:
+            tally = [(t & (self.y == i) & (pred == j)).sum() for i in (0, 1) for j in (0, 1)]
         n = self.y.shape[0]
         step = max(1, n // SAMPLE_ROWS)
         sample = (self.X[::step], self.y[::step], self.test[::step])
-        values = dask.compute(*counts, *sample)
+        values = dask.compute(*tally, *sample)
+        X, y, is_test = values[len(tally):]
+        if regress:
+            return dict(zip(ERROR_SUMS, map(float, values[:len(tally)]))), (X, y, is_test)
         confusion = np.array(values[:4], dtype=np.int64).reshape(2, 2)
-        X, y, is_test = values[4:]
         return confusion, (X, y.astype(np.int64), is_test)
 
 

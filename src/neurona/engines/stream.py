@@ -34,6 +34,7 @@ import numpy as np
 from ..core.engine import Engine, check_split
 from ..core.gradient import (REGRESSION_SUMS, batch_logs, batch_step, epoch_metrics, forward,
                              minibatch_step, new_totals, numpy_pass, reported)
+from ..core.scores import add_sums, error_sums
 from ..data.split import SAMPLE_STREAM, VALIDATION_STREAM, held_out, row_uniform
 from ..errors import NeuronaError
 from .memory import forward_backward
@@ -306,24 +307,31 @@ class StreamEngine(Engine):
 # --- the test part of a streamed run -------------------------------------------------
 
 def test_pass(neuron, stream, sample_rows: int = SAMPLE_ROWS):
-    """Confusion counts of ``neuron`` on the test rows, and a small sample of rows.
+    """The test rows' tally of ``neuron``, and a small sample of rows.
 
-    ``neuron`` takes raw features (its scaler attached) and returns 0/1.
-    Returns ``(confusion, sample)``: ``confusion[t, p]`` counts the test rows
-    of class ``t`` predicted ``p``; ``sample`` is ``(X, y, is_test)`` for about
-    ``sample_rows`` rows drawn at random from the whole file, for figures.
+    ``neuron`` takes raw features (its scaler attached) and returns 0/1 (a
+    classifier) or numbers in the target's units (a regression). Returns
+    ``(tally, sample)``. A classifier's tally is its confusion counts:
+    ``confusion[t, p]`` counts the test rows of class ``t`` predicted ``p``; a
+    regression's, the :data:`~neurona.core.scores.ERROR_SUMS` of its test rows.
+    ``sample`` is ``(X, y, is_test)`` for about ``sample_rows`` rows drawn at
+    random from the whole file, for figures (targets in the target's units).
     """
-    confusion = np.zeros((2, 2), dtype=np.int64)
+    regress = stream.task == "regress"
+    tally = None if regress else np.zeros((2, 2), dtype=np.int64)
     keep = min(1.0, sample_rows / max(stream.n_rows, 1))
     sample_X, sample_y, sample_test = [], [], []
     for X, y, rows in stream.part("all", scaled=False).with_rows():
         test = stream.test_mask(int(rows[0]), len(rows)) if len(rows) else rows.astype(bool)
         if test.any():
             pred = neuron.predict(X[test])
-            np.add.at(confusion, (y[test].astype(np.int64), pred.astype(np.int64)), 1)
+            if regress:
+                tally = add_sums(tally, error_sums(y[test], pred))
+            else:
+                np.add.at(tally, (y[test].astype(np.int64), pred.astype(np.int64)), 1)
         chosen = row_uniform(rows, stream.random_state, SAMPLE_STREAM) < keep
         sample_X.append(X[chosen])
-        sample_y.append(y[chosen].astype(np.int64))
+        sample_y.append(y[chosen] if regress else y[chosen].astype(np.int64))
         sample_test.append(test[chosen])
-    return confusion, (np.concatenate(sample_X), np.concatenate(sample_y),
-                       np.concatenate(sample_test))
+    return tally, (np.concatenate(sample_X), np.concatenate(sample_y),
+                   np.concatenate(sample_test))

@@ -27,7 +27,7 @@ from ..core.spec import DTYPES, TASKS, TrainSpec
 from ..errors import NeuronaError, SettingError
 from ..show.i18n import DEFAULT_LANG, LANGS, messages
 from .console import GracefulInterrupt, ProgressBar
-from .experiment import DEFAULTS
+from .experiment import DEFAULTS, TARGET_SCALINGS
 
 EXIT_OK, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 0, 2, 130, 141
 
@@ -333,12 +333,17 @@ def add_data_options(g) -> None:
     g.add_argument("--data", type=Path, default=None, metavar="FILE",
                    help="train on a file: .csv, .csv.gz, .parquet, .npy or .npz")
     g.add_argument("--target", default=None, metavar="COLUMN",
-                   help="the file's target column: 0/1, booleans or two distinct labels")
+                   help="the file's target column: two classes (0/1, booleans or two labels) "
+                        "or, for a regression, numbers")
     g.add_argument("--features", type=_names, default=None, metavar="A,B,...",
                    help="the file's feature columns (default: all but the target)")
     add_csv_options(g)
     g.add_argument("--scale", choices=list(KINDS), default=DEFAULTS["scale"],
                    help="feature scaling, fitted on the training split and saved in the model")
+    g.add_argument("--scale-target", choices=list(TARGET_SCALINGS),
+                   default=DEFAULTS["scale_target"],
+                   help="a regression's target scaling, fitted on the training split and "
+                        "saved in the model, which predicts in the target's units")
     g.add_argument("--test-size", type=_unit_interval, default=DEFAULTS["split"]["test_size"],
                    metavar="FRACTION",
                    help="fraction of the rows held out for the test report (0: train on "
@@ -421,9 +426,10 @@ def add_predict_parser(sub, common) -> None:
     p = sub.add_parser(
         "predict", parents=[common], formatter_class=_HelpFormatter,
         help="predict every row of a data file with a trained model",
-        description="Write one row per input row: the neuron's output (probability) and the "
-                    "predicted label, in the original label values. The columns are found "
-                    "by the model's feature names, in any order; other columns are ignored.")
+        description="Write one row per input row: a classifier's output (probability) and "
+                    "predicted label, in the original label values; a regression's "
+                    "prediction, in the target's units. The columns are found by the model's "
+                    "feature names, in any order; other columns are ignored.")
     p.add_argument("--model", type=Path, required=True, metavar="MODEL",
                    help="a model.json (or the run directory holding it)")
     p.add_argument("--data", type=Path, required=True, metavar="FILE",
@@ -445,8 +451,9 @@ def add_evaluate_parser(sub, common) -> None:
     p = sub.add_parser(
         "evaluate", parents=[common], formatter_class=_HelpFormatter,
         help="evaluate a trained model on a labelled data file",
-        description="Print the classification report, the confusion matrix, the ROC AUC and "
-                    "the log loss of a model on a data file.")
+        description="Print a classifier's classification report, confusion matrix, ROC AUC "
+                    "and log loss on a data file, or a regression's R², MAE, RMSE and "
+                    "explained variance (in the target's units).")
     p.add_argument("--model", type=Path, required=True, metavar="MODEL",
                    help="a model.json (or the run directory holding it)")
     p.add_argument("--data", type=Path, required=True, metavar="FILE",
@@ -508,17 +515,23 @@ def data_config(args) -> dict:
         "split": {"test_size": args.test_size, "random_state": args.random_state,
                   "stratify": args.stratify},
         "scale": args.scale,
+        "scale_target": args.scale_target,
         "stream": args.stream,
         "memory_budget": args.memory_budget,
     }
 
 
-def train_config(args) -> dict:
-    """The experiment config that ``neurona train``'s options describe."""
-    from .experiment import SPEC_KEYS, make_config
+def train_config(args) -> tuple[dict, str | None]:
+    """The experiment config that ``neurona train``'s options describe, and the note on
+    the task chosen from the data, if it was (see :func:`experiment.choose_task`)."""
+    from .experiment import SPEC_KEYS, choose_task, make_config
 
-    return make_config(**{k: getattr(args, k) for k in (*CONFIG_OPTIONS, *SPEC_KEYS)},
-                       **data_config(args))
+    config = make_config(**{k: getattr(args, k) for k in (*CONFIG_OPTIONS, *SPEC_KEYS)},
+                         **data_config(args))
+    given = _given_options(args.argv)
+    if given & {"data", "dataset"}:
+        given.add("dataset")
+    return choose_task(config, given)
 
 
 def describe_data(result) -> str:
@@ -527,7 +540,8 @@ def describe_data(result) -> str:
     spec = config["dataset"]
     sizes = result.sizes or {"n_train": len(result.parts.y_train),
                              "n_test": len(result.parts.y_test)}
-    classes = ", ".join(f"{i} = {c}" for i, c in enumerate(result.classes))
+    classes = ("numbers" if result.classes is None else
+               ", ".join(f"{i} = {c}" for i, c in enumerate(result.classes)))
     how = ("on Dask" if config.get("engine") == "dask" else
            "streamed" if config["stream"] else "in memory")
     tested = f"{sizes['n_test']} test rows" if sizes["n_test"] else "no test rows"
@@ -572,10 +586,13 @@ def _resume_config(args) -> tuple[dict, dict]:
 
 def cmd_train(args) -> int:
     resume = None
+    note = None
     if args.resume is not None:
         config, resume = _resume_config(args)
     else:
-        config = train_config(args)
+        config, note = train_config(args)
+    if note and not (args.quiet or args.json):
+        print(f"neurona train: {note[0].upper()}{note[1:]}")
     if args.force and args.out and config["checkpoint_every"] and args.out.exists():
         raise NeuronaError("--force does not replace a run directory while checkpointing into "
                            "it; remove it or choose another --out.")
@@ -607,7 +624,7 @@ def _train(args, config: dict, resume, interrupt: GracefulInterrupt) -> int:
             _tell_leftovers(reservation.leftovers, t)
         result = experiment.run(config, callbacks, resume=resume, run_dir=reservation,
                                 resumed_from=None if args.resume is None else str(args.resume))
-        if talk and result.classes is not None:
+        if talk and result.config["dataset"].get("name") == "file":
             print(describe_data(result))
         if talk and result.status != "diverged" and result.report_text is not None:
             print(result.report_text, end="")
@@ -623,12 +640,19 @@ def _train(args, config: dict, resume, interrupt: GracefulInterrupt) -> int:
         summary = {
             "run_dir": str(run_path), "status": result.status,
             "weights": [float(w) for w in result.neuron.weights],
-            "bias": result.neuron.bias, "test_accuracy": result.test_accuracy,
-            "train_accuracy": last.get("accuracy"), "final_loss": last.get("loss"),
-            "epochs": len(result.history),
+            "bias": result.neuron.bias, "task": result.config["task"],
+            "final_loss": last.get("loss"), "epochs": len(result.history),
         }
-        if "val_loss" in last:
-            summary.update(val_loss=last["val_loss"], val_accuracy=last["val_accuracy"])
+        if result.config["task"] == "regress":
+            summary.update(test_scores=result.test_scores, train_r2=last.get("r2"),
+                           train_mae=last.get("mae"))
+            if "val_loss" in last:
+                summary.update(val_loss=last["val_loss"], val_r2=last["val_r2"])
+        else:
+            summary.update(test_accuracy=result.test_accuracy,
+                           train_accuracy=last.get("accuracy"))
+            if "val_loss" in last:
+                summary.update(val_loss=last["val_loss"], val_accuracy=last["val_accuracy"])
         print(json.dumps(summary, allow_nan=False))
     elif talk:
         stopper = result.early_stopping
@@ -735,14 +759,18 @@ def cmd_evaluate(args) -> int:
     neuron = _model(args.model)
     result = inference.evaluate_file(neuron, args.data, args.target, delimiter=args.delimiter,
                                      encoding=args.encoding, threshold=args.threshold)
+    regress = result["task"] == "regress"
     if args.json:
-        result = dict(result, report=result["report_dict"])
-        del result["report_dict"]
+        if regress:
+            del result["report"]  # the scores are the JSON's own fields
+        else:
+            result = dict(result, report=result["report_dict"])
+            del result["report_dict"]
         print(json.dumps({"model": str(args.model), **result}, allow_nan=False))
     else:
         print(f"Model {args.model} on {args.data}: {result['n_samples']} rows, target "
               f"{result['target']!r}\n")
-        print(format_evaluation(result), end="")
+        print(result["report"] if regress else format_evaluation(result), end="")
     return EXIT_OK
 
 

@@ -68,6 +68,7 @@ DEFAULTS: dict = {
     "dataset": dict(name="blobs", **data.BLOBS_DEFAULTS),
     "split": dict(data.SPLIT_DEFAULTS, stratify=False),
     "scale": "none",            # none, standard or minmax, fitted on the training split
+    "scale_target": "none",     # a regression's target: none or standard (training split)
     "stream": None,             # None: stream a file larger than memory_budget
     "memory_budget": None,      # bytes; None: a quarter of the physical memory
     "shuffle_buffer": SHUFFLE_BUFFER,   # rows, for mini-batch training on a stream
@@ -114,7 +115,80 @@ def resolve_config(config: dict) -> dict:
     if spec.early_stopping:
         config["monitor"] = spec.monitored()
     scaling.check_kind(config["scale"])
+    if config["scale_target"] not in TARGET_SCALINGS:
+        raise OptionError(f"Unknown target scaling {config['scale_target']!r}; choose one of "
+                          f"{', '.join(TARGET_SCALINGS)}.")
+    if config["scale_target"] != "none" and config["task"] != "regress":
+        raise OptionError("--scale-target scales a regression's numbers; a classifier's "
+                          "target is two classes: drop it, or pass --task regress.")
     return config
+
+
+#: How a regression's target may be scaled for training (and mapped back at prediction).
+TARGET_SCALINGS = ("none", "standard")
+
+
+def choose_task(config: dict, given) -> tuple[dict, str | None]:
+    """``config`` with the task the user's settings or data imply, and a note saying why.
+
+    ``given`` names the settings the user set. A task given is kept; else the
+    activation and loss imply one when either was given (identity with squared
+    error: a regression); else the data decide: a regression dataset
+    (:data:`neurona.data.REGRESSION_DATASETS`), or a file's target column holding
+    numbers with more than two distinct values, is a regression; anything else a
+    classifier. A regression given or chosen so, when neither the activation nor
+    the loss was given, trains the identity activation on the squared error
+    (with the mean reduction unless one was given), and on the ``plane`` dataset
+    when no data were given. The note says which task was chosen and from what
+    when that was a regression the activation and loss did not imply (None
+    otherwise, as for the post's experiment).
+    """
+    config, dataset = dict(config), config["dataset"]
+    why = None  # what made the task a regression, when no setting said so
+    if "task" in given:
+        task = config["task"]
+    elif given & {"activation", "loss"}:
+        task = train_spec(dict(config, task=None)).resolved_task(config["activation"])
+    elif dataset.get("name") == "file":
+        from ..data.readers import DataFile
+        from ..data.target import numeric_target
+
+        path = dataset["path"]
+        if config["engine"] == "dask":  # a glob, or a folder of Parquet files: the first
+            import glob
+
+            found = sorted(glob.glob(path) if not Path(path).is_dir() else
+                           glob.glob(str(Path(path) / "*.parquet")))
+            path = found[0] if found else path
+        datafile = DataFile(path, delimiter=dataset.get("delimiter"),
+                            encoding=dataset.get("encoding"))
+        # A missing target column is left for the reading to report, in its own words.
+        task = "regress" if dataset["target"] in datafile.columns and \
+            numeric_target(datafile, dataset["target"]) else "classify"
+        why = f"column {dataset['target']!r} holds numbers with more than two values"
+    else:
+        task = "regress" if dataset.get("name") in data.REGRESSION_DATASETS else "classify"
+        why = f"the {dataset.get('name')} dataset's targets are numbers"
+    config["task"] = task
+    if task == "classify":
+        return config, None
+    for option, does in (("threshold", "turns the output into a class"),
+                         ("class_weight", "weighs the classes")):
+        if option in given:
+            raise OptionError(f"--{option.replace('_', '-')} applies to a classifier (it "
+                              f"{does}); a regression predicts numbers: drop it, or pass "
+                              f"--task classify.")
+    if given & {"activation", "loss"}:
+        return config, None
+    if "dataset" not in given:
+        config["dataset"] = data.dataset_spec("plane")
+        why = "the plane dataset, a noisy linear function"
+    config["activation"], config["loss"] = "identity", "squared_error"
+    if "reduction" not in given:  # the mean: a learning rate that does not depend on n
+        config["reduction"] = "mean"
+    return config, (f"training a regression (--task regress) with the identity activation "
+                    f"and the {config['reduction']} squared error: {why}; pass --task "
+                    f"classify for a classifier.")
 
 
 @dataclass
@@ -128,8 +202,8 @@ class Run:
     y: np.ndarray
     parts: data.Split
     test_pred: np.ndarray
-    report_text: str | None
-    test_accuracy: float | None
+    report_text: str | None = None
+    test_accuracy: float | None = None
     initial: list[float] = field(default_factory=list)
     status: str = "finished"
     error: str | None = None
@@ -154,12 +228,13 @@ class Run:
 def load_data(config: dict) -> tuple[np.ndarray, np.ndarray, data.Split]:
     """The dataset and its train/test split described by ``config``.
 
-    ``y`` is 0/1; for a file, ``split.classes`` holds the original labels. A
-    built-in dataset is split by scikit-learn's ``train_test_split`` (the
-    post's split); a file by the per-row rule every engine uses
-    (:mod:`neurona.data.split`).
+    A classifier's ``y`` is 0/1 (for a file, ``split.classes`` holds the
+    original labels), a regression's the target's numbers. A built-in dataset
+    is split by scikit-learn's ``train_test_split`` (the post's split); a file
+    by the per-row rule every engine uses (:mod:`neurona.data.split`).
     """
     spec = dict(config["dataset"])
+    task = config.get("task") or "classify"
     if spec.get("name") == "file":
         if config["split"].get("stratify"):
             raise OptionError(
@@ -168,14 +243,25 @@ def load_data(config: dict) -> tuple[np.ndarray, np.ndarray, data.Split]:
                 "streamed or on Dask), which keeps the class proportions in expectation: "
                 "drop --stratify.")
         ds = data.read_data(spec["path"], spec.get("target"), spec.get("features"),
-                            delimiter=spec.get("delimiter"), encoding=spec.get("encoding"))
+                            delimiter=spec.get("delimiter"), encoding=spec.get("encoding"),
+                            task=task)
         sp = config["split"]
         parts = data.split_rows(ds.X, ds.y, sp["test_size"], sp["random_state"],
                                 feature_names=ds.feature_names, classes=ds.classes)
-        counts = [{c: int(np.sum(y == k)) for k, c in enumerate(ds.classes)}
-                  for y in (parts.y_train, parts.y_test)]
+        if ds.classes is None:
+            counts = [{None: len(y)} for y in (parts.y_train, parts.y_test)]
+        else:
+            counts = [{c: int(np.sum(y == k)) for k, c in enumerate(ds.classes)}
+                      for y in (parts.y_train, parts.y_test)]
         check_class_rows(*counts, ds.classes, sp["test_size"], spec["path"])
         return ds.X, ds.y, parts
+    name = spec.get("name")
+    if task == "classify" and name in data.REGRESSION_DATASETS:
+        raise OptionError(f"the {name} dataset's targets are numbers, not two classes: train "
+                          f"it with --task regress.")
+    if task == "regress" and config["split"].get("stratify"):
+        raise OptionError("--stratify keeps the classes' proportions; a regression's targets "
+                          "are numbers: drop --stratify.")
     X, y = data.make_dataset(spec)
     return X, y, data.split(X, y, **config["split"])
 
@@ -198,19 +284,29 @@ def resolve_stream(config: dict) -> bool:
     return datafile.estimated_bytes(n_columns) > budget
 
 
-def _test_report(y_test, test_pred, classes) -> tuple[str | None, float | None]:
+def _test_report(config: dict, y_test, test_pred, classes) -> dict:
+    """The Run's ``report_text`` and ``test_accuracy`` (a classifier) or ``test_scores``
+    (a regression) of the test rows; none without test rows."""
     if len(y_test) == 0:
-        return None, None
+        return {}
+    if config.get("task") == "regress":
+        scores = metrics.regression_scores(y_test, test_pred)
+        return {"report_text": metrics.regression_report(scores, _target(config)),
+                "test_scores": scores}
     text = metrics.classification_report(y_test, test_pred, labels=[0, 1],
                                          target_names=metrics.label_names(classes),
                                          zero_division=0)
-    return text, metrics.accuracy(y_test, test_pred)
+    return {"report_text": text, "test_accuracy": metrics.accuracy(y_test, test_pred)}
+
+
+def _target(config: dict) -> str | None:
+    return config["dataset"].get("target") if config["dataset"].get("name") == "file" else None
 
 
 def initial_neuron(config: dict, n_features: int, feature_names=None) -> Neuron:
     """The starting neuron: ``init_weights`` (bias last) if given, else a seeded draw."""
     kwargs = dict(activation=config["activation"], threshold=config["threshold"],
-                  feature_names=feature_names)
+                  feature_names=feature_names, task=config.get("task") or "classify")
     init = config["init_weights"]
     if init is None:
         return Neuron.random(n_features, config["seed"], **kwargs)
@@ -226,7 +322,7 @@ def _file_settings(config: dict) -> dict:
     return dict(path=spec["path"], target=spec.get("target"), features=spec.get("features"),
                 delimiter=spec.get("delimiter"), encoding=spec.get("encoding"),
                 test_size=config["split"]["test_size"],
-                random_state=config["split"]["random_state"])
+                random_state=config["split"]["random_state"], task=config.get("task") or "classify")
 
 
 def run(config: dict, callbacks: list[Callback] | tuple = (), *, resume: dict | None = None,
@@ -271,21 +367,24 @@ def _run(config, callbacks, resume, run_dir, resumed_from) -> Run:
     # which then takes raw features (and answers in the original labels).
     scaler = scaling.fit(config["scale"], parts.X_train)
     X_fit = parts.X_train if scaler is None else scaler.transform(parts.X_train)
-    engine = MemoryEngine(*as_rows(X_fit, parts.y_train, dtype=spec.dtype),
-                          rows=parts.rows_train)
+    # A regression's target scaler likewise: trained on scaled targets, answering in units.
+    target_scaler = scaling.fit(config["scale_target"], parts.y_train[:, None])
+    y_fit = parts.y_train if target_scaler is None else \
+        target_scaler.transform(parts.y_train[:, None])[:, 0]
+    engine = MemoryEngine(*as_rows(X_fit, y_fit, dtype=spec.dtype), rows=parts.rows_train)
     neuron = initial_neuron(config, X.shape[1], parts.feature_names)
     initial = [*map(float, neuron.weights), neuron.bias]
     trainer, error = _train(
         config, spec, neuron, engine, callbacks, resume, run_dir,
         lambda: _recorded(config, parts, initial, status="running", resumed_from=resumed_from),
-        lambda: _as_saved(neuron, scaler, parts.classes), resumed_from)
-    neuron.scaler = scaler
+        lambda: _as_saved(neuron, scaler, parts.classes, target_scaler), resumed_from)
+    neuron.scaler, neuron.target_scaler = scaler, target_scaler
     test_pred = neuron.predict(parts.X_test)
     neuron.classes = parts.classes
-    if parts.classes is not None:
+    if config["dataset"].get("name") == "file":
         config["dataset"] = dict(config["dataset"], features=parts.feature_names)
-    return Run(config, neuron, trainer.history, X, y, parts, test_pred,
-               *_test_report(parts.y_test, test_pred, parts.classes), initial,
+    return Run(config, neuron, trainer.history, X, y, parts, test_pred, initial=initial,
+               **_test_report(config, parts.y_test, test_pred, parts.classes),
                status=trainer.status, error=error, checkpoint=trainer.checkpoint(),
                resumed_from=resumed_from, early_stopping=trainer.early_stopping,
                trajectory=_trajectory(trainer))
@@ -321,11 +420,11 @@ def _train(config, spec, neuron, engine, callbacks, resume, reservation, recorde
     return trainer, error
 
 
-def _as_saved(neuron: Neuron, scaler, classes) -> Neuron:
-    """A copy of the neuron being trained, with the scaler and labels it carries at the end."""
+def _as_saved(neuron: Neuron, scaler, classes, target_scaler=None) -> Neuron:
+    """A copy of the neuron being trained, with the scalers and labels it carries at the end."""
     saved = copy.copy(neuron)
     saved.weights = np.array(neuron.weights, copy=True)
-    saved.scaler, saved.classes = scaler, classes
+    saved.scaler, saved.classes, saved.target_scaler = scaler, classes, target_scaler
     return saved
 
 
@@ -390,33 +489,37 @@ def _run_dask(config, spec, callbacks, resume, run_dir, resumed_from) -> Run:
                           "choose one.")
     config["stream"] = False
     with cluster_client(config["scheduler"], config["dask_timeout"]):
-        files = _dask_files(config, config["scale"])
+        files = _dask_files(config, config["scale"], config["scale_target"])
         sizes = {"n_train": files.n_train, "n_test": files.n_test}
         result = _sampled_run(config, spec, callbacks, resume, run_dir, resumed_from,
                               files.training_data(), files.features, files.classes,
-                              files.scaler, sizes, files.test_view)
+                              (files.scaler, files.target_scaler), sizes, files.test_view)
     return result
 
 
-def _dask_files(config: dict, scale: str):
+def _dask_files(config: dict, scale: str, scale_target: str = "none"):
     from ..engines.dask import DaskFiles
 
-    return DaskFiles(**_file_settings(config)).scan(scale)
+    return DaskFiles(**_file_settings(config)).scan(scale, scale_target)
 
 
 def _run_streamed(config, spec, callbacks, resume, run_dir, resumed_from) -> Run:
     """The experiment on a file read in record batches (see :mod:`neurona.engines.stream`)."""
-    fs = FileStream(**_file_settings(config)).scan(config["scale"])
+    fs = FileStream(**_file_settings(config)).scan(config["scale"],
+                                                   scale_target=config["scale_target"])
     engine = StreamEngine(fs.part("train"), shuffle_buffer=config["shuffle_buffer"])
     return _sampled_run(config, spec, callbacks, resume, run_dir, resumed_from, engine,
-                        fs.features, fs.classes, fs.scaler,
+                        fs.features, fs.classes, (fs.scaler, fs.target_scaler),
                         {"n_train": fs.n_train, "n_test": fs.n_test},
                         lambda n: test_pass(n, fs))
 
 
 def _sampled_run(config, spec, callbacks, resume, run_dir, resumed_from, engine, features,
-                 classes, scaler, sizes, test_view) -> Run:
-    """A run on data too large to keep: trained on ``engine``, reported from ``test_view``."""
+                 classes, scalers, sizes, test_view) -> Run:
+    """A run on data too large to keep: trained on ``engine``, reported from ``test_view``.
+
+    ``scalers`` is ``(feature scaler, target scaler)``, either None."""
+    scaler, target_scaler = scalers
     neuron = initial_neuron(config, len(features), features)
     initial = [*map(float, neuron.weights), neuron.bias]
     placeholder = data.Split(np.empty((0, len(features))), None, np.empty(0), None,
@@ -425,36 +528,43 @@ def _sampled_run(config, spec, callbacks, resume, run_dir, resumed_from, engine,
         config, spec, neuron, engine, callbacks, resume, run_dir,
         lambda: _recorded(config, placeholder, initial, sizes, status="running",
                           resumed_from=resumed_from),
-        lambda: _as_saved(neuron, scaler, classes), resumed_from)
-    neuron.scaler = scaler
-    view = _sampled_view(neuron, test_view, features, classes, sizes["n_test"])
+        lambda: _as_saved(neuron, scaler, classes, target_scaler), resumed_from)
+    neuron.scaler, neuron.target_scaler = scaler, target_scaler
+    view, report = _sampled_view(config, neuron, test_view, features, classes, sizes["n_test"])
     config["dataset"] = dict(config["dataset"], features=features)
-    return Run(config, neuron, trainer.history, *view, initial, status=trainer.status,
+    return Run(config, neuron, trainer.history, *view, initial=initial, **report,
+               status=trainer.status,
                error=error, checkpoint=trainer.checkpoint(), resumed_from=resumed_from,
                early_stopping=trainer.early_stopping, trajectory=_trajectory(trainer),
                sizes=sizes)
 
 
-def _sampled_view(neuron: Neuron, test_pass, features, classes, n_test: int) -> tuple:
-    """What a Run holds of data too large to keep: a sample of rows, and the test counts' report.
+def _sampled_view(config: dict, neuron: Neuron, test_pass, features, classes,
+                  n_test: int) -> tuple:
+    """What a Run holds of data too large to keep: a sample of rows, and the test tally's report.
 
-    ``test_pass(neuron)`` reads every row once and returns the test rows' 2x2
-    confusion counts and a sample ``(X, y, is_test)``. ``neuron`` (its scaler
-    attached) gets the data's classes at the end. Returns ``(X, y, parts,
-    test_pred, report_text, test_accuracy)``, where ``X``, ``y`` and ``parts``
-    hold the sample (for the figures) and the report and accuracy cover every
-    test row.
+    ``test_pass(neuron)`` reads every row once and returns the test rows' tally
+    (a classifier's 2x2 confusion counts, a regression's error sums) and a
+    sample ``(X, y, is_test)``. ``neuron`` (its scalers attached) gets the
+    data's classes at the end. Returns ``((X, y, parts, test_pred), report)``,
+    where ``X``, ``y`` and ``parts`` hold the sample (for the figures) and
+    ``report`` (the Run's ``report_text`` and ``test_accuracy`` or
+    ``test_scores``) covers every test row.
     """
     neuron.classes = None  # 0/1 predictions for the figures, labels in the report
-    confusion, (X, y, is_test) = test_pass(neuron)
+    tally, (X, y, is_test) = test_pass(neuron)
     parts = data.Split(X[~is_test], X[is_test], y[~is_test], y[is_test], features, classes)
     test_pred = neuron.predict(parts.X_test)
     neuron.classes = classes
-    report_text = test_accuracy = None
-    if n_test:
-        report_text = metrics.report_from_confusion(confusion, classes)
-        test_accuracy = float(np.trace(confusion) / confusion.sum())
-    return X, y, parts, test_pred, report_text, test_accuracy
+    report = {}
+    if n_test and config.get("task") == "regress":
+        scores = metrics.regression_scores_from_sums(tally)
+        report = {"report_text": metrics.regression_report(scores, _target(config)),
+                  "test_scores": scores}
+    elif n_test:
+        report = {"report_text": metrics.report_from_confusion(tally, classes),
+                  "test_accuracy": float(np.trace(tally) / tally.sum())}
+    return (X, y, parts, test_pred), report
 
 
 def read_recorded_config(path: str | Path) -> dict:
@@ -495,6 +605,7 @@ _RECORDED = {
     "scheduler": (lambda v: v is None or isinstance(v, str), "an address or null"),
     "dask_timeout": (lambda v: _is_number(v) and v > 0, "a positive number of seconds"),
     "threshold": (_is_number, "a finite number"),
+    "scale_target": (lambda v: v in TARGET_SCALINGS, "one of " + ", ".join(TARGET_SCALINGS)),
     "seed": (lambda v: v is None or (_is_int(v) and v >= 0), "a non-negative integer"),
     "init_weights": (lambda v: v is None or (isinstance(v, list) and len(v) >= 2
                                              and all(map(_is_number, v))),
@@ -859,8 +970,8 @@ def _rebuild(run_dir: Path, config: dict, neuron: Neuron, history: History,
     if config.get("stream"):  # read the file again in batches, as the run did
         fs = FileStream(**_file_settings({**config, "split": recorded}),
                         classes=classes).scan()
-        view = _sampled_view(neuron, lambda n: test_pass(n, fs), fs.features, fs.classes,
-                             fs.n_test)
+        view, report = _sampled_view(config, neuron, lambda n: test_pass(n, fs), fs.features,
+                                     fs.classes, fs.n_test)
         X, parts = view[0], view[2]
         found = {"n_train": fs.n_train, "n_test": fs.n_test}
     elif config.get("engine") == "dask":  # read the files again on a cluster
@@ -868,8 +979,8 @@ def _rebuild(run_dir: Path, config: dict, neuron: Neuron, history: History,
 
         with cluster_client(config.get("scheduler"), config.get("dask_timeout", 10.0)):
             files = _dask_files({**config, "split": recorded}, "none")
-            view = _sampled_view(neuron, files.test_view, files.features, files.classes,
-                                 files.n_test)
+            view, report = _sampled_view(config, neuron, files.test_view, files.features,
+                                         files.classes, files.n_test)
         X, parts = view[0], view[2]
         found = {"n_train": files.n_train, "n_test": files.n_test}
     else:
@@ -889,8 +1000,10 @@ def _rebuild(run_dir: Path, config: dict, neuron: Neuron, history: History,
         neuron.classes = None  # 0/1 predictions for the figures, labels in the report
         test_pred = neuron.predict(parts.X_test)
         neuron.classes = classes
-        view = (X, y, parts, test_pred, *_test_report(parts.y_test, test_pred, classes))
-    result = Run(config, neuron, history, *view, list(config.get("init_weights") or []),
+        view = (X, y, parts, test_pred)
+        report = _test_report(config, parts.y_test, test_pred, classes)
+    result = Run(config, neuron, history, *view, initial=list(config.get("init_weights") or []),
+                 **report,
                  status=config.get("status", "finished"), trajectory=trajectory,
                  sizes=found if sampled else None)
     return result, config

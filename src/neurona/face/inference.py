@@ -3,7 +3,11 @@
 Both read the file in record batches, so a file of any size can be scored;
 the columns are selected by the model's feature names, in any order, and
 other columns are ignored. ``evaluate_file`` keeps two numbers per row (the
-label and the output) to compute the ROC AUC.
+label and the output) to compute the ROC AUC (a regression's: the target and
+the prediction).
+
+A classifier's predictions are its output (``probability``) and its class
+(``label``); a regression's, its number (``prediction``) in the target's units.
 """
 
 from __future__ import annotations
@@ -15,9 +19,10 @@ from typing import Iterator
 import numpy as np
 
 from ..errors import ColumnError, DataFileError, OptionError, OutputFileError
-from ..show.metrics import evaluate
+from ..show.metrics import evaluate, regression_report, regression_scores
 from ..core.neuron import Neuron, check_threshold
-from ..data.readers import DataFile, Labels, quote_list
+from ..data.readers import DataFile, quote_list
+from ..data.target import target_coder
 
 OUTPUT_FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 
@@ -36,7 +41,16 @@ def model_columns(datafile: DataFile, neuron: Neuron) -> list[str]:
     return names
 
 
-OUTPUT_COLUMNS = ("probability", "label")
+OUTPUT_COLUMNS = {"classify": ("probability", "label"), "regress": ("prediction",)}
+
+
+def _check_threshold(neuron: Neuron, threshold) -> None:
+    if threshold is None:
+        return
+    if neuron.task == "regress":
+        raise OptionError("--threshold applies to a classifier (it turns the output into a "
+                          "class); this model is a regression, which predicts numbers: drop it.")
+    check_threshold(threshold, neuron.activation)
 
 
 def predictions(neuron: Neuron, path, *, delimiter: str | None = None,
@@ -44,21 +58,22 @@ def predictions(neuron: Neuron, path, *, delimiter: str | None = None,
                 keep: list[str] | None = None) -> Iterator["object"]:
     """The predictions for every row of a data file, as pyarrow tables batch by batch.
 
-    Each table has the columns ``probability`` (the neuron's output) and
-    ``label`` (the predicted class, in the original labels when the model
-    has them), after the input columns named in ``keep`` (e.g. an id),
+    A classifier's tables have the columns ``probability`` (the neuron's
+    output) and ``label`` (the predicted class, in the original labels when
+    the model has them); a regression's, ``prediction`` (in the target's
+    units). They come after the input columns named in ``keep`` (e.g. an id),
     copied as they are. The file is opened and its columns checked before
     this returns; the rows are read as the tables are consumed.
     """
-    if threshold is not None:
-        check_threshold(threshold, neuron.activation)
+    _check_threshold(neuron, threshold)
     datafile = DataFile(path, delimiter=delimiter, encoding=encoding)
     names = model_columns(datafile, neuron)
     keep = list(keep or [])
-    clash = [k for k in keep if k in OUTPUT_COLUMNS]
+    outputs = OUTPUT_COLUMNS[neuron.task]
+    clash = [k for k in keep if k in outputs]
     if clash:
         raise OptionError(f"--keep {clash[0]!r} would clash with the output column of that "
-                          f"name; the output has {', '.join(OUTPUT_COLUMNS)}.")
+                          f"name; the output has {', '.join(outputs)}.")
     datafile.check_columns(keep, what="column to keep")
     columns = list(dict.fromkeys([*names, *keep]))
 
@@ -69,9 +84,12 @@ def predictions(neuron: Neuron, path, *, delimiter: str | None = None,
         for row0, table in datafile.batches(columns, numeric=names):
             X = datafile.features(table, names, row0)
             n += len(X)
-            yield pa.table({**{k: table.column(k) for k in keep},
-                            "probability": neuron.predict_proba(X),
-                            "label": neuron.predict(X, threshold)})
+            if neuron.task == "regress":
+                out = {"prediction": neuron.predict(X)}
+            else:
+                out = {"probability": neuron.predict_proba(X),
+                       "label": neuron.predict(X, threshold)}
+            yield pa.table({**{k: table.column(k) for k in keep}, **out})
         if n == 0:
             raise DataFileError(f"{datafile.path}: no data rows to predict; add rows below "
                                 f"the header.", path=datafile.path)
@@ -134,13 +152,17 @@ def write_predictions(tables, sink, fmt: str = "csv", labels=()) -> int:
 def evaluate_file(neuron: Neuron, path, target: str | None = None, *,
                   delimiter: str | None = None, encoding: str | None = None,
                   threshold: float | None = None) -> dict:
-    """Evaluate ``neuron`` on a labelled data file; see :func:`neurona.evaluation.evaluate`.
+    """Evaluate ``neuron`` on a labelled data file.
 
-    ``target`` defaults to the target column the model was trained on. Labels
-    must be among the model's classes (0 and 1 for a model without any).
+    ``target`` defaults to the target column the model was trained on. A
+    classifier's labels must be among the model's classes (0 and 1 for a
+    model without any); its result is :func:`neurona.show.metrics.evaluate`'s.
+    A regression's targets must be numbers; its result holds ``n_samples``,
+    ``r2``, ``mae``, ``rmse``, ``explained_variance`` (in the target's units,
+    by ``sklearn.metrics``) and the text ``report``. Both have ``data``,
+    ``target`` and ``task``.
     """
-    if threshold is not None:
-        check_threshold(threshold, neuron.activation)
+    _check_threshold(neuron, threshold)
     target = target or neuron.metadata.get("target")
     datafile = DataFile(path, delimiter=delimiter, encoding=encoding)
     if target is None:
@@ -151,16 +173,23 @@ def evaluate_file(neuron: Neuron, path, target: str | None = None, *,
         raise OptionError(f"the target {target!r} is one of the model's features; name the "
                           f"target column with --target.")
     datafile.check_columns([target], what="target column")
-    labels = Labels(datafile, target, neuron.classes if neuron.classes is not None else [0, 1])
+    labels = target_coder(datafile, target, neuron.task,
+                          neuron.classes if neuron.classes is not None else [0, 1])
+    # Per row, the target and the net input (a regression's: its prediction, in units).
     ys, zs = [], []
+    output = neuron.predict if neuron.task == "regress" else neuron.net_input
     for row0, table in datafile.batches([*names, target], numeric=names):
         ys.append(labels.encode(table, row0))
-        zs.append(neuron.net_input(datafile.features(table, names, row0)))
+        zs.append(output(datafile.features(table, names, row0)))
     if sum(len(y) for y in ys) == 0:
         raise DataFileError(f"{datafile.path}: no data rows to evaluate on.",
                             path=datafile.path)
     y, z = np.concatenate(ys), np.concatenate(zs)
+    where = {"data": str(path), "target": target, "task": neuron.task}
+    if neuron.task == "regress":
+        scores = regression_scores(y, z)
+        return {**where, **scores, "report": regression_report(scores, target)}
     result = evaluate(y, neuron.activation.value(z), z,
                       threshold=neuron.threshold if threshold is None else threshold,
                       classes=neuron.classes, activation=neuron.activation.name)
-    return {"data": str(path), "target": target, **result}
+    return {**where, **result}

@@ -14,16 +14,21 @@ from ..core.activations import ACTIVATIONS
 from ..errors import ModelFileError
 from ..core.losses import LOSSES, check_pair
 from ..core.neuron import Neuron
+from ..core.spec import TASKS, resolve_task
 from .jsonfile import check_format, dumps, read_json
 from .rundir import atomic_write_text
 
 FORMAT = "neurona-model"
-FORMAT_VERSION = 1
-READABLE_VERSIONS = (FORMAT_VERSION,)  # the format_version values this neurona reads
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, FORMAT_VERSION)  # the format_version values this neurona reads
 REQUIRED = ("format", "format_version", "activation", "loss", "weights", "bias",
             "threshold", "feature_names")
-# Optional fields: "classes" (the original labels of 0 and 1), "scaler" (applied to the
-# raw features before the weights) and "target" (the name of the target column).
+# Version 2 adds the required "task" ("classify" or "regress"); a version 1 file's task
+# is the one its activation and loss imply (identity with squared_error: regress).
+# Optional fields: "classes" (the original labels of 0 and 1, a classifier's),
+# "scaler" (applied to the raw features before the weights), "target_scaler" (a
+# regression's: its output times the scale plus the center is in the target's units)
+# and "target" (the name of the target column).
 
 
 # --- writing ---------------------------------------------------------------
@@ -44,12 +49,15 @@ def model_document(neuron: Neuron, *, loss: str, feature_names=None,
         optional["classes"] = [c.item() if hasattr(c, "item") else c for c in neuron.classes]
     if neuron.scaler is not None:
         optional["scaler"] = neuron.scaler.to_dict()
+    if neuron.target_scaler is not None:
+        optional["target_scaler"] = neuron.target_scaler.to_dict()
     if target is not None:
         optional["target"] = target
     return {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "neurona_version": __version__,
+        "task": neuron.task,
         "activation": neuron.activation.name,
         "loss": loss,
         "threshold": neuron.threshold,
@@ -130,7 +138,28 @@ def validate_document(doc: Any, where: str) -> dict:
         Scaler.from_dict(doc["scaler"], len(weights), where)
     if "target" in doc and not isinstance(doc["target"], str):
         fail("target must be a string (the name of the target column).")
+    if doc["format_version"] >= 2 and "task" not in doc:
+        fail("task is missing; expected 'classify' or 'regress'.")
+    task = task_of(doc)
+    if task not in TASKS:
+        fail(f"task must be 'classify' or 'regress', got {task!r:.60}.")
+    if task == "regress" and "classes" in doc:
+        fail("a regression has no classes; remove classes or set task to 'classify'.")
+    if "target_scaler" in doc:
+        if task != "regress":
+            fail("target_scaler maps a regression's output; this model is a classifier.")
+        from ..data.scaling import Scaler
+
+        Scaler.from_dict(doc["target_scaler"], 1, f"{where}: target_scaler")
     return doc
+
+
+def task_of(doc: dict) -> str:
+    """A model document's task: its ``task``, or (version 1) the one its activation and
+    loss imply."""
+    if "task" in doc:
+        return doc["task"]
+    return resolve_task(None, doc["activation"], doc["loss"])
 
 
 def read_document(path: str | os.PathLike) -> dict:
@@ -146,17 +175,21 @@ def load(path: str | os.PathLike) -> Neuron:
 
     The feature names are on ``neuron.feature_names`` and the whole file's
     content on ``neuron.metadata``. A saved scaler and label mapping come
-    back on ``neuron.scaler`` and ``neuron.classes``, so ``predict_proba``
-    and ``predict`` take the raw features and ``predict`` returns the
-    original labels.
+    back on ``neuron.scaler`` and ``neuron.classes`` (a regression's target
+    scaling on ``neuron.target_scaler``), so ``predict_proba`` and ``predict``
+    take the raw features and ``predict`` returns the original labels (or a
+    regression's numbers in the target's units).
     """
     doc = read_document(path)
-    scaler = None
-    if "scaler" in doc:
-        from ..data.scaling import Scaler
+    from ..data.scaling import Scaler
 
+    scaler = target_scaler = None
+    if "scaler" in doc:
         scaler = Scaler.from_dict(doc["scaler"], len(doc["weights"]), str(path))
+    if "target_scaler" in doc:
+        target_scaler = Scaler.from_dict(doc["target_scaler"], 1, str(path))
     neuron = Neuron(doc["weights"], doc["bias"], doc["activation"], doc["threshold"],
-                    doc["feature_names"], scaler=scaler, classes=doc.get("classes"))
+                    doc["feature_names"], scaler=scaler, classes=doc.get("classes"),
+                    task=task_of(doc), target_scaler=target_scaler)
     neuron.metadata = doc
     return neuron

@@ -3,7 +3,7 @@ loss, or a regression's R², MAE, RMSE and explained variance.
 
 The metrics are scikit-learn's (a regression's, for data too large to keep one
 prediction per row, come from a pass's additive sums by the same formulas:
-:func:`regression_scores_from_sums`). The log loss is the mean of neurona's own
+:func:`neurona.core.scores.regression_scores_from_sums`). The log loss is the mean of neurona's own
 log loss, computed from the logit ``z`` (``log(1 + e^z) - y z``), so it is
 exact even where the sigmoid saturates at 0 or 1; it is defined for the
 sigmoid activation only.
@@ -12,10 +12,12 @@ sigmoid activation only.
 from __future__ import annotations
 
 import re
+import warnings
 
 import numpy as np
 
 from ..core.losses import log_loss as pointwise_log_loss
+from ..core.scores import ERROR_SUMS, add_sums, error_sums, regression_scores_from_sums  # noqa: F401
 
 
 def classification_report(y_true, y_pred, **kwargs) -> str:
@@ -128,12 +130,6 @@ def format_evaluation(result: dict) -> str:
 
 #: A regression's scores, in the order reports print them.
 REGRESSION_SCORES = ("r2", "mae", "rmse", "explained_variance")
-#: The additive sums of a pass from which :func:`regression_scores_from_sums` gives the
-#: scores: the rows, the target, its square, the error ``e = prediction - target``, its
-#: square and its absolute value.
-ERROR_SUMS = ("n", "sum_y", "sum_y2", "sum_e", "sum_e2", "sum_abs")
-
-
 def regression_scores(y_true, y_pred) -> dict:
     """``n_samples`` and the :data:`REGRESSION_SCORES` of ``y_pred`` against ``y_true``,
     by ``sklearn.metrics`` (R² and explained variance of constant targets: 1 for exact
@@ -142,43 +138,14 @@ def regression_scores(y_true, y_pred) -> dict:
                                  mean_squared_error, r2_score)
 
     y_true, y_pred = np.asarray(y_true, dtype=np.float64), np.asarray(y_pred, dtype=np.float64)
-    return {"n_samples": int(len(y_true)),
-            "r2": float(r2_score(y_true, y_pred)),
-            "mae": float(mean_absolute_error(y_true, y_pred)),
-            "rmse": float(np.sqrt(mean_squared_error(y_true, y_pred))),
-            "explained_variance": float(explained_variance_score(y_true, y_pred))}
-
-
-def error_sums(y_true, y_pred) -> dict:
-    """The :data:`ERROR_SUMS` of some rows; the sums of two sets of rows add up."""
-    y, e = np.asarray(y_true, dtype=np.float64), np.asarray(y_pred, dtype=np.float64) - y_true
-    return {"n": int(len(y)), "sum_y": float(y.sum()), "sum_y2": float(y @ y),
-            "sum_e": float(e.sum()), "sum_e2": float(e @ e), "sum_abs": float(np.abs(e).sum())}
-
-
-def add_sums(total: dict | None, sums: dict) -> dict:
-    """``total`` plus ``sums`` (either may come from :func:`error_sums`; None is empty)."""
-    return dict(sums) if total is None else {k: total[k] + sums[k] for k in ERROR_SUMS}
-
-
-def regression_scores_from_sums(sums: dict) -> dict:
-    """What :func:`regression_scores` gives for the rows the :data:`ERROR_SUMS` describe.
-
-    ``r2 = 1 - SSE / SST`` and ``explained_variance = 1 - Var(e) / Var(y)`` with
-    ``SST = sum y^2 - (sum y)^2 / n``; constant targets follow scikit-learn's rule.
-    """
-    n = sums["n"]
-    sst = sums["sum_y2"] - sums["sum_y"] ** 2 / n
-    var_e = sums["sum_e2"] - sums["sum_e"] ** 2 / n
-
-    def score(residual: float) -> float:
-        if sst > 1e-12 * sums["sum_y2"]:
-            return 1.0 - residual / sst
-        return 1.0 if residual <= 0 else 0.0
-
-    return {"n_samples": int(n), "r2": score(sums["sum_e2"]), "mae": sums["sum_abs"] / n,
-            "rmse": float(np.sqrt(sums["sum_e2"] / n)),
-            "explained_variance": score(max(var_e, 0.0))}
+    # A run that diverged predicts huge numbers: its scores overflow to inf, quietly.
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return {"n_samples": int(len(y_true)),
+                "r2": float(r2_score(y_true, y_pred)),
+                "mae": float(mean_absolute_error(y_true, y_pred)),
+                "rmse": float(np.sqrt(mean_squared_error(y_true, y_pred))),
+                "explained_variance": float(explained_variance_score(y_true, y_pred))}
 
 
 SCORE_NAMES = {"r2": "R²", "mae": "MAE", "rmse": "RMSE",
