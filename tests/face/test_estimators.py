@@ -550,3 +550,26 @@ def test_default_regressor_matches_linear_regression():
     ours = cross_val_score(make_pipeline(StandardScaler(), NeuronRegressor()), X, y, cv=5)
     ref = cross_val_score(LinearRegression(), X, y, cv=5)
     assert abs(ours.mean() - ref.mean()) <= 0.01
+
+
+def test_a_regressors_file_says_regress_and_a_cli_regression_loads_into_it(tmp_path):
+    from neurona.face.cli import main
+
+    X, y = neurona.data.plane(n_samples=200, random_state=2)
+    reg = NeuronRegressor(epochs=50, learning_rate=0.001, tol=None).fit(X, y)
+    reg.save(tmp_path / "reg.json")
+    doc = json.loads((tmp_path / "reg.json").read_text())
+    assert [n["task"] for n in doc["neurons"]] == ["regress"]
+    run = tmp_path / "run"
+    assert main(["train", "--task", "regress", "--out", str(run), "--no-plots", "-q"]) == 0
+    loaded = NeuronRegressor.load(run / "model.json")
+    X, _ = neurona.data.plane(n_samples=20, random_state=3)
+    np.testing.assert_allclose(loaded.predict(X), neurona.load(run / "model.json").predict(X))
+    with pytest.raises(neurona.ModelFileError, match="task is 'regress'; load it with "
+                                                     "NeuronRegressor"):
+        NeuronClassifier.load(run / "model.json")
+    scaled = tmp_path / "scaled"
+    assert main(["train", "--task", "regress", "--scale-target", "standard", "--out",
+                 str(scaled), "--no-plots", "-q"]) == 0
+    with pytest.raises(neurona.ModelFileError, match="trained on scaled targets"):
+        NeuronRegressor.load(scaled / "model.json")

@@ -442,9 +442,10 @@ class _NeuronEstimator(BaseEstimator):
         histories = self._histories()
         neurons = []
         for k in range(coef.shape[0]):
-            doc = model_file.model_document(Neuron(coef[k], intercept[k], self.activation),
-                                    loss=self.loss, feature_names=names,
-                                    training={"n_iter": len(histories[k])})
+            task = "regress" if isinstance(self, RegressorMixin) else "classify"
+            doc = model_file.model_document(
+                Neuron(coef[k], intercept[k], self.activation, task=task), loss=self.loss,
+                feature_names=names, training={"n_iter": len(histories[k])})
             neurons.append(model_file.validate_document(doc, str(path)))
         params, dropped = {}, []
         for key, value in self.get_params().items():
@@ -519,6 +520,16 @@ class _NeuronEstimator(BaseEstimator):
                 f"{where}: the neuron scales its features ({doc['scaler']['kind']}) before "
                 f"its weights, which {cls.__name__} does not; load it with neurona.load, or "
                 f"fit a pipeline with a scaler.")
+        if "target_scaler" in doc:
+            raise ModelFileError(
+                f"{where}: the neuron was trained on scaled targets, which {cls.__name__} "
+                f"does not map back; load it with neurona.load, or wrap the estimator in "
+                f"scikit-learn's TransformedTargetRegressor.")
+        task = "regress" if issubclass(cls, RegressorMixin) else "classify"
+        if doc.get("task", task) != task:
+            raise ModelFileError(
+                f"{where}: the model's task is {doc['task']!r}; load it with "
+                f"{'NeuronRegressor' if doc['task'] == 'regress' else 'NeuronClassifier'}.")
         names = doc["feature_names"]
         if isinstance(est, ClassifierMixin):  # a data file's own labels, when it had them
             est.classes_ = np.array(doc.get("classes", [0, 1]))
