@@ -12,6 +12,7 @@ from sklearn.model_selection import KFold, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+import neurona
 from neurona import (Callback, EarlyStopping, Neuron, NeuronaError, NeuronRegressor,
                      TrainSpec, train)
 from neurona.core.gradient import task_metrics
@@ -398,3 +399,20 @@ def test_the_regressor_with_a_bounded_output_is_a_regression():
     reg = NeuronRegressor(activation="tanh", tol=None, epochs=300).fit(X, y)
     assert reg.history_.keys == REGRESSION_KEYS
     assert reg.history_.rows[-1]["r2"] == pytest.approx(reg.score(X, y), rel=1e-6)
+
+
+def test_the_trained_neuron_answers_in_its_runs_task():
+    from neurona.data.scaling import Scaler
+
+    X, y = neurona.data.plane(n_samples=300, random_state=4)
+    neuron = Neuron([0.0, 0.0], activation="identity")
+    assert neuron.task == "classify"  # until it learns a regression
+    neurona.train(neuron, X, y, loss="squared_error", reduction="mean", epochs=300,
+                  learning_rate=0.1)
+    assert neuron.task == "regress"
+    np.testing.assert_allclose(neuron.predict(X), neuron.forward(X))
+    classifier = Neuron([0.0, 0.0], activation="identity", task="regress",
+                        target_scaler=Scaler("standard", [1.0], [2.0]))
+    with pytest.raises(neurona.NeuronaError, match="train it with task='regress'"):
+        neurona.train(classifier, X, (y > 0).astype(float), loss="squared_error",
+                      task="classify")

@@ -255,6 +255,11 @@ class Trainer:
         rs = spec.random_state
         rng = rs if isinstance(rs, np.random.Generator) else np.random.default_rng(rs)
 
+        if task == "classify" and getattr(neuron, "target_scaler", None) is not None:
+            raise NeuronaError("the neuron maps its output with a target scaler, a "
+                               "regression's; train it with task='regress'.")
+        # The neuron learns the run's task: its predict answers in that task's terms.
+        neuron.task = task
         self.neuron, self.spec = neuron, spec
         self.activation, self.loss = activation, loss
         self.task = task
