@@ -169,6 +169,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "caption.fit": "The neuron's prediction over the training and test points: the "
                        "fitted line, or the prediction as a colour field under the points "
                        "coloured by their target on the same scale.",
+        "caption.loss_regress": "The loss per epoch: the objective and the summed squared "
+                                "error over the training rows.",
         "caption.predicted_vs_actual": "Each test row's prediction against its actual value; "
                                        "on the diagonal the prediction is exact.",
         "caption.residuals": "Each test row's residual (prediction − actual) against its "
@@ -352,6 +354,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "caption.fit": "La predicción de la neurona sobre los puntos de entrenamiento y de "
                        "test: la recta ajustada, o la predicción como un campo de color bajo "
                        "los puntos coloreados según su objetivo en la misma escala.",
+        "caption.loss_regress": "La pérdida por época: el objetivo y la suma de errores al "
+                                "cuadrado sobre las filas de entrenamiento.",
         "caption.predicted_vs_actual": "La predicción de cada fila de test frente a su valor "
                                        "real; sobre la diagonal la predicción es exacta.",
         "caption.residuals": "El residuo de cada fila de test (predicción − real) frente a su "

@@ -48,7 +48,7 @@ REGRESSION_FIGURES = (  # a regression's, in the report's order
     ("predicted_vs_actual.png", "caption.predicted_vs_actual"),
     ("residuals.png", "caption.residuals"),
     ("residual_distribution.png", "caption.residual_distribution"),
-    ("loss.png", "caption.loss"),
+    ("loss.png", "caption.loss_regress"),
     ("weights.png", "caption.weights"),
     ("learning_curves.png", "caption.learning_curves"),
 )
