@@ -58,6 +58,28 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fig.auc": "neuron (AUC = {auc:.3f})",
         "fig.chance": "chance",
         "fig.roc_one_class": "The test set holds one class only:\nno ROC curve.",
+        # figures: a regression
+        "fig.target": "target y",
+        "fig.target_named": "target {name}",
+        "fig.fit": "The neuron's fit",
+        "fig.fit_line": "prediction",
+        "fig.prediction_and_target": "prediction ŷ (field) and {target} (points)",
+        "fig.predicted_vs_actual": "Predicted against actual (test set)",
+        "fig.actual": "actual {target}",
+        "fig.predicted": "predicted {target}",
+        "fig.test_r2": "test (R² = {r2})",
+        "fig.diagonal": "y = x (exact prediction)",
+        "fig.residuals": "Residuals against predictions (test set)",
+        "fig.residual": "residual (prediction − actual)",
+        "fig.zero_residual": "zero residual",
+        "fig.residual_distribution": "Distribution of the residuals (test set)",
+        "fig.count": "rows",
+        "fig.mean_std": "{n} rows\nmean = {mean:.3g}\nstd = {std:.3g}",
+        "fig.normal_density": "normal, same mean and std",
+        "fig.left_out": "{n} rows left out: their prediction is too large to draw",
+        "fig.fit_left_out": "left blank where the prediction is too large to draw",
+        "metric.r2": "R² (coefficient of determination)",
+        "metric.mae": "mean absolute error",
         "fig.animation_title": "after {epoch} of {n} epochs",
         # the HTML report
         "report.title": "neurona run report",
@@ -96,6 +118,18 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "report.accuracy_row": "accuracy",
         "report.macro_avg": "macro avg",
         "report.weighted_avg": "weighted avg",
+        "report.regression_scores": "Regression scores (test set)",
+        "report.test_rows": "test rows",
+        "report.score_r2": "R² (coefficient of determination)",
+        "report.score_mae": "MAE (mean absolute error)",
+        "report.score_rmse": "RMSE (root mean squared error)",
+        "report.score_explained_variance": "explained variance",
+        "report.no_test_rows": "No test rows (every row was trained on), so no test scores.",
+        "report.target": "target",
+        "report.target_named": "target {name}",
+        "report.task": "task",
+        "report.task_regress": "regression",
+        "report.target_scaling": "target scaling",
         "report.model": "Model",
         "report.parameter": "parameter",
         "report.activation": "activation",
@@ -109,6 +143,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "report.animation": "Training animation",
         "report.animation_caption": "The decision boundary and the loss, epoch by epoch "
                                     "({frames} frames).",
+        "report.animation_caption_regress": "The neuron's fit and the loss, epoch by epoch "
+                                            "({frames} frames).",
         "report.no_trajectory": "This run did not record its weights per epoch (no "
                                 "weights.csv), so there is no weight trajectory and no "
                                 "animation.",
@@ -128,6 +164,20 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "caption.weights": "Each weight and the bias at the start of every epoch.",
         "caption.confusion_matrix": "Counts of true against predicted classes on the test set.",
         "caption.roc_curve": "True against false positive rate as the threshold moves.",
+        "caption.data_regress": "The dataset, each point coloured by its target (with one "
+                                "feature, the points against their target).",
+        "caption.fit": "The neuron's prediction over the training and test points: the "
+                       "fitted line, or the prediction as a colour field under the points "
+                       "coloured by their target on the same scale.",
+        "caption.loss_regress": "The loss per epoch: the objective and the summed squared "
+                                "error over the training rows.",
+        "caption.predicted_vs_actual": "Each test row's prediction against its actual value; "
+                                       "on the diagonal the prediction is exact.",
+        "caption.residuals": "Each test row's residual (prediction − actual) against its "
+                             "prediction; a fit that missed nothing leaves an even band "
+                             "around zero.",
+        "caption.residual_distribution": "How the test residuals are spread, with their mean "
+                                         "and standard deviation, beside a normal curve.",
         # the command
         "cli.run_written": "Run written to {path}",
         "cli.report_written": "Report written to {path}",
@@ -193,6 +243,27 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fig.auc": "neurona (AUC = {auc:.3f})",
         "fig.chance": "azar",
         "fig.roc_one_class": "El conjunto de test tiene una sola clase:\nno hay curva ROC.",
+        "fig.target": "objetivo y",
+        "fig.target_named": "objetivo {name}",
+        "fig.fit": "El ajuste de la neurona",
+        "fig.fit_line": "predicción",
+        "fig.prediction_and_target": "predicción ŷ (campo) y {target} (puntos)",
+        "fig.predicted_vs_actual": "Predicción frente a valor real (conjunto de test)",
+        "fig.actual": "{target} real",
+        "fig.predicted": "{target} predicho",
+        "fig.test_r2": "test (R² = {r2})",
+        "fig.diagonal": "y = x (predicción exacta)",
+        "fig.residuals": "Residuos frente a predicciones (conjunto de test)",
+        "fig.residual": "residuo (predicción − real)",
+        "fig.zero_residual": "residuo cero",
+        "fig.residual_distribution": "Distribución de los residuos (conjunto de test)",
+        "fig.count": "filas",
+        "fig.mean_std": "{n} filas\nmedia = {mean:.3g}\ndesv. típica = {std:.3g}",
+        "fig.normal_density": "normal de igual media y desv. típica",
+        "fig.left_out": "{n} filas omitidas: su predicción es demasiado grande para dibujarla",
+        "fig.fit_left_out": "en blanco donde la predicción es demasiado grande para dibujarla",
+        "metric.r2": "R² (coeficiente de determinación)",
+        "metric.mae": "error absoluto medio",
         "fig.animation_title": "tras {epoch} de {n} épocas",
         "report.title": "Informe del experimento de neurona",
         "report.subtitle": "Experimento {name}, escrito el {created} por neurona {version}.",
@@ -230,6 +301,19 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "report.accuracy_row": "exactitud",
         "report.macro_avg": "media macro",
         "report.weighted_avg": "media ponderada",
+        "report.regression_scores": "Puntuaciones de la regresión (conjunto de test)",
+        "report.test_rows": "filas de test",
+        "report.score_r2": "R² (coeficiente de determinación)",
+        "report.score_mae": "MAE (error absoluto medio)",
+        "report.score_rmse": "RMSE (raíz del error cuadrático medio)",
+        "report.score_explained_variance": "varianza explicada",
+        "report.no_test_rows": "No hay filas de test (se entrenó con todas), así que no hay "
+                               "puntuaciones de test.",
+        "report.target": "objetivo",
+        "report.target_named": "objetivo {name}",
+        "report.task": "tarea",
+        "report.task_regress": "regresión",
+        "report.target_scaling": "escalado del objetivo",
         "report.model": "Modelo",
         "report.parameter": "parámetro",
         "report.activation": "activación",
@@ -243,6 +327,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "report.animation": "Animación del entrenamiento",
         "report.animation_caption": "La frontera de decisión y la pérdida, época a época "
                                     "({frames} fotogramas).",
+        "report.animation_caption_regress": "El ajuste de la neurona y la pérdida, época a "
+                                            "época ({frames} fotogramas).",
         "report.no_trajectory": "Este experimento no guardó sus pesos por época (no hay "
                                 "weights.csv): no hay trayectoria de los pesos ni animación.",
         "report.history": "Historial por época",
@@ -263,6 +349,20 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "caption.confusion_matrix": "Recuento de clases reales frente a predichas en el "
                                     "conjunto de test.",
         "caption.roc_curve": "Tasa de verdaderos frente a falsos positivos al mover el umbral.",
+        "caption.data_regress": "Los datos, cada punto coloreado según su objetivo (con una "
+                                "sola variable, los puntos frente a su objetivo).",
+        "caption.fit": "La predicción de la neurona sobre los puntos de entrenamiento y de "
+                       "test: la recta ajustada, o la predicción como un campo de color bajo "
+                       "los puntos coloreados según su objetivo en la misma escala.",
+        "caption.loss_regress": "La pérdida por época: el objetivo y la suma de errores al "
+                                "cuadrado sobre las filas de entrenamiento.",
+        "caption.predicted_vs_actual": "La predicción de cada fila de test frente a su valor "
+                                       "real; sobre la diagonal la predicción es exacta.",
+        "caption.residuals": "El residuo de cada fila de test (predicción − real) frente a su "
+                             "predicción; un ajuste al que no se le escapa nada deja una "
+                             "banda pareja alrededor de cero.",
+        "caption.residual_distribution": "Cómo se reparten los residuos de test, con su media "
+                                         "y su desviación típica, junto a una curva normal.",
         "cli.run_written": "Experimento guardado en {path}",
         "cli.report_written": "Informe escrito en {path}",
         "cli.early_stopping": "Parada temprana tras la época {epoch}: {monitor} no mejoró en "

@@ -8,7 +8,9 @@ signature go to the underlying matplotlib call as style overrides, and
 
 The two classes keep one colour each everywhere: :data:`CLASS_COLORS`, blue
 for class 0 and red for class 1, and the decision boundary's shading runs
-between the same two colours.
+between the same two colours. A regression's target is drawn on one
+sequential, colour-blind-safe scale, :data:`TARGET_CMAP`, shared by the
+points and the neuron's prediction wherever both appear.
 """
 
 from __future__ import annotations
@@ -33,8 +35,14 @@ PANEL_SIZE = (4.2, 3.4)  # one learning-curve panel
 ANIMATION_SIZE = (9.6, 4.0)  # inches at ANIMATION_DPI: 768 x 320, a multiple of 16 for video
 ANIMATION_DPI = 80
 MAX_POINTS = 5000  # points drawn per scatter; more are sampled with a fixed seed
-LOG_SCALED = ("loss", "sse", "grad_norm")
-PREFERRED_PANELS = ("loss", "sse", "accuracy", "learning_rate", "grad_norm")
+LOG_SCALED = ("loss", "sse", "grad_norm", "mae")
+PREFERRED_PANELS = ("loss", "sse", "accuracy", "r2", "mae", "learning_rate", "grad_norm")
+TARGET_CMAP = "viridis"  # a regression's target and prediction
+POINT_COLORS = {"train": "#92c5de", "test": "#2166ac"}  # a regression's points
+FIT_COLOR = "#e66101"  # a regression's fitted line
+FIELD_ALPHA = 0.6  # a regression's prediction field, lighter than the points on it
+DRAWABLE = 1e150  # a regression's figures leave out larger numbers (see _drawable)
+TASKS = ("classify", "regress")
 
 
 def _axes(ax):
@@ -300,6 +308,375 @@ def _plot_boundary_1d(neuron, X, y, Xt, yt, ax, t, names, title, **style):
     return ax
 
 
+# --- a regression: its points, its fit and its residuals ---------------------
+
+def _target_label(t, target_name) -> str:
+    return t("fig.target_named", name=target_name) if target_name else t("fig.target")
+
+
+def _drawable(values) -> np.ndarray:
+    """``values`` as a new float array, NaN where one is not finite or beyond ±:data:`DRAWABLE`.
+
+    A diverged regression predicts numbers near the largest float, which
+    matplotlib's axes cannot span; its figures leave them out and say so.
+    """
+    v = np.array(values, dtype=np.float64).ravel()
+    with np.errstate(invalid="ignore"):
+        v[~(np.abs(v) <= DRAWABLE)] = np.nan
+    return v
+
+
+def _predict(neuron: Neuron, X) -> np.ndarray:
+    """A regression's predictions for drawing (see :func:`_drawable`), without overflow noise."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _drawable(neuron.predict(X))
+
+
+def _drawn_pairs(y_true, y_pred):
+    """The rows of ``(y_true, y_pred)`` both drawable, and how many were left out."""
+    y_true, y_pred = _drawable(y_true), _drawable(y_pred)
+    keep = ~(np.isnan(y_true) | np.isnan(y_pred))
+    return y_true[keep], y_pred[keep], int(np.sum(~keep))
+
+
+def _title(ax, t, head: str, left_out: int) -> None:
+    ax.set_title(f"{head}\n{t('fig.left_out', n=left_out)}" if left_out else head)
+
+
+def _point_handles(t, has_test: bool, *, color: str = "#bbbbbb"):
+    """Legend proxies of the training circles and the test diamonds."""
+    from matplotlib.lines import Line2D
+
+    handles = [Line2D([], [], ls="", marker="o", ms=6, mfc=color, mec="white",
+                      label=t("fig.train"))]
+    if has_test:
+        handles.append(Line2D([], [], ls="", marker="D", ms=6, mfc=color, mec=NEUTRAL,
+                              label=t("fig.test")))
+    return handles
+
+
+def plot_target_points(X, y, ax=None, *, title: str = "", feature_names=None,
+                       features=(0, 1), target_name: str | None = None, lang: str = "en",
+                       colorbar: bool = True, max_points: int | None = MAX_POINTS, **style):
+    """Scatter two features of ``X`` coloured by the numeric target ``y``.
+
+    The colour scale is :data:`TARGET_CMAP`, with a colour bar. With one
+    feature the points are drawn against the target itself.
+    """
+    ax = _axes(ax)
+    t = messages(lang)
+    X, y = np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64).ravel()
+    names = _names(feature_names, X.shape[1])
+    keep = _sample(len(X), max_points)
+    label = _target_label(t, target_name)
+    if X.shape[1] == 1:
+        kw = dict(color=POINT_COLORS["test"], s=18, alpha=0.8, edgecolors="white",
+                  linewidths=0.5)
+        kw.update(style)
+        ax.scatter(X[keep, 0], y[keep], **kw)
+        ax.set_xlabel(names[0])
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3)
+    else:
+        i, j = features
+        kw = dict(c=y[keep], cmap=TARGET_CMAP, s=22, edgecolors="white", linewidths=0.4)
+        kw.update(style)
+        points = ax.scatter(X[keep, i], X[keep, j], **kw)
+        if colorbar:
+            ax.figure.colorbar(points, ax=ax, label=label)
+        ax.set_xlabel(names[i])
+        ax.set_ylabel(names[j])
+    ax.set_title(title)
+    return ax
+
+
+def fit_equation(neuron: Neuron, names=None) -> str | None:
+    """``ŷ = a · x + b`` in the raw units of a linear unit of one feature, else None."""
+    if neuron.activation.name != "identity" or neuron.n_features != 1:
+        return None
+    at = _predict(neuron, np.array([[0.0], [1.0]]))
+    if np.isnan(at).any():
+        return None
+    slope, intercept = float(at[1] - at[0]), float(at[0])
+    sign = "−" if intercept < 0 else "+"
+    name = _names(names if names is not None else neuron.feature_names, 1)[0]
+    return f"ŷ = {slope:.3g} · {name} {sign} {abs(intercept):.3g}"
+
+
+def _scatter_points_1d(ax, X, y, Xt, yt, max_points, **style):
+    keep = _sample(len(X), max_points)
+    kw = dict(color=POINT_COLORS["train"], s=18, edgecolors="white", linewidths=0.5,
+              zorder=2, gid="train")
+    kw.update(style)
+    ax.scatter(X[keep, 0], y[keep], marker="o", **kw)
+    if Xt is not None and len(Xt):
+        keep = _sample(len(Xt), max_points)
+        ax.scatter(Xt[keep, 0], yt[keep], marker="D",
+                   **dict(kw, color=POINT_COLORS["test"], s=22, edgecolors=NEUTRAL,
+                          linewidths=0.6, zorder=3, gid="test"))
+
+
+def _value_limits(*arrays) -> tuple[float, float]:
+    """The smallest and largest drawable value of ``arrays`` (never an empty range)."""
+    arrays = [_drawable(a) for a in arrays if a is not None and np.size(a)]
+    values = np.concatenate(arrays) if arrays else np.empty(0)
+    values = values[~np.isnan(values)]
+    if not values.size:
+        return 0.0, 1.0
+    lo, hi = float(values.min()), float(values.max())
+    if hi - lo <= 1e-12 * max(1.0, abs(lo), abs(hi)):
+        lo, hi = lo - 0.5 * max(1.0, abs(lo)), hi + 0.5 * max(1.0, abs(hi))
+    return lo, hi
+
+
+def _padded(lo: float, hi: float, pad: float = 0.06) -> tuple[float, float]:
+    return lo - pad * (hi - lo), hi + pad * (hi - lo)
+
+
+class FitField(BoundaryField):
+    """A regression's prediction over a grid of two features, the others at ``base``.
+
+    Its colour scale spans the field and the targets ``y`` given, so the points
+    and the prediction under them share one :data:`TARGET_CMAP`, cut into
+    bands at round :meth:`levels`.
+    """
+
+    def __init__(self, neuron: Neuron, pair, base, lo, hi, resolution: int = 200, *,
+                 y=None):
+        super().__init__(neuron, pair, base, lo, hi, resolution)
+        targets = [] if y is None else [y] if isinstance(y, np.ndarray) else list(y)
+        self.vmin, self.vmax = _value_limits(self.values(neuron), *targets)
+
+    def values(self, neuron: Neuron) -> np.ndarray:
+        """The prediction at each grid point (NaN where it cannot be drawn)."""
+        return _predict(neuron, self.grid).reshape(self.g0.shape)
+
+    def levels(self, field=None) -> np.ndarray:
+        from matplotlib.ticker import MaxNLocator
+
+        return MaxNLocator(12).tick_values(self.vmin, self.vmax)
+
+    def norm(self, extend: str = "neither"):
+        """The colour scale: :data:`TARGET_CMAP` cut at :meth:`levels`."""
+        from matplotlib import colormaps
+        from matplotlib.colors import BoundaryNorm
+
+        return BoundaryNorm(self.levels(), colormaps[TARGET_CMAP].N, extend=extend)
+
+    def draw(self, ax, neuron: Neuron, alpha: float = FIELD_ALPHA):
+        """Shade the prediction in bands, one per level; return the shading."""
+        return ax.contourf(self.g0, self.g1, self.values(neuron), levels=self.levels(),
+                           cmap=TARGET_CMAP, norm=self.norm(), alpha=alpha)
+
+
+def plot_fit(neuron: Neuron, X, y, ax=None, *, X_test=None, y_test=None, features=None,
+             resolution: int = 200, title: str | None = None, feature_names=None,
+             target_name: str | None = None, lang: str = "en", colorbar: bool = True,
+             max_points: int | None = MAX_POINTS, **style):
+    """A regression's fit: the neuron's prediction over the data.
+
+    Parameters
+    ----------
+    neuron : Neuron
+        A regression (``task="regress"``): its ``predict`` is drawn, in the
+        target's units.
+    X, y : array-like
+        The training points (circles) and their targets.
+    X_test, y_test : array-like, default=None
+        The test points (diamonds with a dark edge), if given.
+    features : pair of int, default=None
+        With two or more features, the two on the axes: by default the two
+        with the largest absolute weights, every other feature held at its
+        mean over ``X`` (the title says so).
+    resolution : int, default=200
+        Grid points per axis.
+    target_name : str, default=None
+        The target's name, for the labels.
+    colorbar : bool, default=True
+    max_points : int or None, default=5000
+
+    With one feature, the points ``(x, y)`` and the fitted line (its
+    equation in the legend for a linear unit). With more, the prediction as
+    a colour field over the plane of the two features, in bands, and the
+    points coloured by their target on the same scale: a point whose colour
+    matches the field under it is well predicted.
+    """
+    ax = _axes(ax)
+    t = messages(lang)
+    X, y = np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64).ravel()
+    has_test = X_test is not None and y_test is not None and len(X_test) > 0
+    Xt = np.asarray(X_test, dtype=np.float64) if has_test else None
+    yt = np.asarray(y_test, dtype=np.float64).ravel() if has_test else None
+    names = _names(feature_names if feature_names is not None else neuron.feature_names,
+                   neuron.n_features)
+    label = _target_label(t, target_name)
+    head = t("fig.fit") if title is None else title
+    if neuron.n_features == 1:
+        lo, hi = _box(X, Xt, pair=(0, 0))
+        grid = np.linspace(lo[0], hi[0], 400)[:, None]
+        _scatter_points_1d(ax, X, y, Xt, yt, max_points, **style)
+        equation = fit_equation(neuron, names)
+        prediction = _predict(neuron, grid)
+        line, = ax.plot(grid[:, 0], prediction, color=FIT_COLOR, lw=2.4, zorder=4, gid="fit",
+                        label=t("fig.fit_line") + (f": {equation}" if equation else ""))
+        handles = [*_point_handles(t, has_test, color=POINT_COLORS["test"]), line]
+        handles[0].set_markerfacecolor(POINT_COLORS["train"])
+        ax.legend(handles=handles, loc="best", fontsize="small", framealpha=0.85)
+        ax.set_xlim(lo[0], hi[0])
+        blank = np.isnan(prediction).any()
+        ax.set_title(f"{head}\n{t('fig.fit_left_out')}" if blank else head)
+        ax.set_xlabel(names[0])
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3)
+        return ax
+    pair = boundary_features(neuron, features)
+    field = FitField(neuron, pair, X.mean(axis=0), *_box(X, Xt, pair=pair),
+                     resolution=resolution, y=(y, yt))
+    field.draw(ax, neuron)
+    norm = dict(cmap=TARGET_CMAP, norm=field.norm())
+    if colorbar:  # in the points' full colours; the field under them is a lighter shade
+        from matplotlib.cm import ScalarMappable
+
+        ax.figure.colorbar(ScalarMappable(**norm), ax=ax,
+                           label=t("fig.prediction_and_target", target=label))
+    keep = _sample(len(X), max_points)
+    kw = dict(norm, s=22, marker="o", edgecolors="white", linewidths=0.7, zorder=3, gid="train")
+    kw.update(style)
+    ax.scatter(X[keep, pair[0]], X[keep, pair[1]], c=y[keep], **kw)
+    if has_test:
+        keep = _sample(len(Xt), max_points)
+        ax.scatter(Xt[keep, pair[0]], Xt[keep, pair[1]], c=yt[keep],
+                   **dict(kw, s=28, marker="D", edgecolors=NEUTRAL, gid="test"))
+    ax.legend(handles=_point_handles(t, has_test), loc="upper right", fontsize="small",
+              framealpha=0.85)
+    notes = [_held_note(t, names, [k for k in range(neuron.n_features) if k not in pair])]
+    if np.isnan(field.values(neuron)).any():
+        notes.append(t("fig.fit_left_out"))
+    ax.set_title("\n".join([head, *filter(None, notes)]))
+    ax.set_xlabel(names[pair[0]])
+    ax.set_ylabel(names[pair[1]])
+    return ax
+
+
+def _format_r2(r2: float) -> str:
+    return f"{r2:.3f}" if abs(r2) < 1000 else f"{r2:.3g}"
+
+
+def plot_predicted_vs_actual(y_true, y_pred, ax=None, *, y_train=None, pred_train=None,
+                             target_name: str | None = None, lang: str = "en",
+                             max_points: int | None = MAX_POINTS, **style):
+    """Each test row's prediction against its target, and the diagonal ``y = x``.
+
+    Points on the diagonal are predicted exactly. ``y_train, pred_train``, if
+    given, are drawn lighter underneath. The legend gives the test set's R²
+    (scikit-learn's, over the rows drawn). Predictions too large to draw are
+    left out, and the title counts them.
+    """
+    from .metrics import regression_scores
+
+    ax = _axes(ax)
+    t = messages(lang)
+    y_true, y_pred, left_out = _drawn_pairs(y_true, y_pred)
+    has_train = y_train is not None and pred_train is not None and len(y_train) > 0
+    if has_train:
+        y_train, pred_train, _ = _drawn_pairs(y_train, pred_train)
+        keep = _sample(len(y_train), max_points)
+        ax.scatter(y_train[keep], pred_train[keep], s=14, marker="o",
+                   color=POINT_COLORS["train"], edgecolors="none", alpha=0.6, zorder=2,
+                   gid="train", label=t("fig.train"))
+    keep = _sample(len(y_true), max_points)
+    label = t("fig.test")
+    if len(y_true):
+        label = t("fig.test_r2", r2=_format_r2(regression_scores(y_true, y_pred)["r2"]))
+    kw = dict(s=26, marker="D", color=POINT_COLORS["test"], edgecolors="white",
+              linewidths=0.5, zorder=3, gid="test", label=label)
+    kw.update(style)
+    ax.scatter(y_true[keep], y_pred[keep], **kw)
+    lo, hi = _padded(*_value_limits(y_true, y_pred,
+                                    *((y_train, pred_train) if has_train else ())))
+    ax.plot([lo, hi], [lo, hi], color=NEUTRAL, ls="--", lw=1.2, zorder=4, gid="diagonal",
+            label=t("fig.diagonal"))
+    ax.set_xlim(lo, hi)
+    ax.set_ylim(lo, hi)
+    ax.set_aspect("equal", adjustable="box")
+    target = _target_label(t, target_name)
+    ax.set_xlabel(t("fig.actual", target=target))
+    ax.set_ylabel(t("fig.predicted", target=target))
+    _title(ax, t, t("fig.predicted_vs_actual"), left_out)
+    ax.legend(loc="upper left", fontsize="small", framealpha=0.85)
+    ax.grid(alpha=0.3)
+    return ax
+
+
+def plot_residuals(y_true, y_pred, ax=None, *, target_name: str | None = None,
+                   lang: str = "en", max_points: int | None = MAX_POINTS, **style):
+    """Each test row's residual (prediction − target) against its prediction.
+
+    A good fit leaves a band of even width around the zero line; a trend or a
+    funnel shows what the linear unit missed. Predictions too large to draw
+    are left out, and the title counts them.
+    """
+    ax = _axes(ax)
+    t = messages(lang)
+    y_true, y_pred, left_out = _drawn_pairs(y_true, y_pred)
+    residual = y_pred - y_true
+    keep = _sample(len(residual), max_points)
+    kw = dict(s=24, marker="D", color=POINT_COLORS["test"], edgecolors="white",
+              linewidths=0.5, zorder=3, gid="residuals")
+    kw.update(style)
+    ax.scatter(y_pred[keep], residual[keep], **kw)
+    ax.axhline(0.0, color=NEUTRAL, lw=1.2, ls="--", zorder=2, label=t("fig.zero_residual"))
+    spread = float(np.max(np.abs(residual))) if residual.size else 1.0
+    spread = 1.1 * spread if spread > 0 else 1.0
+    ax.set_ylim(-spread, spread)  # zero in the middle
+    target = _target_label(t, target_name)
+    ax.set_xlabel(t("fig.predicted", target=target))
+    ax.set_ylabel(t("fig.residual"))
+    _title(ax, t, t("fig.residuals"), left_out)
+    ax.legend(loc="upper right", fontsize="small", framealpha=0.85)
+    ax.grid(alpha=0.3)
+    return ax
+
+
+def plot_residual_distribution(y_true, y_pred, ax=None, *, bins="auto", lang: str = "en",
+                               **style):
+    """A histogram of the test residuals, their mean and standard deviation noted.
+
+    A normal density of the same mean and standard deviation, scaled to the
+    counts, is drawn over it for comparison. Predictions too large to draw
+    are left out, and the title counts them.
+    """
+    ax = _axes(ax)
+    t = messages(lang)
+    y_true, y_pred, left_out = _drawn_pairs(y_true, y_pred)
+    residual = y_pred - y_true
+    mean = float(residual.mean()) if residual.size else 0.0
+    std = float(residual.std()) if residual.size else 0.0
+    edges = np.histogram_bin_edges(residual, bins=bins)
+    if len(edges) > 61:  # at most 60 bars
+        edges = np.linspace(edges[0], edges[-1], 61)
+    kw = dict(color=POINT_COLORS["test"], alpha=0.75, edgecolor="white", linewidth=0.6)
+    kw.update(style)
+    _, edges, _ = ax.hist(residual, bins=edges, gid="histogram", **kw)
+    if std > 0:
+        grid = np.linspace(edges[0], edges[-1], 200)
+        width = edges[1] - edges[0]
+        density = np.exp(-0.5 * ((grid - mean) / std) ** 2) / (std * math.sqrt(2 * math.pi))
+        ax.plot(grid, density * len(residual) * width, color=FIT_COLOR, lw=1.6,
+                label=t("fig.normal_density"))
+    ax.axvline(0.0, color=NEUTRAL, lw=1.2, ls="--", label=t("fig.zero_residual"))
+    ax.axvline(mean, color=FIT_COLOR, lw=1.2, ls=":", gid="mean")
+    ax.text(0.02, 0.97, t("fig.mean_std", mean=mean, std=std, n=len(residual)),
+            transform=ax.transAxes, ha="left", va="top", fontsize="small",
+            bbox=dict(boxstyle="round", facecolor="white", edgecolor="#cccccc", alpha=0.9))
+    ax.set_xlabel(t("fig.residual"))
+    ax.set_ylabel(t("fig.count"))
+    _title(ax, t, t("fig.residual_distribution"), left_out)
+    ax.legend(loc="upper right", fontsize="small", framealpha=0.85)
+    ax.grid(alpha=0.3, axis="y")
+    return ax
+
+
 # --- learning curves and weights ---------------------------------------------
 
 def learning_curve_panels(history: History) -> list[tuple[str, list[str]]]:
@@ -493,25 +870,81 @@ def figure_size(name: str, history: History | None = None) -> tuple[int, int]:
     return round(FIGSIZE[0] * DPI), round(FIGSIZE[1] * DPI)
 
 
+def check_task(task: str) -> str:
+    """Return ``task`` if it is one of :data:`TASKS`, else raise a one-line error."""
+    if task not in TASKS:
+        raise NeuronaError(f"task must be one of {', '.join(map(repr, TASKS))}, got {task!r}.")
+    return task
+
+
 def save_run_figures(directory, neuron: Neuron, X, y, X_test, y_test, test_pred,
                      history: History, feature_names=None, *, X_train=None, y_train=None,
-                     trajectory=None, lang: str = "en") -> list[Path]:
+                     trajectory=None, lang: str = "en", task: str | None = None,
+                     target_name: str | None = None) -> list[Path]:
     """Write a run's figures as PNGs into ``directory``; return their paths.
 
-    The post's four (``data``, ``test_truth``, ``test_predictions``, ``loss``),
-    then ``decision_boundary`` (training points ``X_train, y_train``, or ``X,
-    y`` if not given, and the test points), ``learning_curves``,
-    ``confusion_matrix``, ``roc_curve`` and, given a ``trajectory``,
-    ``weights``. Every figure is :func:`figure_size` pixels.
+    A classification (``task="classify"``): the post's four (``data``,
+    ``test_truth``, ``test_predictions``, ``loss``), then
+    ``decision_boundary`` (training points ``X_train, y_train``, or ``X, y``
+    if not given, and the test points), ``learning_curves``,
+    ``confusion_matrix``, ``roc_curve``.
+
+    A regression (``task="regress"``, targets and ``test_pred`` in the
+    target's units, named ``target_name``): ``data`` (the points coloured by
+    their target), ``loss``, ``fit`` (the prediction over the training and
+    test points), ``predicted_vs_actual``, ``residuals``,
+    ``residual_distribution`` and ``learning_curves``.
+
+    Either way, given a ``trajectory``, ``weights``; with no test rows the
+    figures of the test set are left out. ``task=None`` is the neuron's own
+    task. Every figure is :func:`figure_size` pixels.
     """
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
+    task = check_task(neuron.task if task is None else task)
     t = messages(lang)
     names = _names(feature_names if feature_names is not None else neuron.feature_names,
                    neuron.n_features)
     X_train = X if X_train is None else X_train
     y_train = y if y_train is None else y_train
     points = dict(feature_names=names, lang=lang)
+    has_test = len(np.asarray(y_test)) > 0
+    if task == "regress":
+        drawings = _regression_drawings(neuron, X, y, X_test, y_test, test_pred, history,
+                                        X_train, y_train, t, names, lang, target_name)
+    else:
+        drawings = _classification_drawings(neuron, X, y, X_test, y_test, test_pred,
+                                            history, X_train, y_train, t, points)
+    if not has_test:  # every row trained (test_size=0): no test figures
+        for name in TEST_FIGURES:
+            drawings.pop(name, None)
+    if trajectory is not None and len(trajectory):
+        drawings["weights.png"] = lambda ax: plot_weight_trajectory(
+            trajectory, ax, feature_names=names, lang=lang)
+    written = []
+    for name, draw in drawings.items():
+        if name == "learning_curves.png":
+            rows, cols = learning_curves_grid(len(learning_curve_panels(history)))
+            fig = _new_figure((PANEL_SIZE[0] * cols, PANEL_SIZE[1] * rows))
+            plot_learning_curves(history, fig.subplots(rows, cols, squeeze=False), lang=lang)
+        else:
+            fig = _new_figure()
+            draw(fig.subplots())
+        path = directory / name
+        fig.savefig(path, format="png")
+        written.append(path)
+    return written
+
+
+#: The figures drawn from the test rows only, left out when there are none.
+TEST_FIGURES = ("test_truth.png", "test_predictions.png", "confusion_matrix.png",
+                "roc_curve.png", "predicted_vs_actual.png", "residuals.png",
+                "residual_distribution.png")
+
+
+def _classification_drawings(neuron, X, y, X_test, y_test, test_pred, history, X_train,
+                             y_train, t, points) -> dict:
+    lang = points["lang"]
     drawings = {
         "data.png": lambda ax: plot_points(X, y, ax, title=t("fig.dataset"), **points),
         "test_truth.png": lambda ax: plot_points(X_test, y_test, ax,
@@ -530,26 +963,26 @@ def save_run_figures(directory, neuron: Neuron, X, y, X_test, y_test, test_pred,
     if neuron.n_features < 2:  # one feature: nothing to scatter in a plane
         for name in ("data.png", "test_truth.png", "test_predictions.png"):
             drawings.pop(name)
-    if len(np.asarray(y_test)) == 0:  # every row trained (test_size=0): no test figures
-        for name in ("test_truth.png", "test_predictions.png", "confusion_matrix.png",
-                     "roc_curve.png"):
-            drawings.pop(name, None)
-    if trajectory is not None and len(trajectory):
-        drawings["weights.png"] = lambda ax: plot_weight_trajectory(
-            trajectory, ax, feature_names=names, lang=lang)
-    written = []
-    for name, draw in drawings.items():
-        if name == "learning_curves.png":
-            rows, cols = learning_curves_grid(len(learning_curve_panels(history)))
-            fig = _new_figure((PANEL_SIZE[0] * cols, PANEL_SIZE[1] * rows))
-            plot_learning_curves(history, fig.subplots(rows, cols, squeeze=False), lang=lang)
-        else:
-            fig = _new_figure()
-            draw(fig.subplots())
-        path = directory / name
-        fig.savefig(path, format="png")
-        written.append(path)
-    return written
+    return drawings
+
+
+def _regression_drawings(neuron, X, y, X_test, y_test, test_pred, history, X_train,
+                         y_train, t, names, lang, target_name) -> dict:
+    target = dict(target_name=target_name, lang=lang)
+    return {
+        "data.png": lambda ax: plot_target_points(X, y, ax, title=t("fig.dataset"),
+                                                  feature_names=names, **target),
+        "loss.png": lambda ax: plot_loss(history, ax, lang=lang),
+        "fit.png": lambda ax: plot_fit(neuron, X_train, y_train, ax, X_test=X_test,
+                                       y_test=y_test, feature_names=names, **target),
+        "predicted_vs_actual.png": lambda ax: plot_predicted_vs_actual(
+            y_test, test_pred, ax, y_train=y_train, pred_train=_predict(neuron, X_train),
+            **target),
+        "residuals.png": lambda ax: plot_residuals(y_test, test_pred, ax, **target),
+        "residual_distribution.png": lambda ax: plot_residual_distribution(
+            y_test, test_pred, ax, lang=lang),
+        "learning_curves.png": None,
+    }
 
 
 # --- the training animation --------------------------------------------------
@@ -576,8 +1009,111 @@ def frame_epochs(n_epochs: int, max_frames: int = 48) -> np.ndarray:
     return sample(lo)
 
 
+def _boundary_panel(ax, neuron, X, y, features, names, t):
+    """The animation's left panel for a classification: the boundary over the points.
+
+    Returns the moving artists and ``draw(snapshot)``, which draws them for the
+    neuron ``snapshot``: the output field and its threshold contour (or the
+    output curve for one feature).
+    """
+    from matplotlib.colors import BoundaryNorm
+
+    ax.set_title(t("fig.boundary"))
+    if neuron.n_features == 1:
+        _plot_boundary_1d(neuron, X, y, None, None, ax, t, names, None)
+        curve = ax.get_lines()[0]
+        grid = curve.get_xdata()[:, None]
+
+        def draw_curve(snapshot):
+            curve.set_ydata(snapshot.forward(grid))
+            ax.draw_artist(curve)
+        return [curve], draw_curve
+
+    pair = boundary_features(neuron, features)
+    lo, hi = _box(X, pair=pair)
+    field = BoundaryField(neuron, pair, X.mean(axis=0), lo, hi, resolution=120)
+    _, cmap = _cmaps()
+    levels = field.levels(field.values(neuron))
+    image = ax.imshow(field.values(neuron), extent=(lo[0], hi[0], lo[1], hi[1]),
+                      origin="lower", aspect="auto", interpolation="nearest",
+                      cmap=cmap, norm=BoundaryNorm(levels, cmap.N), alpha=0.5)
+    _scatter_split(ax, X, y, pair, "o", 16, "white", 2000)
+    legend = ax.legend(handles=class_legend_handles(t), loc="upper right", fontsize="small")
+    on_top = [*ax.collections, legend]
+    ax.set_xlabel(names[pair[0]])
+    ax.set_ylabel(names[pair[1]])
+
+    def draw_field(snapshot):
+        values = field.values(snapshot)
+        image.set_data(values)
+        ax.draw_artist(image)
+        for artist in on_top:
+            ax.draw_artist(artist)
+        if values.min() < snapshot.threshold < values.max():
+            contour = ax.contour(field.g0, field.g1, values, levels=[snapshot.threshold],
+                                 colors="black", linewidths=1.8)
+            ax.draw_artist(contour)
+            contour.remove()
+    return [image], draw_field
+
+
+def _fit_panel(ax, neuron, X, y, features, names, t, target_name):
+    """The animation's left panel for a regression: the fit over the points.
+
+    With one feature the fitted line moves over the points ``(x, y)``; with
+    more, the prediction field moves under the points coloured by their
+    target (the scale fixed by the last epoch's field and the targets).
+    Returns the moving artists and ``draw(snapshot)``, as
+    :func:`_boundary_panel` does.
+    """
+    ax.set_title(t("fig.fit"))
+    label = _target_label(t, target_name)
+    if neuron.n_features == 1:
+        lo, hi = _box(X, pair=(0, 0))
+        grid = np.linspace(lo[0], hi[0], 200)[:, None]
+        _scatter_points_1d(ax, X, y, None, None, 2000, color=POINT_COLORS["test"], s=14)
+        line, = ax.plot(grid[:, 0], _predict(neuron, grid), color=FIT_COLOR, lw=2.4,
+                        label=t("fig.fit_line"))
+        ax.legend(handles=[*_point_handles(t, False, color=POINT_COLORS["test"]), line],
+                  loc="upper left", fontsize="small")
+        ax.set_xlim(lo[0], hi[0])
+        ax.set_ylim(*_padded(*_value_limits(y)))  # still while the line moves
+        ax.set_xlabel(names[0])
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3)
+
+        def draw_line(snapshot):
+            line.set_ydata(_predict(snapshot, grid))
+            ax.draw_artist(line)
+        return [line], draw_line
+
+    pair = boundary_features(neuron, features)
+    lo, hi = _box(X, pair=pair)
+    field = FitField(neuron, pair, X.mean(axis=0), lo, hi, resolution=120, y=y)
+    image = ax.imshow(field.values(neuron), extent=(lo[0], hi[0], lo[1], hi[1]),
+                      origin="lower", aspect="auto", interpolation="nearest",
+                      cmap=TARGET_CMAP, norm=field.norm("both"), alpha=FIELD_ALPHA)
+    keep = _sample(len(X), 2000)
+    ax.scatter(X[keep, pair[0]], X[keep, pair[1]], c=y[keep], cmap=TARGET_CMAP,
+               norm=field.norm(), s=16, edgecolors="white", linewidths=0.6, zorder=3)
+    from matplotlib.cm import ScalarMappable
+
+    ax.figure.colorbar(ScalarMappable(cmap=TARGET_CMAP, norm=field.norm("both")), ax=ax,
+                       label=label)
+    on_top = list(ax.collections)
+    ax.set_xlabel(names[pair[0]])
+    ax.set_ylabel(names[pair[1]])
+
+    def draw_field(snapshot):
+        image.set_data(field.values(snapshot))
+        ax.draw_artist(image)
+        for artist in on_top:
+            ax.draw_artist(artist)
+    return [image], draw_field
+
+
 def _render_frames(neuron, trajectory, history, X, y, *, frames, features, feature_names,
-                   lang):
+                   lang, target_name=None):
     """Draw one RGB image (uint8 array) per epoch in ``frames``.
 
     The still parts (points, axes, legends, the loss curves) are drawn once
@@ -585,7 +1121,6 @@ def _render_frames(neuron, trajectory, history, X, y, *, frames, features, featu
     (blitting), which keeps the animation to a few seconds.
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.colors import BoundaryNorm
 
     t = messages(lang)
     X, y = np.asarray(X, dtype=np.float64), np.asarray(y).ravel()
@@ -596,31 +1131,16 @@ def _render_frames(neuron, trajectory, history, X, y, *, frames, features, featu
     snapshot = neuron.copy()
     n = int(trajectory.epoch[-1])
 
-    # Left: the boundary. Moving: the field (or the output curve for one feature).
-    if neuron.n_features == 1:
-        _plot_boundary_1d(neuron, X, y, None, None, ax_b, t, names, None)
-        moving_b = ax_b.get_lines()[0]
-        grid = moving_b.get_xdata()[:, None]
-        on_top = []
+    # Left: the boundary of a classification, the fit of a regression.
+    if neuron.task == "regress":
+        moving_b, draw_left = _fit_panel(ax_b, neuron, X, y.astype(np.float64), features,
+                                         names, t, target_name)
     else:
-        pair = boundary_features(neuron, features)
-        lo, hi = _box(X, pair=pair)
-        field = BoundaryField(neuron, pair, X.mean(axis=0), lo, hi, resolution=120)
-        _, cmap = _cmaps()
-        levels = field.levels(field.values(neuron))
-        moving_b = ax_b.imshow(field.values(neuron), extent=(lo[0], hi[0], lo[1], hi[1]),
-                               origin="lower", aspect="auto", interpolation="nearest",
-                               cmap=cmap, norm=BoundaryNorm(levels, cmap.N), alpha=0.5)
-        _scatter_split(ax_b, X, y, pair, "o", 16, "white", 2000)
-        legend = ax_b.legend(handles=class_legend_handles(t), loc="upper right",
-                             fontsize="small")
-        on_top = [*ax_b.collections, legend]
-        ax_b.set_xlabel(names[pair[0]])
-        ax_b.set_ylabel(names[pair[1]])
-    ax_b.set_title(t("fig.boundary"))
+        moving_b, draw_left = _boundary_panel(ax_b, neuron, X, y, features, names, t)
 
     # Right: the loss curves. Moving: a dot on each curve and a vertical cursor.
     plot_loss(history, ax_l, lang=lang)
+    ax_l.legend(fontsize="small")  # the panel is narrow: a long label must fit in it
     epochs = _epochs(history)
     curves = list(ax_l.get_lines())
     _log_y(ax_l, "loss", np.concatenate([np.asarray(c.get_ydata(), dtype=float)
@@ -628,7 +1148,7 @@ def _render_frames(neuron, trajectory, history, X, y, *, frames, features, featu
     markers = [ax_l.plot([], [], "o", color=line.get_color(), ms=7)[0] for line in curves]
     cursor = ax_l.axvline(0, color="#888888", lw=1)
     title = fig.suptitle(t("fig.animation_title", epoch=n, n=n))
-    moving = [moving_b, *markers, cursor, title]
+    moving = [*moving_b, *markers, cursor, title]
     for artist in moving:
         artist.set_animated(True)
 
@@ -639,20 +1159,7 @@ def _render_frames(neuron, trajectory, history, X, y, *, frames, features, featu
     for e in frames:
         snapshot.weights, snapshot.bias = trajectory.at(int(e))
         canvas.restore_region(background)
-        if neuron.n_features == 1:
-            moving_b.set_ydata(snapshot.forward(grid))
-            ax_b.draw_artist(moving_b)
-        else:
-            values = field.values(snapshot)
-            moving_b.set_data(values)
-            ax_b.draw_artist(moving_b)
-            for artist in on_top:
-                ax_b.draw_artist(artist)
-            if values.min() < snapshot.threshold < values.max():
-                contour = ax_b.contour(field.g0, field.g1, values, levels=[snapshot.threshold],
-                                       colors="black", linewidths=1.8)
-                ax_b.draw_artist(contour)
-                contour.remove()
+        draw_left(snapshot)
         row = min(int(np.searchsorted(epochs, e)), len(epochs) - 1)
         for marker, line in zip(markers, curves):
             marker.set_data([epochs[row]], [np.asarray(line.get_ydata(), dtype=float)[row]])
@@ -667,13 +1174,18 @@ def _render_frames(neuron, trajectory, history, X, y, *, frames, features, featu
 
 def animate_training(neuron: Neuron, trajectory, history: History, X, y, path, *,
                      max_frames: int = 48, fps: int = 8, mp4: bool | None = None,
-                     features=None, feature_names=None, lang: str = "en") -> list[Path]:
-    """Write the training animation: the boundary and the loss curve, epoch by epoch.
+                     features=None, feature_names=None, target_name: str | None = None,
+                     lang: str = "en") -> list[Path]:
+    """Write the training animation: the boundary (or the fit) and the loss, epoch by epoch.
+
+    A classification's boundary moves over its points; a regression's fitted
+    line (one feature) or prediction field (two or more) moves over its points,
+    coloured by their target.
 
     Parameters
     ----------
     neuron : Neuron
-        The trained neuron (its activation, threshold and feature count).
+        The trained neuron (its task, activation, threshold and feature count).
     trajectory : WeightTrajectory
         The weights at each epoch boundary, recorded during training.
     history : History
@@ -681,6 +1193,8 @@ def animate_training(neuron: Neuron, trajectory, history: History, X, y, path, *
         The points drawn (the training set).
     path : path-like
         The GIF to write (``.gif``).
+    target_name : str, default=None
+        A regression's target, named in its labels.
     max_frames : int, default=48
         At most this many frames (see :func:`frame_epochs`), so the file stays small.
     fps : int, default=8
@@ -701,9 +1215,10 @@ def animate_training(neuron: Neuron, trajectory, history: History, X, y, path, *
     path = Path(path)
     frames = trajectory.epoch[frame_epochs(len(trajectory) - 1, max_frames)]
     images = _render_frames(neuron, trajectory, history, X, y, frames=frames,
-                            features=features, feature_names=feature_names, lang=lang)
+                            features=features, feature_names=feature_names, lang=lang,
+                            target_name=target_name)
     pictures = [Image.fromarray(im) for im in images]
-    palette = pictures[-1].quantize(colors=64, method=Image.Quantize.MEDIANCUT)
+    palette = _palette(images, regression=neuron.task == "regress")
     indexed = [p.quantize(palette=palette, dither=Image.Dither.NONE) for p in pictures]
     step_ms = round(1000 / fps)
     durations = [step_ms] * (len(indexed) - 1) + [1500]
@@ -716,6 +1231,19 @@ def animate_training(neuron: Neuron, trajectory, history: History, X, y, path, *
         _write_mp4(ffmpeg, video, images, fps, hold=round(1.5 * fps))
         written.append(video)
     return written
+
+
+def _palette(images, regression: bool):
+    """The GIF's one palette: 64 colours of the last frame for a classification's two
+    hues; a regression's colour scale needs more, from its first, middle and last frames
+    (its field passes through colours the last frame lacks)."""
+    from PIL import Image
+
+    if not regression:
+        return Image.fromarray(images[-1]).quantize(colors=64,
+                                                    method=Image.Quantize.MEDIANCUT)
+    picked = np.concatenate([images[0], images[len(images) // 2], images[-1]], axis=0)
+    return Image.fromarray(picked).quantize(colors=192, method=Image.Quantize.MEDIANCUT)
 
 
 def _imageio_ffmpeg(required: bool):

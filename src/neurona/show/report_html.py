@@ -27,10 +27,11 @@ import numpy as np
 
 from ..files import model as model_file, rundir
 from .i18n import messages
+from .metrics import REGRESSION_SCORES
 
 HISTORY_ROWS = 1000  # longer histories are thinned in the report (history.csv has all)
 
-FIGURES = (  # (file in figures/, caption key), in the report's order
+FIGURES = (  # a classification's (file in figures/, caption key), in the report's order
     ("data.png", "caption.data"),
     ("test_truth.png", "caption.test_truth"),
     ("test_predictions.png", "caption.test_predictions"),
@@ -41,7 +42,32 @@ FIGURES = (  # (file in figures/, caption key), in the report's order
     ("confusion_matrix.png", "caption.confusion_matrix"),
     ("roc_curve.png", "caption.roc_curve"),
 )
+REGRESSION_FIGURES = (  # a regression's, in the report's order
+    ("data.png", "caption.data_regress"),
+    ("fit.png", "caption.fit"),
+    ("predicted_vs_actual.png", "caption.predicted_vs_actual"),
+    ("residuals.png", "caption.residuals"),
+    ("residual_distribution.png", "caption.residual_distribution"),
+    ("loss.png", "caption.loss_regress"),
+    ("weights.png", "caption.weights"),
+    ("learning_curves.png", "caption.learning_curves"),
+)
 ANIMATION = "training.gif"
+
+
+def task_of(result, config: dict) -> str:
+    """The run's task: its neuron's, which says what its predictions are.
+
+    ``config.json`` records the same task; a run without a neuron task (a
+    stand-in) falls back on the configuration's, "classify" for older runs.
+    """
+    return getattr(result.neuron, "task", None) or config.get("task", "classify")
+
+
+def target_name_of(config: dict) -> str | None:
+    """The name of a data file's target column, if the configuration names one."""
+    target = config.get("dataset", {}).get("target")
+    return target if isinstance(target, str) and target else None
 
 CSS = """
 body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
@@ -197,7 +223,20 @@ def history_section(history, t) -> str:
             f"</tr></thead><tbody>{''.join(body)}</tbody></table></div>")
 
 
+def _stats_row(name: str, values) -> list:
+    values = np.asarray(values, dtype=np.float64).ravel()
+    if not values.size:
+        return [name, "", "", "", ""]
+    return [name, float(values.mean()), float(values.std()), float(values.min()),
+            float(values.max())]
+
+
 def dataset_section(result, config: dict, t) -> str:
+    """The dataset's settings and sizes, and each feature's statistics on the training set.
+
+    A classification counts each class in both parts; a regression adds its
+    target to the statistics instead.
+    """
     parts = result.parts
     names = list(parts.feature_names)
     dataset = config.get("dataset", {})
@@ -209,13 +248,18 @@ def dataset_section(result, config: dict, t) -> str:
         [t("report.train_samples"), int((result.sizes or {}).get("n_train", len(parts.y_train)))],
         [t("report.test_samples"), int((result.sizes or {}).get("n_test", len(parts.y_test)))],
     ]
-    for part, y in ((t("fig.train"), parts.y_train), (t("fig.test"), parts.y_test)):
-        y = np.asarray(y).ravel()
-        rows.append([t("report.class_counts", part=part),
-                     f"{int(np.sum(y == 0))} / {int(np.sum(y == 1))}"])
+    regression = task_of(result, config) == "regress"
+    if not regression:
+        for part, y in ((t("fig.train"), parts.y_train), (t("fig.test"), parts.y_test)):
+            y = np.asarray(y).ravel()
+            rows.append([t("report.class_counts", part=part),
+                         f"{int(np.sum(y == 0))} / {int(np.sum(y == 1))}"])
     X = np.asarray(parts.X_train, dtype=np.float64)
-    stats = [[name, float(X[:, k].mean()), float(X[:, k].std()), float(X[:, k].min()),
-              float(X[:, k].max())] for k, name in enumerate(names)]
+    stats = [_stats_row(name, X[:, k]) for k, name in enumerate(names)]
+    if regression:
+        target = target_name_of(config)
+        stats.append(_stats_row(t("report.target_named", name=target) if target
+                                else t("report.target"), parts.y_train))
     return _side_by_side(
         (t("report.dataset"), table([t("report.setting"), t("report.value")], rows,
                                     id="dataset")),
@@ -224,14 +268,16 @@ def dataset_section(result, config: dict, t) -> str:
              t("report.max")], stats, id="features", fmt=".4g")))
 
 
-def metrics_section(result, t) -> str:
+def metrics_section(result, t, task: str = "classify") -> str:
+    """The test accuracy and ROC AUC (a classification's), the last epoch's history values
+    and the number of epochs."""
     from sklearn.metrics import roc_auc_score
 
     parts = result.parts
     rows = ([] if result.test_accuracy is None
             else [[t("report.test_accuracy"), float(result.test_accuracy)]])
     y_test = np.asarray(parts.y_test).ravel()
-    if len(np.unique(y_test)) == 2:
+    if task == "classify" and len(np.unique(y_test)) == 2:
         rows.append([t("report.roc_auc"),
                      float(roc_auc_score(y_test, result.neuron.predict_proba(parts.X_test)))])
     last = result.history.rows[-1] if len(result.history) else {}
@@ -242,6 +288,25 @@ def metrics_section(result, t) -> str:
     return table([t("report.metric"), t("report.value")], rows, id="metrics")
 
 
+def regression_rows(scores: dict | None, t) -> list[list]:
+    """A regression's test scores (``show.metrics.regression_scores``) as table rows."""
+    if scores is None:
+        return []
+    labels = {"r2": t("report.score_r2"), "mae": t("report.score_mae"),
+              "rmse": t("report.score_rmse"),
+              "explained_variance": t("report.score_explained_variance")}
+    return [[t("report.test_rows"), int(scores["n_samples"])],
+            *([labels[k], float(scores[k])] for k in REGRESSION_SCORES)]
+
+
+def scores_section(result, t) -> str:
+    """A regression's scores on the test set, or a note that it has no test rows."""
+    rows = regression_rows(getattr(result, "test_scores", None), t)
+    if not rows:
+        return f'<p class="note">{escape(t("report.no_test_rows"))}</p>'
+    return table([t("report.metric"), t("report.value")], rows, id="regression-scores")
+
+
 def model_section(result, config: dict, t) -> str:
     neuron = result.neuron
     names = neuron.feature_names or [f"x{i}" for i in range(neuron.n_features)]
@@ -250,16 +315,26 @@ def model_section(result, config: dict, t) -> str:
             for k, name in enumerate(names)]
     rows.append([t("report.bias"), initial[-1], float(neuron.bias)])
     settings = [[t("report.activation"), neuron.activation.name],
-                [t("report.loss_name"), config.get("loss", "")],
-                [t("report.threshold"), neuron.threshold]]
+                [t("report.loss_name"), config.get("loss", "")]]
+    if task_of(result, config) == "regress":
+        settings.append([t("report.task"), t("report.task_regress")])
+        if neuron.target_scaler is not None:
+            settings.append([t("report.target_scaling"), neuron.target_scaler.kind])
+    else:
+        settings.append([t("report.threshold"), neuron.threshold])
     return (table([t("report.parameter"), t("report.initial"), t("report.final_value")],
                   rows, id="weights")
             + table([t("report.setting"), t("report.value")], settings, id="model"))
 
 
-def figures_section(figures_dir: Path, t) -> str:
+def figures_for(task: str) -> tuple[tuple[str, str], ...]:
+    """The (figure file, caption key) pairs a report of ``task`` shows, in order."""
+    return REGRESSION_FIGURES if task == "regress" else FIGURES
+
+
+def figures_section(figures_dir: Path, t, task: str = "classify") -> str:
     items = []
-    for name, caption in FIGURES:
+    for name, caption in figures_for(task):
         path = figures_dir / name
         if not path.exists():
             continue
@@ -270,7 +345,7 @@ def figures_section(figures_dir: Path, t) -> str:
     return f'<div class="grid">{"".join(items)}</div>'
 
 
-def animation_section(figures_dir: Path, t) -> str:
+def animation_section(figures_dir: Path, t, task: str = "classify") -> str:
     path = figures_dir / ANIMATION
     if not path.exists():
         return f'<p class="note">{escape(t("report.no_trajectory"))}</p>'
@@ -278,7 +353,8 @@ def animation_section(figures_dir: Path, t) -> str:
 
     with Image.open(path) as im:
         frames = im.n_frames
-    caption = t("report.animation_caption", frames=frames)
+    caption = (t("report.animation_caption_regress", frames=frames) if task == "regress"
+               else t("report.animation_caption", frames=frames))
     return (f'<figure id="animation">{_image(path, "image/gif", caption)}'
             f"<figcaption>{escape(caption)}</figcaption></figure>")
 
@@ -294,19 +370,23 @@ def report_page(result, config: dict, figures_dir: Path, *, name: str,
     from .. import __version__
 
     t = messages(lang)
-    classification = table(
-        [t("report.class"), t("report.precision"), t("report.recall"), t("report.f1"),
-         t("report.support")],
-        classification_rows(result.parts.y_test, result.test_pred, t,
-                            getattr(result, "classes", None)),
-        id="classification-report", fmt=".2f")
+    task = task_of(result, config)
+    if task == "regress":
+        test_block = (t("report.regression_scores"), scores_section(result, t))
+    else:
+        test_block = (t("report.classification_report"), table(
+            [t("report.class"), t("report.precision"), t("report.recall"), t("report.f1"),
+             t("report.support")],
+            classification_rows(result.parts.y_test, result.test_pred, t,
+                                getattr(result, "classes", None)),
+            id="classification-report", fmt=".2f"))
     sections = [
         ("summary", t("report.summary"), _side_by_side(
-            (t("report.metrics"), metrics_section(result, t)),
-            (t("report.classification_report"), classification),
+            (t("report.metrics"), metrics_section(result, t, task)),
+            test_block,
             (t("report.model"), model_section(result, config, t)))),
-        ("animation-section", t("report.animation"), animation_section(figures_dir, t)),
-        ("figures", t("report.figures"), figures_section(figures_dir, t)),
+        ("animation-section", t("report.animation"), animation_section(figures_dir, t, task)),
+        ("figures", t("report.figures"), figures_section(figures_dir, t, task)),
         ("data", t("report.dataset"), dataset_section(result, config, t)),
         ("configuration", t("report.configuration"),
          table([t("report.setting"), t("report.value")], flatten(config), id="config")),
@@ -363,14 +443,16 @@ def render_run(result, directory, *, config: dict, name: str | None = None,
     figures = directory / "figures"
     parts = result.parts
     trajectory = result.trajectory
+    target = dict(target_name=target_name_of(config), lang=lang)
     written = save_run_figures(
         figures, result.neuron, result.X, result.y, parts.X_test, parts.y_test,
         result.test_pred, result.history, parts.feature_names, X_train=parts.X_train,
-        y_train=parts.y_train, trajectory=trajectory, lang=lang)
+        y_train=parts.y_train, trajectory=trajectory, task=task_of(result, config),
+        **target)
     if animation and trajectory is not None and len(trajectory):
         written += animate_training(result.neuron, trajectory, result.history, parts.X_train,
                                     parts.y_train, figures / ANIMATION,
-                                    feature_names=parts.feature_names, lang=lang)
+                                    feature_names=parts.feature_names, **target)
     page = report_page(result, config, figures, name=name or directory.name, lang=lang)
     rundir.atomic_write_text(directory / "report.html", page)
     return [*written, directory / "report.html"]
