@@ -310,3 +310,8 @@ def test_epoch_lines_stay_readable_whatever_the_size_of_the_numbers():
     assert format_epoch({"epoch": 0, "loss": 1745.026102, "sse": 318.73296,
                          "accuracy": 0.0257}, "log_loss", 2) == \
         "[ 0] log_loss: 1745.026102  sse: 318.732960  accuracy: 0.0257"
+    # a diverging regression's R² is hugely negative: still one short line
+    line = format_epoch({"epoch": 60, "loss": 6.46e300, "sse": 2.26e303, "r2": -4.19e302,
+                         "val_loss": 1.0, "val_r2": 0.98765}, "squared_error")
+    assert line == ("[60] squared_error: 6.460000e+300  sse: 2.260000e+303  r2: -4.1900e+302"
+                    "  val_squared_error: 1.000000  val_r2: 0.9877")

@@ -446,3 +446,26 @@ def test_a_bad_csv_row_that_is_not_utf8_is_one_line(seeds, tmp_path):
 def test_gzip_csv_whose_text_is_broken(tmp_path):
     path = _write(tmp_path / "d.csv.gz", gzip.compress(b"a,b,y\n1,2\n"))
     _refused(lambda: read_data(path, "y"), path, "2 field\\(s\\) where the header has 3")
+
+
+@pytest.mark.parametrize("how", [[], ["--stream"]])
+def test_a_column_too_large_to_scale_is_one_line(tmp_path, capsys, how):
+    # was RuntimeWarning: overflow encountered in square, in the streamed scaler's
+    # partial_fit (a mutated .npz whose feature held values near 1e308)
+    from neurona.face.cli import main
+
+    path = tmp_path / "big.npz"
+    a = np.linspace(-1, 1, 40)
+    a[7] = 1e300
+    np.savez(path, a=a, b=np.linspace(0, 1, 40), y=np.arange(40) % 2)
+    out = tmp_path / "r"
+    assert main(["train", "--data", str(path), "--target", "y", "--scale", "standard",
+                 "--out", str(out), "--no-plots", *how]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and str(path) in err, err
+    assert "column 'a': values as large as 1e+300 cannot be scaled" in err
+    assert not out.exists()
+    # Unscaled, the same column is read (what training makes of it is the optimizer's).
+    from neurona.data.filestream import FileStream
+
+    assert FileStream(path, "y").scan().n_rows == 40

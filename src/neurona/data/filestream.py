@@ -102,8 +102,9 @@ class FileStream:
              scale_target: str = "none") -> "FileStream":
         """Read the file once: check it, learn the classes, count the parts, fit the scalers
         (``scale_target``: a regression's target, on its training rows)."""
-        fit = scaling.StreamingFit(scale)
-        fit_target = scaling.StreamingFit(scale_target)
+        where = str(self.file.path)
+        fit = scaling.StreamingFit(scale, self.features, where)
+        fit_target = scaling.StreamingFit(scale_target, [self.target], where)
         low = np.full(len(self.features), np.inf)
         high = np.full(len(self.features), -np.inf)
         n = n_test = 0

@@ -15,9 +15,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import ModelFileError, OptionError
+from ..errors import DataValueError, ModelFileError, OptionError
 
 KINDS = ("none", "standard", "minmax")
+#: The largest magnitude a scaled column may hold: its square (the variance's terms) and
+#: its range must stay finite floats.
+LARGEST = 1e150
 
 
 def check_kind(kind: str) -> str:
@@ -97,23 +100,47 @@ def _from_estimator(kind: str, est) -> Scaler:
     return Scaler(kind, est.data_min_, 1.0 / est.scale_)
 
 
-def fit(kind: str, X) -> Scaler | None:
-    """Fit a scaler of ``kind`` on ``X`` (the training split); None for ``"none"``."""
+def check_magnitude(X, names, where: str) -> None:
+    """Refuse a column whose values are too large to scale (beyond :data:`LARGEST`)."""
+    if not len(X):
+        return
+    big = np.abs(X).max(axis=0) > LARGEST
+    if big.any():
+        j = int(np.argmax(big))
+        raise DataValueError(
+            f"{where}, column {names[j]!r}: values as large as {np.abs(X[:, j]).max():.3g} "
+            f"cannot be scaled (their squares overflow a float); divide the column by a power "
+            f"of ten, or train without scaling.", path=where, column=names[j])
+
+
+def fit(kind: str, X, names=None, where: str = "the data") -> Scaler | None:
+    """Fit a scaler of ``kind`` on ``X`` (the training split); None for ``"none"``.
+
+    A column beyond :data:`LARGEST` is refused, naming ``where`` and its name in
+    ``names`` (default ``x0``, ``x1``, ...).
+    """
     if check_kind(kind) == "none":
         return None
-    return _from_estimator(kind, _estimator(kind).fit(np.asarray(X, dtype=np.float64)))
+    X = np.asarray(X, dtype=np.float64)
+    check_magnitude(X, names or [f"x{j}" for j in range(X.shape[1])], where)
+    return _from_estimator(kind, _estimator(kind).fit(X))
 
 
 class StreamingFit:
-    """Fit a scaler batch by batch (``partial_fit``), for data read in record batches."""
+    """Fit a scaler batch by batch (``partial_fit``), for data read in record batches.
 
-    def __init__(self, kind: str):
+    ``names`` and ``where`` name a column too large to scale (see :func:`fit`).
+    """
+
+    def __init__(self, kind: str, names=None, where: str = "the data"):
         self.kind = check_kind(kind)
         self._est = None if kind == "none" else _estimator(kind)
         self._fitted = False
+        self.names, self.where = names, where
 
     def update(self, X: np.ndarray) -> None:
         if self._est is not None and len(X):
+            check_magnitude(X, self.names or [f"x{j}" for j in range(X.shape[1])], self.where)
             self._est.partial_fit(X)
             self._fitted = True
 

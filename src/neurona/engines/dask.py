@@ -510,6 +510,8 @@ class DaskFiles:
             codes = self.y.astype(np.int64)
             stats.update(train_counts=da.bincount(codes[train], minlength=2),
                          test_counts=da.bincount(codes[self.test], minlength=2))
+        if scale != "none":
+            stats.update(largest=abs(Xt).max(axis=0))
         if scale == "standard":
             stats.update(center=Xt.mean(axis=0), spread=Xt.std(axis=0))
         elif scale == "minmax":
@@ -527,6 +529,10 @@ class DaskFiles:
             raise DataValueError(f"{self.path}: column {bad[0]!r} holds NaN, empty or "
                                  f"infinite values; every feature needs a finite number.",
                                  path=self.path, column=bad[0])
+        if scale != "none":  # a column too large to scale, as in memory
+            from ..data.scaling import check_magnitude
+
+            check_magnitude(values["largest"][None, :], self.features, self.path)
         n_test = int(values["n_test"])
         if self.task == "regress":
             if values["y_low"] == values["y_high"]:

@@ -31,11 +31,17 @@ def format_epoch(logs: dict, loss_name: str = "loss", width: int = 1) -> str:
     """
     score = "accuracy" if "accuracy" in logs else "r2"  # a regression's history has r2
     line = (f"[{logs['epoch']:>{width}}] {loss_name}: {readable(logs['loss'])}  "
-            f"sse: {readable(logs['sse'])}  {score}: {logs[score]:.4f}")
+            f"sse: {readable(logs['sse'])}  {score}: {_score(logs[score])}")
     if "val_loss" in logs:
         line += f"  val_{loss_name}: {readable(logs['val_loss'])}  " \
-                f"val_{score}: {logs[f'val_{score}']:.4f}"
+                f"val_{score}: {_score(logs[f'val_{score}'])}"
     return line
+
+
+def _score(value: float) -> str:
+    """An accuracy or R² with four decimals; a diverging regression's huge negative R² in
+    scientific notation."""
+    return f"{value:.4f}" if abs(value) < 1e6 else f"{value:.4e}"
 
 
 class ProgressBar(Callback):

@@ -365,10 +365,12 @@ def _run(config, callbacks, resume, run_dir, resumed_from) -> Run:
     X, y, parts = load_data(config)
     # The scaler is fitted on the training rows, then attached to the trained neuron,
     # which then takes raw features (and answers in the original labels).
-    scaler = scaling.fit(config["scale"], parts.X_train)
+    where = config["dataset"].get("path") or f"the {config['dataset']['name']} dataset"
+    scaler = scaling.fit(config["scale"], parts.X_train, parts.feature_names, where)
     X_fit = parts.X_train if scaler is None else scaler.transform(parts.X_train)
     # A regression's target scaler likewise: trained on scaled targets, answering in units.
-    target_scaler = scaling.fit(config["scale_target"], parts.y_train[:, None])
+    target_scaler = scaling.fit(config["scale_target"], parts.y_train[:, None],
+                                [_target(config) or "y"], where)
     y_fit = parts.y_train if target_scaler is None else \
         target_scaler.transform(parts.y_train[:, None])[:, 0]
     engine = MemoryEngine(*as_rows(X_fit, y_fit, dtype=spec.dtype), rows=parts.rows_train)
