@@ -198,7 +198,7 @@ def test_residuals_are_the_prediction_minus_the_actual_value(runs):
     np.testing.assert_allclose(offsets, np.c_[run.test_pred, run.test_pred - p.y_test])
     low, high = ax.get_ylim()
     assert low == -high and high >= np.abs(run.test_pred - p.y_test).max()
-    assert ax.get_xlabel() == "predicted target price"
+    assert ax.get_xlabel() == "predicted price"
 
 
 def test_residual_distribution_counts_every_row_and_notes_mean_and_std(runs):
@@ -418,3 +418,29 @@ def test_a_regression_without_test_rows_says_so_in_its_report(tmp_path):
     page = report_page(run, run.config, tmp_path / "figures", name="r", lang="en")
     assert "No test rows" in page and "regression-scores" not in page
     assert "classification-report" not in page
+
+
+def test_curves_of_a_standardised_target_say_so_and_r2_needs_no_note():
+    from neurona.show.plots import plot_learning_curves, plot_loss
+
+    run = regression_run(2)
+    fig = Figure()
+    axes = plot_learning_curves(run.history, fig.subplots(2, 3), scaled_target=True)
+    titles = {a.get_title().split("\n")[0]: a.get_title() for a in axes}
+    note = "(of the standardised target)"
+    assert titles["mean absolute error"].endswith(note)
+    assert titles["objective (training loss)"].endswith(note)
+    assert note not in titles["R² (coefficient of determination)"]
+    assert note not in plot_learning_curves(run.history, Figure().subplots(2, 3))[0].get_title()
+    assert plot_loss(run.history, _ax(), scaled_target=True, lang="es").get_title().endswith(
+        "(del objetivo estandarizado)")
+
+
+def test_large_target_values_get_compact_tick_labels():
+    y = np.linspace(50_000, 400_000, 40)
+    ax = plot_predicted_vs_actual(y, y * 1.01, _ax(), target_name="price")
+    labels = [ax.xaxis.get_major_formatter()(v) for v in (100_000, 250_000)]
+    assert labels == ["100k", "250k"]
+    assert ax.get_xlabel() == "actual price" and ax.get_ylabel() == "predicted price"
+    small = plot_predicted_vs_actual(y / 1e5, y / 1e5, _ax())
+    assert small.xaxis.get_major_formatter()(0.5) != "500m"  # small values stay plain

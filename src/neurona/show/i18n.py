@@ -60,6 +60,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fig.roc_one_class": "The test set holds one class only:\nno ROC curve.",
         # figures: a regression
         "fig.target": "target y",
+        "fig.scaled_target": "(of the standardised target)",
         "fig.target_named": "target {name}",
         "fig.fit": "The neuron's fit",
         "fig.fit_line": "prediction",
@@ -244,6 +245,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fig.chance": "azar",
         "fig.roc_one_class": "El conjunto de test tiene una sola clase:\nno hay curva ROC.",
         "fig.target": "objetivo y",
+        "fig.scaled_target": "(del objetivo estandarizado)",
         "fig.target_named": "objetivo {name}",
         "fig.fit": "El ajuste de la neurona",
         "fig.fit_line": "predicción",

@@ -106,8 +106,12 @@ def plot_points(X, labels, ax=None, *, title: str = "", feature_names=None,
     return ax
 
 
-def plot_loss(history: History, ax=None, *, keys=("sse", "loss"), lang: str = "en", **style):
-    """The loss curve: the post's summed squared error and the objective, per epoch."""
+def plot_loss(history: History, ax=None, *, keys=("sse", "loss"), lang: str = "en",
+              scaled_target: bool = False, **style):
+    """The loss curve: the post's summed squared error and the objective, per epoch.
+
+    ``scaled_target``: a regression trained on its standardised target, whose
+    losses the title says are of that target."""
     ax = _axes(ax)
     t = messages(lang)
     epochs = _epochs(history)
@@ -116,11 +120,16 @@ def plot_loss(history: History, ax=None, *, keys=("sse", "loss"), lang: str = "e
             kw = dict(color=METRIC_COLORS.get(key), lw=1.8, label=t.metric(key))
             kw.update(style)
             ax.plot(epochs, history[key], **kw)
-    ax.set_title(t("fig.loss_title"))
+    ax.set_title(t("fig.loss_title") + (f"\n{t('fig.scaled_target')}" if scaled_target else ""))
     ax.set_xlabel(t("fig.epoch"))
     ax.set_ylabel(t("fig.loss"))
     ax.legend()
     return ax
+
+
+#: The history's columns in the target's units (squared, for the losses), which a run on a
+#: standardised target records in that target's units instead.
+TARGET_UNIT_METRICS = ("loss", "sse", "mae")
 
 
 def _epochs(history: History) -> np.ndarray:
@@ -312,6 +321,23 @@ def _plot_boundary_1d(neuron, X, y, Xt, yt, ax, t, names, title, **style):
 
 def _target_label(t, target_name) -> str:
     return t("fig.target_named", name=target_name) if target_name else t("fig.target")
+
+
+def _target_value(t, target_name) -> str:
+    """The target in "actual price" and "predicted price": its name, or "target y"."""
+    return target_name or t("fig.target")
+
+
+def _readable_ticks(ax, *axes: str) -> None:
+    """Ticks of large values as 50k, 1.2M (engineering notation), so that they never run
+    into each other; values under 10 000 keep matplotlib's plain labels."""
+    from matplotlib.ticker import EngFormatter
+
+    for name in axes:
+        axis = getattr(ax, f"{name}axis")
+        low, high = getattr(ax, f"get_{name}lim")()
+        if max(abs(low), abs(high)) >= 1e4:
+            axis.set_major_formatter(EngFormatter(sep=""))
 
 
 def _drawable(values) -> np.ndarray:
@@ -599,9 +625,10 @@ def plot_predicted_vs_actual(y_true, y_pred, ax=None, *, y_train=None, pred_trai
     ax.set_xlim(lo, hi)
     ax.set_ylim(lo, hi)
     ax.set_aspect("equal", adjustable="box")
-    target = _target_label(t, target_name)
+    target = _target_value(t, target_name)
     ax.set_xlabel(t("fig.actual", target=target))
     ax.set_ylabel(t("fig.predicted", target=target))
+    _readable_ticks(ax, "x", "y")
     _title(ax, t, t("fig.predicted_vs_actual"), left_out)
     ax.legend(loc="upper left", fontsize="small", framealpha=0.85)
     ax.grid(alpha=0.3)
@@ -629,9 +656,9 @@ def plot_residuals(y_true, y_pred, ax=None, *, target_name: str | None = None,
     spread = float(np.max(np.abs(residual))) if residual.size else 1.0
     spread = 1.1 * spread if spread > 0 else 1.0
     ax.set_ylim(-spread, spread)  # zero in the middle
-    target = _target_label(t, target_name)
-    ax.set_xlabel(t("fig.predicted", target=target))
+    ax.set_xlabel(t("fig.predicted", target=_target_value(t, target_name)))
     ax.set_ylabel(t("fig.residual"))
+    _readable_ticks(ax, "x", "y")
     _title(ax, t, t("fig.residuals"), left_out)
     ax.legend(loc="upper right", fontsize="small", framealpha=0.85)
     ax.grid(alpha=0.3)
@@ -671,6 +698,7 @@ def plot_residual_distribution(y_true, y_pred, ax=None, *, bins="auto", lang: st
             bbox=dict(boxstyle="round", facecolor="white", edgecolor="#cccccc", alpha=0.9))
     ax.set_xlabel(t("fig.residual"))
     ax.set_ylabel(t("fig.count"))
+    _readable_ticks(ax, "x")
     _title(ax, t, t("fig.residual_distribution"), left_out)
     ax.legend(loc="upper right", fontsize="small", framealpha=0.85)
     ax.grid(alpha=0.3, axis="y")
@@ -702,8 +730,12 @@ def learning_curve_panels(history: History) -> list[tuple[str, list[str]]]:
     return [(b, sorted(panels[b], key=lambda c: c.startswith("val_"))) for b in order]
 
 
-def plot_metric(history: History, metric: str, ax=None, *, lang: str = "en", **style):
-    """One metric per epoch, its training column and ``val_`` column if recorded."""
+def plot_metric(history: History, metric: str, ax=None, *, lang: str = "en",
+                scaled_target: bool = False, **style):
+    """One metric per epoch, its training column and ``val_`` column if recorded.
+
+    ``scaled_target``: the run trained on its standardised target; the title of a
+    metric in the target's units (:data:`TARGET_UNIT_METRICS`) says so."""
     ax = _axes(ax)
     t = messages(lang)
     epochs = _epochs(history)
@@ -718,7 +750,9 @@ def plot_metric(history: History, metric: str, ax=None, *, lang: str = "en", **s
         kw.update(style)
         ax.plot(epochs, values, **kw)
     _log_y(ax, metric, np.concatenate([history[c].astype(float) for c in columns]))
-    ax.set_title(t.metric(metric))
+    note = f"\n{t('fig.scaled_target')}" if scaled_target and metric in TARGET_UNIT_METRICS \
+        else ""
+    ax.set_title(t.metric(metric) + note)
     ax.set_xlabel(t("fig.epoch"))
     ax.grid(alpha=0.3)
     if len(columns) > 1:
@@ -744,7 +778,8 @@ def learning_curves_grid(n_panels: int) -> tuple[int, int]:
     return math.ceil(max(1, n_panels) / ncols), ncols
 
 
-def plot_learning_curves(history: History, ax=None, *, lang: str = "en", **style):
+def plot_learning_curves(history: History, ax=None, *, lang: str = "en",
+                         scaled_target: bool = False, **style):
     """Every recorded metric in its own panel (see :func:`learning_curve_panels`).
 
     ``ax`` is a sequence of at least as many axes as panels, or None to lay
@@ -763,7 +798,7 @@ def plot_learning_curves(history: History, ax=None, *, lang: str = "en", **style
             f"({', '.join(p for p, _ in panels)}) but {len(axes)} axes were given; pass "
             f"{len(panels)} axes, or ax=None.")
     for (metric, _), a in zip(panels, axes):
-        plot_metric(history, metric, a, lang=lang, **style)
+        plot_metric(history, metric, a, lang=lang, scaled_target=scaled_target, **style)
     for a in axes[len(panels):]:
         a.set_visible(False)
     return axes[:len(panels)]
@@ -926,7 +961,8 @@ def save_run_figures(directory, neuron: Neuron, X, y, X_test, y_test, test_pred,
         if name == "learning_curves.png":
             rows, cols = learning_curves_grid(len(learning_curve_panels(history)))
             fig = _new_figure((PANEL_SIZE[0] * cols, PANEL_SIZE[1] * rows))
-            plot_learning_curves(history, fig.subplots(rows, cols, squeeze=False), lang=lang)
+            plot_learning_curves(history, fig.subplots(rows, cols, squeeze=False), lang=lang,
+                                 scaled_target=neuron.target_scaler is not None)
         else:
             fig = _new_figure()
             draw(fig.subplots())
@@ -972,7 +1008,8 @@ def _regression_drawings(neuron, X, y, X_test, y_test, test_pred, history, X_tra
     return {
         "data.png": lambda ax: plot_target_points(X, y, ax, title=t("fig.dataset"),
                                                   feature_names=names, **target),
-        "loss.png": lambda ax: plot_loss(history, ax, lang=lang),
+        "loss.png": lambda ax: plot_loss(history, ax, lang=lang,
+                                         scaled_target=neuron.target_scaler is not None),
         "fit.png": lambda ax: plot_fit(neuron, X_train, y_train, ax, X_test=X_test,
                                        y_test=y_test, feature_names=names, **target),
         "predicted_vs_actual.png": lambda ax: plot_predicted_vs_actual(
