@@ -444,3 +444,12 @@ def test_large_target_values_get_compact_tick_labels():
     assert ax.get_xlabel() == "actual price" and ax.get_ylabel() == "predicted price"
     small = plot_predicted_vs_actual(y / 1e5, y / 1e5, _ax())
     assert small.xaxis.get_major_formatter()(0.5) != "500m"  # small values stay plain
+
+
+def test_the_reports_last_epoch_rows_of_a_standardised_target_say_so(tmp_path):
+    run = regression_run(2)
+    page = report_page(run, run.config, tmp_path, name="r")
+    assert "last epoch: mae (of the standardised target)" in page
+    assert "last epoch: r2 (of the standardised" not in page
+    run.neuron.target_scaler = None
+    assert "standardised target" not in report_page(run, run.config, tmp_path, name="r")

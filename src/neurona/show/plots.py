@@ -1175,8 +1175,11 @@ def _render_frames(neuron, trajectory, history, X, y, *, frames, features, featu
     else:
         moving_b, draw_left = _boundary_panel(ax_b, neuron, X, y, features, names, t)
 
+    if neuron.task == "regress":  # room between the fit's colour bar and the loss axis
+        fig.get_layout_engine().set(wspace=0.1)
+
     # Right: the loss curves. Moving: a dot on each curve and a vertical cursor.
-    plot_loss(history, ax_l, lang=lang)
+    plot_loss(history, ax_l, lang=lang, scaled_target=neuron.target_scaler is not None)
     ax_l.legend(fontsize="small")  # the panel is narrow: a long label must fit in it
     epochs = _epochs(history)
     curves = list(ax_l.get_lines())

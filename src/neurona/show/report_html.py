@@ -28,6 +28,7 @@ import numpy as np
 from ..files import model as model_file, rundir
 from .i18n import messages
 from .metrics import REGRESSION_SCORES
+from .plots import TARGET_UNIT_METRICS
 
 HISTORY_ROWS = 1000  # longer histories are thinned in the report (history.csv has all)
 
@@ -281,9 +282,13 @@ def metrics_section(result, t, task: str = "classify") -> str:
         rows.append([t("report.roc_auc"),
                      float(roc_auc_score(y_test, result.neuron.predict_proba(parts.X_test)))])
     last = result.history.rows[-1] if len(result.history) else {}
+    scaled = getattr(result.neuron, "target_scaler", None) is not None
     for key in numeric_columns(result.history):
         if key != "epoch":
-            rows.append([t("report.final", name=key), last.get(key, float("nan"))])
+            name = t("report.final", name=key)
+            if scaled and key.removeprefix("val_") in TARGET_UNIT_METRICS:
+                name += f" {t('fig.scaled_target')}"
+            rows.append([name, last.get(key, float("nan"))])
     rows.append([t("report.epochs_run"), int(len(result.history))])
     return table([t("report.metric"), t("report.value")], rows, id="metrics")
 
