@@ -274,3 +274,20 @@ def test_a_numeric_target_given_to_a_classifier_hints_at_regression(houses, tmp_
                   "--out", tmp_path / "r") == 2
     err = capsys.readouterr().err
     assert "more than two classes" in err and "or fit the numbers with --task regress" in err
+
+
+@pytest.mark.parametrize("how", [[], ["--stream"]])
+def test_neurona_report_redraws_a_regressions_figures_and_scores(houses, tmp_path, capsys,
+                                                                 how):
+    out = tmp_path / "r"
+    assert _train("--data", houses / "houses.csv", *SCALED, *how, "--out", out,
+                  "--quiet") == 0
+    assert not (out / "figures").exists()
+    assert main(["report", str(out), "--no-animation", "--lang", "es"]) == 0
+    figures = {p.name for p in (out / "figures").glob("*.png")}
+    assert {"fit.png", "predicted_vs_actual.png", "residuals.png",
+            "residual_distribution.png"} <= figures
+    assert not figures & {"confusion_matrix.png", "roc_curve.png"}
+    page = (out / "report.html").read_text()
+    r2 = float((out / "report.txt").read_text().split("R²")[1].split()[0])
+    assert f"{r2:.6g}" in page and "Matriz de confusión" not in page

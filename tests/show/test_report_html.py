@@ -227,6 +227,9 @@ def test_notebook_shows_a_neuron_and_a_history_as_html():
     assert "sigmoid" in text and "0.25" in text
     wide = neuron_html(Neuron(np.arange(30.0)))
     assert "10 more" in wide
+    assert "threshold" in text
+    regression = neuron_html(Neuron([1.0], 0.5, "identity", task="regress"))
+    assert "regression" in regression and "threshold" not in regression
     history = History([{"epoch": k, "loss": 10.0 / (k + 1), "accuracy": k / 10}
                        for k in range(10)])
     text = history_html(history)

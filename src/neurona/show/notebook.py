@@ -25,7 +25,8 @@ def _mini_table(caption: str, header, rows) -> str:
 
 
 def neuron_html(neuron) -> str:
-    """A neuron as a compact HTML table: activation, threshold, each weight and the bias."""
+    """A neuron as a compact HTML table: each weight, the bias, the activation, and a
+    classifier's threshold (a regression's task instead)."""
     names = neuron.feature_names or [f"x{i}" for i in range(neuron.n_features)]
     shown = min(neuron.n_features, 20)
     rows = [[f"w[{escape(n)}]", escape(format_number(float(w)))] for n, w in
@@ -33,8 +34,11 @@ def neuron_html(neuron) -> str:
     if neuron.n_features > shown:
         rows.append(["…", escape(f"{neuron.n_features - shown} more")])
     rows += [["b", escape(format_number(neuron.bias))],
-             ["activation", escape(neuron.activation.name)],
-             ["threshold", escape(format_number(neuron.threshold))]]
+             ["activation", escape(neuron.activation.name)]]
+    if getattr(neuron, "task", "classify") == "regress":  # a number out, no threshold
+        rows.append(["task", "regression"])
+    else:
+        rows.append(["threshold", escape(format_number(neuron.threshold))])
     return _mini_table(f"Neuron ({neuron.n_features} features)", ["", "value"], rows)
 
 
