@@ -187,7 +187,8 @@ def test_parquet_bytes_in_a_csv_file(tmp_path, capsys):
 def test_nan_in_parquet_names_the_row(tmp_path, capsys):
     path = _parquet(tmp_path / "nan.parquet", a=[1.0, 2.0, np.nan], y=[0, 1, 1])
     _check_refused(tmp_path, capsys, _train(tmp_path, path),
-                   r"nan\.parquet, row 3, column 'a': missing value \(NaN\)")
+                   r"nan\.parquet, row 3, column 'a': missing value \(empty, NA or NaN\)",
+                   r"or pass --missing drop, mean, median or most_frequent")
 
 
 @pytest.mark.parametrize("features,pattern", [
@@ -200,15 +201,23 @@ def test_bad_feature_lists(tmp_path, capsys, features, pattern):
     _check_refused(tmp_path, capsys, _train(tmp_path, path, "--features", features), pattern)
 
 
-@pytest.mark.parametrize("column,pattern", [
-    (pa.array([datetime.datetime(2024, 1, d) for d in (1, 2, 3)]), r"a date/time"),
-    (pa.array(["x", "y", "x"]).dictionary_encode(), r"categorical"),
-    (pa.array(["x", "y", "x"]), r"text \(string\)"),
-])
-def test_non_numeric_parquet_columns(tmp_path, capsys, column, pattern):
-    path = _parquet(tmp_path / "typed.parquet", a=[1.0, 2.0, 3.0], when=column, y=[0, 1, 0])
+def test_a_date_column_is_refused_with_a_hint(tmp_path, capsys):
+    when = pa.array([datetime.datetime(2024, 1, d) for d in (1, 2, 3)])
+    path = _parquet(tmp_path / "typed.parquet", a=[1.0, 2.0, 3.0], when=when, y=[0, 1, 0])
     _check_refused(tmp_path, capsys, _train(tmp_path, path),
-                   rf"typed\.parquet, column 'when': {pattern}.* is not numeric", "--features")
+                   r"typed\.parquet, column 'when': a date or time; neurona does not encode "
+                   r"dates: derive numbers from it", "--features")
+
+
+@pytest.mark.parametrize("column", [pa.array(["x", "y", "x", "z"]).dictionary_encode(),
+                                    pa.array(["x", "y", "x", "z"])],
+                         ids=["categorical", "text"])
+def test_text_and_categorical_parquet_columns_are_one_hot_encoded(tmp_path, capsys, column):
+    path = _parquet(tmp_path / "typed.parquet", a=[1.0, 2.0, 3.0, 4.0], kind=column,
+                    y=[0, 1, 0, 1])
+    assert main(_train(tmp_path, path, "--test-size", "0", "--quiet")) == 0
+    model = neurona.load(tmp_path / "run" / "model.json")
+    assert model.feature_names == ["a", "kind=x", "kind=y", "kind=z"]
 
 
 def test_non_numeric_npz_column(tmp_path, capsys):
@@ -216,7 +225,8 @@ def test_non_numeric_npz_column(tmp_path, capsys):
     np.savez(path, a=np.ones(3), when=np.array(["2024-01-01"] * 3, dtype="datetime64[D]"),
              y=np.array([0, 1, 0]))
     _check_refused(tmp_path, capsys, _train(tmp_path, path),
-                   r"dates\.npz, column 'when': numpy datetime64\[D\] is not numeric")
+                   r"dates\.npz, column 'when': its type cannot be a feature; convert it to "
+                   r"numbers or text")
 
 
 def test_categorical_target_is_accepted(tmp_path, capsys):

@@ -133,8 +133,8 @@ def test_evaluate_reports_sklearns_regression_scores_in_text_and_json(houses, tm
     data = np.loadtxt(houses / "houses.csv", delimiter=",", skiprows=1)
     pred = neurona.load(out / "model.json").predict(data[:, :3])
     y = data[:, 3]
-    assert set(result) == {"model", "data", "target", "task", "n_samples", "r2", "mae", "rmse",
-                           "explained_variance"}
+    assert set(result) == {"model", "data", "target", "task", "n_samples", "n_dropped", "r2",
+                           "mae", "rmse", "explained_variance"}
     assert result["task"] == "regress" and result["target"] == "price"
     assert result["n_samples"] == 600
     assert result["r2"] == pytest.approx(metrics.r2_score(y, pred), rel=1e-12)

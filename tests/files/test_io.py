@@ -42,7 +42,7 @@ def test_model_file_is_plain_json_without_pickle(tmp_path):
     raw = (tmp_path / "m.json").read_bytes()
     assert raw.startswith(b"{") and b"\x80" not in raw
     doc = json.loads(raw)
-    assert doc["format_version"] == 2 and doc["neurona_version"] == neurona.__version__
+    assert doc["format_version"] == 3 and doc["neurona_version"] == neurona.__version__
     assert doc["task"] == "classify"
 
 
@@ -82,7 +82,7 @@ def test_a_version_1_file_still_loads_with_the_task_its_settings_imply(tmp_path,
 
 @pytest.mark.parametrize("changes,match", [
     (dict(format="something-else"), "not a neurona model file"),
-    (dict(format_version=3), "format version 3 is not supported"),
+    (dict(format_version=4), "format version 4 is not supported"),
     (dict(task=_DROP), "task is missing"),
     (dict(task="cluster"), "task must be 'classify' or 'regress', got 'cluster'"),
     (dict(task="regress", classes=["a", "b"]), "a regression has no classes"),

@@ -71,6 +71,11 @@ class Neuron:
     target_scaler : neurona.data.scaling.Scaler, default=None
         A regression trained on scaled targets ``(y - center) / scale``: its
         output is mapped back, ``predict`` answering in the target's units.
+    encoding : neurona.data.encoding.Encoding, default=None
+        How raw columns become the features (one-hot categories, filled-in
+        missing values): with it, every method also takes raw rows (a pandas
+        DataFrame, a pyarrow Table, a dict of columns or a list of records),
+        encoded first; an array is taken as features already.
 
     Examples
     --------
@@ -82,7 +87,7 @@ class Neuron:
 
     def __init__(self, weights, bias: float = 0.0, activation: str | Activation = "sigmoid",
                  threshold: float = 0.5, feature_names=None, *, scaler=None, classes=None,
-                 task: str = "classify", target_scaler=None):
+                 task: str = "classify", target_scaler=None, encoding=None):
         w = np.array(weights, dtype=np.float64)
         if w.ndim != 1 or w.size == 0:
             raise NeuronaError(
@@ -102,6 +107,10 @@ class Neuron:
                                "has none.")
         self.task = task
         self.target_scaler = target_scaler
+        if encoding is not None and encoding.n_features != self.n_features:
+            raise NeuronaError(f"The encoding gives {encoding.n_features} features, but the "
+                               f"neuron has {self.n_features}.")
+        self.encoding = encoding
         self.metadata: dict = {}
 
     @property
@@ -145,7 +154,10 @@ class Neuron:
         return self.weights.shape[0]
 
     def net_input(self, X) -> np.ndarray:
-        """The net input ``z = X w + b``, one value per sample (``X`` scaled first, if set)."""
+        """The net input ``z = X w + b``, one value per sample (``X`` encoded and scaled
+        first, if the neuron has an encoding and a scaler)."""
+        if self.encoding is not None:
+            X = self.encoding.features_of(X)
         X = check_features(X, self.n_features)
         if self.scaler is not None:
             X = self.scaler.transform(X)
@@ -184,7 +196,8 @@ class Neuron:
     def copy(self) -> "Neuron":
         return Neuron(self.weights.copy(), self.bias, self.activation, self.threshold,
                       self.feature_names, scaler=self.scaler, classes=self.classes,
-                      task=self.task, target_scaler=self.target_scaler)
+                      task=self.task, target_scaler=self.target_scaler,
+                      encoding=self.encoding)
 
     def __repr__(self) -> str:
         w = np.array2string(self.weights, precision=6, separator=", ")

@@ -23,12 +23,11 @@ from typing import Iterator
 
 import numpy as np
 
-from ..errors import DataFileError, NeuronaError
+from ..errors import DataFileError, DataValueError, NeuronaError
 from .readers import DataFile
 from . import scaling
 from .split import TEST_STREAM, check_class_rows, check_test_size, held_out
-from .table import check_constant, resolve_columns
-from .target import target_coder
+from .table import TableReading, check_constant, resolve_columns
 
 MEMORY_FRACTION = 4       # the default memory budget is 1/4 of the physical memory
 #: Rows per chunk when the rows of a part are counted (no data is read for it).
@@ -67,15 +66,23 @@ class FileStream:
     target_scaler : neurona.data.scaling.Scaler, default=None
         A regression's known target scaling (e.g. a model's); else fitted by
         :meth:`scan` when asked.
+    rules : neurona.data.encoding.ColumnRules, default=ColumnRules()
+        How text columns and missing values become features; the encoding is
+        learned on the training rows by a first pass of :meth:`scan` when it
+        needs statistics (categories, fill values), unless ``column_encoding``
+        gives it (e.g. a model's).
     """
 
     def __init__(self, path, target: str, features=None, *, delimiter=None, encoding=None,
                  test_size: float = 0.0, random_state: int = 1, classes=None,
-                 task: str = "classify", target_scaler=None):
+                 task: str = "classify", target_scaler=None, rules=None,
+                 column_encoding=None):
         self.file = DataFile(path, delimiter=delimiter, encoding=encoding)
         self.features = resolve_columns(self.file, target, features)
         self.target, self.task = target, task
-        self.labels = target_coder(self.file, target, task, classes)
+        self.reading = TableReading(self.file, target, self.features, task=task, rules=rules,
+                                    classes=classes, encoding=column_encoding)
+        self.labels = self.reading.coder
         if target_scaler is not None:
             self.labels.scaler = target_scaler
         self.test_size = check_test_size(test_size)
@@ -83,55 +90,86 @@ class FileStream:
         self.classes = None if classes is None else list(self.labels.classes)
         self.scaler: scaling.Scaler | None = None
         self.n_rows = self.n_train = self.n_test = 0
+        self.n_read = 0  # rows in the file, those left out for missing values included
+        self.dropped = np.empty(0, dtype=np.int64)  # their positions
         self._scanned = False
+
+    @property
+    def encoding(self):
+        """How the feature columns become the neuron's features (learned by :meth:`scan`)."""
+        return self.reading.encoding
+
+    @property
+    def feature_names(self) -> list[str]:
+        """The neuron's features: the encoding's names (``island=Biscoe``)."""
+        return self.reading.encoding.feature_names
 
     @property
     def target_scaler(self) -> "scaling.Scaler | None":
         """A regression's target scaling (None for a classifier, or unscaled targets)."""
         return getattr(self.labels, "scaler", None)
 
-    def test_mask(self, row0: int, n: int) -> np.ndarray:
-        """Which of the rows ``row0 .. row0 + n - 1`` are test rows."""
-        return held_out(np.arange(row0, row0 + n), self.random_state, self.test_size,
-                        TEST_STREAM)
+    def is_test(self, rows: np.ndarray) -> np.ndarray:
+        """Which of the rows at positions ``rows`` are test rows."""
+        return held_out(rows, self.random_state, self.test_size, TEST_STREAM)
 
     def _tables(self):
-        return self.file.batches([*self.features, self.target], numeric=self.features)
+        return self.reading.tables()
+
+    def batches(self, scaled: bool = True):
+        """``(X, table, rows)`` of every kept row, batch by batch: the encoded features
+        (not scaled), the batch's kept rows and their positions."""
+        for row0, table in self._tables():
+            yield self.reading.encode(table, row0)
 
     def scan(self, scale: str = "none", allow_constant: bool = False,
              scale_target: str = "none") -> "FileStream":
         """Read the file once: check it, learn the classes, count the parts, fit the scalers
         (``scale_target``: a regression's target, on its training rows)."""
         where = str(self.file.path)
-        fit = scaling.StreamingFit(scale, self.features, where)
+        if self.reading.encoding is None:  # a first pass learns the categories and fills
+            self.reading.fit(self._tables(), self.is_test)
+        names = self.feature_names
+        fit = scaling.StreamingFit(scale, names, where)
         fit_target = scaling.StreamingFit(scale_target, [self.target], where)
-        low = np.full(len(self.features), np.inf)
-        high = np.full(len(self.features), -np.inf)
-        n = n_test = 0
+        low = np.full(len(names), np.inf)
+        high = np.full(len(names), -np.inf)
+        n = n_test = n_read = 0
+        dropped = []
         counts: dict = {"train": {}, "test": {}}
         for row0, table in self._tables():
-            X = self.file.features(table, self.features, row0)
-            self.labels.observe(table, row0)
-            test = self.test_mask(row0, len(X))
+            size = table.num_rows
+            n_read += size
+            X, table, rows = self.reading.encode(table, row0)
+            if len(rows) < size:  # rows left out for a missing value
+                dropped.append(np.setdiff1d(np.arange(row0, row0 + size), rows))
+            self.labels.observe(table, rows)
+            test = self.is_test(rows)
             for part, keep in (("train", ~test), ("test", test)):
                 for label, k in self.labels.count(table, keep).items():
                     counts[part][label] = counts[part].get(label, 0) + k
             fit.update(X[~test])
             if scale_target != "none":
-                fit_target.update(self.labels.encode(table, row0, scaled=False)[~test, None])
+                fit_target.update(self.labels.encode(table, rows, scaled=False)[~test, None])
             if len(X):
                 np.minimum(low, X.min(axis=0), out=low)
                 np.maximum(high, X.max(axis=0), out=high)
             n += len(X)
             n_test += int(test.sum())
-        if n == 0:
+        if n_read == 0:
             raise DataFileError(f"{self.file.path}: no data rows; add rows below the header.",
                                 path=self.file.path)
+        if n == 0:
+            raise DataValueError(f"{self.file.path}: every row misses a value (--missing "
+                                 f"{self.reading.rules.missing} left none); fill the cells in "
+                                 f"or choose other columns.", path=self.file.path)
+        self.n_read = n_read
+        self.dropped = np.concatenate(dropped) if dropped else np.empty(0, dtype=np.int64)
         self.classes = self.labels.finish()
         check_class_rows(counts["train"], counts["test"], self.classes, self.test_size,
                          self.file.path)
         if not allow_constant:
-            check_constant(self.file, None, self.features, low, high)
+            check_constant(self.file, None, names, low, high)
         self.n_rows, self.n_test, self.n_train = n, n_test, n - n_test
         self.scaler = fit.result()
         if scale_target != "none":
@@ -155,22 +193,20 @@ class Pass:
         self.stream, self.which, self.scaled = stream, which, scaled
         self.n_rows = {"train": stream.n_train, "test": stream.n_test,
                        "all": stream.n_rows}[which]
-        self.n_features = len(stream.features)
+        self.n_features = len(stream.feature_names)
 
-    def _keep(self, row0: int, n: int) -> np.ndarray | None:
+    def _keep(self, rows: np.ndarray) -> np.ndarray | None:
         if self.which == "all":
             return None
-        test = self.stream.test_mask(row0, n)
+        test = self.stream.is_test(rows)
         return test if self.which == "test" else ~test
 
     def with_rows(self) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
         """Like iterating, with the 0-based file row index of every row as a third array."""
         s = self.stream
-        for row0, table in s._tables():
-            X = s.file.features(table, s.features, row0)
-            y = s.labels.encode(table, row0, scaled=self.scaled)
-            rows = np.arange(row0, row0 + len(y))
-            keep = self._keep(row0, len(y))
+        for X, table, rows in s.batches():
+            y = s.labels.encode(table, rows, scaled=self.scaled)
+            keep = self._keep(rows)
             if keep is not None:
                 X, y, rows = X[keep], y[keep], rows[keep]
             if self.scaled and s.scaler is not None:
@@ -179,11 +215,14 @@ class Pass:
                 yield X, y, rows
 
     def positions(self) -> Iterator[np.ndarray]:
-        """The file row indices of this part, in chunks, without reading the file."""
-        for row0 in range(0, self.stream.n_rows, COUNT_CHUNK):
-            n = min(COUNT_CHUNK, self.stream.n_rows - row0)
-            rows = np.arange(row0, row0 + n)
-            keep = self._keep(row0, n)
+        """The file row indices of this part, in chunks, without reading the file (the
+        rows left out for missing values excluded)."""
+        total, dropped = self.stream.n_read, self.stream.dropped
+        for row0 in range(0, total, COUNT_CHUNK):
+            rows = np.arange(row0, min(row0 + COUNT_CHUNK, total))
+            if len(dropped):
+                rows = rows[~np.isin(rows, dropped)]
+            keep = self._keep(rows)
             yield rows if keep is None else rows[keep]
 
     def __iter__(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:

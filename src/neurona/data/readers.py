@@ -504,8 +504,9 @@ class DataFile:
             row = self._find_value(column, value)
             at = self.where(row, column)
             return DataValueError(
-                f"{at}: {value!r} is not a number; features must be numeric: fix the cell, "
-                f"or leave the column out with --features.", path=path, column=column,
+                f"{at}: {value!r} is not a number, but the column holds numbers in its first "
+                f"rows (so it was read as numbers); fix the cell, or leave the column out "
+                f"with --features.", path=path, column=column,
                 line=None if row is None else self.line(row))
         if "invalid UTF8" in message:
             col = re.search(r"column #(\d+)", message)
@@ -582,27 +583,74 @@ class DataFile:
             return " The first line looks like data: does the file have a header row?"
         return ""
 
+    def column_kinds(self, columns: list[str]) -> dict:
+        """Each column's kind (:func:`neurona.data.encoding.kind_of`): from the file's
+        types, or for CSV, from the types pyarrow infers from the first block."""
+        from .encoding import kind_of
+
+        absent = [c for c in columns if c not in self.columns]
+        if absent:
+            self.check_columns(absent, what="column")  # raises, naming them
+        if self.format != "csv":
+            return {c: kind_of(self._types[c]) if not isinstance(self._types[c], str)
+                    else "other" for c in columns}
+        reader = self._csv_reader(columns, {})
+        try:
+            first = reader.read_next_batch()
+        except StopIteration:
+            return {c: "number" for c in columns}
+        except Exception as exc:  # noqa: BLE001 - translated into a DataError
+            raise self._csv_error(exc) from None
+        finally:
+            reader.close()
+        kinds = {c: kind_of(first.schema.field(c).type) for c in columns}
+        for c in columns:
+            if kinds[c] == "category":
+                self._refuse_mixed(c, first.column(c))
+        return kinds
+
+    def _refuse_mixed(self, column: str, cells) -> None:
+        """Refuse a text column of a CSV file whose other cells are numbers (a typo in a
+        number column, most likely), naming the first cell that is not a number."""
+        import pyarrow.compute as pc
+
+        values = pc.unique(cells.drop_null()).to_pylist()
+        numbers = [v for v in values if _looks_numeric(v)]
+        if numbers and len(numbers) < len(values):
+            text = next(v for v in cells.to_pylist() if v is not None and not _looks_numeric(v))
+            row = self._find_value(column, text)
+            raise DataValueError(
+                f"{self.where(row, column)}: {text!r:.40} is not a number, but the column's "
+                f"other cells are numbers; fix the cell, or leave the column out with "
+                f"--features.", path=self.path, column=column,
+                line=None if row is None else self.line(row))
+
     def batches(self, columns: list[str], *, numeric: list[str] = (),
-                batch_rows: int | None = None) -> Iterator[tuple[int, "object"]]:
+                batch_rows: int | None = None, kinds: dict | None = None
+                ) -> Iterator[tuple[int, "object"]]:
         """Yield ``(row0, table)``: the requested columns, batch after batch.
 
         ``row0`` is the 0-based index of the batch's first row; ``numeric``
         columns arrive as numbers (CSV cells are parsed as float64, other
-        columns as strings).
+        columns as strings). ``kinds`` (see :meth:`column_kinds`) reads a CSV
+        file's ``number`` columns as float64 and its ``boolean`` ones as booleans.
         """
+        kinds = kinds or {}
         self.check_columns(columns, numeric=numeric)
         batch_rows = batch_rows or BATCH_ROWS
         if self.format == "csv":
-            yield from self._csv_batches(columns, numeric)
+            yield from self._csv_batches(columns, numeric, kinds)
         elif self.format == "parquet":
             yield from self._parquet_batches(columns, batch_rows)
         else:
             yield from self._numpy_batches(columns, batch_rows)
 
-    def _csv_batches(self, columns, numeric):
+    def _csv_batches(self, columns, numeric, kinds):
         import pyarrow as pa
 
-        types = {c: (pa.float64() if c in numeric else pa.string()) for c in columns}
+        read_as = {"number": pa.float64(), "boolean": pa.bool_()}
+        types = {c: (pa.float64() if c in numeric else read_as.get(kinds.get(c), pa.string()))
+                 for c in columns}
         reader = self._csv_reader(columns, types)
         row0 = 0
         try:
@@ -698,6 +746,12 @@ def _looks_numeric(text: str) -> bool:
 
 # --- class labels ------------------------------------------------------------------
 
+def position(row0, i: int) -> int:
+    """The file position of a batch's row ``i``: ``row0 + i``, or ``row0[i]`` when
+    ``row0`` holds each row's position (a batch some of whose rows were left out)."""
+    return int(row0[i]) if isinstance(row0, np.ndarray) else row0 + i
+
+
 def label_value(value):
     """A class label as neurona stores it: bool, int, float or str.
 
@@ -762,9 +816,9 @@ class Labels:
         if col.null_count:
             i = pc.index(pc.is_null(col), True).as_py()
             raise DataValueError(
-                f"{self.file.where(row0 + i, self.column)}: missing class label; every row "
+                f"{self.file.where(position(row0, i), self.column)}: missing class label; every row "
                 f"needs a target value: fill it in or drop the row.", path=self.file.path,
-                column=self.column, line=self.file.line(row0 + i))
+                column=self.column, line=self.file.line(position(row0, i)))
 
     def _learn(self, raw, col, row0: int) -> None:
         """Map one raw value of ``col`` to its label, or refuse it."""
@@ -780,8 +834,8 @@ class Labels:
             what = ("is not a class label; fill it in or drop the row" if label is None else
                     f"is not one of the model's classes {quote_list(self.classes)}")
             error = DataValueError if label is None else TargetError
-            raise error(f"{self.file.where(row0 + i, self.column)}: label {raw!r} {what}.",
-                        path=self.file.path, column=self.column, line=self.file.line(row0 + i))
+            raise error(f"{self.file.where(position(row0, i), self.column)}: label {raw!r} {what}.",
+                        path=self.file.path, column=self.column, line=self.file.line(position(row0, i)))
         if label not in self._seen:
             self._seen.append(label)
         self._code[raw] = label

@@ -66,6 +66,10 @@ class Split:
     classes: list | None = None
     #: The training rows' positions in their file (the per-row split), or None.
     rows_train: np.ndarray | None = None
+    #: How a file's raw columns became the features, and how many rows were left out for
+    #: missing values (see :mod:`neurona.data.encoding`); None for arrays.
+    encoding: object = None
+    n_dropped: int = 0
 
 
 def check_test_size(test_size: float) -> float:

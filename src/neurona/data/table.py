@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import DataFileError, DataValueError, OptionError
+from .encoding import ColumnRules, Encoding, missing_rows
 from .readers import DataFile, quote_list
+from .split import TEST_STREAM, held_out
 from .target import target_coder
 
 
@@ -41,6 +43,11 @@ class Dataset:
     target: str
     path: str = ""
     n_rows: int = field(init=False)
+    #: How the raw columns became the features (see :mod:`neurona.data.encoding`).
+    encoding: Encoding | None = None
+    #: The kept rows' positions in the file, and how many rows were left out (missing values).
+    rows: np.ndarray | None = None
+    n_dropped: int = 0
 
     def __post_init__(self):
         self.n_rows = len(self.y)
@@ -88,7 +95,6 @@ def resolve_columns(datafile: DataFile, target: str | None, features=None) -> li
             raise OptionError(f"the target {target!r} cannot also be a feature; remove it "
                               f"from --features.")
         datafile.check_columns(features, what="feature column")
-    datafile.check_columns(features, numeric=features)
     return features
 
 
@@ -108,9 +114,89 @@ def check_constant(datafile: DataFile, X: np.ndarray, features: list[str],
                 column=name)
 
 
+class TableReading:
+    """A data file's rows as the neuron's features and targets, batch by batch.
+
+    The target is coded by :func:`~neurona.data.target.target_coder`, the
+    feature columns encoded by an :class:`~neurona.data.encoding.Encoding`
+    (given, e.g. a model's, or learned by :meth:`fit` on the training rows).
+    Unless ``rules.missing`` is ``"error"``, a row whose target is missing is
+    left out, as is, with ``"drop"``, a row missing a feature; every row keeps
+    its position in the file, which the split and the messages use.
+
+    Parameters
+    ----------
+    datafile : DataFile
+    target : str
+    features : list of str
+    task : {"classify", "regress"}
+    rules : neurona.data.encoding.ColumnRules, default=ColumnRules()
+    classes : list, default=None
+        A classifier's known classes.
+    encoding : Encoding, default=None
+        A known encoding; None: learned by :meth:`fit`.
+    """
+
+    def __init__(self, datafile: DataFile, target: str, features: list[str], *,
+                 task: str = "classify", rules: ColumnRules | None = None, classes=None,
+                 encoding: Encoding | None = None):
+        self.file, self.target, self.features = datafile, target, list(features)
+        self.rules = rules or ColumnRules()
+        self.kinds = encoding.kinds if encoding is not None else \
+            datafile.column_kinds(self.features)
+        self.coder = target_coder(datafile, target, task, classes)
+        self.encoding = encoding
+        if encoding is None and not self.rules.needs_fit(self.kinds):
+            self.encoding = self.rules.fit(self.kinds, datafile).result()
+
+    def tables(self):
+        """``(row0, table)`` batches of the feature and target columns, raw."""
+        return self.file.batches([*self.features, self.target], kinds=self.kinds)
+
+    def present(self, table, row0: int) -> tuple:
+        """``(table, rows)``: the batch without the rows whose target is missing (unless
+        missing values are errors), and the kept rows' positions."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        rows = np.arange(row0, row0 + table.num_rows)
+        if self.rules.missing == "error" or not table.column(self.target).null_count:
+            return table, rows
+        keep = ~np.asarray(pc.is_null(table.column(self.target)).to_numpy(zero_copy_only=False))
+        return table.filter(pa.array(keep)), rows[keep]
+
+    def fit(self, batches, is_test) -> Encoding:
+        """Learn the encoding from the training rows of ``batches`` (``(row0, table)``
+        pairs); ``is_test(rows)`` marks the test rows by position."""
+        import pyarrow as pa
+
+        fit = self.rules.fit(self.kinds, self.file)
+        for row0, table in batches:
+            table, rows = self.present(table, row0)
+            keep = ~is_test(rows)
+            if self.rules.missing == "drop":
+                keep &= ~missing_rows(table, self.kinds)
+            fit.update(table.filter(pa.array(keep)))
+        self.encoding = fit.result()
+        return self.encoding
+
+    def encode(self, table, row0: int, *, scaled: bool = True) -> tuple:
+        """``(X, table, rows)``: the batch's features, the batch's kept rows (their target
+        column for the coder) and their positions."""
+        import pyarrow as pa
+
+        table, rows = self.present(table, row0)
+        X, keep = self.encoding.transform(table, self.file, rows, training=True)
+        if not keep.all():
+            table, rows = table.filter(pa.array(keep)), rows[keep]
+        return X, table, rows
+
+
 def read_data(path, target: str, features: list[str] | None = None, *,
               delimiter: str | None = None, encoding: str | None = None,
-              allow_constant: bool = False, task: str = "classify") -> Dataset:
+              allow_constant: bool = False, task: str = "classify",
+              rules: ColumnRules | None = None, test_size: float = 0.0,
+              random_state: int | None = 1) -> Dataset:
     """Read a data file into memory: the feature matrix and the target.
 
     Parameters
@@ -121,12 +207,18 @@ def read_data(path, target: str, features: list[str] | None = None, *,
         The target column: for ``task="classify"``, 0/1, booleans or any two
         distinct values; for ``task="regress"``, numbers (not all equal).
     features : list of str, default=None
-        The feature columns (default: every other column), all numeric.
+        The feature columns (default: every other column): numbers, booleans,
+        text or categories (see :mod:`neurona.data.encoding`).
     delimiter, encoding : str, default="," and "utf-8"
         For CSV files.
     allow_constant : bool, default=False
         Accept a feature that has one value in every row.
     task : {"classify", "regress"}, default="classify"
+    rules : neurona.data.encoding.ColumnRules, default=ColumnRules()
+        Missing values, unknown categories, hashed columns.
+    test_size, random_state : float and int
+        The per-row split (:mod:`neurona.data.split`) whose training rows the
+        encoding learns from; the test rows are read but never learned from.
 
     Raises
     ------
@@ -135,21 +227,34 @@ def read_data(path, target: str, features: list[str] | None = None, *,
     """
     datafile = DataFile(path, delimiter=delimiter, encoding=encoding)
     features = resolve_columns(datafile, target, features)
-    coder = target_coder(datafile, target, task)
-    blocks, targets = [], []
-    for row0, table in datafile.batches([*features, target], numeric=features):
-        blocks.append(datafile.features(table, features, row0))
-        coder.observe(table, row0)
-        targets.append((row0, table.select([target])))
-    if not blocks or sum(len(b) for b in blocks) == 0:
+    reading = TableReading(datafile, target, features, task=task, rules=rules)
+    tables = list(reading.tables())
+    n_read = sum(t.num_rows for _, t in tables)
+    if n_read == 0:
         raise DataFileError(f"{datafile.path}: no data rows; add rows below the header.",
                             path=datafile.path)
+    seed = 1 if random_state is None else random_state
+    if reading.encoding is None:
+        reading.fit(tables, lambda rows: held_out(rows, seed, test_size, TEST_STREAM))
+    coder = reading.coder
+    blocks, kept = [], []
+    for row0, table in tables:
+        X, table, rows = reading.encode(table, row0)
+        coder.observe(table, rows)
+        blocks.append(X)
+        kept.append((table, rows))
+    positions = np.concatenate([rows for _, rows in kept])
+    if len(positions) == 0:
+        raise DataValueError(f"{datafile.path}: every row misses a value (--missing "
+                             f"{reading.rules.missing} left none); fill the cells in or choose "
+                             f"other columns.", path=datafile.path)
     classes = coder.finish()
     X = np.concatenate(blocks)
-    y = np.concatenate([coder.encode(t, row0) for row0, t in targets])
+    y = np.concatenate([coder.encode(t, rows) for t, rows in kept])
     if classes is not None:
         y = y.astype(np.int64)
+    names = reading.encoding.feature_names
     if not allow_constant:
-        check_constant(datafile, X, features)
-    return Dataset(X, y, features, classes, target, str(path))
-
+        check_constant(datafile, X, names)
+    return Dataset(X, y, names, classes, target, str(path), encoding=reading.encoding,
+                   rows=positions, n_dropped=n_read - len(positions))

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import ColumnError, DataValueError, TargetError
-from .readers import DataFile, Labels
+from .readers import DataFile, Labels, position
 
 #: Distinct values a target must show before :func:`numeric_target` calls it numeric.
 MORE_THAN_TWO = 3
@@ -35,9 +35,9 @@ def _as_numbers(file: DataFile, column: str, col, row0: int) -> np.ndarray:
     if col.null_count:
         i = pc.index(pc.is_null(col), True).as_py()
         raise DataValueError(
-            f"{file.where(row0 + i, column)}: missing target value (empty, NA or NaN); a "
+            f"{file.where(position(row0, i), column)}: missing target value (empty, NA or NaN); a "
             f"regression needs a number in every row: fill it in or drop the row.",
-            path=file.path, column=column, line=file.line(row0 + i))
+            path=file.path, column=column, line=file.line(position(row0, i)))
     if pa.types.is_boolean(col.type):
         raise ColumnError(
             f"{file.path}, column {column!r}: the target holds booleans, which are two "
@@ -50,10 +50,10 @@ def _as_numbers(file: DataFile, column: str, col, row0: int) -> np.ndarray:
                 values[i] = float(cell)
             except ValueError:
                 raise DataValueError(
-                    f"{file.where(row0 + i, column)}: {cell!r:.40} is not a number; a "
+                    f"{file.where(position(row0, i), column)}: {cell!r:.40} is not a number; a "
                     f"regression's target must be numbers: fix the cell, or train a "
                     f"classifier (--task classify).", path=file.path, column=column,
-                    line=file.line(row0 + i)) from None
+                    line=file.line(position(row0, i))) from None
     else:
         if pa.types.is_float16(col.type):
             col = pc.cast(col, pa.float32())
@@ -64,8 +64,8 @@ def _as_numbers(file: DataFile, column: str, col, row0: int) -> np.ndarray:
         i = int(np.argmax(bad))
         what = ("missing target value (NaN); fill it in or drop the row" if np.isnan(values[i])
                 else f"infinite target value ({values[i]}); fix the cell or drop the row")
-        raise DataValueError(f"{file.where(row0 + i, column)}: {what}.", path=file.path,
-                             column=column, line=file.line(row0 + i))
+        raise DataValueError(f"{file.where(position(row0, i), column)}: {what}.", path=file.path,
+                             column=column, line=file.line(position(row0, i)))
     return values
 
 

@@ -394,11 +394,11 @@ class DaskFiles:
 
     def __init__(self, path: str, target: str | None, features=None, *, delimiter=None,
                  encoding=None, test_size: float = 0.0, random_state: int = 1,
-                 task: str = "classify"):
+                 task: str = "classify", rules=None):
         dask, da = _require_dask()
         import dask.dataframe as dd
 
-        from ..errors import ColumnError, DataFileError, TargetError
+        from ..errors import ColumnError, DataFileError, OptionError, TargetError
         from ..data.readers import label_value, quote_list, sort_labels
 
         text = str(path)
@@ -438,11 +438,16 @@ class DaskFiles:
             raise ColumnError(f"{text}: feature column(s) {quote_list(missing)} not found; "
                               f"the columns are {quote_list(columns)}.", path=text,
                               column=missing[0])
+        if rules is not None and (rules.missing != "error" or rules.hashed):
+            raise OptionError(f"{text}: --missing {rules.missing} and --hash are not on the "
+                              f"Dask engine yet; train in memory or streamed (--stream), "
+                              f"which fill in, drop and hash.")
         not_numeric = [c for c in features if frame[c].dtype.kind not in "biuf"]
         if not_numeric:
             raise ColumnError(f"{text}: column {not_numeric[0]!r} is not numeric "
-                              f"({frame[not_numeric[0]].dtype}); every feature must hold "
-                              f"numbers: drop it with --features.", path=text,
+                              f"({frame[not_numeric[0]].dtype}); the Dask engine trains on "
+                              f"numbers only (text columns are one-hot encoded in memory or "
+                              f"streamed, --stream): drop it with --features.", path=text,
                               column=not_numeric[0])
         if task == "regress":
             kind = frame[target].dtype.kind

@@ -322,7 +322,7 @@ def test_pass(neuron, stream, sample_rows: int = SAMPLE_ROWS):
     keep = min(1.0, sample_rows / max(stream.n_rows, 1))
     sample_X, sample_y, sample_test = [], [], []
     for X, y, rows in stream.part("all", scaled=False).with_rows():
-        test = stream.test_mask(int(rows[0]), len(rows)) if len(rows) else rows.astype(bool)
+        test = stream.is_test(rows)
         if test.any():
             pred = neuron.predict(X[test])
             if regress:

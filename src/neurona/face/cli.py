@@ -151,6 +151,18 @@ def _names(text: str) -> list[str]:
     return names
 
 
+def _hashed(text: str) -> dict:
+    """``COLUMN=N,COLUMN=N``: columns to hash, each into N features."""
+    out = {}
+    for item in text.split(","):
+        name, sep, n = item.strip().rpartition("=")
+        if not sep or not name or not n.isdigit() or not 1 <= int(n) <= 1 << 20:
+            raise argparse.ArgumentTypeError(
+                f"expected COLUMN=N pairs (N features, 1 to 1048576), got {item!r}")
+        out[name] = int(n)
+    return out
+
+
 def _join_negative_values(argv: list[str]) -> list[str]:
     """Turn ``--opt -1,2`` into ``--opt=-1,2`` so argparse does not read ``-1,2`` as a flag."""
     out: list[str] = []
@@ -317,6 +329,7 @@ def add_csv_options(g) -> None:
 def add_data_options(g) -> None:
     """The data: a built-in dataset or a file, its scaling and its split."""
     from ..data import DATASETS
+    from ..data.encoding import MISSING, UNKNOWN
     from ..data.scaling import KINDS
 
     g.add_argument("--dataset", choices=list(DATASETS), default=None,
@@ -338,6 +351,21 @@ def add_data_options(g) -> None:
     g.add_argument("--features", type=_names, default=None, metavar="A,B,...",
                    help="the file's feature columns (default: all but the target)")
     add_csv_options(g)
+    columns = DEFAULTS["columns"]
+    g.add_argument("--missing", choices=list(MISSING), default=columns["missing"],
+                   help="a missing feature value: error, drop the row, or fill it in with the "
+                        "training rows' mean, median or most frequent value (text columns: "
+                        "the most frequent); a row whose target is missing is left out unless "
+                        "error")
+    g.add_argument("--unknown", choices=list(UNKNOWN), default=columns["unknown"],
+                   help="a category training never saw: ignore (all its column's one-hot "
+                        "features 0) or error")
+    g.add_argument("--max-categories", type=_positive_int, default=columns["max_categories"],
+                   metavar="N", help="refuse a text column with more distinct values (an ID, "
+                                     "free text) unless it is hashed")
+    g.add_argument("--hash", type=_hashed, default=None, metavar="COLUMN=N,...",
+                   help="hash a text column's values into N features (the hashing trick) "
+                        "instead of one per category")
     g.add_argument("--scale", choices=list(KINDS), default=DEFAULTS["scale"],
                    help="feature scaling, fitted on the training split and saved in the model")
     g.add_argument("--scale-target", choices=list(TARGET_SCALINGS),
@@ -516,6 +544,8 @@ def data_config(args) -> dict:
                   "stratify": args.stratify},
         "scale": args.scale,
         "scale_target": args.scale_target,
+        "columns": {"missing": args.missing, "unknown": args.unknown,
+                    "hash": args.hash or {}, "max_categories": args.max_categories},
         "stream": args.stream,
         "memory_budget": args.memory_budget,
     }
@@ -768,7 +798,9 @@ def cmd_evaluate(args) -> int:
             del result["report_dict"]
         print(json.dumps({"model": str(args.model), **result}, allow_nan=False))
     else:
-        print(f"Model {args.model} on {args.data}: {result['n_samples']} rows, target "
+        left = (f" ({result['n_dropped']} more left out: a missing value)"
+                if result["n_dropped"] else "")
+        print(f"Model {args.model} on {args.data}: {result['n_samples']} rows{left}, target "
               f"{result['target']!r}\n")
         print(result["report"] if regress else format_evaluation(result), end="")
     return EXIT_OK

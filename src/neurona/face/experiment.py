@@ -47,6 +47,7 @@ from ..core.spec import TrainSpec
 from ..core.trainer import DivergenceError, Trainer
 from ..core.trajectory import WeightTrajectory
 from ..data import scaling
+from ..data.encoding import ColumnRules
 from ..data.filestream import FileStream, default_memory_budget
 from ..data.split import check_class_rows
 from ..engines.memory import MemoryEngine, as_rows
@@ -69,6 +70,8 @@ DEFAULTS: dict = {
     "split": dict(data.SPLIT_DEFAULTS, stratify=False),
     "scale": "none",            # none, standard or minmax, fitted on the training split
     "scale_target": "none",     # a regression's target: none or standard (training split)
+    # A file's columns: missing values, unknown categories, hashed columns (ColumnRules).
+    "columns": ColumnRules().to_dict(),
     "stream": None,             # None: stream a file larger than memory_budget
     "memory_budget": None,      # bytes; None: a quarter of the physical memory
     "shuffle_buffer": SHUFFLE_BUFFER,   # rows, for mini-batch training on a stream
@@ -118,6 +121,7 @@ def resolve_config(config: dict) -> dict:
     if config["scale_target"] not in TARGET_SCALINGS:
         raise OptionError(f"Unknown target scaling {config['scale_target']!r}; choose one of "
                           f"{', '.join(TARGET_SCALINGS)}.")
+    ColumnRules.from_dict(config["columns"])
     if config["scale_target"] != "none" and config["task"] != "regress":
         raise OptionError("--scale-target scales a regression's numbers; a classifier's "
                           "target is two classes: drop it, or pass --task regress.")
@@ -242,12 +246,15 @@ def load_data(config: dict) -> tuple[np.ndarray, np.ndarray, data.Split]:
                 "a hash of --random-state and the row's position (the same rows in memory, "
                 "streamed or on Dask), which keeps the class proportions in expectation: "
                 "drop --stratify.")
+        sp = config["split"]
         ds = data.read_data(spec["path"], spec.get("target"), spec.get("features"),
                             delimiter=spec.get("delimiter"), encoding=spec.get("encoding"),
-                            task=task)
-        sp = config["split"]
+                            task=task, rules=ColumnRules.from_dict(config["columns"]),
+                            test_size=sp["test_size"], random_state=sp["random_state"])
         parts = data.split_rows(ds.X, ds.y, sp["test_size"], sp["random_state"],
-                                feature_names=ds.feature_names, classes=ds.classes)
+                                feature_names=ds.feature_names, classes=ds.classes,
+                                rows=ds.rows)
+        parts.encoding, parts.n_dropped = ds.encoding, ds.n_dropped
         if ds.classes is None:
             counts = [{None: len(y)} for y in (parts.y_train, parts.y_test)]
         else:
@@ -321,6 +328,7 @@ def _file_settings(config: dict) -> dict:
     spec = config["dataset"]
     return dict(path=spec["path"], target=spec.get("target"), features=spec.get("features"),
                 delimiter=spec.get("delimiter"), encoding=spec.get("encoding"),
+                rules=ColumnRules.from_dict(config.get("columns")),
                 test_size=config["split"]["test_size"],
                 random_state=config["split"]["random_state"], task=config.get("task") or "classify")
 
@@ -375,6 +383,7 @@ def _run(config, callbacks, resume, run_dir, resumed_from) -> Run:
         target_scaler.transform(parts.y_train[:, None])[:, 0]
     engine = MemoryEngine(*as_rows(X_fit, y_fit, dtype=spec.dtype), rows=parts.rows_train)
     neuron = initial_neuron(config, X.shape[1], parts.feature_names)
+    neuron.encoding = parts.encoding
     initial = [*map(float, neuron.weights), neuron.bias]
     trainer, error = _train(
         config, spec, neuron, engine, callbacks, resume, run_dir,
@@ -383,8 +392,8 @@ def _run(config, callbacks, resume, run_dir, resumed_from) -> Run:
     neuron.scaler, neuron.target_scaler = scaler, target_scaler
     test_pred = neuron.predict(parts.X_test)
     neuron.classes = parts.classes
-    if config["dataset"].get("name") == "file":
-        config["dataset"] = dict(config["dataset"], features=parts.feature_names)
+    if config["dataset"].get("name") == "file":  # the raw columns the encoding reads
+        config["dataset"] = dict(config["dataset"], features=parts.encoding.names)
     return Run(config, neuron, trainer.history, X, y, parts, test_pred, initial=initial,
                **_test_report(config, parts.y_test, test_pred, parts.classes),
                status=trainer.status, error=error, checkpoint=trainer.checkpoint(),
@@ -511,18 +520,27 @@ def _run_streamed(config, spec, callbacks, resume, run_dir, resumed_from) -> Run
                                                    scale_target=config["scale_target"])
     engine = StreamEngine(fs.part("train"), shuffle_buffer=config["shuffle_buffer"])
     return _sampled_run(config, spec, callbacks, resume, run_dir, resumed_from, engine,
-                        fs.features, fs.classes, (fs.scaler, fs.target_scaler),
-                        {"n_train": fs.n_train, "n_test": fs.n_test},
-                        lambda n: test_pass(n, fs))
+                        fs.feature_names, fs.classes, (fs.scaler, fs.target_scaler),
+                        _sizes(fs), lambda n: test_pass(n, fs), encoding=fs.encoding)
+
+
+def _sizes(source) -> dict:
+    """A file's training and test rows, and those left out for missing values (if any)."""
+    sizes = {"n_train": source.n_train, "n_test": source.n_test}
+    if getattr(source, "n_read", 0) > source.n_rows:
+        sizes["n_dropped"] = source.n_read - source.n_rows
+    return sizes
 
 
 def _sampled_run(config, spec, callbacks, resume, run_dir, resumed_from, engine, features,
-                 classes, scalers, sizes, test_view) -> Run:
+                 classes, scalers, sizes, test_view, encoding=None) -> Run:
     """A run on data too large to keep: trained on ``engine``, reported from ``test_view``.
 
-    ``scalers`` is ``(feature scaler, target scaler)``, either None."""
+    ``scalers`` is ``(feature scaler, target scaler)``, either None; ``features`` are
+    the neuron's, which ``encoding`` (if any) makes from the file's columns."""
     scaler, target_scaler = scalers
     neuron = initial_neuron(config, len(features), features)
+    neuron.encoding = encoding
     initial = [*map(float, neuron.weights), neuron.bias]
     placeholder = data.Split(np.empty((0, len(features))), None, np.empty(0), None,
                              features, classes)
@@ -533,7 +551,8 @@ def _sampled_run(config, spec, callbacks, resume, run_dir, resumed_from, engine,
         lambda: _as_saved(neuron, scaler, classes, target_scaler), resumed_from)
     neuron.scaler, neuron.target_scaler = scaler, target_scaler
     view, report = _sampled_view(config, neuron, test_view, features, classes, sizes["n_test"])
-    config["dataset"] = dict(config["dataset"], features=features)
+    config["dataset"] = dict(config["dataset"],
+                             features=features if encoding is None else encoding.names)
     return Run(config, neuron, trainer.history, *view, initial=initial, **report,
                status=trainer.status,
                error=error, checkpoint=trainer.checkpoint(), resumed_from=resumed_from,
@@ -677,7 +696,7 @@ def check_recorded(recorded: dict, where: str) -> dict:
     except NeuronaError as exc:
         fail(str(exc))
     unknown = sorted(set(split_) - {"test_size", "random_state", "stratify", "n_train",
-                                    "n_test"})
+                                    "n_test", "n_dropped"})
     if unknown:
         fail(f"split has unknown setting(s) {unknown!r:.60}.")
     if "split" in recorded and not {"test_size", "random_state"} <= set(split_):
@@ -687,7 +706,7 @@ def check_recorded(recorded: dict, where: str) -> dict:
         fail(f"split random_state must be a non-negative integer or null, got {seed!r:.60}.")
     if not isinstance(split_.get("stratify", False), bool):
         fail("split stratify must be true or false.")
-    for key in ("n_train", "n_test"):
+    for key in ("n_train", "n_test", "n_dropped"):
         if key in split_ and not (_is_int(split_[key]) and split_[key] >= 0):
             fail(f"split {key} must be a non-negative integer, got {split_[key]!r:.60}.")
     return recorded
@@ -707,7 +726,7 @@ def load_run(path: str | Path) -> tuple[dict, dict]:
             f"from another run?")
     config = make_config(**{k: v for k, v in recorded.items() if k in DEFAULTS})
     config["split"] = {k: v for k, v in config["split"].items()
-                       if k not in ("n_train", "n_test")}
+                       if k not in ("n_train", "n_test", "n_dropped")}
     return config, checkpoint
 
 
@@ -746,7 +765,10 @@ def versions() -> dict:
 
 def _recorded(config: dict, parts: data.Split, initial: list[float], sizes: dict | None = None,
               **extra) -> dict:
-    sizes = sizes or {"n_train": len(parts.y_train), "n_test": len(parts.y_test)}
+    if sizes is None:
+        sizes = {"n_train": len(parts.y_train), "n_test": len(parts.y_test)}
+        if parts.n_dropped:
+            sizes["n_dropped"] = parts.n_dropped
     classes = {} if parts.classes is None else {"classes": list(parts.classes)}
     return {
         "command": "train",
@@ -920,9 +942,10 @@ def _check_agreement(run_dir: Path, config: dict, neuron: Neuron, history: Histo
     dataset = config.get("dataset", {})
     features = dataset.get("features") if dataset.get("name") == "file" \
         else [f"x{i}" for i in range(dataset.get("n_features", 2))]
-    if features is not None and len(features) != neuron.n_features:
+    columns = neuron.n_features if neuron.encoding is None else len(neuron.encoding.names)
+    if features is not None and len(features) != columns:
         fail(f"config.json names {len(features)} features but the model has "
-             f"{neuron.n_features}; is one of them from another run?")
+             f"{columns}; is one of them from another run?")
     if dataset.get("name") != "file":
         split = config.get("split", {})
         sizes = [split.get(k) for k in ("n_train", "n_test")]
@@ -968,12 +991,13 @@ def _rebuild(run_dir: Path, config: dict, neuron: Neuron, history: History,
     """The Run of :func:`load_result`, its data made again."""
     recorded = dict(config.get("split", {}))
     sizes = {k: recorded.pop(k, None) for k in ("n_train", "n_test")}
+    recorded.pop("n_dropped", None)
     classes = neuron.classes
     if config.get("stream"):  # read the file again in batches, as the run did
-        fs = FileStream(**_file_settings({**config, "split": recorded}),
-                        classes=classes).scan()
-        view, report = _sampled_view(config, neuron, lambda n: test_pass(n, fs), fs.features,
-                                     fs.classes, fs.n_test)
+        fs = FileStream(**_file_settings({**config, "split": recorded}), classes=classes,
+                        column_encoding=neuron.encoding).scan()
+        view, report = _sampled_view(config, neuron, lambda n: test_pass(n, fs),
+                                     fs.feature_names, fs.classes, fs.n_test)
         X, parts = view[0], view[2]
         found = {"n_train": fs.n_train, "n_test": fs.n_test}
     elif config.get("engine") == "dask":  # read the files again on a cluster

@@ -22,14 +22,26 @@ from ..errors import ColumnError, DataFileError, OptionError, OutputFileError
 from ..show.metrics import evaluate, regression_report, regression_scores
 from ..core.neuron import Neuron, check_threshold
 from ..data.readers import DataFile, quote_list
-from ..data.target import target_coder
+from ..data.encoding import ColumnRules
+from ..data.table import TableReading
 
 OUTPUT_FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 
 
+def model_encoding(neuron: Neuron):
+    """How the model makes its features from a file's columns: its encoding, or (a model
+    without one) each feature a number column of its name."""
+    from ..data.encoding import Encoding
+
+    if neuron.encoding is not None:
+        return neuron.encoding
+    return Encoding.of_numbers(neuron.feature_names or [f"x{i}" for i in range(neuron.n_features)])
+
+
 def model_columns(datafile: DataFile, neuron: Neuron) -> list[str]:
-    """The model's feature columns, found by name in ``datafile``, or a clear error."""
-    names = neuron.feature_names or [f"x{i}" for i in range(neuron.n_features)]
+    """The columns the model reads, found by name in ``datafile``, or a clear error."""
+    encoding = model_encoding(neuron)
+    names = encoding.names
     missing = [n for n in names if n not in datafile.columns]
     if missing:
         raise ColumnError(
@@ -37,8 +49,17 @@ def model_columns(datafile: DataFile, neuron: Neuron) -> list[str]:
             f"{quote_list(missing)} that the model needs (it was trained on "
             f"{quote_list(names)}); columns found: {quote_list(datafile.columns)}."
             f"{datafile._header_hint()}", path=datafile.path, column=missing[0])
-    datafile.check_columns(names, numeric=names)
+    datafile.check_columns(names, numeric=[n for n, kind in encoding.kinds.items()
+                                           if kind in ("number", "boolean")])
     return names
+
+
+def _features(datafile: DataFile, encoding, columns: list[str], numeric=()):
+    """``(row0, table, X)`` of every batch: the model's features of the file's raw rows."""
+    kinds = {**encoding.kinds, **{c: "number" for c in numeric}}
+    for row0, table in datafile.batches(columns, kinds=kinds):
+        X, _ = encoding.transform(table, datafile, np.arange(row0, row0 + table.num_rows))
+        yield row0, table, X
 
 
 OUTPUT_COLUMNS = {"classify": ("probability", "label"), "regress": ("prediction",)}
@@ -81,8 +102,7 @@ def predictions(neuron: Neuron, path, *, delimiter: str | None = None,
         import pyarrow as pa
 
         n = 0
-        for row0, table in datafile.batches(columns, numeric=names):
-            X = datafile.features(table, names, row0)
+        for row0, table, X in _features(datafile, model_encoding(neuron), columns):
             n += len(X)
             if neuron.task == "regress":
                 out = {"prediction": neuron.predict(X)}
@@ -173,19 +193,28 @@ def evaluate_file(neuron: Neuron, path, target: str | None = None, *,
         raise OptionError(f"the target {target!r} is one of the model's features; name the "
                           f"target column with --target.")
     datafile.check_columns([target], what="target column")
-    labels = target_coder(datafile, target, neuron.task,
-                          neuron.classes if neuron.classes is not None else [0, 1])
+    encoding = model_encoding(neuron)
+    # The model's rule for missing values: unless "error", a row missing its target (or,
+    # with "drop", a feature) is left out, and counted.
+    reading = TableReading(datafile, target, names, task=neuron.task,
+                           rules=ColumnRules(encoding.missing, encoding.unknown),
+                           classes=neuron.classes if neuron.classes is not None else [0, 1],
+                           encoding=encoding)
     # Per row, the target and the net input (a regression's: its prediction, in units).
     ys, zs = [], []
     output = neuron.predict if neuron.task == "regress" else neuron.net_input
-    for row0, table in datafile.batches([*names, target], numeric=names):
-        ys.append(labels.encode(table, row0))
-        zs.append(output(datafile.features(table, names, row0)))
+    n_read = 0
+    for row0, table in reading.tables():
+        n_read += table.num_rows
+        X, table, rows = reading.encode(table, row0)
+        ys.append(reading.coder.encode(table, rows))
+        zs.append(output(X))
     if sum(len(y) for y in ys) == 0:
         raise DataFileError(f"{datafile.path}: no data rows to evaluate on.",
                             path=datafile.path)
     y, z = np.concatenate(ys), np.concatenate(zs)
-    where = {"data": str(path), "target": target, "task": neuron.task}
+    where = {"data": str(path), "target": target, "task": neuron.task,
+             "n_dropped": n_read - len(y)}
     if neuron.task == "regress":
         scores = regression_scores(y, z)
         return {**where, **scores, "report": regression_report(scores, target)}

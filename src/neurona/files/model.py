@@ -19,12 +19,15 @@ from .jsonfile import check_format, dumps, read_json
 from .rundir import atomic_write_text
 
 FORMAT = "neurona-model"
-FORMAT_VERSION = 2
-READABLE_VERSIONS = (1, FORMAT_VERSION)  # the format_version values this neurona reads
+FORMAT_VERSION = 3
+READABLE_VERSIONS = (1, 2, FORMAT_VERSION)  # the format_version values this neurona reads
 REQUIRED = ("format", "format_version", "activation", "loss", "weights", "bias",
             "threshold", "feature_names")
 # Version 2 adds the required "task" ("classify" or "regress"); a version 1 file's task
 # is the one its activation and loss imply (identity with squared_error: regress).
+# Version 3 adds the optional "encoding": how raw columns become the features (one-hot
+# categories, hashed columns, filled-in missing values; see neurona.data.encoding), its
+# feature names those of "feature_names".
 # Optional fields: "classes" (the original labels of 0 and 1, a classifier's),
 # "scaler" (applied to the raw features before the weights), "target_scaler" (a
 # regression's: its output times the scale plus the center is in the target's units)
@@ -51,6 +54,8 @@ def model_document(neuron: Neuron, *, loss: str, feature_names=None,
         optional["scaler"] = neuron.scaler.to_dict()
     if neuron.target_scaler is not None:
         optional["target_scaler"] = neuron.target_scaler.to_dict()
+    if neuron.encoding is not None and not neuron.encoding.plain:
+        optional["encoding"] = neuron.encoding.to_dict()
     if target is not None:
         optional["target"] = target
     return {
@@ -151,6 +156,14 @@ def validate_document(doc: Any, where: str) -> dict:
         from ..data.scaling import Scaler
 
         Scaler.from_dict(doc["target_scaler"], 1, f"{where}: target_scaler")
+    if "encoding" in doc:
+        if doc["format_version"] < 3:
+            fail("encoding is a field of format version 3.")
+        from ..data.encoding import Encoding
+
+        encoding = Encoding.from_dict(doc["encoding"], where)
+        if encoding.feature_names != names:
+            fail("the encoding's features are not feature_names; they must match.")
     return doc
 
 
@@ -181,15 +194,18 @@ def load(path: str | os.PathLike) -> Neuron:
     regression's numbers in the target's units).
     """
     doc = read_document(path)
+    from ..data.encoding import Encoding
     from ..data.scaling import Scaler
 
-    scaler = target_scaler = None
+    scaler = target_scaler = encoding = None
+    if "encoding" in doc:
+        encoding = Encoding.from_dict(doc["encoding"], str(path))
     if "scaler" in doc:
         scaler = Scaler.from_dict(doc["scaler"], len(doc["weights"]), str(path))
     if "target_scaler" in doc:
         target_scaler = Scaler.from_dict(doc["target_scaler"], 1, str(path))
     neuron = Neuron(doc["weights"], doc["bias"], doc["activation"], doc["threshold"],
                     doc["feature_names"], scaler=scaler, classes=doc.get("classes"),
-                    task=task_of(doc), target_scaler=target_scaler)
+                    task=task_of(doc), target_scaler=target_scaler, encoding=encoding)
     neuron.metadata = doc
     return neuron
