@@ -282,7 +282,7 @@ def test_the_animated_line_is_the_snapshot_neurons_prediction(runs):
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     from neurona.show.i18n import messages
-    from neurona.show.plots import _fit_panel
+    from neurona.show.animation import _fit_panel
 
     run = runs[1]
     ax = _ax()

@@ -28,7 +28,7 @@ import numpy as np
 from ..files import model as model_file, rundir
 from .i18n import messages
 from .metrics import REGRESSION_SCORES
-from .plots import TARGET_UNIT_METRICS
+from .curves import TARGET_UNIT_METRICS
 
 HISTORY_ROWS = 1000  # longer histories are thinned in the report (history.csv has all)
 
@@ -442,7 +442,8 @@ def render_run(result, directory, *, config: dict, name: str | None = None,
     list of Path
         Every file written, ``report.html`` last.
     """
-    from .plots import animate_training, save_run_figures
+    from .animation import animate_training
+    from .run_figures import save_run_figures
 
     directory = Path(directory)
     figures = directory / "figures"
