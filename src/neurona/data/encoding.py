@@ -289,20 +289,8 @@ class Encoding:
     def features_of(self, data) -> np.ndarray:
         """The features of in-memory raw rows: a pandas DataFrame, a pyarrow Table, a dict
         of columns or a list of records (dicts); a 2-D array is taken as features already."""
-        import pyarrow as pa
-
-        if isinstance(data, np.ndarray):
-            return data
-        if isinstance(data, pa.Table):
-            table = data
-        elif hasattr(data, "columns") and hasattr(data, "iloc"):  # a pandas DataFrame
-            table = pa.Table.from_pandas(data, preserve_index=False)
-        elif isinstance(data, dict):
-            table = pa.table({k: list(v) if not isinstance(v, np.ndarray) else v
-                              for k, v in data.items()})
-        elif isinstance(data, list) and data and all(isinstance(r, dict) for r in data):
-            table = pa.Table.from_pylist(data)
-        else:
+        table = as_table(data)
+        if table is None:
             return np.asarray(data)
         missing = [n for n in self.names if n not in table.column_names]
         if missing:
@@ -442,6 +430,46 @@ class Encoding:
         if len({c.name for c in columns}) != len(columns):
             fail("names a column twice.")
         return cls(columns, doc["missing"], doc["unknown"])
+
+
+def as_table(data):
+    """In-memory rows as a pyarrow Table: a pandas DataFrame, a Table, a dict of columns or
+    a list of records (dicts); None for anything else (an array)."""
+    import pyarrow as pa
+
+    if isinstance(data, pa.Table):
+        return data
+    if hasattr(data, "columns") and hasattr(data, "iloc"):  # a pandas DataFrame
+        return pa.Table.from_pandas(data, preserve_index=False)
+    if isinstance(data, dict):
+        return pa.table({k: v if isinstance(v, np.ndarray) else list(v)
+                         for k, v in data.items()})
+    if isinstance(data, list) and data and all(isinstance(r, dict) for r in data):
+        # A NaN among text (pandas writes missing text so) is a missing value, None.
+        return pa.Table.from_pylist([{k: None if isinstance(v, float) and v != v else v
+                                      for k, v in r.items()} for r in data])
+    return None
+
+
+def fit_encoding(data, rules: "ColumnRules | None" = None) -> Encoding:
+    """The encoding of in-memory rows (a DataFrame, a Table, a dict of columns or records)
+    learned from all of them: every column is a feature column, of the kind its type says.
+
+    With ``missing="drop"`` the rows missing a value are left out of what is learned.
+    """
+    table = as_table(data)
+    if table is None:
+        raise OptionError("fit_encoding takes a pandas DataFrame, a pyarrow Table, a dict of "
+                          "columns or a list of records.")
+    rules = rules or ColumnRules()
+    kinds = {name: kind_of(table.schema.field(name).type) for name in table.column_names}
+    fit = rules.fit(kinds, RowPlace())
+    if rules.missing == "drop":
+        import pyarrow as pa
+
+        table = table.filter(pa.array(~missing_rows(table, kinds)))
+    fit.update(table)
+    return fit.result()
 
 
 class RowPlace:
