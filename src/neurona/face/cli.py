@@ -575,10 +575,21 @@ def describe_data(result) -> str:
     how = ("on Dask" if config.get("engine") == "dask" else
            "streamed" if config["stream"] else "in memory")
     tested = f"{sizes['n_test']} test rows" if sizes["n_test"] else "no test rows"
+    dropped = sizes.get("n_dropped", result.parts.n_dropped)
+    if dropped:
+        tested += f", {dropped} left out (a missing value)"
     path = os.path.relpath(spec["path"])
     path = spec["path"] if path.startswith("..") else path  # as typed, inside the folder
+    encoding = result.neuron.encoding
+    features = [c.name if c.kind in ("number", "boolean") else
+                f"{c.name} ({len(c.categories)} categories)" if c.kind == "category" else
+                f"{c.name} (hashed into {c.n})" for c in encoding.columns] \
+        if encoding is not None else spec["features"]
+    filled = (f"; missing values filled in with the training rows' "
+              f"{encoding.missing.replace('_', ' ')}"
+              if encoding is not None and encoding.missing not in ("error", "drop") else "")
     return (f"Data: {path} ({how}): {sizes['n_train']} training rows, {tested}; "
-            f"target {spec['target']!r} ({classes}); features {', '.join(spec['features'])}")
+            f"target {spec['target']!r} ({classes}); features {', '.join(features)}{filled}")
 
 
 def _given_options(argv: list[str]) -> set[str]:

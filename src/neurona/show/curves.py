@@ -149,18 +149,28 @@ def plot_learning_curves(history: History, ax=None, *, lang: str = "en",
     return axes[:len(panels)]
 
 
+#: Line styles that tell apart the weights of one column's features (its categories).
+GROUP_STYLES = ("-", "--", ":", "-.")
+
+
 def plot_weight_trajectory(trajectory, ax=None, *, feature_names=None, lang: str = "en",
-                           **style):
+                           groups=None, **style):
     """Each weight and the bias at the start of every epoch.
 
-    ``trajectory`` is a :class:`neurona.trajectory.WeightTrajectory`.
+    ``trajectory`` is a :class:`neurona.trajectory.WeightTrajectory`. ``groups``
+    (an encoding's ``groups()``: each raw column and its features' indices) draws
+    a column's weights (its categories) in one colour, told apart by line style.
     """
     ax = _axes(ax)
     t = messages(lang)
     names = _names(feature_names or trajectory.feature_names, trajectory.n_features)
     epochs, W = trajectory.epoch, trajectory.weights
+    look = {}
+    for g, (_, indices) in enumerate(groups or [(n, [k]) for k, n in enumerate(names)]):
+        for j, k in enumerate(indices):
+            look[k] = dict(color=f"C{g % 10}", ls=GROUP_STYLES[j % len(GROUP_STYLES)])
     for k in range(W.shape[1]):
-        kw = dict(lw=1.8, label=f"w[{names[k]}]" if k < 10 else None)
+        kw = dict(lw=1.8, label=f"w[{names[k]}]" if k < 10 else None, **look.get(k, {}))
         kw.update(style)
         ax.plot(epochs, W[:, k], **kw)
     kw = dict(color=NEUTRAL, lw=1.8, ls="--", label=t("fig.bias"))

@@ -318,6 +318,13 @@ def model_section(result, config: dict, t) -> str:
     initial = list(result.initial) or [None] * (neuron.n_features + 1)
     rows = [[t("report.weight", name=name), initial[k], float(neuron.weights[k])]
             for k, name in enumerate(names)]
+    encoding = getattr(neuron, "encoding", None)
+    if encoding is not None:  # a column's categories under a row naming the column
+        for column in reversed(encoding.columns):
+            if column.kind in ("category", "hash"):
+                start = names.index(column.feature_names[0])
+                rows.insert(start, [t(f"report.{column.kind}_column", name=column.name,
+                                      n=column.width), None, None])
     rows.append([t("report.bias"), initial[-1], float(neuron.bias)])
     settings = [[t("report.activation"), neuron.activation.name],
                 [t("report.loss_name"), config.get("loss", "")]]
@@ -327,6 +334,9 @@ def model_section(result, config: dict, t) -> str:
             settings.append([t("report.target_scaling"), neuron.target_scaler.kind])
     else:
         settings.append([t("report.threshold"), neuron.threshold])
+    if encoding is not None and not encoding.plain:
+        settings += [[t("report.missing_rule"), encoding.missing],
+                     [t("report.unknown_rule"), encoding.unknown]]
     return (table([t("report.parameter"), t("report.initial"), t("report.final_value")],
                   rows, id="weights")
             + table([t("report.setting"), t("report.value")], settings, id="model"))

@@ -87,7 +87,8 @@ def save_run_figures(directory, neuron: Neuron, X, y, X_test, y_test, test_pred,
             drawings.pop(name, None)
     if trajectory is not None and len(trajectory):
         drawings["weights.png"] = lambda ax: plot_weight_trajectory(
-            trajectory, ax, feature_names=names, lang=lang)
+            trajectory, ax, feature_names=names, lang=lang,
+            groups=None if neuron.encoding is None else neuron.encoding.groups())
     written = []
     for name, draw in drawings.items():
         if name == "learning_curves.png":
