@@ -175,3 +175,11 @@ def test_the_weights_figure_draws_a_columns_categories_in_one_colour(tmp_path):
     colours = [line.get_color() for line in lines]
     assert colours[0] == colours[1] == colours[2] != colours[3] != colours[4]
     assert [line.get_linestyle() for line in lines[:3]] == ["-", "--", ":"]
+
+
+def test_an_encoded_model_is_not_loaded_into_an_estimator(tmp_path):
+    out = tmp_path / "r"
+    assert _train("--data", DATA, "--target", "sex", "--missing", "mean", "--out", out,
+                  "--quiet") == 0
+    with pytest.raises(neurona.ModelFileError, match="the neuron encodes raw columns"):
+        neurona.NeuronClassifier.load(out / "model.json")

@@ -520,6 +520,11 @@ class _NeuronEstimator(BaseEstimator):
                 f"{where}: the neuron scales its features ({doc['scaler']['kind']}) before "
                 f"its weights, which {cls.__name__} does not; load it with neurona.load, or "
                 f"fit a pipeline with a scaler.")
+        if "encoding" in doc:
+            raise ModelFileError(
+                f"{where}: the neuron encodes raw columns (one-hot categories, filled-in "
+                f"values), which {cls.__name__} does not; load it with neurona.load, or fit "
+                f"a pipeline with a ColumnTransformer.")
         if "target_scaler" in doc:
             raise ModelFileError(
                 f"{where}: the neuron was trained on scaled targets, which {cls.__name__} "

@@ -29,7 +29,8 @@ each of :mod:`neurona.show`:
 from .animation import ANIMATION_DPI, ANIMATION_SIZE, animate_training, frame_epochs
 from .classification_figures import (class_legend_handles, plot_confusion_matrix,
                                      plot_decision_boundary, plot_points, plot_roc_curve)
-from .curves import (LOG_SCALED, PREFERRED_PANELS, TARGET_UNIT_METRICS, learning_curve_panels,
+from .curves import (GROUP_STYLES, LOG_SCALED, PREFERRED_PANELS, TARGET_UNIT_METRICS,
+                     learning_curve_panels,
                      learning_curves_grid, plot_learning_curves, plot_loss, plot_metric,
                      plot_weight_trajectory)
 from .feature_plane import BoundaryField, boundary_features
@@ -53,7 +54,7 @@ __all__ = [
     # curves per epoch
     "plot_loss", "plot_metric", "plot_learning_curves", "plot_weight_trajectory",
     "learning_curve_panels", "learning_curves_grid", "LOG_SCALED", "PREFERRED_PANELS",
-    "TARGET_UNIT_METRICS",
+    "TARGET_UNIT_METRICS", "GROUP_STYLES",
     # a run's figures
     "save_run_figures", "figure_size", "check_task", "TASKS", "TEST_FIGURES",
     # the animation
