@@ -76,7 +76,9 @@ class Seeds:
         self.root = root = Path(root)
         self.X, self.y = _rows()
         self.data = {fmt: root / f"data.{fmt}" for fmt in self.DATA}
-        self.runs = {"blobs": root / "run", "file": root / "run_file"}
+        self.runs = {"blobs": root / "run", "file": root / "run_file",
+                     "table": root / "run_table"}
+        self.table = root / "table.csv"  # a text column and missing values
         self.checkpoints = {"minibatch": (root / "checkpoint_minibatch.json", RESUME_SETTINGS),
                             "fullbatch": (root / "checkpoint_fullbatch.json",
                                           FULL_BATCH_SETTINGS)}
@@ -114,6 +116,16 @@ def make_seeds(root: str | Path) -> Seeds:
                               "--target", "y", "--scale", "standard", "--optimizer",
                               "momentum", "--batch-size", "8", "--validation-fraction", "0.2",
                               "--early-stopping"])
+    assert rc == 0, err
+
+    # A table with a text column and missing values, and a run that encodes it.
+    colours = np.array(["red", "green", "blue"])[np.arange(len(y)) % 3]
+    seeds.table.write_text("a,c,y\n" + "".join(
+        f"{'' if k % 7 == 0 else repr(float(a))},{'' if k % 11 == 0 else c},{t}\n"
+        for k, ((a, _), c, t) in enumerate(zip(X, colours, labels))), encoding="utf-8")
+    rc, _, err = run_command(["train", "--out", str(seeds.runs["table"]), "--no-plots",
+                              "--quiet", "--epochs", "3", "--data", str(seeds.table),
+                              "--target", "y", "--missing", "median", "--scale", "standard"])
     assert rc == 0, err
 
     # Checkpoints of library runs: one stopped in the middle of an epoch, one full-batch.
@@ -623,6 +635,8 @@ def targets(seeds: Seeds) -> list[Target]:
     def load_and_predict(path, work):
         neuron = neurona.load(path)
         data = seeds.data["csv"] if "a" in (neuron.feature_names or []) else seeds.data["npy"]
+        if neuron.encoding is not None:
+            data = seeds.table
         try:
             return _consume(inference.predictions(neuron, data))
         except NeuronaError as exc:  # a model that loads but does not fit the data: fine
