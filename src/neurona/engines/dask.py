@@ -511,6 +511,13 @@ class DaskFiles:
                 p, kept, task != "regress") for p in parts])
             offsets = np.cumsum([0, *(n for n, _, _ in sizes[:-1])]).astype(np.int64)
             self.n_read = int(sum(n for n, _, _ in sizes))
+            if self.n_read == 0:
+                raise DataFileError(f"{text}: no data rows; add rows below the header.",
+                                    path=text)
+            if not any(m for _, m, _ in sizes):
+                raise DataValueError(f"{text}: every row misses a value (--missing "
+                                     f"{rules.missing} left none); fill the cells in or "
+                                     f"choose other columns.", path=text)
             if self.encoding is None:  # learned on the training rows, in partition order
                 for part in _compute(text, *[dask.delayed(_partition_fit, pure=True)(
                         p, int(k), kept, rules, kinds, place, seed, test_size)
@@ -518,24 +525,15 @@ class DaskFiles:
                     fit.merge(part)
                 self.encoding = fit.result()
             self.classes, code = coding({v for _, _, labels in sizes for v in labels})
+            # Each partition's features, target and positions as the columns of one block
+            # (positions are exact in float64 up to 2**53 rows).
             d = self.encoding.n_features
-            pieces = []
-            for p, k, (_, m, _) in zip(parts, offsets, sizes):
-                if m:
-                    X_k, y_k, rows_k = dask.delayed(_partition_encode, pure=True, nout=3)(
-                        p, int(k), kept, self.encoding, place, code)
-                    pieces.append((da.from_delayed(X_k, (m, d), np.float64),
-                                   da.from_delayed(y_k, (m,), np.float64),
-                                   da.from_delayed(rows_k, (m,), np.int64)))
-            if self.n_read == 0:
-                raise DataFileError(f"{text}: no data rows; add rows below the header.",
-                                    path=text)
-            if not pieces:
-                raise DataValueError(f"{text}: every row misses a value (--missing "
-                                     f"{rules.missing} left none); fill the cells in or "
-                                     f"choose other columns.", path=text)
-            X, y, rows = (da.concatenate(a) for a in zip(*pieces))
-        self.path, self.target, self.features = text, target, features
+            Xy = da.concatenate([
+                da.from_delayed(dask.delayed(_partition_encode, pure=True)(
+                    p, int(k), kept, self.encoding, place, code), (m, d + 2), np.float64)
+                for p, k, (_, m, _) in zip(parts, offsets, sizes) if m])
+            X, y, rows = Xy[:, :d], Xy[:, d], Xy[:, d + 1].astype(np.int64)
+        self.path, self.target, self.features, self.place = text, target, features, place
         self.test_size, self.task = test_size, task
         self.n_rows = int(y.shape[0])
         test = rows.map_blocks(_held_out, seed, test_size, TEST_STREAM, dtype=bool)
@@ -548,17 +546,19 @@ class DaskFiles:
         return self.encoding.feature_names
 
     def scan(self, scale: str, scale_target: str = "none"):
-        """One pass: counts, non-finite features, a missing label, the scalers' statistics
-        (``scale_target``: a regression's target, on its training rows)."""
+        """One pass: counts, non-finite and constant features, a missing label, the scalers'
+        statistics (``scale_target``: a regression's target, on its training rows)."""
         _, da = _require_dask()
         from ..data.scaling import Scaler, check_kind
+        from ..data.table import check_constant
         from ..errors import DataValueError, TargetError
 
         check_kind(scale)
         train = ~self.test
         Xt = self.X[train]
         stats = dict(n=self.y.shape[0], n_test=self.test.sum(),
-                     bad=(~da.isfinite(self.X)).any(axis=0), no_label=da.isnan(self.y).any())
+                     bad=(~da.isfinite(self.X)).any(axis=0), no_label=da.isnan(self.y).any(),
+                     low=self.X.min(axis=0), high=self.X.max(axis=0))
         if self.task == "regress":
             stats.update(y_bad=da.isinf(self.y).any(), y_low=da.nanmin(self.y),
                          y_high=da.nanmax(self.y))
@@ -590,6 +590,7 @@ class DaskFiles:
             raise DataValueError(f"{self.path}: column {bad[0]!r} holds NaN, empty or "
                                  f"infinite values; every feature needs a finite number.",
                                  path=self.path, column=bad[0])
+        check_constant(self.place, None, self.feature_names, values["low"], values["high"])
         if scale != "none":  # a column too large to scale, as in memory
             from ..data.scaling import check_magnitude
 
@@ -836,9 +837,10 @@ def _partition_fit(df, offset: int, kept: KeptRows, rules, kinds: dict, place, s
     return fit
 
 
-def _partition_encode(df, offset: int, kept: KeptRows, encoding, place, code) -> tuple:
-    """One partition's kept rows: ``(X, y, rows)``, the encoded features, the target (a
-    classifier's ``code`` of each label, a regression's numbers) and their positions."""
+def _partition_encode(df, offset: int, kept: KeptRows, encoding, place, code) -> np.ndarray:
+    """One partition's kept rows as the columns ``[X, y, rows]``: the encoded features, the
+    target (a classifier's ``code`` of each label, a regression's numbers) and the rows'
+    positions in the files."""
     import pyarrow as pa
 
     table = kept.table(df)
@@ -851,7 +853,7 @@ def _partition_encode(df, offset: int, kept: KeptRows, encoding, place, code) ->
     if code is not None:
         target = target.map(code)
     y = target.astype("float64").to_numpy(dtype=np.float64, na_value=np.nan)
-    return X, y, rows
+    return np.column_stack([X, y, rows.astype(np.float64)])
 
 
 def _one_line(exc: BaseException) -> str:
