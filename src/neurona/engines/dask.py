@@ -402,7 +402,9 @@ class DaskFiles:
     from the training rows, partition by partition: the rows that are not
     test rows, less those whose target is missing (unless missing values are
     errors) and, with ``missing="drop"``, those missing a feature; the
-    partitions' fits are merged in partition order. Numeric columns taken as
+    partitions' fits are merged in partition order (a mean's sum may then
+    differ from memory's in its last bits; a median is exact, but brings every
+    training value of its column to the client). Numeric columns taken as
     they are need no such pass.
 
     Attributes
