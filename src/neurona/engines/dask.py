@@ -364,7 +364,9 @@ def connect(address: str | None = None, timeout: float = 10.0, **cluster_kwargs)
             "Training on Dask needs the dask extra: pip install 'neurona[dask]'.") from None
     if address is None:
         cluster_kwargs.setdefault("dashboard_address", ":0")  # any free port, never a clash
-        cluster_kwargs.setdefault("silence_logs", logging.ERROR)
+        # A task that fails on bad data raises a neurona error, which the client reports
+        # in one line; the workers need not log it too.
+        cluster_kwargs.setdefault("silence_logs", logging.CRITICAL)
         cluster = LocalCluster(**cluster_kwargs)
         return Client(cluster)
     try:
@@ -378,6 +380,8 @@ def connect(address: str | None = None, timeout: float = 10.0, **cluster_kwargs)
 # --- files on a cluster ----------------------------------------------------------------
 
 SAMPLE_ROWS = 2000  # rows brought back to the client for the figures and report
+#: How a CSV file's columns of each kind are read (other kinds: as text), as in memory.
+_CSV_DTYPES = {"number": "float64", "boolean": "boolean"}
 
 
 class DaskFiles:
@@ -385,47 +389,47 @@ class DaskFiles:
 
     Reads the columns, learns the two classes of ``target`` (ordered as in
     memory: numbers and booleans ascending, then text; the first becomes 0),
-    splits off test rows (the per-row rule of :mod:`neurona.data.split` on each
-    row's position in the files, the same rows as in memory or streamed), and
-    checks that every
-    feature is numeric and finite, in one distributed pass with the scaling
-    statistics of the training rows.
+    encodes the feature columns (:mod:`neurona.data.encoding`: text columns
+    one-hot or hashed, missing values dropped or filled in, as ``rules``
+    say) and splits off test rows (the per-row rule of
+    :mod:`neurona.data.split` on each row's position in the files, the same
+    rows as in memory or streamed).
+
+    The columns' kinds are those of a file read in memory: the first file's
+    (its Parquet schema, or what pyarrow infers from a CSV file's first
+    block), and a CSV cell is missing when pyarrow would call it so. When the
+    encoding needs statistics (categories, fill values), one pass learns them
+    from the training rows, partition by partition: the rows that are not
+    test rows, less those whose target is missing (unless missing values are
+    errors) and, with ``missing="drop"``, those missing a feature; the
+    partitions' fits are merged in partition order (a mean's sum may then
+    differ from memory's in its last bits; a median is exact, but brings every
+    training value of its column to the client). Numeric columns taken as
+    they are need no such pass.
+
+    Attributes
+    ----------
+    encoding : neurona.data.encoding.Encoding
+        How the feature columns become the neuron's features.
+    features : list of str
+        The raw feature columns; :attr:`feature_names` are the encoded features.
+    n_read, n_rows : int
+        The rows in the files, and those kept (less the rows left out for
+        missing values); :meth:`scan` sets ``n_train`` and ``n_test``.
     """
 
     def __init__(self, path: str, target: str | None, features=None, *, delimiter=None,
                  encoding=None, test_size: float = 0.0, random_state: int = 1,
                  task: str = "classify", rules=None):
         dask, da = _require_dask()
-        import dask.dataframe as dd
 
-        from ..errors import ColumnError, DataFileError, OptionError, TargetError
+        from ..data.encoding import ColumnRules, RowPlace
         from ..data.readers import label_value, quote_list, sort_labels
+        from ..errors import ColumnError, DataFileError, DataValueError, OptionError, TargetError
 
         text = str(path)
-        try:
-            if text.endswith((".parquet", ".pq")) or Path(text).is_dir():
-                # index=False: a stored pandas index stays a column (dropped below when
-                # unnamed), as DataFile reads it. Building the frame from a named index
-                # calls a pandas method with an argument pandas deprecates; that notice
-                # is dask's, not the user's.
-                with warnings.catch_warnings():
-                    warnings.filterwarnings("ignore", "The inplace keyword",
-                                            DeprecationWarning)
-                    frame = dd.read_parquet(text, index=False)
-                unnamed, index_columns = _parquet_index_columns(text)
-                frame = frame.drop(columns=[c for c in unnamed if c in frame.columns])
-            elif text.endswith((".csv", ".csv.gz", ".txt")):
-                frame = dd.read_csv(text, sep=delimiter or ",", encoding=encoding or "utf-8",
-                                    blocksize=None if text.endswith(".gz") else "64MB")
-                index_columns = []
-            else:
-                raise DataFileError(f"{text}: the Dask engine reads .csv, .csv.gz and "
-                                    f".parquet files (or a glob of them).", path=text)
-        except (OSError, ValueError) as exc:
-            if isinstance(exc, NeuronaError):
-                raise
-            raise DataFileError(f"{text}: cannot be read by Dask ({_one_line(exc)}); check "
-                                f"the path or glob.", path=text) from None
+        csv = {"delimiter": delimiter, "encoding": encoding}
+        frame, index_columns = _read_frame(text, **csv)
         columns = [str(c) for c in frame.columns]
         if target is None or target not in columns:
             raise ColumnError(f"{text}: target column {target!r} not found; the columns are "
@@ -438,17 +442,18 @@ class DaskFiles:
             raise ColumnError(f"{text}: feature column(s) {quote_list(missing)} not found; "
                               f"the columns are {quote_list(columns)}.", path=text,
                               column=missing[0])
-        if rules is not None and (rules.missing != "error" or rules.hashed):
-            raise OptionError(f"{text}: --missing {rules.missing} and --hash are not on the "
-                              f"Dask engine yet; train in memory or streamed (--stream), "
-                              f"which fill in, drop and hash.")
-        not_numeric = [c for c in features if frame[c].dtype.kind not in "biuf"]
-        if not_numeric:
-            raise ColumnError(f"{text}: column {not_numeric[0]!r} is not numeric "
-                              f"({frame[not_numeric[0]].dtype}); the Dask engine trains on "
-                              f"numbers only (text columns are one-hot encoded in memory or "
-                              f"streamed, --stream): drop it with --features.", path=text,
-                              column=not_numeric[0])
+        if target in features:
+            raise OptionError(f"the target {target!r} cannot also be a feature; remove it "
+                              f"from --features.")
+        rules = rules or ColumnRules()
+        place = RowPlace()
+        place.path = text
+        kinds = _column_kinds(text, frame, features, **csv)
+        fit = rules.fit(kinds, place)  # refuses dates, other types, unknown --hash columns
+        self.encoding = None if rules.needs_fit(kinds) else fit.result()
+        if _is_csv(text):  # each column read as pyarrow reads its kind in memory
+            frame, _ = _read_frame(text, **csv, dtypes={
+                c: _CSV_DTYPES.get(kinds[c], "string") for c in features})
         if task == "regress":
             kind = frame[target].dtype.kind
             if kind not in "iuf":
@@ -457,11 +462,13 @@ class DaskFiles:
                 raise ColumnError(f"{text}: the target column {target!r} holds {what}; a "
                                   f"regression's target must be numbers (--task classify "
                                   f"trains a classifier).", path=text, column=target)
-            classes, coded = None, frame[target].astype("f8")
-        else:
-            # Each partition's distinct labels (no shuffle), merged here.
-            raw = set(frame[target].dropna().map_partitions(
-                lambda s: s.drop_duplicates()).compute().tolist())
+        seed = 1 if random_state is None else int(random_state)
+
+        def coding(raw):
+            """A classifier's two classes, from the target's distinct values, and the code
+            of each value (0 or 1); a regression's: None."""
+            if task == "regress":
+                return None, None
             labels = {}
             for value in raw:
                 labels.setdefault(label_value(value), []).append(value)
@@ -470,49 +477,97 @@ class DaskFiles:
                 raise TargetError(f"{text}: target column {target!r} has {len(classes)} "
                                   f"class(es) {quote_list(classes)}; binary training needs "
                                   f"exactly two.", path=text, column=target)
-            code = {v: float(i) for i, c in enumerate(classes) for v in labels[c]}
-            coded = frame[target].map(code, meta=(target, "f8")).astype("f8")
-        # Features and coded target as one array, so that they share one partitioning:
-        # the optimizer may merge small Parquet files into fewer partitions depending on
-        # the columns read, so X and y read apart can come out cut differently.
-        key = "__target__"
-        while key in features:
-            key += "_"
-        table = frame[features].astype("f8").assign(
-            **{key: coded})
-        # The row counts are taken from the array's own blocks; a frame's npartitions is
-        # the count before that merging, so to_dask_array(lengths=True) may refuse it.
-        Xy = table.to_dask_array()
-        Xy.compute_chunk_sizes()
-        Xy = Xy.rechunk({1: -1})
-        X, y = Xy[:, :-1], Xy[:, -1]
-        rows = row_positions(y)
-        test = rows.map_blocks(_held_out, 1 if random_state is None else int(random_state),
-                               test_size, TEST_STREAM, dtype=bool)
-        self.path, self.target, self.features, self.classes = text, target, features, classes
+            return classes, {v: float(i) for i, c in enumerate(classes) for v in labels[c]}
+
+        if self.encoding is not None and self.encoding.plain and all(
+                frame[c].dtype.kind in "biuf" for c in features):
+            # Numbers as they are: no fit, no row left out, one array of features and target.
+            if task == "regress":
+                self.classes, coded = None, frame[target].astype("f8")
+            else:
+                # Each partition's distinct labels (no shuffle), merged here.
+                raw, = _compute(text, frame[target].dropna().map_partitions(
+                    lambda s: s.drop_duplicates()))
+                self.classes, code = coding(set(raw.tolist()))
+                coded = frame[target].map(code, meta=(target, "f8")).astype("f8")
+            # Features and coded target as one array, so that they share one partitioning:
+            # the optimizer may merge small Parquet files into fewer partitions depending on
+            # the columns read, so X and y read apart can come out cut differently.
+            key = "__target__"
+            while key in features:
+                key += "_"
+            table = frame[features].astype("f8").assign(**{key: coded})
+            # The row counts are taken from the array's own blocks; a frame's npartitions is
+            # the count before that merging, so to_dask_array(lengths=True) may refuse it.
+            Xy = table.to_dask_array()
+            Xy.compute_chunk_sizes()
+            Xy = Xy.rechunk({1: -1})
+            X, y = Xy[:, :-1], Xy[:, -1]
+            rows = row_positions(y)
+            self.n_read = int(y.shape[0])
+        else:
+            # One list of partitions for every pass, so that each pass sees the same rows.
+            parts = frame[[*features, target]].to_delayed()
+            kept = KeptRows(target, fit.kinds, rules.missing)
+            sizes = _compute(text, *[dask.delayed(_partition_rows, pure=True)(
+                p, kept, task != "regress") for p in parts])
+            offsets = np.cumsum([0, *(n for n, _, _ in sizes[:-1])]).astype(np.int64)
+            self.n_read = int(sum(n for n, _, _ in sizes))
+            if self.n_read == 0:
+                raise DataFileError(f"{text}: no data rows; add rows below the header.",
+                                    path=text)
+            if not any(m for _, m, _ in sizes):
+                raise DataValueError(f"{text}: every row misses a value (--missing "
+                                     f"{rules.missing} left none); fill the cells in or "
+                                     f"choose other columns.", path=text)
+            if self.encoding is None:  # learned on the training rows, in partition order
+                for part in _compute(text, *[dask.delayed(_partition_fit, pure=True)(
+                        p, int(k), kept, rules, kinds, place, seed, test_size)
+                        for p, k in zip(parts, offsets)]):
+                    fit.merge(part)
+                self.encoding = fit.result()
+            self.classes, code = coding({v for _, _, labels in sizes for v in labels})
+            # Each partition's features, target and positions as the columns of one block
+            # (positions are exact in float64 up to 2**53 rows).
+            d = self.encoding.n_features
+            Xy = da.concatenate([
+                da.from_delayed(dask.delayed(_partition_encode, pure=True)(
+                    p, int(k), kept, self.encoding, place, code), (m, d + 2), np.float64)
+                for p, k, (_, m, _) in zip(parts, offsets, sizes) if m])
+            X, y, rows = Xy[:, :d], Xy[:, d], Xy[:, d + 1].astype(np.int64)
+        self.path, self.target, self.features, self.place = text, target, features, place
         self.test_size, self.task = test_size, task
+        self.n_rows = int(y.shape[0])
+        test = rows.map_blocks(_held_out, seed, test_size, TEST_STREAM, dtype=bool)
         self.X, self.y, self.test, self.rows = X, y, test, rows
         self.target_scaler = None
 
+    @property
+    def feature_names(self) -> list[str]:
+        """The neuron's features: the encoding's names (``island=Biscoe``)."""
+        return self.encoding.feature_names
+
     def scan(self, scale: str, scale_target: str = "none"):
-        """One pass: counts, non-finite features, a missing label, the scalers' statistics
-        (``scale_target``: a regression's target, on its training rows)."""
-        dask, da = _require_dask()
+        """One pass: counts, non-finite and constant features, a missing label, the scalers'
+        statistics (``scale_target``: a regression's target, on its training rows)."""
+        _, da = _require_dask()
         from ..data.scaling import Scaler, check_kind
+        from ..data.table import check_constant
         from ..errors import DataValueError, TargetError
 
         check_kind(scale)
         train = ~self.test
         Xt = self.X[train]
         stats = dict(n=self.y.shape[0], n_test=self.test.sum(),
-                     bad=(~da.isfinite(self.X)).any(axis=0), no_label=da.isnan(self.y).any())
+                     bad=(~da.isfinite(self.X)).any(axis=0), no_label=da.isnan(self.y).any(),
+                     low=self.X.min(axis=0), high=self.X.max(axis=0))
         if self.task == "regress":
             stats.update(y_bad=da.isinf(self.y).any(), y_low=da.nanmin(self.y),
                          y_high=da.nanmax(self.y))
             if scale_target == "standard":
                 stats.update(y_mean=self.y[train].mean(), y_std=self.y[train].std())
         else:
-            codes = self.y.astype(np.int64)
+            codes = da.where(da.isnan(self.y), 0, self.y).astype(np.int64)  # NaN: below
             stats.update(train_counts=da.bincount(codes[train], minlength=2),
                          test_counts=da.bincount(codes[self.test], minlength=2))
         if scale != "none":
@@ -522,22 +577,26 @@ class DaskFiles:
         elif scale == "minmax":
             stats.update(center=Xt.min(axis=0), spread=Xt.max(axis=0) - Xt.min(axis=0))
         keys = list(stats)
-        values = dict(zip(keys, dask.compute(*stats.values())))
+        values = dict(zip(keys, _compute(self.path, *stats.values())))
         if values["no_label"] or values.get("y_bad"):
             what = "a missing value" if values["no_label"] else "an infinite value"
+            leave = (", or pass --missing drop (or mean, median, most_frequent) to leave such "
+                     "rows out" if values["no_label"] else "")
             raise DataValueError(f"{self.path}: the target column {self.target!r} has "
                                  f"{what}; every row needs a "
                                  f"{'number' if self.task == 'regress' else 'label'}: fix the "
-                                 f"cell or drop the row.", path=self.path, column=self.target)
-        bad = [f for f, b in zip(self.features, values["bad"]) if b]
+                                 f"cell or drop the row{leave}.", path=self.path,
+                                 column=self.target)
+        bad = [f for f, b in zip(self.feature_names, values["bad"]) if b]
         if bad:
             raise DataValueError(f"{self.path}: column {bad[0]!r} holds NaN, empty or "
                                  f"infinite values; every feature needs a finite number.",
                                  path=self.path, column=bad[0])
+        check_constant(self.place, None, self.feature_names, values["low"], values["high"])
         if scale != "none":  # a column too large to scale, as in memory
             from ..data.scaling import check_magnitude
 
-            check_magnitude(values["largest"][None, :], self.features, self.path)
+            check_magnitude(values["largest"][None, :], self.feature_names, self.path)
         n_test = int(values["n_test"])
         if self.task == "regress":
             if values["y_low"] == values["y_high"]:
@@ -618,6 +677,185 @@ def _parquet_index_columns(path: str) -> tuple[list[str], list[str]]:
         return [], []
     source = paths if len(paths) > 1 else paths[0]  # a list of files, or one file or folder
     return parquet_index_columns(pads.dataset(source, filesystem=fs, format="parquet").schema)
+
+
+# --- reading the files, partition by partition -----------------------------------------
+
+def _is_csv(text: str) -> bool:
+    return text.lower().endswith((".csv", ".csv.gz", ".txt"))
+
+
+def _read_frame(text: str, *, delimiter=None, encoding=None, dtypes=None):
+    """The files at ``text`` as a Dask DataFrame, and the pandas index columns stored in
+    them by name; ``dtypes`` types a CSV file's columns."""
+    import dask.dataframe as dd
+
+    from ..errors import DataFileError
+
+    try:
+        if text.endswith((".parquet", ".pq")) or Path(text).is_dir():
+            # index=False: a stored pandas index stays a column (dropped below when
+            # unnamed), as DataFile reads it. Building the frame from a named index
+            # calls a pandas method with an argument pandas deprecates; that notice
+            # is dask's, not the user's.
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", "The inplace keyword", DeprecationWarning)
+                frame = dd.read_parquet(text, index=False)
+            unnamed, index_columns = _parquet_index_columns(text)
+            return frame.drop(columns=[c for c in unnamed if c in frame.columns]), index_columns
+        if _is_csv(text):
+            # The cells pyarrow reads as missing in memory, and no others.
+            frame = dd.read_csv(text, sep=delimiter or ",", encoding=encoding or "utf-8",
+                                blocksize=None if text.endswith(".gz") else "64MB",
+                                dtype=dtypes, keep_default_na=False, na_values=_csv_nulls())
+            return frame, []
+    except (OSError, ValueError) as exc:
+        if isinstance(exc, NeuronaError):
+            raise
+        raise DataFileError(f"{text}: cannot be read by Dask ({_one_line(exc)}); check "
+                            f"the path or glob.", path=text) from None
+    raise DataFileError(f"{text}: the Dask engine reads .csv, .csv.gz and .parquet files "
+                        f"(or a glob of them).", path=text)
+
+
+def _csv_nulls() -> list[str]:
+    """The cells pyarrow's CSV reader takes for a missing value (``""``, ``NA``, ...)."""
+    import pyarrow.csv as pacsv
+
+    return list(pacsv.ConvertOptions().null_values)
+
+
+def _first_file(text: str) -> str | None:
+    """The first file of a path, a glob or a folder of Parquet files (None if none is
+    found here, e.g. on a remote file system)."""
+    import glob
+
+    found = sorted(glob.glob(str(Path(text) / "*.parquet")) if Path(text).is_dir()
+                   else glob.glob(text))
+    return found[0] if found else None
+
+
+def _column_kinds(text: str, frame, features: list[str], *, delimiter=None,
+                  encoding=None) -> dict:
+    """Each feature column's kind (:func:`neurona.data.encoding.kind_of`), as the first
+    file read in memory has it (:meth:`neurona.data.readers.DataFile.column_kinds`); from
+    the frame's dtypes when that file cannot be opened here."""
+    from ..data.readers import SUFFIXES, DataFile
+
+    first = _first_file(text)
+    if first is not None and first.lower().endswith(tuple(
+            s for s, kind in SUFFIXES.items() if kind in ("csv", "parquet"))):
+        return DataFile(first, delimiter=delimiter, encoding=encoding).column_kinds(features)
+    return {c: _dtype_kind(frame[c].dtype) for c in features}
+
+
+def _dtype_kind(dtype) -> str:
+    """The kind of a pandas column of this dtype (as :func:`~neurona.data.encoding.kind_of`
+    names a pyarrow type's)."""
+    import pandas as pd
+    from pandas.api import types
+
+    if types.is_bool_dtype(dtype):
+        return "boolean"
+    if types.is_numeric_dtype(dtype):
+        return "number"
+    if isinstance(dtype, pd.CategoricalDtype) or types.is_string_dtype(dtype):
+        return "category"
+    if types.is_datetime64_any_dtype(dtype) or types.is_timedelta64_dtype(dtype) \
+            or isinstance(dtype, pd.PeriodDtype):
+        return "datetime"
+    return "other"
+
+
+def _compute(path: str, *collections):
+    """``dask.compute`` of ``collections``; a file the workers cannot read or parse is a
+    one-line error naming ``path``."""
+    dask, _ = _require_dask()
+    from ..errors import DataFileError
+
+    try:
+        return dask.compute(*collections)
+    except (OSError, ValueError) as exc:
+        if isinstance(exc, NeuronaError):
+            raise
+        raise DataFileError(f"{path}: cannot be read by Dask ({_one_line(exc)[:300]}).",
+                            path=path) from None
+
+
+class KeptRows:
+    """Which rows of a partition the features are made of, as
+    :class:`~neurona.data.table.TableReading` keeps them: all but those whose
+    target is missing (unless ``missing`` is ``"error"``) and, with
+    ``missing="drop"``, those missing a feature.
+
+    Parameters
+    ----------
+    target : str
+    kinds : dict
+        The feature columns' kinds in the encoding (``"hash"`` for a hashed column).
+    missing : str
+        The missing-value rule (:class:`~neurona.data.encoding.ColumnRules`).
+    """
+
+    def __init__(self, target: str, kinds: dict, missing: str):
+        self.target, self.kinds, self.missing = target, dict(kinds), missing
+
+    def table(self, df):
+        """The partition's feature columns as a pyarrow Table."""
+        import pyarrow as pa
+
+        return pa.Table.from_pandas(df[list(self.kinds)], preserve_index=False)
+
+    def mask(self, df, table) -> np.ndarray:
+        """The kept rows of the partition ``df`` (``table``: its feature columns)."""
+        from ..data.encoding import missing_rows
+
+        keep = np.ones(len(df), dtype=bool)
+        if self.missing != "error":
+            keep &= df[self.target].notna().to_numpy(dtype=bool)
+        if self.missing == "drop":
+            keep &= ~missing_rows(table, self.kinds)
+        return keep
+
+
+def _partition_rows(df, kept: KeptRows, labels: bool) -> tuple:
+    """One partition's rows, its kept rows, and (``labels``) their distinct targets."""
+    keep = kept.mask(df, kept.table(df))
+    found = df[kept.target][keep].dropna().drop_duplicates().tolist() if labels else []
+    return len(df), int(keep.sum()), found
+
+
+def _partition_fit(df, offset: int, kept: KeptRows, rules, kinds: dict, place, seed: int,
+                   test_size: float):
+    """The :class:`~neurona.data.encoding.EncodingFit` of one partition's training rows
+    (its first row at position ``offset`` in the files)."""
+    import pyarrow as pa
+
+    table = kept.table(df)
+    keep = kept.mask(df, table)
+    keep &= ~held_out(offset + np.arange(len(df)), seed, test_size, TEST_STREAM)
+    fit = rules.fit(kinds, place)
+    fit.update(table.filter(pa.array(keep)))
+    return fit
+
+
+def _partition_encode(df, offset: int, kept: KeptRows, encoding, place, code) -> np.ndarray:
+    """One partition's kept rows as the columns ``[X, y, rows]``: the encoded features, the
+    target (a classifier's ``code`` of each label, a regression's numbers) and the rows'
+    positions in the files."""
+    import pyarrow as pa
+
+    table = kept.table(df)
+    keep = kept.mask(df, table)
+    rows = (offset + np.arange(len(df), dtype=np.int64))[keep]
+    if not keep.all():
+        table = table.filter(pa.array(keep))
+    X, _ = encoding.transform(table, place, rows, training=True)
+    target = df[kept.target][keep]
+    if code is not None:
+        target = target.map(code)
+    y = target.astype("float64").to_numpy(dtype=np.float64, na_value=np.nan)
+    return np.column_stack([X, y, rows.astype(np.float64)])
 
 
 def _one_line(exc: BaseException) -> str:

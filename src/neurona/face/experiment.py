@@ -501,10 +501,10 @@ def _run_dask(config, spec, callbacks, resume, run_dir, resumed_from) -> Run:
     config["stream"] = False
     with cluster_client(config["scheduler"], config["dask_timeout"]):
         files = _dask_files(config, config["scale"], config["scale_target"])
-        sizes = {"n_train": files.n_train, "n_test": files.n_test}
         result = _sampled_run(config, spec, callbacks, resume, run_dir, resumed_from,
-                              files.training_data(), files.features, files.classes,
-                              (files.scaler, files.target_scaler), sizes, files.test_view)
+                              files.training_data(), files.feature_names, files.classes,
+                              (files.scaler, files.target_scaler), _sizes(files),
+                              files.test_view, encoding=files.encoding)
     return result
 
 
@@ -1005,8 +1005,8 @@ def _rebuild(run_dir: Path, config: dict, neuron: Neuron, history: History,
 
         with cluster_client(config.get("scheduler"), config.get("dask_timeout", 10.0)):
             files = _dask_files({**config, "split": recorded}, "none")
-            view, report = _sampled_view(config, neuron, files.test_view, files.features,
-                                         files.classes, files.n_test)
+            view, report = _sampled_view(config, neuron, files.test_view,
+                                         files.feature_names, files.classes, files.n_test)
         X, parts = view[0], view[2]
         found = {"n_train": files.n_train, "n_test": files.n_test}
     else:
