@@ -42,16 +42,23 @@ STATIC = {"index.html": "text/html; charset=utf-8", "app.js": "text/javascript; 
 SPEEDS = ((1, 0.5), (1, 0.2), (1, 0.06), (2, 0.02), (10, 0.0))
 
 
-def free_port(host: str = "127.0.0.1", preferred: int = DEFAULT_PORT) -> int:
-    """``preferred`` when it is free on ``host``, else a port the system picks."""
-    for port in (preferred, 0):
-        with socket.socket() as s:
-            try:
-                s.bind((host, port))
-            except OSError:
-                continue
-            return s.getsockname()[1]
-    raise OSError(f"no free port on {host}")
+def listen(host: str = "127.0.0.1", port: int | None = None) -> socket.socket:
+    """A socket bound to ``host``: on ``port``, or (None) on 8765 when free, else any free port."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    for candidate in ((DEFAULT_PORT, 0) if port is None else (port,)):
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, candidate))
+        except OSError as exc:
+            sock.close()
+            if port is not None:
+                raise OptionError(f"cannot listen on {host}:{port}: {exc.strerror or exc}; "
+                                  f"pass another --port (0: any free one).") from None
+            continue
+        sock.listen(128)  # connections wait in the queue until the server takes them
+        return sock
+    raise OptionError(f"no free port on {host}.")
 
 
 def dumps(obj) -> str:
@@ -278,8 +285,8 @@ def serve(host: str = "127.0.0.1", port: int | None = None, lang: str = "en",
         raise NeuronaError("the playground needs its extra: pip install 'neurona[playground]'.") \
             from None
     token = token or secrets.token_urlsafe(24)
-    if not port:  # None: 8765 when free; 0: any free port
-        port = free_port(host, DEFAULT_PORT if port is None else 0)
+    sock = listen(host, port)
+    port = sock.getsockname()[1]
     shown = "127.0.0.1" if host in ("127.0.0.1", "0.0.0.0") else host
     url = f"http://{shown}:{port}/?token={token}"
     app = create_app(token, port, host, lang)
@@ -287,10 +294,13 @@ def serve(host: str = "127.0.0.1", port: int | None = None, lang: str = "en",
                             ws_max_size=MAX_MESSAGE, limit_concurrency=64,
                             h11_max_incomplete_event_size=16 * 1024, lifespan="off")
     server = uvicorn.Server(config)
-    announce(url)
+    announce(url)  # the socket is bound already: the URL answers from now on
     if open_browser:
         import threading
         import webbrowser
 
         threading.Timer(0.5, webbrowser.open, args=(url,)).start()
-    server.run()
+    try:
+        server.run(sockets=[sock])
+    finally:
+        sock.close()

@@ -331,8 +331,9 @@ $("settings").addEventListener("input", (e) => {
 $("settings").addEventListener("change", (e) => { if (e.target.name === "dataset") configure(sentSettings()); });
 $("settings").onsubmit = (e) => { e.preventDefault(); setPlaying(false); configure(sentSettings()); };
 document.addEventListener("keydown", (e) => {
-  if (e.target.closest("input, select, textarea, button") || e.ctrlKey || e.metaKey || e.altKey) return;
+  if (e.target.closest("input, select, textarea") || e.ctrlKey || e.metaKey || e.altKey) return;
   const key = e.key.toLowerCase();
+  if (key === " " && e.target.closest("button")) return;   // a focused button takes its own Space
   if (key === " ") { e.preventDefault(); $("play").click(); }
   else if (key === "s") $("step").click();
   else if (key === "e") $("epoch").click();
