@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 CONSTRAINTS := requirements/constraints.txt
 export MPLBACKEND ?= Agg
 
-.PHONY: run test test-fast lock clean
+.PHONY: run playground test test-fast lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,10 @@ $(VENV)/.test-installed: pyproject.toml $(CONSTRAINTS) | $(BIN)/python
 
 run: $(VENV)/.run-installed
 	$(BIN)/neurona train
+
+# The playground's extra (Starlette, uvicorn) comes with the test install.
+playground: $(VENV)/.test-installed
+	$(BIN)/neurona playground
 
 # The browser test needs Debian's Chromium: tools/ensure-chromium installs it when it
 # is missing (as root), or says how and fails.

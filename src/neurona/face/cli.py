@@ -447,7 +447,35 @@ def build_parser() -> argparse.ArgumentParser:
     add_report_command(sub, common)
     add_predict_parser(sub, common)
     add_evaluate_parser(sub, common)
+    add_playground_parser(sub, common)
     return parser
+
+
+def add_playground_parser(sub, common) -> None:
+    p = sub.add_parser(
+        "playground", parents=[common], formatter_class=_HelpFormatter,
+        help="train a neuron in the browser, watching it learn (a local web page)",
+        description="Start a local web page that trains one neuron with neurona's own loop: "
+                    "choose the data and the settings, play, pause, step, reset, and download "
+                    "model.json. With the defaults, playing to the end gives the weights "
+                    "'neurona train' gives. Ctrl-C stops it.")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (keep 127.0.0.1 unless you know why)")
+    p.add_argument("--port", type=int, default=None,
+                   help="port (default: 8765, or a free one if it is taken)")
+    p.add_argument("--no-browser", action="store_true", help="only print the URL")
+    p.add_argument("--lang", choices=list(LANGS), default=DEFAULT_LANG,
+                   help="the page's language (es: Spanish); switchable on the page")
+    p.set_defaults(handler=cmd_playground)
+
+
+def cmd_playground(args) -> int:
+    from .playground import serve
+
+    serve(host=args.host, port=args.port, lang=args.lang, open_browser=not args.no_browser,
+          announce=lambda url: print(f"neurona playground: open {url}  (Ctrl-C stops it)",
+                                     flush=True))
+    return EXIT_OK
 
 
 def add_predict_parser(sub, common) -> None:

@@ -1,0 +1,306 @@
+"""``neurona playground``: a local web page that trains one neuron while you watch.
+
+The page (``playground_static/``: HTML, CSS and plain JavaScript, no build step,
+nothing fetched from the network) draws; Python trains, with the same loop and
+engine as ``neurona train`` (:mod:`neurona.face.playground_session`). They talk
+over one WebSocket per browser tab, and each socket holds its own
+:class:`~neurona.face.playground_session.Session`, so two tabs never share data.
+
+It is a server on the user's machine, so it is guarded:
+
+- it binds 127.0.0.1 unless told otherwise;
+- every request needs the random token printed in the URL (``?token=...``, then a
+  same-site cookie for the page's own files and its socket), else 403;
+- the Host header must name this server on localhost or 127.0.0.1 (no DNS
+  rebinding), and an Origin, when sent, the same (no other site drives it);
+- only GET; a socket message is at most :data:`MAX_MESSAGE` bytes;
+- a bad setting or message is answered with an error message the page shows,
+  and the server keeps running.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import secrets
+import socket
+from importlib import resources
+from urllib.parse import parse_qs
+
+from ..errors import NeuronaError, OptionError
+from .playground_session import Session, clean
+
+#: The most bytes one WebSocket message from the page may hold.
+MAX_MESSAGE = 16 * 1024
+#: The port tried first when none is given.
+DEFAULT_PORT = 8765
+#: The page's files, served by name (nothing else is).
+STATIC = {"index.html": "text/html; charset=utf-8", "app.js": "text/javascript; charset=utf-8",
+          "style.css": "text/css; charset=utf-8"}
+#: Play speeds: (updates per frame, seconds between frames); the last is as fast as it goes.
+SPEEDS = ((1, 0.5), (1, 0.2), (1, 0.06), (2, 0.02), (10, 0.0))
+
+
+def listen(host: str = "127.0.0.1", port: int | None = None) -> socket.socket:
+    """A socket bound to ``host``: on ``port``, or (None) on 8765 when free, else any free port."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    for candidate in ((DEFAULT_PORT, 0) if port is None else (port,)):
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, candidate))
+        except OSError as exc:
+            sock.close()
+            if port is not None:
+                raise OptionError(f"cannot listen on {host}:{port}: {exc.strerror or exc}; "
+                                  f"pass another --port (0: any free one).") from None
+            continue
+        sock.listen(128)  # connections wait in the queue until the server takes them
+        return sock
+    raise OptionError(f"no free port on {host}.")
+
+
+def dumps(obj) -> str:
+    return json.dumps(clean(obj), allow_nan=False, separators=(",", ":"))
+
+
+def _static(name: str) -> bytes:
+    return resources.files("neurona.face").joinpath("playground_static", name).read_bytes()
+
+
+class Guard:
+    """ASGI middleware: the token, the Host and the Origin of every request and socket.
+
+    Parameters
+    ----------
+    app : ASGI application
+    token : str
+    port : int
+    host : str
+        The address the server is bound to; it is accepted as a Host too.
+    """
+
+    def __init__(self, app, token: str, port: int, host: str = "127.0.0.1"):
+        self.app, self.token, self.port = app, token, port
+        names = {"localhost", "127.0.0.1", "[::1]", host}
+        self.hosts = {f"{n}:{port}" for n in names}
+        self.origins = {f"http://{h}" for h in self.hosts}
+        self.cookie = f"neurona-playground-{port}"
+
+    def problem(self, scope) -> str | None:
+        """Why this request is refused, or None."""
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1")
+                   for k, v in scope.get("headers", [])}
+        if headers.get("host", "").lower() not in self.hosts:
+            return "this playground answers only to its own address on localhost"
+        origin = headers.get("origin")
+        if origin is not None and origin.lower() not in self.origins:
+            return "requests from other sites are refused"
+        query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+        given = (query.get("token") or [""])[0] or self._cookie(headers.get("cookie", ""))
+        if not given or not hmac.compare_digest(given.encode(), self.token.encode()):
+            return "the token is missing or wrong: open the URL that neurona playground printed"
+        return None
+
+    def _cookie(self, header: str) -> str:
+        for part in header.split(";"):
+            name, _, value = part.strip().partition("=")
+            if name == self.cookie:
+                return value
+        return ""
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] not in ("http", "websocket"):
+            return await self.app(scope, receive, send)
+        why = self.problem(scope)
+        if why is None and scope["type"] == "http" and scope["method"] not in ("GET", "HEAD"):
+            return await _refuse(send, 405, "only GET is served")
+        if why is None:
+            return await self.app(scope, receive, send)
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        await _refuse(send, 403, why)
+
+
+async def _refuse(send, status: int, message: str) -> None:
+    body = (dumps({"error": message}) + "\n").encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"),
+                            (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
+class Connection:
+    """One browser tab: its session, and the play loop that advances it."""
+
+    def __init__(self, ws):
+        self.ws = ws
+        self.session: Session | None = None
+        self.playing = False
+        self.speed = 3
+        self.player: asyncio.Task | None = None
+        self.lock = asyncio.Lock()
+
+    async def send(self, message: dict) -> None:
+        await self.ws.send_text(dumps(message))
+
+    async def error(self, message: str) -> None:
+        await self.send({"type": "error", "message": message})
+
+    async def advance(self, updates: int) -> None:
+        async with self.lock:
+            session = self.session
+            if session is None:
+                return
+            await asyncio.to_thread(session.advance, updates)
+            frame = await asyncio.to_thread(session.frame)
+            if session is self.session:
+                await self.send(frame)
+
+    async def play(self) -> None:
+        try:
+            while self.playing and self.session is not None and not self.session.done:
+                updates, pause = SPEEDS[self.speed - 1]
+                await self.advance(updates)
+                await asyncio.sleep(pause)
+        finally:
+            self.playing = False
+            await self.send({"type": "stopped"})
+
+    async def stop_playing(self) -> None:
+        self.playing = False
+        if self.player is not None:
+            await self.player
+            self.player = None
+
+    async def handle(self, message: dict) -> None:
+        command = message.get("cmd")
+        if command == "configure":
+            await self.stop_playing()
+            async with self.lock:
+                self.session = None
+                self.session = await asyncio.to_thread(Session, message.get("settings") or {})
+                await self.send(await asyncio.to_thread(self.session.start))
+            return
+        if command == "speed":
+            speed = message.get("value")
+            if not isinstance(speed, int) or isinstance(speed, bool) or \
+                    not 1 <= speed <= len(SPEEDS):
+                raise OptionError(f"speed must be a whole number from 1 to {len(SPEEDS)}.")
+            self.speed = speed
+            return
+        if self.session is None:
+            raise OptionError("no data yet: choose the settings first.")
+        if command == "play":
+            if not self.playing:
+                self.playing = True
+                self.player = asyncio.create_task(self.play())
+        elif command == "pause":
+            await self.stop_playing()
+        elif command == "step":
+            await self.stop_playing()
+            await self.advance(1)
+        elif command == "epoch":
+            await self.stop_playing()
+            await self.advance(self.session.updates_left_in_epoch())
+        elif command == "reset":
+            await self.stop_playing()
+            async with self.lock:
+                await asyncio.to_thread(self.session.reset)
+                await self.send(await asyncio.to_thread(self.session.frame))
+        elif command == "model":
+            document = await asyncio.to_thread(self.session.model_document)
+            await self.send({"type": "model", "document": document})
+        else:
+            raise OptionError(f"unknown command {str(command)[:30]!r}.")
+
+    async def serve(self) -> None:
+        from starlette.websockets import WebSocketDisconnect
+
+        await self.ws.accept()
+        try:
+            while True:
+                text = await self.ws.receive_text()
+                try:
+                    if len(text) > MAX_MESSAGE:
+                        raise OptionError(f"a message is at most {MAX_MESSAGE} bytes.")
+                    try:
+                        message = json.loads(text)
+                    except ValueError:
+                        raise OptionError("a message must be JSON.") from None
+                    if not isinstance(message, dict):
+                        raise OptionError("a message must be a JSON object.")
+                    await self.handle(message)
+                except NeuronaError as exc:
+                    await self.error(str(exc))
+        except WebSocketDisconnect:
+            pass
+        finally:
+            self.playing = False
+            if self.player is not None:
+                self.player.cancel()
+
+
+def create_app(token: str, port: int, host: str = "127.0.0.1", lang: str = "en"):
+    """The playground's ASGI application, guarded by :class:`Guard`."""
+    from starlette.applications import Starlette
+    from starlette.responses import Response
+    from starlette.routing import Route, WebSocketRoute
+
+    cookie = f"neurona-playground-{port}"
+
+    async def page(request):
+        name = request.path_params.get("name", "index.html")
+        if name not in STATIC:
+            return Response(dumps({"error": f"no file {name[:40]!r}"}), status_code=404,
+                            media_type="application/json")
+        body = _static(name)
+        if name == "index.html":
+            body = body.replace(b'data-lang="en"', f'data-lang="{lang}"'.encode())
+        response = Response(body, media_type=STATIC[name],
+                            headers={"cache-control": "no-store",
+                                     "x-content-type-options": "nosniff",
+                                     "content-security-policy":
+                                         "default-src 'self'; connect-src 'self' ws: ; "
+                                         "img-src 'self' blob: data:; frame-ancestors 'none'"})
+        if "token" in request.query_params:
+            response.set_cookie(cookie, token, httponly=True, samesite="strict")
+        return response
+
+    async def ws(websocket):
+        await Connection(websocket).serve()
+
+    routes = [Route("/", page), Route("/{name}", page), WebSocketRoute("/ws", ws)]
+    return Guard(Starlette(routes=routes), token, port, host)
+
+
+def serve(host: str = "127.0.0.1", port: int | None = None, lang: str = "en",
+          open_browser: bool = True, token: str | None = None, announce=print) -> None:
+    """Run the playground until Ctrl-C; ``announce`` is given the URL to open."""
+    try:
+        import uvicorn
+    except ImportError:
+        raise NeuronaError("the playground needs its extra: pip install 'neurona[playground]'.") \
+            from None
+    token = token or secrets.token_urlsafe(24)
+    sock = listen(host, port)
+    port = sock.getsockname()[1]
+    shown = "127.0.0.1" if host in ("127.0.0.1", "0.0.0.0") else host
+    url = f"http://{shown}:{port}/?token={token}"
+    app = create_app(token, port, host, lang)
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning",
+                            ws_max_size=MAX_MESSAGE, limit_concurrency=64,
+                            h11_max_incomplete_event_size=16 * 1024, lifespan="off")
+    server = uvicorn.Server(config)
+    announce(url)  # the socket is bound already: the URL answers from now on
+    if open_browser:
+        import threading
+        import webbrowser
+
+        threading.Timer(0.5, webbrowser.open, args=(url,)).start()
+    try:
+        server.run(sockets=[sock])
+    finally:
+        sock.close()
