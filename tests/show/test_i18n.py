@@ -79,3 +79,100 @@ def test_the_command_says_early_stopping_in_spanish(tmp_path, capsys):
     assert "Parada temprana tras la época" in out and "val_loss no mejoró en 3 épocas" in out
     assert "se conservan los pesos de la época" in out
     assert "Early stopping" not in out
+
+
+# --- the gettext catalogues (tools/i18n.py) -------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _tool():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("neurona_i18n_tool", ROOT / "tools" / "i18n.py")
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    return tool
+
+
+def test_the_committed_catalogues_are_up_to_date_and_complete():
+    """The template is i18n.py's English, every .po has it all translated, every .mo is
+    its .po compiled: what ``make i18n`` would change is nothing."""
+    tool = _tool()
+    assert tool.catalogues(), "no .po catalogue found"
+    assert tool.problems() == []
+
+
+def test_every_msgid_has_its_spanish_translation_in_the_po_file():
+    from babel.messages.pofile import read_po
+
+    with open(SRC / "show" / "locale" / "es" / "LC_MESSAGES" / "neurona.po", "rb") as po:
+        catalog = read_po(po, locale="es")
+    entries = {m.context: m for m in catalog if m.id}
+    assert set(entries) == set(CATALOGUE["en"])
+    for key, message in entries.items():
+        assert message.id == CATALOGUE["en"][key], key
+        assert message.string and not message.fuzzy, key
+        assert message.string == CATALOGUE["es"][key], key
+
+
+def test_the_check_finds_a_stale_mo_an_untranslated_entry_and_a_wrong_placeholder(tmp_path,
+                                                                                  monkeypatch):
+    import shutil
+
+    tool = _tool()
+    locale = tmp_path / "locale"
+    shutil.copytree(SRC / "show" / "locale", locale)
+    monkeypatch.setattr(tool, "LOCALE", locale)
+    monkeypatch.setattr(tool, "TEMPLATE", locale / "neurona.pot")
+    po = locale / "es" / "LC_MESSAGES" / "neurona.po"
+    text = po.read_text(encoding="utf-8")
+    text = text.replace('msgstr "clase {k}"', 'msgstr "clase {n}"')
+    text = text.replace('msgstr "Conjunto de datos"', 'msgstr ""')
+    po.write_text(text, encoding="utf-8")
+    found = "\n".join(tool.problems())
+    assert "fig.class has the placeholders ['n'], its English ['k']" in found
+    assert "fig.dataset is not translated" in found
+    assert "neurona.mo is not" in found and "compiled: run make i18n" in found
+
+
+def test_a_new_language_is_a_catalogue_and_no_code(tmp_path, monkeypatch):
+    """``init`` starts a catalogue from the template; compiled, neurona speaks it."""
+    import importlib
+
+    tool = _tool()
+    locale = tmp_path / "locale"
+    (locale).mkdir()
+    import shutil
+
+    shutil.copy(SRC / "show" / "locale" / "neurona.pot", locale / "neurona.pot")
+    monkeypatch.setattr(tool, "LOCALE", locale)
+    monkeypatch.setattr(tool, "TEMPLATE", locale / "neurona.pot")
+    tool.init("fr")
+    po = locale / "fr" / "LC_MESSAGES" / "neurona.po"
+    po.write_text(po.read_text(encoding="utf-8").replace(
+        'msgctxt "fig.class"\nmsgid "class {k}"\nmsgstr ""',
+        'msgctxt "fig.class"\nmsgid "class {k}"\nmsgstr "classe {k}"'), encoding="utf-8")
+    tool.compile_all()
+    from neurona.show import i18n
+
+    monkeypatch.setattr(i18n, "LOCALE_DIR", locale)
+    assert i18n._languages() == ("en", "fr")
+    table = i18n._table("fr")
+    assert table["fig.class"].format(k=1) == "classe 1"
+    assert table["fig.dataset"] == "Dataset"  # untranslated: the English
+    importlib.reload(i18n)  # the real catalogues again for the other tests
+
+
+def test_the_catalogues_and_templates_are_package_data():
+    import tomllib
+
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    patterns = data["package-data"]["neurona"]
+    package = SRC
+    for path in [*package.glob("show/locale/*/LC_MESSAGES/*.mo"),
+                 *package.glob("show/templates/*")]:
+        relative = path.relative_to(package)
+        assert any(relative.match(pattern) for pattern in patterns), relative
+    assert "babel>=2.18" in "".join(
+        tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"])
