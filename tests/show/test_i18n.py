@@ -1,4 +1,5 @@
 import ast
+import os
 import re
 import string
 from pathlib import Path
@@ -176,3 +177,71 @@ def test_the_catalogues_and_templates_are_package_data():
         assert any(relative.match(pattern) for pattern in patterns), relative
     assert "babel>=2.18" in "".join(
         tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"])
+
+
+# --- every line of ``neurona train --lang es`` ------------------------------------------
+
+EXAMPLES = ROOT / "examples"
+
+
+def test_the_epoch_lines_and_the_test_report_are_spanish(tmp_path, capsys):
+    assert main(["train", "--out", str(tmp_path / "r"), "--no-plots", "--lang", "es",
+                 "--epochs", "3"]) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert lines[0] == "[0] log_loss: 1745.026102  sse: 318.732960  exactitud: 0.0257"
+    header = lines[3]
+    assert header.split() == ["precisión", "exhaustividad", "valor", "F1", "soporte"]
+    for word in ("exactitud ", "media macro ", "media ponderada "):
+        assert any(line.lstrip().startswith(word) for line in lines), word
+    for english in ("accuracy", "precision", "recall", "f1-score", "support", "macro avg",
+                    "weighted avg", "Run written"):
+        assert english not in out, english
+    # The columns stay aligned under their (wider) headings.
+    rows = [line for line in lines[4:] if line.strip() and not line.startswith("[")
+            and "Experimento" not in line]
+    assert all(len(row) == len(header) for row in rows), rows
+
+
+def test_the_classification_report_keeps_its_english_bytes():
+    from neurona.show.metrics import classification_report, localized_report
+
+    text = classification_report([0, 1, 1, 0], [0, 1, 0, 0], labels=[0, 1], zero_division=0)
+    assert localized_report(text, "en") is text
+    spanish = localized_report(text, "es")
+    assert [line.split()[-1] for line in spanish.splitlines()[2:4]] == ["2", "2"]
+    assert spanish.splitlines()[5].split() == ["exactitud", "0.75", "4"]
+
+
+def test_the_data_line_and_the_task_note_are_spanish(tmp_path, capsys):
+    assert main(["train", "--data", str(EXAMPLES / "penguins.csv"), "--target", "sex",
+                 "--missing", "mean", "--epochs", "2", "--no-plots", "--lang", "es",
+                 "--out", str(tmp_path / "p")]) == 0
+    out = capsys.readouterr().out
+    data = next(line for line in out.splitlines() if line.startswith("Datos: "))
+    assert "(en memoria): 234 filas de entrenamiento, 99 filas de test, 11 omitidas" in data
+    assert "species (3 categorías)" in data
+    assert data.endswith("se rellenan con la media de las filas de entrenamiento")
+    assert main(["train", "--data", str(EXAMPLES / "houses.csv"), "--target", "price",
+                 "--epochs", "2", "--no-plots", "--lang", "es",
+                 "--out", str(tmp_path / "h")]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("neurona train: Se entrena una regresión (--task regress) con la "
+                          "activación identidad y el error cuadrático medio: la columna "
+                          "'price' tiene números con más de dos valores")
+    assert "regresión de 'price' sobre 88 filas" in out and "varianza explicada" in out
+    assert "Data:" not in out and "regression" not in out and "training rows" not in out
+
+
+def test_the_data_line_and_the_task_note_stay_as_they_were_in_english(tmp_path, capsys):
+    assert main(["train", "--data", str(EXAMPLES / "houses.csv"), "--target", "price",
+                 "--epochs", "2", "--no-plots", "--out", str(tmp_path / "h")]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == ("neurona train: Training a regression (--task regress) with the identity "
+                      "activation and the mean squared error: column 'price' holds numbers "
+                      "with more than two values; pass --task classify for a classifier.")
+    data = next(line for line in out if line.startswith("Data: "))
+    assert data == ("Data: examples/houses.csv (in memory): 212 training rows, 88 test rows; "
+                      "target 'price' (numbers); features area, rooms, age"
+                      ).replace("examples/houses.csv", os.path.relpath(EXAMPLES / "houses.csv"))
+    assert "regression of 'price' on 88 rows" in out

@@ -130,6 +130,8 @@ ENGLISH: dict[str, str] = dict((
     _m('report.accuracy_row', 'accuracy'),
     _m('report.macro_avg', 'macro avg'),
     _m('report.weighted_avg', 'weighted avg'),
+    _m('report.regression_of', 'regression of {target} on {n} rows'),
+    _m('report.regression_on', 'regression on {n} rows'),
     _m('report.regression_scores', 'Regression scores (test set)'),
     _m('report.test_rows', 'test rows'),
     _m('report.score_r2', 'R² (coefficient of determination)'),
@@ -193,6 +195,33 @@ ENGLISH: dict[str, str] = dict((
                             'zero.'),
     _m('caption.residual_distribution', 'How the test residuals are spread, with their mean and '
                                         'standard deviation, beside a normal curve.'),
+    _m('cli.accuracy', 'accuracy'),
+    _m('cli.bar_epoch', 'epoch'),
+    _m('cli.bar_eta', 'ETA'),
+    _m('cli.data', 'Data: {path} ({how}): {n_train} training rows, {tested}; target {target} '
+                   '({classes}); features {features}{filled}'),
+    _m('cli.data_numbers', 'numbers'),
+    _m('cli.data_dask', 'on Dask'),
+    _m('cli.data_streamed', 'streamed'),
+    _m('cli.data_in_memory', 'in memory'),
+    _m('cli.data_test_rows', '{n} test rows'),
+    _m('cli.data_no_test_rows', 'no test rows'),
+    _m('cli.data_left_out', ', {n} left out (a missing value)'),
+    _m('cli.data_categories', '{name} ({n} categories)'),
+    _m('cli.data_hashed', '{name} (hashed into {n})'),
+    _m('cli.data_filled_mean', "; missing values filled in with the training rows' mean"),
+    _m('cli.data_filled_median', "; missing values filled in with the training rows' median"),
+    _m('cli.data_filled_most_frequent', "; missing values filled in with the training rows' "
+                                        'most frequent'),
+    _m('cli.task_note_mean', 'training a regression (--task regress) with the identity '
+                             'activation and the mean squared error: {why}; pass --task '
+                             'classify for a classifier.'),
+    _m('cli.task_note_sum', 'training a regression (--task regress) with the identity '
+                            'activation and the sum squared error: {why}; pass --task classify '
+                            'for a classifier.'),
+    _m('cli.task_why_column', 'column {column} holds numbers with more than two values'),
+    _m('cli.task_why_dataset', "the {name} dataset's targets are numbers"),
+    _m('cli.task_why_plane', 'the plane dataset, a noisy linear function'),
     _m('cli.run_written', 'Run written to {path}'),
     _m('cli.report_written', 'Report written to {path}'),
     _m('cli.early_stopping', 'Early stopping after epoch {epoch}: {monitor} did not improve for '
