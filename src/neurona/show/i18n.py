@@ -165,6 +165,15 @@ ENGLISH: dict[str, str] = dict((
                                            '({frames} frames).'),
     _m('report.no_trajectory', 'This run did not record its weights per epoch (no weights.csv), '
                                'so there is no weight trajectory and no animation.'),
+    _m('report.column_epoch', 'epoch'),
+    _m('report.column_loss', 'loss'),
+    _m('report.column_sse', 'sse'),
+    _m('report.column_accuracy', 'accuracy'),
+    _m('report.column_r2', 'r2'),
+    _m('report.column_mae', 'mae'),
+    _m('report.column_grad_norm', 'grad_norm'),
+    _m('report.column_learning_rate', 'learning_rate'),
+    _m('report.column_val', 'val_{name}'),
     _m('report.history', 'History, per epoch'),
     _m('report.history_all', "{n} epochs, one row each (the values of each epoch's forward "
                              'pass, before its update).'),
@@ -294,6 +303,13 @@ class Messages:
     def metric(self, key: str) -> str:
         """The human label of a history column (the column name itself if unknown)."""
         return self(f"metric.{key}") if self.has(f"metric.{key}") else key
+
+    def column(self, key: str) -> str:
+        """The short name of a history column in this language (in English, the column's
+        own name; the column name itself if unknown)."""
+        if key.startswith("val_"):
+            return self("report.column_val", name=self.column(key.removeprefix("val_")))
+        return self(f"report.column_{key}") if self.has(f"report.column_{key}") else key
 
 
 def messages(lang: str | Messages = DEFAULT_LANG) -> Messages:

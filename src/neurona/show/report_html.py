@@ -233,7 +233,7 @@ def history_section(history, t) -> Markup:
             for i in shown]
     note = (t("report.history_all", n=len(history)) if step == 1 else
             t("report.history_thinned", shown=len(shown), n=len(history), step=step))
-    return _parts().history(note, list(keys), rows)
+    return _parts().history(note, [t.column(k) for k in keys], rows)
 
 
 def _stats_row(name: str, values) -> list:
@@ -297,7 +297,7 @@ def metrics_section(result, t, task: str = "classify") -> Markup:
     scaled = getattr(result.neuron, "target_scaler", None) is not None
     for key in numeric_columns(result.history):
         if key != "epoch":
-            name = t("report.final", name=key)
+            name = t("report.final", name=t.column(key))
             if scaled and key.removeprefix("val_") in TARGET_UNIT_METRICS:
                 name += f" {t('fig.scaled_target')}"
             rows.append([name, last.get(key, float("nan"))])
