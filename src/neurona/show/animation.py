@@ -80,7 +80,8 @@ def _boundary_panel(ax, neuron, X, y, features, names, t):
                       origin="lower", aspect="auto", interpolation="nearest",
                       cmap=cmap, norm=BoundaryNorm(levels, cmap.N), alpha=0.5)
     _scatter_split(ax, X, y, pair, "o", 16, "white", 2000)
-    legend = ax.legend(handles=class_legend_handles(t), loc="upper right", fontsize="small")
+    legend = ax.legend(handles=class_legend_handles(t, labels=neuron.classes),
+                       loc="upper right", fontsize="small")
     on_top = [*ax.collections, legend]
     ax.set_xlabel(names[pair[0]])
     ax.set_ylabel(names[pair[1]])

@@ -265,7 +265,10 @@ def dataset_section(result, config: dict, t) -> Markup:
     if not regression:
         for part, y in ((t("fig.train"), parts.y_train), (t("fig.test"), parts.y_test)):
             y = np.asarray(y).ravel()
-            rows.append([t("report.class_counts", part=part),
+            classes = getattr(result, "classes", None)
+            rows.append([t("report.class_counts", part=part) if classes is None else
+                         t("report.class_counts_named", first=classes[0], second=classes[1],
+                           part=part),
                          f"{int(np.sum(y == 0))} / {int(np.sum(y == 1))}"])
     X = np.asarray(parts.X_train, dtype=np.float64)
     stats = [_stats_row(name, X[:, k]) for k, name in enumerate(names)]
