@@ -71,3 +71,13 @@ def test_the_report_counts_the_classes_by_their_labels(tmp_path, capsys):
     text = (out / "report.html").read_text(encoding="utf-8")
     assert len(re.findall(r'<th scope="row">fail / pass \((train|test)\)</th>', text)) == 2
     assert "class 0 / class 1" not in text
+
+
+def test_labels_that_are_just_0_and_1_stay_class_0_and_class_1():
+    from neurona.show.classification_figures import class_names, proba_label
+    from neurona.show.i18n import messages
+
+    t = messages("en")
+    assert class_names(t, [0, 1]) == ["class 0", "class 1"]
+    assert class_names(t, ["no", "yes"]) == ["no", "yes"]
+    assert proba_label(t, [0, 1]) == "P(class 1)" and proba_label(t, ["a", "b"]) == "P(b)"

@@ -21,14 +21,17 @@ from .style import CLASS_COLORS, MAX_POINTS, NEUTRAL, _axes, _cmaps, _names, _sa
 def class_names(t, labels=None) -> list[str]:
     """How the figures name classes 0 and 1: the run's own labels (a data file's
     ``"fail"``/``"pass"``) when it has them, else "class 0" and "class 1"."""
-    if labels is not None:
-        return [str(label) for label in labels]
-    return [t("fig.class", k=k) for k in (0, 1)]
+    from .metrics import own_labels
+
+    return own_labels(labels) or [t("fig.class", k=k) for k in (0, 1)]
 
 
 def proba_label(t, labels=None) -> str:
     """The label of the sigmoid's output: the probability of class 1, by its name."""
-    return t("fig.proba") if labels is None else t("fig.proba_of", label=labels[1])
+    from .metrics import own_labels
+
+    names = own_labels(labels)
+    return t("fig.proba") if names is None else t("fig.proba_of", label=names[1])
 
 
 def class_legend_handles(t, classes=(0, 1), labels=None):

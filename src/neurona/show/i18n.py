@@ -63,6 +63,7 @@ ENGLISH: dict[str, str] = dict((
     _m('fig.weights', 'Weights over the epochs'),
     _m('fig.weight_value', 'value'),
     _m('fig.bias', 'bias b'),
+    _m('fig.top_weights', 'the {k} largest of {n} weights (by their final |w|)'),
     _m('fig.confusion', 'Confusion matrix (test set)'),
     _m('fig.predicted_label', 'predicted class'),
     _m('fig.true_label', 'true class'),
@@ -157,6 +158,10 @@ ENGLISH: dict[str, str] = dict((
     _m('report.unknown_rule', 'unknown categories'),
     _m('report.hash_column', '{name}: hashed into {n} features'),
     _m('report.bias', 'bias'),
+    _m('report.top_weights', 'The {k} largest of the {n} weights by their final |w|; '
+                             'model.json holds them all.'),
+    _m('report.top_features', 'The {k} features of the largest weights, of {n}.'),
+    _m('report.feature_names_more', '{names}, … ({n} in all)'),
     _m('report.initial', 'initial'),
     _m('report.final_value', 'final'),
     _m('report.figures', 'Figures'),

@@ -37,6 +37,15 @@ def label_names(classes) -> list[str]:
     return [str(c) for c in (classes if classes is not None else (0, 1))]
 
 
+def own_labels(classes) -> list[str] | None:
+    """The text of a run's own class labels (``["fail", "pass"]``), or None when it has
+    none or they are just 0 and 1: figures and reports then say "class 0" and "class 1"."""
+    if classes is None:
+        return None
+    names = label_names(classes)
+    return None if names == ["0", "1"] else names
+
+
 def report_from_confusion(confusion: np.ndarray, classes=None, digits: int = 2) -> str:
     """scikit-learn's classification report from 2x2 counts ``confusion[true, predicted]``.
 

@@ -32,10 +32,15 @@ from markupsafe import Markup
 
 from ..files import model as model_file, rundir
 from .i18n import messages
-from .metrics import REGRESSION_SCORES
-from .curves import TARGET_UNIT_METRICS
+from .metrics import REGRESSION_SCORES, own_labels
+from .curves import TARGET_UNIT_METRICS, top_weights
 
 HISTORY_ROWS = 1000  # longer histories are thinned in the report (history.csv has all)
+#: A model of more features than MAX_WEIGHT_ROWS lists only its REPORT_TOP_WEIGHTS largest
+#: weights (and those features' statistics), with a note giving the count.
+MAX_WEIGHT_ROWS = 50
+REPORT_TOP_WEIGHTS = 20
+FEATURE_NAMES_SHOWN = 10  # the dataset table names this many features of a wide model
 
 FIGURES = (  # a classification's (file in figures/, caption key), in the report's order
     ("data.png", "caption.data"),
@@ -244,6 +249,14 @@ def _stats_row(name: str, values) -> list:
             float(values.max())]
 
 
+def shown_features(neuron) -> np.ndarray | None:
+    """The features the report lists of a model wider than :data:`MAX_WEIGHT_ROWS`: those
+    of the :data:`REPORT_TOP_WEIGHTS` largest final weights; None: every feature."""
+    if neuron.n_features <= MAX_WEIGHT_ROWS:
+        return None
+    return top_weights(neuron.weights, REPORT_TOP_WEIGHTS)
+
+
 def dataset_section(result, config: dict, t) -> Markup:
     """The dataset's settings and sizes, and each feature's statistics on the training set.
 
@@ -256,7 +269,10 @@ def dataset_section(result, config: dict, t) -> Markup:
     rows = [[f"dataset.{k}", v] for k, v in dataset.items()]
     rows += [
         [t("report.samples"), int(len(result.y))],
-        [t("report.features"), f"{len(names)}: {', '.join(names)}"],
+        [t("report.features"), f"{len(names)}: {', '.join(names)}"
+         if len(names) <= MAX_WEIGHT_ROWS else t(
+             "report.feature_names_more", names=", ".join(names[:FEATURE_NAMES_SHOWN]),
+             n=len(names))],
         # A streamed run's parts are a sample; its sizes are the real counts.
         [t("report.train_samples"), int((result.sizes or {}).get("n_train", len(parts.y_train)))],
         [t("report.test_samples"), int((result.sizes or {}).get("n_test", len(parts.y_test)))],
@@ -265,23 +281,27 @@ def dataset_section(result, config: dict, t) -> Markup:
     if not regression:
         for part, y in ((t("fig.train"), parts.y_train), (t("fig.test"), parts.y_test)):
             y = np.asarray(y).ravel()
-            classes = getattr(result, "classes", None)
+            classes = own_labels(getattr(result, "classes", None))
             rows.append([t("report.class_counts", part=part) if classes is None else
                          t("report.class_counts_named", first=classes[0], second=classes[1],
                            part=part),
                          f"{int(np.sum(y == 0))} / {int(np.sum(y == 1))}"])
     X = np.asarray(parts.X_train, dtype=np.float64)
-    stats = [_stats_row(name, X[:, k]) for k, name in enumerate(names)]
+    shown = shown_features(result.neuron)
+    shown = range(len(names)) if shown is None else shown
+    stats = [_stats_row(names[k], X[:, k]) for k in shown]
     if regression:
         target = target_name_of(config)
         stats.append(_stats_row(t("report.target_named", name=target) if target
                                 else t("report.target"), parts.y_train))
+    features = table([t("report.feature"), t("report.mean"), t("report.std"), t("report.min"),
+                      t("report.max")], stats, id="features", fmt=".4g")
+    if len(shown) < len(names):
+        features += _parts().note(t("report.top_features", k=len(shown), n=len(names)))
     return _side_by_side(
         (t("report.dataset"), table([t("report.setting"), t("report.value")], rows,
                                     id="dataset")),
-        (t("report.feature_stats"), table(
-            [t("report.feature"), t("report.mean"), t("report.std"), t("report.min"),
-             t("report.max")], stats, id="features", fmt=".4g")))
+        (t("report.feature_stats"), features))
 
 
 def metrics_section(result, t, task: str = "classify") -> Markup:
@@ -334,7 +354,10 @@ def model_section(result, config: dict, t) -> Markup:
     rows = [[t("report.weight", name=name), initial[k], float(neuron.weights[k])]
             for k, name in enumerate(names)]
     encoding = getattr(neuron, "encoding", None)
-    if encoding is not None:  # a column's categories under a row naming the column
+    top = shown_features(neuron)
+    if top is not None:  # a wide model: its largest weights, largest first
+        rows = [rows[k] for k in top]
+    elif encoding is not None:  # a column's categories under a row naming the column
         for column in reversed(encoding.columns):
             if column.kind in ("category", "hash"):
                 start = names.index(column.feature_names[0])
@@ -352,9 +375,11 @@ def model_section(result, config: dict, t) -> Markup:
     if encoding is not None and not encoding.plain:
         settings += [[t("report.missing_rule"), encoding.missing],
                      [t("report.unknown_rule"), encoding.unknown]]
-    return (table([t("report.parameter"), t("report.initial"), t("report.final_value")],
-                  rows, id="weights")
-            + table([t("report.setting"), t("report.value")], settings, id="model"))
+    weights = table([t("report.parameter"), t("report.initial"), t("report.final_value")],
+                    rows, id="weights")
+    if top is not None:
+        weights += _parts().note(t("report.top_weights", k=len(top), n=neuron.n_features))
+    return weights + table([t("report.setting"), t("report.value")], settings, id="model")
 
 
 def figures_for(task: str) -> tuple[tuple[str, str], ...]:
