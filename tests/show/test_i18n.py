@@ -245,3 +245,12 @@ def test_the_data_line_and_the_task_note_stay_as_they_were_in_english(tmp_path, 
                       "target 'price' (numbers); features area, rooms, age"
                       ).replace("examples/houses.csv", os.path.relpath(EXAMPLES / "houses.csv"))
     assert "regression of 'price' on 88 rows" in out
+
+
+def test_the_diverged_runs_last_line_is_spanish(tmp_path, capsys):
+    assert main(["train", "--activation", "identity", "--loss", "squared_error", "--task",
+                 "classify", "--learning-rate", "1", "--out", str(tmp_path / "r"), "--quiet",
+                 "--no-animation", "--lang", "es"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.rstrip().endswith(f"Lo hecho hasta esa época está en {tmp_path / 'r'}.")

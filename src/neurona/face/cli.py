@@ -646,7 +646,7 @@ def cmd_train(args) -> int:
             return _train(args, config, resume, interrupt)
         except KeyboardInterrupt:
             # Before training, or a second signal: what was not written yet is dropped.
-            print("neurona train: interrupted", file=sys.stderr)
+            print(messages(args.lang)("cli.interrupted"), file=sys.stderr)
             return interrupt.exit_status
 
 
@@ -707,8 +707,7 @@ def _train(args, config: dict, resume, interrupt: GracefulInterrupt) -> int:
                     patience=stopper.patience, kept=kept))
         print(t("cli.run_written", path=run_path))
     if result.status == "diverged":
-        return _fail(f"neurona train: error: {result.error} The run up to that epoch is in "
-                     f"{run_path}.")
+        return _fail(t("cli.diverged", error=result.error, path=run_path))
     if not interrupt.interrupted:
         return EXIT_OK
     if not args.quiet:

@@ -243,6 +243,8 @@ ENGLISH: dict[str, str] = dict((
     _m('cli.early_stopping', 'Early stopping after epoch {epoch}: {monitor} did not improve for '
                              '{patience} epochs{kept}.'),
     _m('cli.kept_best', '; kept the weights of epoch {epoch}'),
+    _m('cli.diverged', 'neurona train: error: {error} The run up to that epoch is in {path}.'),
+    _m('cli.interrupted', 'neurona train: interrupted'),
     _m('cli.interrupted_after', 'neurona train: interrupted after epoch {epoch}; the run so far '
                                 'is in {path}'),
     _m('cli.interrupted_at_epoch', 'neurona train: interrupted at epoch {epoch}; the run so far '
