@@ -139,13 +139,11 @@ def test_the_check_finds_a_stale_mo_an_untranslated_entry_and_a_wrong_placeholde
 
 def test_a_new_language_is_a_catalogue_and_no_code(tmp_path, monkeypatch):
     """``init`` starts a catalogue from the template; compiled, neurona speaks it."""
-    import importlib
+    import shutil
 
     tool = _tool()
     locale = tmp_path / "locale"
-    (locale).mkdir()
-    import shutil
-
+    locale.mkdir()
     shutil.copy(SRC / "show" / "locale" / "neurona.pot", locale / "neurona.pot")
     monkeypatch.setattr(tool, "LOCALE", locale)
     monkeypatch.setattr(tool, "TEMPLATE", locale / "neurona.pot")
@@ -162,7 +160,6 @@ def test_a_new_language_is_a_catalogue_and_no_code(tmp_path, monkeypatch):
     table = i18n._table("fr")
     assert table["fig.class"].format(k=1) == "classe 1"
     assert table["fig.dataset"] == "Dataset"  # untranslated: the English
-    importlib.reload(i18n)  # the real catalogues again for the other tests
 
 
 def test_the_catalogues_and_templates_are_package_data():
