@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 CONSTRAINTS := requirements/constraints.txt
 export MPLBACKEND ?= Agg
 
-.PHONY: run playground test test-fast lock clean
+.PHONY: run playground test test-fast lock clean i18n
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,11 @@ test: $(VENV)/.test-installed
 # no notebooks, no Dask cluster, no training animation.
 test-fast: $(VENV)/.test-installed
 	$(BIN)/python -m pytest -m "not browser and not notebook and not dask and not animation"
+
+# The message catalogues (src/neurona/show/locale): extract the English from show/i18n.py
+# into the template, merge it into every language's .po, compile each .mo (tools/i18n.py).
+i18n: $(VENV)/.run-installed
+	$(BIN)/python tools/i18n.py all
 
 define LOCK_HEADER
 # Exact versions of every package that `pip install -e ".[test]"` installs (neurona

@@ -263,3 +263,43 @@ def test_a_diverged_run_still_gets_its_figures_and_report(tmp_path, capsys):
         assert len(page.tables["history"]) - 1 == len(list(csv.DictReader(f)))
     assert float(page.tables["history"][-1][1]["value"]) > 1e200  # the losses blew up
     assert len(page.images) == len(list((out / "figures").glob("*.png"))) == 9
+
+
+def test_the_page_is_rendered_from_its_jinja2_template_with_autoescaping(run_dir, tmp_path,
+                                                                         capsys):
+    """report.html comes from templates/report.html.j2; a run's own text (here its name
+    and a table's cells) is escaped, never markup."""
+    from neurona.show import report_html
+
+    template = report_html._environment().get_template("report.html.j2")
+    assert template.environment.autoescape is True
+    assert template.filename.endswith("templates/report.html.j2")
+    copy = tmp_path / "<b>run&'"
+    shutil.copytree(run_dir, copy)
+    assert main(["report", str(copy), "--no-animation", "--quiet"]) == 0
+    text = (copy / "report.html").read_text(encoding="utf-8")
+    assert "<b>" not in text
+    assert "&lt;b&gt;run&amp;&#39;" in text
+    import html
+
+    title = re.search(r"<title>(.*)</title>", text).group(1)
+    assert html.unescape(title) == "neurona run report: <b>run&'"
+    table = report_html.table(["<i>h</i>"], [["<x>", 1.5]], id="t")
+    assert str(table) == ('<table id="t"><thead><tr><th>&lt;i&gt;h&lt;/i&gt;</th></tr></thead>'
+                          '<tbody><tr><th scope="row">&lt;x&gt;</th>'
+                          '<td class="num" data-value="1.5">1.5</td></tr></tbody></table>')
+
+
+def test_the_spanish_report_names_the_history_columns_in_spanish(run_dir, tmp_path, capsys):
+    copy = tmp_path / "copy"
+    shutil.copytree(run_dir, copy)
+    assert main(["report", str(copy), "--lang", "es", "--no-animation", "--quiet"]) == 0
+    page = Page((copy / "report.html").read_text(encoding="utf-8"))
+    header = [c["text"] for c in page.tables["history"][0]]
+    assert header == ["época", "pérdida", "sce", "exactitud", "norma_grad", "tasa_aprendizaje"]
+    metrics = [row[0]["text"] for row in page.tables["metrics"][1:]]
+    assert "última época: pérdida" in metrics and "última época: norma_grad" in metrics
+    assert not any(name.endswith((": loss", ": accuracy", ": grad_norm")) for name in metrics)
+    t = messages("es")
+    assert t.column("val_accuracy") == "exactitud_val" and t.column("new_one") == "new_one"
+    assert messages("en").column("val_accuracy") == "val_accuracy"

@@ -589,35 +589,38 @@ def train_config(args) -> tuple[dict, str | None]:
     given = _given_options(args.argv)
     if given & {"data", "dataset"}:
         given.add("dataset")
-    return choose_task(config, given)
+    return choose_task(config, given, args.lang)
 
 
-def describe_data(result) -> str:
-    """One line on what a run trained on, for data read from a file."""
+def describe_data(result, lang: str = DEFAULT_LANG) -> str:
+    """One line on what a run trained on, for data read from a file, in ``lang``."""
+    t = messages(lang)
     config = result.config
     spec = config["dataset"]
     sizes = result.sizes or {"n_train": len(result.parts.y_train),
                              "n_test": len(result.parts.y_test)}
-    classes = ("numbers" if result.classes is None else
+    classes = (t("cli.data_numbers") if result.classes is None else
                ", ".join(f"{i} = {c}" for i, c in enumerate(result.classes)))
-    how = ("on Dask" if config.get("engine") == "dask" else
-           "streamed" if config["stream"] else "in memory")
-    tested = f"{sizes['n_test']} test rows" if sizes["n_test"] else "no test rows"
+    how = t("cli.data_dask" if config.get("engine") == "dask" else
+            "cli.data_streamed" if config["stream"] else "cli.data_in_memory")
+    tested = (t("cli.data_test_rows", n=sizes["n_test"]) if sizes["n_test"]
+              else t("cli.data_no_test_rows"))
     dropped = sizes.get("n_dropped", result.parts.n_dropped)
     if dropped:
-        tested += f", {dropped} left out (a missing value)"
+        tested += t("cli.data_left_out", n=dropped)
     path = os.path.relpath(spec["path"])
     path = spec["path"] if path.startswith("..") else path  # as typed, inside the folder
     encoding = result.neuron.encoding
     features = [c.name if c.kind in ("number", "boolean") else
-                f"{c.name} ({len(c.categories)} categories)" if c.kind == "category" else
-                f"{c.name} (hashed into {c.n})" for c in encoding.columns] \
+                t("cli.data_categories", name=c.name, n=len(c.categories))
+                if c.kind == "category" else t("cli.data_hashed", name=c.name, n=c.n)
+                for c in encoding.columns] \
         if encoding is not None else spec["features"]
-    filled = (f"; missing values filled in with the training rows' "
-              f"{encoding.missing.replace('_', ' ')}"
+    filled = (t(f"cli.data_filled_{encoding.missing}")
               if encoding is not None and encoding.missing not in ("error", "drop") else "")
-    return (f"Data: {path} ({how}): {sizes['n_train']} training rows, {tested}; "
-            f"target {spec['target']!r} ({classes}); features {', '.join(features)}{filled}")
+    return t("cli.data", path=path, how=how, n_train=sizes["n_train"], tested=tested,
+             target=repr(spec["target"]), classes=classes, features=", ".join(features),
+             filled=filled)
 
 
 def _given_options(argv: list[str]) -> set[str]:
@@ -671,7 +674,7 @@ def cmd_train(args) -> int:
             return _train(args, config, resume, interrupt)
         except KeyboardInterrupt:
             # Before training, or a second signal: what was not written yet is dropped.
-            print("neurona train: interrupted", file=sys.stderr)
+            print(messages(args.lang)("cli.interrupted"), file=sys.stderr)
             return interrupt.exit_status
 
 
@@ -684,7 +687,7 @@ def _train(args, config: dict, resume, interrupt: GracefulInterrupt) -> int:
     t = messages(args.lang)
     callbacks = [interrupt]
     if talk:
-        callbacks.insert(0, ProgressBar(config["epochs"], config["loss"]))
+        callbacks.insert(0, ProgressBar(config["epochs"], config["loss"], lang=args.lang))
     # The run directory is reserved (and found writable) before anything is trained.
     with rundir.reserve_run(args.out, root="runs", replace=args.force,
                             option="--out") as reservation:
@@ -694,9 +697,9 @@ def _train(args, config: dict, resume, interrupt: GracefulInterrupt) -> int:
         result = experiment.run(config, callbacks, resume=resume, run_dir=reservation,
                                 resumed_from=None if args.resume is None else str(args.resume))
         if talk and result.config["dataset"].get("name") == "file":
-            print(describe_data(result))
+            print(describe_data(result, args.lang))
         if talk and result.status != "diverged" and result.report_text is not None:
-            print(result.report_text, end="")
+            print(_report_text(result, t), end="")
         try:
             experiment.write_run(result, reservation, plots=not args.no_plots, lang=args.lang,
                                  animation=not args.no_animation, interrupt=interrupt)
@@ -732,8 +735,7 @@ def _train(args, config: dict, resume, interrupt: GracefulInterrupt) -> int:
                     patience=stopper.patience, kept=kept))
         print(t("cli.run_written", path=run_path))
     if result.status == "diverged":
-        return _fail(f"neurona train: error: {result.error} The run up to that epoch is in "
-                     f"{run_path}.")
+        return _fail(t("cli.diverged", error=result.error, path=run_path))
     if not interrupt.interrupted:
         return EXIT_OK
     if not args.quiet:
@@ -752,6 +754,19 @@ def _train(args, config: dict, resume, interrupt: GracefulInterrupt) -> int:
         else:
             print(t("cli.interrupted_after_training", path=run_path), file=sys.stderr)
     return interrupt.exit_status
+
+
+def _report_text(result, t) -> str:
+    """The test report ``neurona train`` prints, in the language of ``t``."""
+    from ..show.metrics import localized_report, regression_report
+
+    if t.lang == DEFAULT_LANG:
+        return result.report_text
+    if result.config["task"] == "regress" and result.test_scores is not None:
+        spec = result.config["dataset"]
+        target = spec.get("target") if spec.get("name") == "file" else None
+        return regression_report(result.test_scores, target, t)
+    return localized_report(result.report_text, t)
 
 
 def _tell_leftovers(leftovers, t) -> None:

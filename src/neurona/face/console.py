@@ -13,6 +13,7 @@ import threading
 from contextlib import contextmanager
 
 from ..core.callbacks import Callback
+from ..show.i18n import DEFAULT_LANG, messages
 
 def readable(value: float, decimals: int = 6) -> str:
     """``value`` with ``decimals`` decimals, or in exponent form when that would be unreadable.
@@ -24,17 +25,21 @@ def readable(value: float, decimals: int = 6) -> str:
     return f"{value:.{decimals}f}"
 
 
-def format_epoch(logs: dict, loss_name: str = "loss", width: int = 1) -> str:
+def format_epoch(logs: dict, loss_name: str = "loss", width: int = 1,
+                 lang: str = DEFAULT_LANG) -> str:
     """One epoch as a line: the objective, the post's SSE, the accuracy, then validation.
 
-    ``[ 0] log_loss: 1745.026102  sse: 318.732960  accuracy: 0.0257``
+    ``[ 0] log_loss: 1745.026102  sse: 318.732960  accuracy: 0.0257``; in another
+    ``lang`` the accuracy is named in it (the loss names and ``sse`` are the history's
+    column names, the same in every language).
     """
     score = "accuracy" if "accuracy" in logs else "r2"  # a regression's history has r2
+    word = messages(lang)("cli.accuracy") if score == "accuracy" else score
     line = (f"[{logs['epoch']:>{width}}] {loss_name}: {readable(logs['loss'])}  "
-            f"sse: {readable(logs['sse'])}  {score}: {_score(logs[score])}")
+            f"sse: {readable(logs['sse'])}  {word}: {_score(logs[score])}")
     if "val_loss" in logs:
         line += f"  val_{loss_name}: {readable(logs['val_loss'])}  " \
-                f"val_{score}: {_score(logs[f'val_{score}'])}"
+                f"val_{word}: {_score(logs[f'val_{score}'])}"
     return line
 
 
@@ -62,12 +67,15 @@ class ProgressBar(Callback):
     stream : file, default=sys.stdout
     live : bool, default=None
         Draw the live bar; ``None``: only when ``stream`` is a terminal.
+    lang : str, default="en"
+        The language of the lines' and the bar's words.
     """
 
     def __init__(self, epochs: int, loss_name: str = "loss", stream=None,
-                 live: bool | None = None):
+                 live: bool | None = None, lang: str = DEFAULT_LANG):
         self.epochs = int(epochs)
         self.loss_name = loss_name
+        self.lang = lang
         self.width = len(str(max(self.epochs - 1, 0)))
         self.stream = stream
         self.live = live
@@ -86,9 +94,10 @@ class ProgressBar(Callback):
                                    TimeElapsedColumn, TimeRemainingColumn)
 
         done = len(self.trainer.history) if self.trainer is not None else 0
+        t = messages(self.lang)
         self._progress = Progress(
-            TextColumn("epoch"), MofNCompleteColumn(), BarColumn(),
-            TextColumn("{task.fields[loss]}"), TimeElapsedColumn(), TextColumn("ETA"),
+            TextColumn(t("cli.bar_epoch")), MofNCompleteColumn(), BarColumn(),
+            TextColumn("{task.fields[loss]}"), TimeElapsedColumn(), TextColumn(t("cli.bar_eta")),
             TimeRemainingColumn(), console=Console(file=out), transient=True,
             redirect_stdout=False, redirect_stderr=False)
         self._task = self._progress.add_task("train", total=self.epochs, completed=done,
@@ -96,7 +105,7 @@ class ProgressBar(Callback):
         self._progress.start()
 
     def on_epoch_end(self, epoch, logs=None):
-        line = format_epoch(logs, self.loss_name, self.width)
+        line = format_epoch(logs, self.loss_name, self.width, self.lang)
         if self._progress is None:
             print(line, file=self._out())
             return

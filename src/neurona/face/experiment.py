@@ -58,6 +58,7 @@ from ..files.checkpoint import (Checkpoint, checkpoint_document, checkpoint_path
                                 load_checkpoint)
 from ..files.jsonfile import dumps
 from ..show import metrics
+from ..show.i18n import DEFAULT_LANG, messages
 
 #: The training settings a config holds: the spec's, but the seed (``seed``, which also
 #: draws the initial weights) and how a pass is computed (``kernel``, library only).
@@ -132,7 +133,7 @@ def resolve_config(config: dict) -> dict:
 TARGET_SCALINGS = ("none", "standard")
 
 
-def choose_task(config: dict, given) -> tuple[dict, str | None]:
+def choose_task(config: dict, given, lang: str = DEFAULT_LANG) -> tuple[dict, str | None]:
     """``config`` with the task the user's settings or data imply, and a note saying why.
 
     ``given`` names the settings the user set. A task given is kept; else the
@@ -145,8 +146,9 @@ def choose_task(config: dict, given) -> tuple[dict, str | None]:
     (with the mean reduction unless one was given), and on the ``plane`` dataset
     when no data were given. The note says which task was chosen and from what
     when that was a regression the activation and loss did not imply (None
-    otherwise, as for the post's experiment).
+    otherwise, as for the post's experiment), in ``lang``.
     """
+    t = messages(lang)
     config, dataset = dict(config), config["dataset"]
     why = None  # what made the task a regression, when no setting said so
     if "task" in given:
@@ -169,10 +171,10 @@ def choose_task(config: dict, given) -> tuple[dict, str | None]:
         # A missing target column is left for the reading to report, in its own words.
         task = "regress" if dataset["target"] in datafile.columns and \
             numeric_target(datafile, dataset["target"]) else "classify"
-        why = f"column {dataset['target']!r} holds numbers with more than two values"
+        why = t("cli.task_why_column", column=repr(dataset["target"]))
     else:
         task = "regress" if dataset.get("name") in data.REGRESSION_DATASETS else "classify"
-        why = f"the {dataset.get('name')} dataset's targets are numbers"
+        why = t("cli.task_why_dataset", name=dataset.get("name"))
     config["task"] = task
     if task == "classify":
         return config, None
@@ -186,13 +188,11 @@ def choose_task(config: dict, given) -> tuple[dict, str | None]:
         return config, None
     if "dataset" not in given:
         config["dataset"] = data.dataset_spec("plane")
-        why = "the plane dataset, a noisy linear function"
+        why = t("cli.task_why_plane")
     config["activation"], config["loss"] = "identity", "squared_error"
     if "reduction" not in given:  # the mean: a learning rate that does not depend on n
         config["reduction"] = "mean"
-    return config, (f"training a regression (--task regress) with the identity activation "
-                    f"and the {config['reduction']} squared error: {why}; pass --task "
-                    f"classify for a classifier.")
+    return config, t(f"cli.task_note_{config['reduction']}", why=why)
 
 
 @dataclass

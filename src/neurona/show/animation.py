@@ -17,7 +17,7 @@ from ..core.callbacks import History
 from ..core.neuron import Neuron
 from ..errors import NeuronaError
 from .classification_figures import _plot_boundary_1d, _scatter_split, class_legend_handles
-from .curves import _epochs, _log_y, plot_loss
+from .curves import _epochs, plot_loss
 from .feature_plane import BoundaryField, _box, boundary_features
 from .i18n import messages
 from .regression_figures import (FitField, _padded, _point_handles, _predict,
@@ -51,6 +51,13 @@ def frame_epochs(n_epochs: int, max_frames: int = 48) -> np.ndarray:
     return sample(lo)
 
 
+def _legend_below(ax, handles=None, ncols: int = 2):
+    """A panel's legend under its axes and their x label: it never hides what they draw."""
+    kw = {} if handles is None else {"handles": handles}
+    return ax.legend(**kw, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncols=ncols,
+                     borderaxespad=0.0, fontsize="small", frameon=False)
+
+
 def _boundary_panel(ax, neuron, X, y, features, names, t):
     """The animation's left panel for a classification: the boundary over the points.
 
@@ -63,6 +70,7 @@ def _boundary_panel(ax, neuron, X, y, features, names, t):
     ax.set_title(t("fig.boundary"))
     if neuron.n_features == 1:
         _plot_boundary_1d(neuron, X, y, None, None, ax, t, names, None)
+        _legend_below(ax)
         curve = ax.get_lines()[0]
         grid = curve.get_xdata()[:, None]
 
@@ -80,7 +88,7 @@ def _boundary_panel(ax, neuron, X, y, features, names, t):
                       origin="lower", aspect="auto", interpolation="nearest",
                       cmap=cmap, norm=BoundaryNorm(levels, cmap.N), alpha=0.5)
     _scatter_split(ax, X, y, pair, "o", 16, "white", 2000)
-    legend = ax.legend(handles=class_legend_handles(t), loc="upper right", fontsize="small")
+    legend = _legend_below(ax, class_legend_handles(t, labels=neuron.classes))
     on_top = [*ax.collections, legend]
     ax.set_xlabel(names[pair[0]])
     ax.set_ylabel(names[pair[1]])
@@ -116,8 +124,7 @@ def _fit_panel(ax, neuron, X, y, features, names, t, target_name):
         _scatter_points_1d(ax, X, y, None, None, 2000, color=POINT_COLORS["test"], s=14)
         line, = ax.plot(grid[:, 0], _predict(neuron, grid), color=FIT_COLOR, lw=2.4,
                         label=t("fig.fit_line"))
-        ax.legend(handles=[*_point_handles(t, False, color=POINT_COLORS["test"]), line],
-                  loc="upper left", fontsize="small")
+        _legend_below(ax, [*_point_handles(t, False, color=POINT_COLORS["test"]), line])
         ax.set_xlim(lo[0], hi[0])
         ax.set_ylim(*_padded(*_value_limits(y)))  # still while the line moves
         ax.set_xlabel(names[0])
@@ -184,12 +191,13 @@ def _render_frames(neuron, trajectory, history, X, y, *, frames, features, featu
         fig.get_layout_engine().set(wspace=0.1)
 
     # Right: the loss curves. Moving: a dot on each curve and a vertical cursor.
-    plot_loss(history, ax_l, lang=lang, scaled_target=neuron.target_scaler is not None)
-    ax_l.legend(fontsize="small")  # the panel is narrow: a long label must fit in it
+    # The curves on one (log) axis, named by the legend under the panel: the panel is
+    # narrow, the long labels fit there, and cover no curve.
+    plot_loss(history, ax_l, lang=lang, scaled_target=neuron.target_scaler is not None,
+              legend=False, twin=False)
     epochs = _epochs(history)
     curves = list(ax_l.get_lines())
-    _log_y(ax_l, "loss", np.concatenate([np.asarray(c.get_ydata(), dtype=float)
-                                         for c in curves]))
+    _legend_below(ax_l, curves, ncols=1)
     markers = [ax_l.plot([], [], "o", color=line.get_color(), ms=7)[0] for line in curves]
     cursor = ax_l.axvline(0, color="#888888", lw=1)
     title = fig.suptitle(t("fig.animation_title", epoch=n, n=n))
@@ -197,7 +205,10 @@ def _render_frames(neuron, trajectory, history, X, y, *, frames, features, featu
     for artist in moving:
         artist.set_animated(True)
 
-    canvas.draw()  # lays the figure out once, without the moving parts
+    # Laid out twice: the first pass sizes the axes around the legends under them, which
+    # can change the tick labels the second pass makes room for.
+    canvas.draw()
+    canvas.draw()  # the layout kept for every frame, drawn without the moving parts
     fig.set_layout_engine("none")
     background = canvas.copy_from_bbox(fig.bbox)
     images = []

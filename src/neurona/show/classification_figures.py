@@ -18,18 +18,36 @@ from .i18n import messages
 from .style import CLASS_COLORS, MAX_POINTS, NEUTRAL, _axes, _cmaps, _names, _sample
 
 
-def class_legend_handles(t, classes=(0, 1)):
-    """Legend proxies: one coloured dot per class."""
+def class_names(t, labels=None) -> list[str]:
+    """How the figures name classes 0 and 1: the run's own labels (a data file's
+    ``"fail"``/``"pass"``) when it has them, else "class 0" and "class 1"."""
+    from .metrics import own_labels
+
+    return own_labels(labels) or [t("fig.class", k=k) for k in (0, 1)]
+
+
+def proba_label(t, labels=None) -> str:
+    """The label of the sigmoid's output: the probability of class 1, by its name."""
+    from .metrics import own_labels
+
+    names = own_labels(labels)
+    return t("fig.proba") if names is None else t("fig.proba_of", label=names[1])
+
+
+def class_legend_handles(t, classes=(0, 1), labels=None):
+    """Legend proxies: one coloured dot per class, named by :func:`class_names`."""
     from matplotlib.lines import Line2D
 
+    names = class_names(t, labels)
     return [Line2D([], [], ls="", marker="o", ms=7, mfc=CLASS_COLORS[k], mec="white",
-                   label=t("fig.class", k=k)) for k in classes]
+                   label=names[k]) for k in classes]
 
 
 def plot_points(X, labels, ax=None, *, title: str = "", feature_names=None,
                 features=(0, 1), lang: str = "en", legend: bool = True,
-                max_points: int | None = MAX_POINTS, **style):
-    """Scatter two features of ``X`` coloured by the 0/1 ``labels`` (the post's plot)."""
+                max_points: int | None = MAX_POINTS, class_labels=None, **style):
+    """Scatter two features of ``X`` coloured by the 0/1 ``labels`` (the post's plot);
+    the legend names the classes by ``class_labels`` (e.g. ``["fail", "pass"]``) if given."""
     ax = _axes(ax)
     t = messages(lang)
     X, labels = np.asarray(X), np.asarray(labels).ravel()
@@ -44,7 +62,8 @@ def plot_points(X, labels, ax=None, *, title: str = "", feature_names=None,
     ax.set_xlabel(names[i])
     ax.set_ylabel(names[j])
     if legend:
-        ax.legend(handles=class_legend_handles(t), loc="best", fontsize="small")
+        ax.legend(handles=class_legend_handles(t, labels=class_labels), loc="best",
+                  fontsize="small")
     return ax
 
 
@@ -81,7 +100,8 @@ def plot_decision_boundary(neuron: Neuron, X, y, ax=None, *, X_test=None, y_test
         At most this many points of each set are drawn (a seeded sample).
 
     Points the neuron misclassifies (with all their features) are circled in
-    black. A neuron of one feature gets its output curve along that feature.
+    black. A neuron of one feature gets its output curve along that feature. The
+    legend names the classes by the neuron's own labels when it has them.
     """
     ax = _axes(ax)
     t = messages(lang)
@@ -99,7 +119,8 @@ def plot_decision_boundary(neuron: Neuron, X, y, ax=None, *, X_test=None, y_test
     shade = field.draw(ax, neuron)
     value = "P" if neuron.activation.name == "sigmoid" else "a"
     if colorbar:
-        label = t("fig.proba") if neuron.activation.name == "sigmoid" else t("fig.output")
+        label = (proba_label(t, neuron.classes) if neuron.activation.name == "sigmoid"
+                 else t("fig.output"))
         ax.figure.colorbar(shade, ax=ax, label=label)
 
     _scatter_split(ax, X, y, pair, "o", 20, "white", max_points, "train", **style)
@@ -115,7 +136,7 @@ def plot_decision_boundary(neuron: Neuron, X, y, ax=None, *, X_test=None, y_test
 
     from matplotlib.lines import Line2D
 
-    handles = class_legend_handles(t) + [
+    handles = class_legend_handles(t, labels=neuron.classes) + [
         Line2D([], [], ls="", marker="o", ms=6, mfc="#bbbbbb", mec="white",
                label=t("fig.train")),
     ]
@@ -142,7 +163,8 @@ def _plot_boundary_1d(neuron, X, y, Xt, yt, ax, t, names, title, **style):
     lo, hi = _box(X, Xt, pair=(0, 0))
     grid = np.linspace(lo[0], hi[0], 400)[:, None]
     ax.plot(grid[:, 0], neuron.forward(grid), color=NEUTRAL, lw=2,
-            label=t("fig.proba") if neuron.activation.name == "sigmoid" else t("fig.output"))
+            label=proba_label(t, neuron.classes) if neuron.activation.name == "sigmoid"
+            else t("fig.output"))
     ax.axhline(neuron.threshold, color="black", ls=":", lw=1,
                label=t("fig.threshold", value="P", t=neuron.threshold))
     classes, _ = _cmaps()
@@ -159,8 +181,9 @@ def _plot_boundary_1d(neuron, X, y, Xt, yt, ax, t, names, title, **style):
 
 
 def plot_confusion_matrix(y_true, y_pred, ax=None, *, lang: str = "en", labels=(0, 1),
-                          cmap: str = "Blues", **style):
-    """Counts of true (rows) against predicted (columns) classes, by scikit-learn."""
+                          cmap: str = "Blues", class_labels=None, **style):
+    """Counts of true (rows) against predicted (columns) classes, by scikit-learn; the axes
+    name the classes by ``class_labels`` (the run's own labels) if given."""
     from sklearn.metrics import confusion_matrix
 
     ax = _axes(ax)
@@ -174,7 +197,8 @@ def plot_confusion_matrix(y_true, y_pred, ax=None, *, lang: str = "en", labels=(
         dark = count > 0.55 * kw["vmax"]
         ax.text(c, r, str(count), ha="center", va="center", fontsize=16,
                 color="white" if dark else NEUTRAL)
-    ticks = [t("fig.class", k=k) for k in labels]
+    names = class_names(t, class_labels)
+    ticks = [names[k] for k in labels]
     ax.set_xticks(range(len(labels)), ticks)
     ax.set_yticks(range(len(labels)), ticks)
     ax.set_xlabel(t("fig.predicted_label"))

@@ -19,28 +19,60 @@ from .i18n import messages
 from .style import METRIC_COLORS, NEUTRAL, SPLIT_COLORS, _axes, _names
 
 LOG_SCALED = ("loss", "sse", "grad_norm", "mae")
+#: A model with more weights than this gets only its TOP_WEIGHTS largest (by final |w|)
+#: in the weights figure, and says so: thousands of lines would read as a grey band.
+MAX_WEIGHT_LINES = 20
+TOP_WEIGHTS = 10
 PREFERRED_PANELS = ("loss", "sse", "accuracy", "r2", "mae", "learning_rate", "grad_norm")
 
 
 def plot_loss(history: History, ax=None, *, keys=("sse", "loss"), lang: str = "en",
-              scaled_target: bool = False, **style):
+              scaled_target: bool = False, legend: bool = True, twin: bool = True, **style):
     """The loss curve: the post's summed squared error and the objective, per epoch.
 
+    Each curve gets its own y axis in its colour (the first, the SSE, on the left of
+    ``ax``; the second on a twin axis on the right), so both read at their own scale:
+    on one axis the SSE of a run whose log loss is a thousand times larger would be a
+    flat line. A curve spanning more than 20x gets a log axis. ``ax`` is returned (and
+    stays the current axes); :func:`loss_axes` gives it with its twin.
     ``scaled_target``: a regression trained on its standardised target, whose
-    losses the title says are of that target."""
+    losses the title says are of that target. ``legend=False`` leaves the legend to
+    the caller; ``twin=False`` draws every curve on ``ax`` (on a log axis if they span
+    more than 20x together)."""
     ax = _axes(ax)
     t = messages(lang)
     epochs = _epochs(history)
-    for key in keys:
-        if key in history.keys:
-            kw = dict(color=METRIC_COLORS.get(key), lw=1.8, label=t.metric(key))
-            kw.update(style)
-            ax.plot(epochs, history[key], **kw)
+    present = [key for key in keys if key in history.keys]
+    twin = twin and len(present) > 1
+    lines = []
+    for k, key in enumerate(present):
+        on = ax.twinx() if twin and k else ax
+        color = METRIC_COLORS.get(key)
+        kw = dict(color=color, lw=1.8, label=t.metric(key))
+        kw.update(style)
+        lines += on.plot(epochs, history[key], **kw)
+        if twin:
+            _log_y(on, key, np.asarray(history[key], dtype=float))
+            on.set_ylabel(t.metric(key), color=color)
+            on.tick_params(axis="y", colors=color)
+    if not twin and present:
+        _log_y(ax, present[0], np.concatenate(
+            [np.asarray(history[key], dtype=float) for key in present]))
     ax.set_title(t("fig.loss_title") + (f"\n{t('fig.scaled_target')}" if scaled_target else ""))
     ax.set_xlabel(t("fig.epoch"))
-    ax.set_ylabel(t("fig.loss"))
-    ax.legend()
+    if not twin:
+        ax.set_ylabel(t("fig.loss"))
+    if legend:  # on the top axes, so that no curve of the twin runs over it
+        loss_axes(ax)[-1].legend(handles=lines, loc="upper right")
+    ax.figure.sca(ax)  # twinx made its twin the current axes
     return ax
+
+
+def loss_axes(ax) -> list:
+    """``ax`` of :func:`plot_loss` and its twin axes (if any), bottom first."""
+    shared = ax.get_shared_x_axes()
+    return [a for a in ax.figure.axes if a is ax or (shared.joined(a, ax) and
+                                                    a.bbox.bounds == ax.bbox.bounds)]
 
 
 #: The history's columns in the target's units (squared, for the losses), which a run on a
@@ -153,6 +185,12 @@ def plot_learning_curves(history: History, ax=None, *, lang: str = "en",
 GROUP_STYLES = ("-", "--", ":", "-.")
 
 
+def top_weights(weights, k: int = TOP_WEIGHTS) -> np.ndarray:
+    """The indices of the ``k`` largest ``|weights|``, largest first (ties: the first)."""
+    weights = np.abs(np.asarray(weights, dtype=np.float64))
+    return np.argsort(-weights, kind="stable")[:k]
+
+
 def plot_weight_trajectory(trajectory, ax=None, *, feature_names=None, lang: str = "en",
                            groups=None, **style):
     """Each weight and the bias at the start of every epoch.
@@ -160,6 +198,9 @@ def plot_weight_trajectory(trajectory, ax=None, *, feature_names=None, lang: str
     ``trajectory`` is a :class:`neurona.trajectory.WeightTrajectory`. ``groups``
     (an encoding's ``groups()``: each raw column and its features' indices) draws
     a column's weights (its categories) in one colour, told apart by line style.
+    A model of more than :data:`MAX_WEIGHT_LINES` weights gets its
+    :data:`TOP_WEIGHTS` largest by final ``|w|``, each named in the legend, and the
+    title says how many of how many are drawn.
     """
     ax = _axes(ax)
     t = messages(lang)
@@ -169,15 +210,20 @@ def plot_weight_trajectory(trajectory, ax=None, *, feature_names=None, lang: str
     for g, (_, indices) in enumerate(groups or [(n, [k]) for k, n in enumerate(names)]):
         for j, k in enumerate(indices):
             look[k] = dict(color=f"C{g % 10}", ls=GROUP_STYLES[j % len(GROUP_STYLES)])
-    for k in range(W.shape[1]):
-        kw = dict(lw=1.8, label=f"w[{names[k]}]" if k < 10 else None, **look.get(k, {}))
+    summarised = W.shape[1] > MAX_WEIGHT_LINES
+    drawn = top_weights(W[-1]) if summarised else range(W.shape[1])
+    for rank, k in enumerate(drawn):
+        if summarised:  # each its own colour: the ten named in the legend
+            look[k] = dict(color=f"C{rank % 10}")
+        kw = dict(lw=1.8, label=f"w[{names[k]}]" if rank < 10 else None, **look.get(k, {}))
         kw.update(style)
         ax.plot(epochs, W[:, k], **kw)
     kw = dict(color=NEUTRAL, lw=1.8, ls="--", label=t("fig.bias"))
     kw.update(style)
     ax.plot(epochs, trajectory.bias, **kw)
     ax.axhline(0.0, color="#999999", lw=0.8, zorder=0)
-    ax.set_title(t("fig.weights"))
+    ax.set_title(t("fig.weights") + (f"\n{t('fig.top_weights', k=len(drawn), n=W.shape[1])}"
+                                     if summarised else ""))
     ax.set_xlabel(t("fig.epoch"))
     ax.set_ylabel(t("fig.weight_value"))
     ax.grid(alpha=0.3)

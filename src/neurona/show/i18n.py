@@ -1,10 +1,17 @@
 """Every string a person reads in a figure, the HTML report or the command's messages.
 
-One catalogue per language, with the same keys and the same ``{placeholders}``
-(a test checks both). English is the default; Spanish serves the readers of
-the tutorial post neurona reproduces. Metric and column names that are
-identifiers (``loss``, ``sse``, ``val_accuracy``...) are not translated where
-they name a file's column; their human labels are.
+The English text of each message is written here, once, under a key (``fig.class``,
+``report.title``...); the other languages are gettext catalogues in
+``locale/<lang>/LC_MESSAGES/neurona.po`` (compiled to ``neurona.mo``, shipped with the
+package). A translator adds a language without reading code: ``tools/i18n.py init LANG``
+starts a catalogue from the template ``locale/neurona.pot``, and ``make i18n`` extracts the
+English from this module, merges it into every catalogue and compiles them. In a catalogue
+the key is the entry's context (``msgctxt``) and the English is its ``msgid``.
+
+Every language has the same keys and the same ``{placeholders}`` (a test checks both).
+English is the default; Spanish serves the readers of the tutorial post neurona reproduces.
+Metric and column names that are identifiers (``loss``, ``sse``, ``val_accuracy``...) are not
+translated where they name a file's column; their human labels are.
 
 >>> t = messages("es")
 >>> t("fig.class", k=1)
@@ -13,396 +20,273 @@ they name a file's column; their human labels are.
 
 from __future__ import annotations
 
+import gettext
+from pathlib import Path
+
 from ..errors import NeuronaError
 
-LANGS = ("en", "es")
+DOMAIN = "neurona"
+LOCALE_DIR = Path(__file__).with_name("locale")
 DEFAULT_LANG = "en"
 
-CATALOGUE: dict[str, dict[str, str]] = {
-    "en": {
-        # figures: the post's four
-        "fig.dataset": "Dataset",
-        "fig.test_truth": "Test set: truth",
-        "fig.test_predictions": "Test set: predictions",
-        "fig.loss_title": "Training Loss",
-        "fig.epoch": "Epoch #",
-        "fig.loss": "Loss",
-        "fig.class": "class {k}",
-        # figures: decision boundary
-        "fig.boundary": "Decision boundary",
-        "fig.held_at_mean": "{names} held at their mean",
-        "fig.others_held_at_mean": "the other {n} features held at their mean",
-        "fig.proba": "P(class 1)",
-        "fig.output": "neuron output",
-        "fig.threshold": "{value} = {t:g} (threshold)",
-        "fig.train": "train",
-        "fig.test": "test",
-        "fig.misclassified": "misclassified ({n})",
-        # figures: learning curves, weights, test-set diagnostics
-        "fig.learning_curves": "Learning curves",
-        "fig.validation": "validation",
-        "metric.loss": "objective (training loss)",
-        "metric.sse": "summed squared error (the post's loss)",
-        "metric.accuracy": "accuracy",
-        "metric.learning_rate": "learning rate",
-        "metric.grad_norm": "gradient norm",
-        "fig.weights": "Weights over the epochs",
-        "fig.weight_value": "value",
-        "fig.bias": "bias b",
-        "fig.confusion": "Confusion matrix (test set)",
-        "fig.predicted_label": "predicted class",
-        "fig.true_label": "true class",
-        "fig.roc": "ROC curve (test set)",
-        "fig.fpr": "false positive rate",
-        "fig.tpr": "true positive rate",
-        "fig.auc": "neuron (AUC = {auc:.3f})",
-        "fig.chance": "chance",
-        "fig.roc_one_class": "The test set holds one class only:\nno ROC curve.",
-        # figures: a regression
-        "fig.target": "target y",
-        "fig.scaled_target": "(of the standardised target)",
-        "fig.target_named": "target {name}",
-        "fig.fit": "The neuron's fit",
-        "fig.fit_line": "prediction",
-        "fig.prediction_and_target": "prediction ŷ (field) and {target} (points)",
-        "fig.predicted_vs_actual": "Predicted against actual (test set)",
-        "fig.actual": "actual {target}",
-        "fig.predicted": "predicted {target}",
-        "fig.test_r2": "test (R² = {r2})",
-        "fig.diagonal": "y = x (exact prediction)",
-        "fig.residuals": "Residuals against predictions (test set)",
-        "fig.residual": "residual (prediction − actual)",
-        "fig.zero_residual": "zero residual",
-        "fig.residual_distribution": "Distribution of the residuals (test set)",
-        "fig.count": "rows",
-        "fig.mean_std": "{n} rows\nmean = {mean:.3g}\nstd = {std:.3g}",
-        "fig.normal_density": "normal, same mean and std",
-        "fig.left_out": "{n} rows left out: their prediction is too large to draw",
-        "fig.fit_left_out": "left blank where the prediction is too large to draw",
-        "metric.r2": "R² (coefficient of determination)",
-        "metric.mae": "mean absolute error",
-        "fig.animation_title": "after {epoch} of {n} epochs",
-        # the HTML report
-        "report.title": "neurona run report",
-        "report.subtitle": "Run {name}, written {created} by neurona {version}.",
-        "report.offline": "This page is self-contained: every figure is inside it and it "
-                          "makes no network request.",
-        "report.contents": "Contents",
-        "report.summary": "Summary",
-        "report.configuration": "Configuration",
-        "report.setting": "setting",
-        "report.value": "value",
-        "report.dataset": "Dataset",
-        "report.samples": "samples",
-        "report.features": "features",
-        "report.train_samples": "training samples",
-        "report.test_samples": "test samples",
-        "report.class_counts": "class 0 / class 1 ({part})",
-        "report.feature": "feature",
-        "report.mean": "mean",
-        "report.std": "std",
-        "report.min": "min",
-        "report.max": "max",
-        "report.feature_stats": "Features of the training set",
-        "report.metrics": "Metrics",
-        "report.metric": "metric",
-        "report.test_accuracy": "test accuracy",
-        "report.roc_auc": "test ROC AUC",
-        "report.final": "last epoch: {name}",
-        "report.epochs_run": "epochs run",
-        "report.classification_report": "Classification report (test set)",
-        "report.class": "class",
-        "report.precision": "precision",
-        "report.recall": "recall",
-        "report.f1": "f1-score",
-        "report.support": "support",
-        "report.accuracy_row": "accuracy",
-        "report.macro_avg": "macro avg",
-        "report.weighted_avg": "weighted avg",
-        "report.regression_scores": "Regression scores (test set)",
-        "report.test_rows": "test rows",
-        "report.score_r2": "R² (coefficient of determination)",
-        "report.score_mae": "MAE (mean absolute error)",
-        "report.score_rmse": "RMSE (root mean squared error)",
-        "report.score_explained_variance": "explained variance",
-        "report.no_test_rows": "No test rows (every row was trained on), so no test scores.",
-        "report.target": "target",
-        "report.target_named": "target {name}",
-        "report.task": "task",
-        "report.task_regress": "regression",
-        "report.target_scaling": "target scaling",
-        "report.model": "Model",
-        "report.parameter": "parameter",
-        "report.activation": "activation",
-        "report.loss_name": "loss",
-        "report.threshold": "threshold",
-        "report.weight": "weight {name}",
-        "report.category_column": "{name}: one-hot, {n} categories",
-        "report.missing_rule": "missing values",
-        "report.unknown_rule": "unknown categories",
-        "report.hash_column": "{name}: hashed into {n} features",
-        "report.bias": "bias",
-        "report.initial": "initial",
-        "report.final_value": "final",
-        "report.figures": "Figures",
-        "report.animation": "Training animation",
-        "report.animation_caption": "The decision boundary and the loss, epoch by epoch "
-                                    "({frames} frames).",
-        "report.animation_caption_regress": "The neuron's fit and the loss, epoch by epoch "
-                                            "({frames} frames).",
-        "report.no_trajectory": "This run did not record its weights per epoch (no "
-                                "weights.csv), so there is no weight trajectory and no "
-                                "animation.",
-        "report.history": "History, per epoch",
-        "report.history_all": "{n} epochs, one row each (the values of each epoch's forward "
-                              "pass, before its update).",
-        "report.history_thinned": "{shown} of {n} epochs shown (one in {step}, and the "
-                                  "last); history.csv holds them all.",
-        "caption.data": "The dataset, coloured by class (the post's first figure).",
-        "caption.test_truth": "The test set with its true classes.",
-        "caption.test_predictions": "The test set with the neuron's predicted classes.",
-        "caption.loss": "The loss per epoch (the post's last figure).",
-        "caption.decision_boundary": "The neuron's output over the plane, its threshold "
-                                     "contour, the training and test points, and the "
-                                     "misclassified ones circled.",
-        "caption.learning_curves": "Every metric the history recorded, per epoch.",
-        "caption.weights": "Each weight and the bias at the start of every epoch.",
-        "caption.confusion_matrix": "Counts of true against predicted classes on the test set.",
-        "caption.roc_curve": "True against false positive rate as the threshold moves.",
-        "caption.data_regress": "The dataset, each point coloured by its target (with one "
-                                "feature, the points against their target).",
-        "caption.fit": "The neuron's prediction over the training and test points: the "
-                       "fitted line, or the prediction as a colour field under the points "
-                       "coloured by their target on the same scale.",
-        "caption.loss_regress": "The loss per epoch: the objective and the summed squared "
-                                "error over the training rows.",
-        "caption.predicted_vs_actual": "Each test row's prediction against its actual value; "
-                                       "on the diagonal the prediction is exact.",
-        "caption.residuals": "Each test row's residual (prediction − actual) against its "
-                             "prediction; a fit that missed nothing leaves an even band "
-                             "around zero.",
-        "caption.residual_distribution": "How the test residuals are spread, with their mean "
-                                         "and standard deviation, beside a normal curve.",
-        # the command
-        "cli.run_written": "Run written to {path}",
-        "cli.report_written": "Report written to {path}",
-        "cli.early_stopping": "Early stopping after epoch {epoch}: {monitor} did not improve "
-                              "for {patience} epochs{kept}.",
-        "cli.kept_best": "; kept the weights of epoch {epoch}",
-        "cli.interrupted_after": "neurona train: interrupted after epoch {epoch}; the run so "
-                                 "far is in {path}",
-        "cli.interrupted_at_epoch": "neurona train: interrupted at epoch {epoch}; the run so "
-                                    "far is in {path}; continue it with: neurona train "
-                                    "--resume {path}",
-        "cli.interrupted_at_batch": "neurona train: interrupted at epoch {epoch}, batch {batch}; "
-                                    "the run so far is in {path}; continue it with: neurona "
-                                    "train --resume {path}",
-        "cli.interrupted_after_training": "neurona train: interrupted after training; the run "
-                                          "is complete in {path}",
-        "cli.interrupted_figures": "neurona train: interrupted after training; the run is "
-                                   "complete in {path} but for its figures; draw them with: "
-                                   "neurona report {path}",
-        "cli.figures_interrupted": "neurona train: the figures were not drawn; draw them with: "
-                                   "neurona report {path}",
-        "cli.leftovers": "neurona train: removed what killed runs had left: {paths}",
-        "cli.leftover_restored": "{path} was put back (replacing it was cut short)",
-        "cli.leftover_training": "{path} was killed while training, after its checkpoint of "
-                                 "epoch {epoch}; continue it with: neurona train --resume "
-                                 "{path}",
-        "cli.leftover_figures": "{path} was killed while its figures were drawn; draw them "
-                                "with: neurona report {path}",
-    },
-    "es": {
-        "fig.dataset": "Conjunto de datos",
-        "fig.test_truth": "Conjunto de test: realidad",
-        "fig.test_predictions": "Conjunto de test: predicciones",
-        "fig.loss_title": "Pérdida en entrenamiento",
-        "fig.epoch": "Época",
-        "fig.loss": "Pérdida",
-        "fig.class": "clase {k}",
-        "fig.boundary": "Frontera de decisión",
-        "fig.held_at_mean": "{names} fijadas en su media",
-        "fig.others_held_at_mean": "las otras {n} variables fijadas en su media",
-        "fig.proba": "P(clase 1)",
-        "fig.output": "salida de la neurona",
-        "fig.threshold": "{value} = {t:g} (umbral)",
-        "fig.train": "entrenamiento",
-        "fig.test": "test",
-        "fig.misclassified": "mal clasificados ({n})",
-        "fig.learning_curves": "Curvas de aprendizaje",
-        "fig.validation": "validación",
-        "metric.loss": "objetivo (pérdida de entrenamiento)",
-        "metric.sse": "suma de errores al cuadrado (la pérdida del post)",
-        "metric.accuracy": "exactitud",
-        "metric.learning_rate": "tasa de aprendizaje",
-        "metric.grad_norm": "norma del gradiente",
-        "fig.weights": "Pesos a lo largo de las épocas",
-        "fig.weight_value": "valor",
-        "fig.bias": "sesgo b",
-        "fig.confusion": "Matriz de confusión (conjunto de test)",
-        "fig.predicted_label": "clase predicha",
-        "fig.true_label": "clase real",
-        "fig.roc": "Curva ROC (conjunto de test)",
-        "fig.fpr": "tasa de falsos positivos",
-        "fig.tpr": "tasa de verdaderos positivos",
-        "fig.auc": "neurona (AUC = {auc:.3f})",
-        "fig.chance": "azar",
-        "fig.roc_one_class": "El conjunto de test tiene una sola clase:\nno hay curva ROC.",
-        "fig.target": "objetivo y",
-        "fig.scaled_target": "(del objetivo estandarizado)",
-        "fig.target_named": "objetivo {name}",
-        "fig.fit": "El ajuste de la neurona",
-        "fig.fit_line": "predicción",
-        "fig.prediction_and_target": "predicción ŷ (campo) y {target} (puntos)",
-        "fig.predicted_vs_actual": "Predicción frente a valor real (conjunto de test)",
-        "fig.actual": "{target} real",
-        "fig.predicted": "{target} predicho",
-        "fig.test_r2": "test (R² = {r2})",
-        "fig.diagonal": "y = x (predicción exacta)",
-        "fig.residuals": "Residuos frente a predicciones (conjunto de test)",
-        "fig.residual": "residuo (predicción − real)",
-        "fig.zero_residual": "residuo cero",
-        "fig.residual_distribution": "Distribución de los residuos (conjunto de test)",
-        "fig.count": "filas",
-        "fig.mean_std": "{n} filas\nmedia = {mean:.3g}\ndesv. típica = {std:.3g}",
-        "fig.normal_density": "normal de igual media y desv. típica",
-        "fig.left_out": "{n} filas omitidas: su predicción es demasiado grande para dibujarla",
-        "fig.fit_left_out": "en blanco donde la predicción es demasiado grande para dibujarla",
-        "metric.r2": "R² (coeficiente de determinación)",
-        "metric.mae": "error absoluto medio",
-        "fig.animation_title": "tras {epoch} de {n} épocas",
-        "report.title": "Informe del experimento de neurona",
-        "report.subtitle": "Experimento {name}, escrito el {created} por neurona {version}.",
-        "report.offline": "Esta página es autónoma: lleva dentro todas las figuras y no hace "
-                          "ninguna petición de red.",
-        "report.contents": "Contenido",
-        "report.summary": "Resumen",
-        "report.configuration": "Configuración",
-        "report.setting": "ajuste",
-        "report.value": "valor",
-        "report.dataset": "Datos",
-        "report.samples": "muestras",
-        "report.features": "variables",
-        "report.train_samples": "muestras de entrenamiento",
-        "report.test_samples": "muestras de test",
-        "report.class_counts": "clase 0 / clase 1 ({part})",
-        "report.feature": "variable",
-        "report.mean": "media",
-        "report.std": "desv. típica",
-        "report.min": "mín",
-        "report.max": "máx",
-        "report.feature_stats": "Variables del conjunto de entrenamiento",
-        "report.metrics": "Métricas",
-        "report.metric": "métrica",
-        "report.test_accuracy": "exactitud en test",
-        "report.roc_auc": "ROC AUC en test",
-        "report.final": "última época: {name}",
-        "report.epochs_run": "épocas ejecutadas",
-        "report.classification_report": "Informe de clasificación (conjunto de test)",
-        "report.class": "clase",
-        "report.precision": "precisión",
-        "report.recall": "exhaustividad",
-        "report.f1": "valor F1",
-        "report.support": "soporte",
-        "report.accuracy_row": "exactitud",
-        "report.macro_avg": "media macro",
-        "report.weighted_avg": "media ponderada",
-        "report.regression_scores": "Puntuaciones de la regresión (conjunto de test)",
-        "report.test_rows": "filas de test",
-        "report.score_r2": "R² (coeficiente de determinación)",
-        "report.score_mae": "MAE (error absoluto medio)",
-        "report.score_rmse": "RMSE (raíz del error cuadrático medio)",
-        "report.score_explained_variance": "varianza explicada",
-        "report.no_test_rows": "No hay filas de test (se entrenó con todas), así que no hay "
-                               "puntuaciones de test.",
-        "report.target": "objetivo",
-        "report.target_named": "objetivo {name}",
-        "report.task": "tarea",
-        "report.task_regress": "regresión",
-        "report.target_scaling": "escalado del objetivo",
-        "report.model": "Modelo",
-        "report.parameter": "parámetro",
-        "report.activation": "activación",
-        "report.loss_name": "pérdida",
-        "report.threshold": "umbral",
-        "report.weight": "peso {name}",
-        "report.category_column": "{name}: one-hot, {n} categorías",
-        "report.missing_rule": "valores que faltan",
-        "report.unknown_rule": "categorías desconocidas",
-        "report.hash_column": "{name}: hash en {n} variables",
-        "report.bias": "sesgo",
-        "report.initial": "inicial",
-        "report.final_value": "final",
-        "report.figures": "Figuras",
-        "report.animation": "Animación del entrenamiento",
-        "report.animation_caption": "La frontera de decisión y la pérdida, época a época "
-                                    "({frames} fotogramas).",
-        "report.animation_caption_regress": "El ajuste de la neurona y la pérdida, época a "
-                                            "época ({frames} fotogramas).",
-        "report.no_trajectory": "Este experimento no guardó sus pesos por época (no hay "
-                                "weights.csv): no hay trayectoria de los pesos ni animación.",
-        "report.history": "Historial por época",
-        "report.history_all": "{n} épocas, una fila cada una (los valores de la pasada hacia "
-                              "delante de cada época, antes de su actualización).",
-        "report.history_thinned": "Se muestran {shown} de {n} épocas (una de cada {step}, y "
-                                  "la última); history.csv las tiene todas.",
-        "caption.data": "Los datos, coloreados por clase (la primera figura del post).",
-        "caption.test_truth": "El conjunto de test con sus clases reales.",
-        "caption.test_predictions": "El conjunto de test con las clases que predice la "
-                                    "neurona.",
-        "caption.loss": "La pérdida por época (la última figura del post).",
-        "caption.decision_boundary": "La salida de la neurona sobre el plano, el contorno del "
-                                     "umbral, los puntos de entrenamiento y de test, y los "
-                                     "mal clasificados rodeados.",
-        "caption.learning_curves": "Cada métrica que guardó el historial, por época.",
-        "caption.weights": "Cada peso y el sesgo al empezar cada época.",
-        "caption.confusion_matrix": "Recuento de clases reales frente a predichas en el "
-                                    "conjunto de test.",
-        "caption.roc_curve": "Tasa de verdaderos frente a falsos positivos al mover el umbral.",
-        "caption.data_regress": "Los datos, cada punto coloreado según su objetivo (con una "
-                                "sola variable, los puntos frente a su objetivo).",
-        "caption.fit": "La predicción de la neurona sobre los puntos de entrenamiento y de "
-                       "test: la recta ajustada, o la predicción como un campo de color bajo "
-                       "los puntos coloreados según su objetivo en la misma escala.",
-        "caption.loss_regress": "La pérdida por época: el objetivo y la suma de errores al "
-                                "cuadrado sobre las filas de entrenamiento.",
-        "caption.predicted_vs_actual": "La predicción de cada fila de test frente a su valor "
-                                       "real; sobre la diagonal la predicción es exacta.",
-        "caption.residuals": "El residuo de cada fila de test (predicción − real) frente a su "
-                             "predicción; un ajuste al que no se le escapa nada deja una "
-                             "banda pareja alrededor de cero.",
-        "caption.residual_distribution": "Cómo se reparten los residuos de test, con su media "
-                                         "y su desviación típica, junto a una curva normal.",
-        "cli.run_written": "Experimento guardado en {path}",
-        "cli.report_written": "Informe escrito en {path}",
-        "cli.early_stopping": "Parada temprana tras la época {epoch}: {monitor} no mejoró en "
-                              "{patience} épocas{kept}.",
-        "cli.kept_best": "; se conservan los pesos de la época {epoch}",
-        "cli.interrupted_after": "neurona train: interrumpido tras la época {epoch}; lo hecho "
-                                 "hasta ahora está en {path}",
-        "cli.interrupted_at_epoch": "neurona train: interrumpido en la época {epoch}; lo hecho "
-                                    "hasta ahora está en {path}; para continuarlo: neurona "
-                                    "train --resume {path}",
-        "cli.interrupted_at_batch": "neurona train: interrumpido en la época {epoch}, lote "
-                                    "{batch}; lo hecho hasta ahora está en {path}; para "
-                                    "continuarlo: neurona train --resume {path}",
-        "cli.interrupted_after_training": "neurona train: interrumpido tras el entrenamiento; "
-                                          "el experimento está completo en {path}",
-        "cli.interrupted_figures": "neurona train: interrumpido tras el entrenamiento; el "
-                                   "experimento está completo en {path} salvo sus figuras; "
-                                   "para dibujarlas: neurona report {path}",
-        "cli.figures_interrupted": "neurona train: no se dibujaron las figuras; para "
-                                   "dibujarlas: neurona report {path}",
-        "cli.leftovers": "neurona train: se borró lo que dejaron experimentos interrumpidos a "
-                         "la fuerza: {paths}",
-        "cli.leftover_restored": "{path} se restauró (su reemplazo quedó a medias)",
-        "cli.leftover_training": "{path} se detuvo a la fuerza entrenando, tras su punto de "
-                                 "control de la época {epoch}; para continuarlo: neurona "
-                                 "train --resume {path}",
-        "cli.leftover_figures": "{path} se detuvo a la fuerza mientras se dibujaban sus "
-                                "figuras; para dibujarlas: neurona report {path}",
-    },
-}
+
+def _m(key: str, english: str) -> tuple[str, str]:
+    """One message: its key and its English text (the marker ``tools/i18n.py`` extracts)."""
+    return key, english
+
+
+ENGLISH: dict[str, str] = dict((
+    _m('fig.dataset', 'Dataset'),
+    _m('fig.test_truth', 'Test set: truth'),
+    _m('fig.test_predictions', 'Test set: predictions'),
+    _m('fig.loss_title', 'Training Loss'),
+    _m('fig.epoch', 'Epoch #'),
+    _m('fig.loss', 'Loss'),
+    _m('fig.class', 'class {k}'),
+    _m('fig.boundary', 'Decision boundary'),
+    _m('fig.held_at_mean', '{names} held at their mean'),
+    _m('fig.others_held_at_mean', 'the other {n} features held at their mean'),
+    _m('fig.proba', 'P(class 1)'),
+    _m('fig.proba_of', 'P({label})'),
+    _m('fig.output', 'neuron output'),
+    _m('fig.threshold', '{value} = {t:g} (threshold)'),
+    _m('fig.train', 'train'),
+    _m('fig.test', 'test'),
+    _m('fig.misclassified', 'misclassified ({n})'),
+    _m('fig.learning_curves', 'Learning curves'),
+    _m('fig.validation', 'validation'),
+    _m('metric.loss', 'objective (training loss)'),
+    _m('metric.sse', "summed squared error (the post's loss)"),
+    _m('metric.accuracy', 'accuracy'),
+    _m('metric.learning_rate', 'learning rate'),
+    _m('metric.grad_norm', 'gradient norm'),
+    _m('fig.weights', 'Weights over the epochs'),
+    _m('fig.weight_value', 'value'),
+    _m('fig.bias', 'bias b'),
+    _m('fig.top_weights', 'the {k} largest of {n} weights (by their final |w|)'),
+    _m('fig.confusion', 'Confusion matrix (test set)'),
+    _m('fig.predicted_label', 'predicted class'),
+    _m('fig.true_label', 'true class'),
+    _m('fig.roc', 'ROC curve (test set)'),
+    _m('fig.fpr', 'false positive rate'),
+    _m('fig.tpr', 'true positive rate'),
+    _m('fig.auc', 'neuron (AUC = {auc:.3f})'),
+    _m('fig.chance', 'chance'),
+    _m('fig.roc_one_class', 'The test set holds one class only:\nno ROC curve.'),
+    _m('fig.target', 'target y'),
+    _m('fig.scaled_target', '(of the standardised target)'),
+    _m('fig.target_named', 'target {name}'),
+    _m('fig.fit', "The neuron's fit"),
+    _m('fig.fit_line', 'prediction'),
+    _m('fig.prediction_and_target', 'prediction ŷ (field) and {target} (points)'),
+    _m('fig.predicted_vs_actual', 'Predicted against actual (test set)'),
+    _m('fig.actual', 'actual {target}'),
+    _m('fig.predicted', 'predicted {target}'),
+    _m('fig.test_r2', 'test (R² = {r2})'),
+    _m('fig.diagonal', 'y = x (exact prediction)'),
+    _m('fig.residuals', 'Residuals against predictions (test set)'),
+    _m('fig.residual', 'residual (prediction − actual)'),
+    _m('fig.zero_residual', 'zero residual'),
+    _m('fig.residual_distribution', 'Distribution of the residuals (test set)'),
+    _m('fig.count', 'rows'),
+    _m('fig.mean_std', '{n} rows\nmean = {mean:.3g}\nstd = {std:.3g}'),
+    _m('fig.normal_density', 'normal, same mean and std'),
+    _m('fig.left_out', '{n} rows left out: their prediction is too large to draw'),
+    _m('fig.fit_left_out', 'left blank where the prediction is too large to draw'),
+    _m('metric.r2', 'R² (coefficient of determination)'),
+    _m('metric.mae', 'mean absolute error'),
+    _m('fig.animation_title', 'after {epoch} of {n} epochs'),
+    _m('report.title', 'neurona run report'),
+    _m('report.subtitle', 'Run {name}, written {created} by neurona {version}.'),
+    _m('report.offline', 'This page is self-contained: every figure is inside it and it makes '
+                         'no network request.'),
+    _m('report.contents', 'Contents'),
+    _m('report.summary', 'Summary'),
+    _m('report.configuration', 'Configuration'),
+    _m('report.setting', 'setting'),
+    _m('report.value', 'value'),
+    _m('report.dataset', 'Dataset'),
+    _m('report.samples', 'samples'),
+    _m('report.features', 'features'),
+    _m('report.train_samples', 'training samples'),
+    _m('report.test_samples', 'test samples'),
+    _m('report.class_counts', 'class 0 / class 1 ({part})'),
+    _m('report.class_counts_named', '{first} / {second} ({part})'),
+    _m('report.feature', 'feature'),
+    _m('report.mean', 'mean'),
+    _m('report.std', 'std'),
+    _m('report.min', 'min'),
+    _m('report.max', 'max'),
+    _m('report.feature_stats', 'Features of the training set'),
+    _m('report.metrics', 'Metrics'),
+    _m('report.metric', 'metric'),
+    _m('report.test_accuracy', 'test accuracy'),
+    _m('report.roc_auc', 'test ROC AUC'),
+    _m('report.final', 'last epoch: {name}'),
+    _m('report.epochs_run', 'epochs run'),
+    _m('report.classification_report', 'Classification report (test set)'),
+    _m('report.class', 'class'),
+    _m('report.precision', 'precision'),
+    _m('report.recall', 'recall'),
+    _m('report.f1', 'f1-score'),
+    _m('report.support', 'support'),
+    _m('report.accuracy_row', 'accuracy'),
+    _m('report.macro_avg', 'macro avg'),
+    _m('report.weighted_avg', 'weighted avg'),
+    _m('report.regression_of', 'regression of {target} on {n} rows'),
+    _m('report.regression_on', 'regression on {n} rows'),
+    _m('report.regression_scores', 'Regression scores (test set)'),
+    _m('report.test_rows', 'test rows'),
+    _m('report.score_r2', 'R² (coefficient of determination)'),
+    _m('report.score_mae', 'MAE (mean absolute error)'),
+    _m('report.score_rmse', 'RMSE (root mean squared error)'),
+    _m('report.score_explained_variance', 'explained variance'),
+    _m('report.no_test_rows', 'No test rows (every row was trained on), so no test scores.'),
+    _m('report.target', 'target'),
+    _m('report.target_named', 'target {name}'),
+    _m('report.task', 'task'),
+    _m('report.task_regress', 'regression'),
+    _m('report.target_scaling', 'target scaling'),
+    _m('report.model', 'Model'),
+    _m('report.parameter', 'parameter'),
+    _m('report.activation', 'activation'),
+    _m('report.loss_name', 'loss'),
+    _m('report.threshold', 'threshold'),
+    _m('report.weight', 'weight {name}'),
+    _m('report.category_column', '{name}: one-hot, {n} categories'),
+    _m('report.missing_rule', 'missing values'),
+    _m('report.unknown_rule', 'unknown categories'),
+    _m('report.hash_column', '{name}: hashed into {n} features'),
+    _m('report.bias', 'bias'),
+    _m('report.top_weights', 'The {k} largest of the {n} weights by their final |w|; '
+                             'model.json holds them all.'),
+    _m('report.top_features', 'The {k} features of the largest weights, of {n}.'),
+    _m('report.feature_names_more', '{names}, … ({n} in all)'),
+    _m('report.initial', 'initial'),
+    _m('report.final_value', 'final'),
+    _m('report.figures', 'Figures'),
+    _m('report.animation', 'Training animation'),
+    _m('report.animation_caption', 'The decision boundary and the loss, epoch by epoch '
+                                   '({frames} frames).'),
+    _m('report.animation_caption_regress', "The neuron's fit and the loss, epoch by epoch "
+                                           '({frames} frames).'),
+    _m('report.no_trajectory', 'This run did not record its weights per epoch (no weights.csv), '
+                               'so there is no weight trajectory and no animation.'),
+    _m('report.column_epoch', 'epoch'),
+    _m('report.column_loss', 'loss'),
+    _m('report.column_sse', 'sse'),
+    _m('report.column_accuracy', 'accuracy'),
+    _m('report.column_r2', 'r2'),
+    _m('report.column_mae', 'mae'),
+    _m('report.column_grad_norm', 'grad_norm'),
+    _m('report.column_learning_rate', 'learning_rate'),
+    _m('report.column_val', 'val_{name}'),
+    _m('report.history', 'History, per epoch'),
+    _m('report.history_all', "{n} epochs, one row each (the values of each epoch's forward "
+                             'pass, before its update).'),
+    _m('report.history_thinned', '{shown} of {n} epochs shown (one in {step}, and the last); '
+                                 'history.csv holds them all.'),
+    _m('caption.data', "The dataset, coloured by class (the post's first figure)."),
+    _m('caption.test_truth', 'The test set with its true classes.'),
+    _m('caption.test_predictions', "The test set with the neuron's predicted classes."),
+    _m('caption.loss', "The loss per epoch (the post's last figure)."),
+    _m('caption.decision_boundary', "The neuron's output over the plane, its threshold contour, "
+                                    'the training and test points, and the misclassified ones '
+                                    'circled.'),
+    _m('caption.learning_curves', 'Every metric the history recorded, per epoch.'),
+    _m('caption.weights', 'Each weight and the bias at the start of every epoch.'),
+    _m('caption.confusion_matrix', 'Counts of true against predicted classes on the test set.'),
+    _m('caption.roc_curve', 'True against false positive rate as the threshold moves.'),
+    _m('caption.data_regress', 'The dataset, each point coloured by its target (with one '
+                               'feature, the points against their target).'),
+    _m('caption.fit', "The neuron's prediction over the training and test points: the fitted "
+                      'line, or the prediction as a colour field under the points coloured by '
+                      'their target on the same scale.'),
+    _m('caption.loss_regress', 'The loss per epoch: the objective and the summed squared error '
+                               'over the training rows.'),
+    _m('caption.predicted_vs_actual', "Each test row's prediction against its actual value; on "
+                                      'the diagonal the prediction is exact.'),
+    _m('caption.residuals', "Each test row's residual (prediction − actual) against its "
+                            'prediction; a fit that missed nothing leaves an even band around '
+                            'zero.'),
+    _m('caption.residual_distribution', 'How the test residuals are spread, with their mean and '
+                                        'standard deviation, beside a normal curve.'),
+    _m('cli.accuracy', 'accuracy'),
+    _m('cli.bar_epoch', 'epoch'),
+    _m('cli.bar_eta', 'ETA'),
+    _m('cli.data', 'Data: {path} ({how}): {n_train} training rows, {tested}; target {target} '
+                   '({classes}); features {features}{filled}'),
+    _m('cli.data_numbers', 'numbers'),
+    _m('cli.data_dask', 'on Dask'),
+    _m('cli.data_streamed', 'streamed'),
+    _m('cli.data_in_memory', 'in memory'),
+    _m('cli.data_test_rows', '{n} test rows'),
+    _m('cli.data_no_test_rows', 'no test rows'),
+    _m('cli.data_left_out', ', {n} left out (a missing value)'),
+    _m('cli.data_categories', '{name} ({n} categories)'),
+    _m('cli.data_hashed', '{name} (hashed into {n})'),
+    _m('cli.data_filled_mean', "; missing values filled in with the training rows' mean"),
+    _m('cli.data_filled_median', "; missing values filled in with the training rows' median"),
+    _m('cli.data_filled_most_frequent', "; missing values filled in with the training rows' "
+                                        'most frequent'),
+    _m('cli.task_note_mean', 'training a regression (--task regress) with the identity '
+                             'activation and the mean squared error: {why}; pass --task '
+                             'classify for a classifier.'),
+    _m('cli.task_note_sum', 'training a regression (--task regress) with the identity '
+                            'activation and the sum squared error: {why}; pass --task classify '
+                            'for a classifier.'),
+    _m('cli.task_why_column', 'column {column} holds numbers with more than two values'),
+    _m('cli.task_why_dataset', "the {name} dataset's targets are numbers"),
+    _m('cli.task_why_plane', 'the plane dataset, a noisy linear function'),
+    _m('cli.run_written', 'Run written to {path}'),
+    _m('cli.report_written', 'Report written to {path}'),
+    _m('cli.early_stopping', 'Early stopping after epoch {epoch}: {monitor} did not improve for '
+                             '{patience} epochs{kept}.'),
+    _m('cli.kept_best', '; kept the weights of epoch {epoch}'),
+    _m('cli.diverged', 'neurona train: error: {error} The run up to that epoch is in {path}.'),
+    _m('cli.interrupted', 'neurona train: interrupted'),
+    _m('cli.interrupted_after', 'neurona train: interrupted after epoch {epoch}; the run so far '
+                                'is in {path}'),
+    _m('cli.interrupted_at_epoch', 'neurona train: interrupted at epoch {epoch}; the run so far '
+                                   'is in {path}; continue it with: neurona train --resume '
+                                   '{path}'),
+    _m('cli.interrupted_at_batch', 'neurona train: interrupted at epoch {epoch}, batch {batch}; '
+                                   'the run so far is in {path}; continue it with: neurona '
+                                   'train --resume {path}'),
+    _m('cli.interrupted_after_training', 'neurona train: interrupted after training; the run is '
+                                         'complete in {path}'),
+    _m('cli.interrupted_figures', 'neurona train: interrupted after training; the run is '
+                                  'complete in {path} but for its figures; draw them with: '
+                                  'neurona report {path}'),
+    _m('cli.figures_interrupted', 'neurona train: the figures were not drawn; draw them with: '
+                                  'neurona report {path}'),
+    _m('cli.leftovers', 'neurona train: removed what killed runs had left: {paths}'),
+    _m('cli.leftover_restored', '{path} was put back (replacing it was cut short)'),
+    _m('cli.leftover_training', '{path} was killed while training, after its checkpoint of '
+                                'epoch {epoch}; continue it with: neurona train --resume {path}'),
+    _m('cli.leftover_figures', '{path} was killed while its figures were drawn; draw them with: '
+                               'neurona report {path}'),
+))
+
+
+def _languages() -> tuple[str, ...]:
+    """English, then every language with a compiled catalogue beside this module."""
+    found = sorted(path.parent.parent.name
+                   for path in LOCALE_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.mo"))
+    return (DEFAULT_LANG, *(lang for lang in found if lang != DEFAULT_LANG))
+
+
+def _table(lang: str) -> dict[str, str]:
+    """Every message of ``lang``: its catalogue's translation, or the English one if missing."""
+    if lang == DEFAULT_LANG:
+        return dict(ENGLISH)
+    with open(LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.mo", "rb") as compiled:
+        translations = gettext.GNUTranslations(compiled)
+    return {key: translations.pgettext(key, english) for key, english in ENGLISH.items()}
+
+
+LANGS = _languages()
+CATALOGUE: dict[str, dict[str, str]] = {lang: _table(lang) for lang in LANGS}
 
 
 def check_lang(lang: str) -> str:
@@ -428,6 +312,13 @@ class Messages:
     def metric(self, key: str) -> str:
         """The human label of a history column (the column name itself if unknown)."""
         return self(f"metric.{key}") if self.has(f"metric.{key}") else key
+
+    def column(self, key: str) -> str:
+        """The short name of a history column in this language (in English, the column's
+        own name; the column name itself if unknown)."""
+        if key.startswith("val_"):
+            return self("report.column_val", name=self.column(key.removeprefix("val_")))
+        return self(f"report.column_{key}") if self.has(f"report.column_{key}") else key
 
 
 def messages(lang: str | Messages = DEFAULT_LANG) -> Messages:

@@ -37,6 +37,15 @@ def label_names(classes) -> list[str]:
     return [str(c) for c in (classes if classes is not None else (0, 1))]
 
 
+def own_labels(classes) -> list[str] | None:
+    """The text of a run's own class labels (``["fail", "pass"]``), or None when it has
+    none or they are just 0 and 1: figures and reports then say "class 0" and "class 1"."""
+    if classes is None:
+        return None
+    names = label_names(classes)
+    return None if names == ["0", "1"] else names
+
+
 def report_from_confusion(confusion: np.ndarray, classes=None, digits: int = 2) -> str:
     """scikit-learn's classification report from 2x2 counts ``confusion[true, predicted]``.
 
@@ -152,10 +161,51 @@ SCORE_NAMES = {"r2": "R²", "mae": "MAE", "rmse": "RMSE",
                "explained_variance": "explained variance"}
 
 
-def regression_report(scores: dict, target: str | None = None) -> str:
-    """The text report of a regression's scores (as ``report.txt`` and the console show it)."""
-    width = max(map(len, SCORE_NAMES.values()))
-    head = f"regression of {target!r}" if target else "regression"
-    lines = [f"{head} on {scores['n_samples']} rows"]
-    lines += [f"{SCORE_NAMES[k]:>{width}}  {scores[k]:.6g}" for k in REGRESSION_SCORES]
+def regression_report(scores: dict, target: str | None = None, lang="en") -> str:
+    """The text report of a regression's scores (as ``report.txt`` and the console show it),
+    in ``lang`` (a language code or a :class:`~neurona.show.i18n.Messages`)."""
+    from .i18n import messages
+
+    t = messages(lang)
+    names = dict(SCORE_NAMES, explained_variance=t("report.score_explained_variance"))
+    width = max(map(len, names.values()))
+    head = (t("report.regression_of", target=repr(target), n=scores["n_samples"]) if target
+            else t("report.regression_on", n=scores["n_samples"]))
+    lines = [head]
+    lines += [f"{names[k]:>{width}}  {scores[k]:.6g}" for k in REGRESSION_SCORES]
     return "\n".join(lines) + "\n"
+
+
+def localized_report(text: str, lang="en") -> str:
+    """scikit-learn's text classification report with its words in ``lang``.
+
+    The header (precision, recall, f1-score, support) and the rows accuracy,
+    macro avg and weighted avg are named in the language and the columns
+    widened to fit them; the class labels and numbers are kept as printed.
+    English returns ``text`` itself.
+    """
+    from .i18n import DEFAULT_LANG, messages
+
+    t = messages(lang)
+    if t.lang == DEFAULT_LANG or not text.strip():
+        return text
+    header = [t("report.precision"), t("report.recall"), t("report.f1"), t("report.support")]
+    names = {"accuracy": t("report.accuracy_row"), "macro avg": t("report.macro_avg"),
+             "weighted avg": t("report.weighted_avg")}
+    rows = []  # (label, the four cells) or None for a blank line
+    for line in text.splitlines()[1:]:
+        tokens = line.split()
+        if not tokens:
+            rows.append(None)
+        elif tokens[0] == "accuracy" and len(tokens) == 3:  # its f1 column and support only
+            rows.append((names["accuracy"], ["", "", *tokens[1:]]))
+        else:
+            label = " ".join(tokens[:-4])
+            rows.append((names.get(label, label), tokens[-4:]))
+    width = max(len(row[0]) for row in rows if row is not None)
+    cells = [max(9, len(h)) for h in header]
+    out = [" " * width + " " + "".join(f" {h:>{w}}" for h, w in zip(header, cells))]
+    for row in rows:
+        out.append("" if row is None else f"{row[0]:>{width}} " + "".join(
+            f" {c:>{w}}" for c, w in zip(row[1], cells)))
+    return "\n".join(out) + "\n"

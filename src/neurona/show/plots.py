@@ -27,12 +27,13 @@ each of :mod:`neurona.show`:
 """
 
 from .animation import ANIMATION_DPI, ANIMATION_SIZE, animate_training, frame_epochs
-from .classification_figures import (class_legend_handles, plot_confusion_matrix,
-                                     plot_decision_boundary, plot_points, plot_roc_curve)
-from .curves import (GROUP_STYLES, LOG_SCALED, PREFERRED_PANELS, TARGET_UNIT_METRICS,
-                     learning_curve_panels,
-                     learning_curves_grid, plot_learning_curves, plot_loss, plot_metric,
-                     plot_weight_trajectory)
+from .classification_figures import (class_legend_handles, class_names,
+                                     plot_confusion_matrix, plot_decision_boundary,
+                                     plot_points, plot_roc_curve, proba_label)
+from .curves import (GROUP_STYLES, LOG_SCALED, MAX_WEIGHT_LINES, PREFERRED_PANELS,
+                     TARGET_UNIT_METRICS, TOP_WEIGHTS, learning_curve_panels,
+                     learning_curves_grid, loss_axes, plot_learning_curves, plot_loss,
+                     plot_metric, plot_weight_trajectory, top_weights)
 from .feature_plane import BoundaryField, boundary_features
 from .regression_figures import (DRAWABLE, FitField, fit_equation, plot_fit,
                                  plot_predicted_vs_actual, plot_residual_distribution,
@@ -44,17 +45,18 @@ from .style import (CLASS_COLORS, DPI, FIELD_ALPHA, FIGSIZE, FIT_COLOR, MAX_POIN
 
 __all__ = [
     # classification
-    "class_legend_handles", "plot_points", "plot_decision_boundary", "plot_confusion_matrix",
-    "plot_roc_curve",
+    "class_legend_handles", "class_names", "proba_label", "plot_points",
+    "plot_decision_boundary", "plot_confusion_matrix", "plot_roc_curve",
     # regression
     "plot_target_points", "plot_fit", "fit_equation", "plot_predicted_vs_actual",
     "plot_residuals", "plot_residual_distribution", "FitField", "DRAWABLE",
     # the plane of two features
     "boundary_features", "BoundaryField",
     # curves per epoch
-    "plot_loss", "plot_metric", "plot_learning_curves", "plot_weight_trajectory",
-    "learning_curve_panels", "learning_curves_grid", "LOG_SCALED", "PREFERRED_PANELS",
-    "TARGET_UNIT_METRICS", "GROUP_STYLES",
+    "plot_loss", "loss_axes", "plot_metric", "plot_learning_curves", "plot_weight_trajectory",
+    "top_weights", "learning_curve_panels", "learning_curves_grid", "LOG_SCALED",
+    "PREFERRED_PANELS", "TARGET_UNIT_METRICS", "GROUP_STYLES", "MAX_WEIGHT_LINES",
+    "TOP_WEIGHTS",
     # a run's figures
     "save_run_figures", "figure_size", "check_task", "TASKS", "TEST_FIGURES",
     # the animation

@@ -3,7 +3,10 @@
 ``report.html`` is one self-contained file: its figures and animation are
 embedded as base64 ``data:`` URIs, its style is inline, it has no script,
 and a Content-Security-Policy forbids any request, so it reads the same
-offline, attached to an e-mail or years later.
+offline, attached to an e-mail or years later. The page is rendered from the
+Jinja2 templates in ``templates/`` (``report.html.j2`` and the pieces of
+``parts.html.j2``) with autoescaping: every value from a run is escaped once,
+there, and only the pieces the templates themselves rendered pass as markup.
 
 :func:`render_run` draws a run's figures and animation and writes the
 report; both ``neurona train`` (through :func:`neurona.experiment.write_run`)
@@ -15,6 +18,7 @@ directory) use it. This module imports matplotlib only inside
 from __future__ import annotations
 
 import base64
+import functools
 import html
 import numbers
 import os
@@ -24,13 +28,19 @@ from contextlib import nullcontext
 from pathlib import Path
 
 import numpy as np
+from markupsafe import Markup
 
 from ..files import model as model_file, rundir
 from .i18n import messages
-from .metrics import REGRESSION_SCORES
-from .curves import TARGET_UNIT_METRICS
+from .metrics import REGRESSION_SCORES, own_labels
+from .curves import TARGET_UNIT_METRICS, top_weights
 
 HISTORY_ROWS = 1000  # longer histories are thinned in the report (history.csv has all)
+#: A model of more features than MAX_WEIGHT_ROWS lists only its REPORT_TOP_WEIGHTS largest
+#: weights (and those features' statistics), with a note giving the count.
+MAX_WEIGHT_ROWS = 50
+REPORT_TOP_WEIGHTS = 20
+FEATURE_NAMES_SHOWN = 10  # the dataset table names this many features of a wide model
 
 FIGURES = (  # a classification's (file in figures/, caption key), in the report's order
     ("data.png", "caption.data"),
@@ -95,7 +105,21 @@ figcaption { color: #555; font-size: 0.9em; }
 
 # --- small builders ----------------------------------------------------------
 
+@functools.cache
+def _environment():
+    from jinja2 import Environment, PackageLoader, StrictUndefined
+
+    return Environment(loader=PackageLoader("neurona.show", "templates"), autoescape=True,
+                       undefined=StrictUndefined, keep_trailing_newline=True)
+
+
+def _parts():
+    """The macros of ``templates/parts.html.j2`` (each returns escaped markup)."""
+    return _environment().get_template("parts.html.j2").module
+
+
 def escape(value) -> str:
+    """``value`` as HTML text (the notebook views' escaping; the pages escape in Jinja2)."""
     return html.escape(str(value), quote=True)
 
 
@@ -111,40 +135,38 @@ def format_number(value, fmt: str = ".6g") -> str:
     return str(value)
 
 
-def _cell(value, fmt: str = ".6g", tag: str = "td") -> str:
-    """A table cell; a number keeps its exact value in ``data-value``."""
+def _cell(value, fmt: str = ".6g", tag: str = "td", scope: bool = False) -> dict:
+    """A table cell for the templates; a number keeps its exact value in ``data-value``."""
+    exact = None
     if isinstance(value, numbers.Real) and not isinstance(value, bool):
         exact = repr(float(value)) if not isinstance(value, numbers.Integral) else str(value)
-        return (f'<{tag} class="num" data-value="{escape(exact)}">'
-                f"{escape(format_number(value, fmt))}</{tag}>")
-    return f"<{tag}>{escape(format_number(value, fmt))}</{tag}>"
+    return {"tag": tag, "scope": scope, "exact": exact, "text": format_number(value, fmt)}
 
 
-def table(header, rows, *, id: str | None = None, fmt: str = ".6g") -> str:
+def _row(row, fmt: str) -> list[dict]:
+    """A body row: its first cell a row header when it is a label."""
+    first, rest = row[0], row[1:]
+    label = isinstance(first, str)
+    return [_cell(first, fmt, "th" if label else "td", scope=label),
+            *(_cell(v, fmt) for v in rest)]
+
+
+def table(header, rows, *, id: str | None = None, fmt: str = ".6g") -> Markup:
     """An HTML table: ``header`` a list of labels, ``rows`` lists of cells (first is a label)."""
-    head = "".join(f"<th>{escape(h)}</th>" for h in header)
-    body = []
-    for row in rows:
-        first, rest = row[0], row[1:]
-        cells = _cell(first, fmt, "th" if isinstance(first, str) else "td")
-        cells = cells.replace("<th", '<th scope="row"', 1)
-        body.append("<tr>" + cells + "".join(_cell(v, fmt) for v in rest) + "</tr>")
-    ident = f' id="{escape(id)}"' if id else ""
-    return (f"<table{ident}><thead><tr>{head}</tr></thead>"
-            f"<tbody>{''.join(body)}</tbody></table>")
+    return _parts().table(list(header), [_row(row, fmt) for row in rows], id)
 
 
 def data_uri(path: str | os.PathLike, mime: str) -> str:
     return f"data:{mime};base64,{base64.b64encode(Path(path).read_bytes()).decode('ascii')}"
 
 
-def _image(path: Path, mime: str, alt: str) -> str:
+def _image(path: Path, mime: str, alt: str) -> dict:
+    """An embedded image for the templates: its data URI, text and size."""
     from PIL import Image
 
     with Image.open(path) as im:
         width, height = im.size
-    return (f'<img src="{data_uri(path, mime)}" alt="{escape(alt)}" width="{width}" '
-            f'height="{height}">')
+    return {"src": data_uri(path, mime), "alt": alt, "width": width, "height": height}
 
 
 def flatten(config: dict, prefix: str = "") -> list[tuple[str, object]]:
@@ -209,19 +231,14 @@ HISTORY_FORMATS = {"loss": ".6f", "sse": ".6f", "accuracy": ".4f", "val_loss": "
                    "val_sse": ".6f", "val_accuracy": ".4f"}
 
 
-def history_section(history, t) -> str:
+def history_section(history, t) -> Markup:
     keys = history.keys
     shown, step = history_rows(history)
-    body = []
-    for i in shown:
-        row = history.rows[i]
-        cells = "".join(_cell(row.get(k, ""), HISTORY_FORMATS.get(k, ".6g")) for k in keys)
-        body.append(f"<tr>{cells}</tr>")
+    rows = [[_cell(history.rows[i].get(k, ""), HISTORY_FORMATS.get(k, ".6g")) for k in keys]
+            for i in shown]
     note = (t("report.history_all", n=len(history)) if step == 1 else
             t("report.history_thinned", shown=len(shown), n=len(history), step=step))
-    head = "".join(f"<th>{escape(k)}</th>" for k in keys)
-    return (f"<p>{escape(note)}</p><div class=\"scroll\"><table id=\"history\"><thead><tr>{head}"
-            f"</tr></thead><tbody>{''.join(body)}</tbody></table></div>")
+    return _parts().history(note, [t.column(k) for k in keys], rows)
 
 
 def _stats_row(name: str, values) -> list:
@@ -232,7 +249,15 @@ def _stats_row(name: str, values) -> list:
             float(values.max())]
 
 
-def dataset_section(result, config: dict, t) -> str:
+def shown_features(neuron) -> np.ndarray | None:
+    """The features the report lists of a model wider than :data:`MAX_WEIGHT_ROWS`: those
+    of the :data:`REPORT_TOP_WEIGHTS` largest final weights; None: every feature."""
+    if neuron.n_features <= MAX_WEIGHT_ROWS:
+        return None
+    return top_weights(neuron.weights, REPORT_TOP_WEIGHTS)
+
+
+def dataset_section(result, config: dict, t) -> Markup:
     """The dataset's settings and sizes, and each feature's statistics on the training set.
 
     A classification counts each class in both parts; a regression adds its
@@ -244,7 +269,10 @@ def dataset_section(result, config: dict, t) -> str:
     rows = [[f"dataset.{k}", v] for k, v in dataset.items()]
     rows += [
         [t("report.samples"), int(len(result.y))],
-        [t("report.features"), f"{len(names)}: {', '.join(names)}"],
+        [t("report.features"), f"{len(names)}: {', '.join(names)}"
+         if len(names) <= MAX_WEIGHT_ROWS else t(
+             "report.feature_names_more", names=", ".join(names[:FEATURE_NAMES_SHOWN]),
+             n=len(names))],
         # A streamed run's parts are a sample; its sizes are the real counts.
         [t("report.train_samples"), int((result.sizes or {}).get("n_train", len(parts.y_train)))],
         [t("report.test_samples"), int((result.sizes or {}).get("n_test", len(parts.y_test)))],
@@ -253,23 +281,30 @@ def dataset_section(result, config: dict, t) -> str:
     if not regression:
         for part, y in ((t("fig.train"), parts.y_train), (t("fig.test"), parts.y_test)):
             y = np.asarray(y).ravel()
-            rows.append([t("report.class_counts", part=part),
+            classes = own_labels(getattr(result, "classes", None))
+            rows.append([t("report.class_counts", part=part) if classes is None else
+                         t("report.class_counts_named", first=classes[0], second=classes[1],
+                           part=part),
                          f"{int(np.sum(y == 0))} / {int(np.sum(y == 1))}"])
     X = np.asarray(parts.X_train, dtype=np.float64)
-    stats = [_stats_row(name, X[:, k]) for k, name in enumerate(names)]
+    shown = shown_features(result.neuron)
+    shown = range(len(names)) if shown is None else shown
+    stats = [_stats_row(names[k], X[:, k]) for k in shown]
     if regression:
         target = target_name_of(config)
         stats.append(_stats_row(t("report.target_named", name=target) if target
                                 else t("report.target"), parts.y_train))
+    features = table([t("report.feature"), t("report.mean"), t("report.std"), t("report.min"),
+                      t("report.max")], stats, id="features", fmt=".4g")
+    if len(shown) < len(names):
+        features += _parts().note(t("report.top_features", k=len(shown), n=len(names)))
     return _side_by_side(
         (t("report.dataset"), table([t("report.setting"), t("report.value")], rows,
                                     id="dataset")),
-        (t("report.feature_stats"), table(
-            [t("report.feature"), t("report.mean"), t("report.std"), t("report.min"),
-             t("report.max")], stats, id="features", fmt=".4g")))
+        (t("report.feature_stats"), features))
 
 
-def metrics_section(result, t, task: str = "classify") -> str:
+def metrics_section(result, t, task: str = "classify") -> Markup:
     """The test accuracy and ROC AUC (a classification's), the last epoch's history values
     and the number of epochs."""
     from sklearn.metrics import roc_auc_score
@@ -285,7 +320,7 @@ def metrics_section(result, t, task: str = "classify") -> str:
     scaled = getattr(result.neuron, "target_scaler", None) is not None
     for key in numeric_columns(result.history):
         if key != "epoch":
-            name = t("report.final", name=key)
+            name = t("report.final", name=t.column(key))
             if scaled and key.removeprefix("val_") in TARGET_UNIT_METRICS:
                 name += f" {t('fig.scaled_target')}"
             rows.append([name, last.get(key, float("nan"))])
@@ -304,22 +339,25 @@ def regression_rows(scores: dict | None, t) -> list[list]:
             *([labels[k], float(scores[k])] for k in REGRESSION_SCORES)]
 
 
-def scores_section(result, t) -> str:
+def scores_section(result, t) -> Markup:
     """A regression's scores on the test set, or a note that it has no test rows."""
     rows = regression_rows(getattr(result, "test_scores", None), t)
     if not rows:
-        return f'<p class="note">{escape(t("report.no_test_rows"))}</p>'
+        return _parts().note(t("report.no_test_rows"))
     return table([t("report.metric"), t("report.value")], rows, id="regression-scores")
 
 
-def model_section(result, config: dict, t) -> str:
+def model_section(result, config: dict, t) -> Markup:
     neuron = result.neuron
     names = neuron.feature_names or [f"x{i}" for i in range(neuron.n_features)]
     initial = list(result.initial) or [None] * (neuron.n_features + 1)
     rows = [[t("report.weight", name=name), initial[k], float(neuron.weights[k])]
             for k, name in enumerate(names)]
     encoding = getattr(neuron, "encoding", None)
-    if encoding is not None:  # a column's categories under a row naming the column
+    top = shown_features(neuron)
+    if top is not None:  # a wide model: its largest weights, largest first
+        rows = [rows[k] for k in top]
+    elif encoding is not None:  # a column's categories under a row naming the column
         for column in reversed(encoding.columns):
             if column.kind in ("category", "hash"):
                 start = names.index(column.feature_names[0])
@@ -337,9 +375,11 @@ def model_section(result, config: dict, t) -> str:
     if encoding is not None and not encoding.plain:
         settings += [[t("report.missing_rule"), encoding.missing],
                      [t("report.unknown_rule"), encoding.unknown]]
-    return (table([t("report.parameter"), t("report.initial"), t("report.final_value")],
-                  rows, id="weights")
-            + table([t("report.setting"), t("report.value")], settings, id="model"))
+    weights = table([t("report.parameter"), t("report.initial"), t("report.final_value")],
+                    rows, id="weights")
+    if top is not None:
+        weights += _parts().note(t("report.top_weights", k=len(top), n=neuron.n_features))
+    return weights + table([t("report.setting"), t("report.value")], settings, id="model")
 
 
 def figures_for(task: str) -> tuple[tuple[str, str], ...]:
@@ -347,36 +387,29 @@ def figures_for(task: str) -> tuple[tuple[str, str], ...]:
     return REGRESSION_FIGURES if task == "regress" else FIGURES
 
 
-def figures_section(figures_dir: Path, t, task: str = "classify") -> str:
-    items = []
-    for name, caption in figures_for(task):
-        path = figures_dir / name
-        if not path.exists():
-            continue
-        wide = ' class="wide"' if name == "learning_curves.png" else ""
-        items.append(f'<figure{wide} id="fig-{escape(path.stem)}">'
-                     f"{_image(path, 'image/png', t(caption))}"
-                     f"<figcaption>{escape(t(caption))}</figcaption></figure>")
-    return f'<div class="grid">{"".join(items)}</div>'
+def figures_section(figures_dir: Path, t, task: str = "classify") -> Markup:
+    parts = _parts()
+    items = [parts.figure(_image(figures_dir / name, "image/png", t(caption)), t(caption),
+                          f"fig-{Path(name).stem}", wide=name == "learning_curves.png")
+             for name, caption in figures_for(task) if (figures_dir / name).exists()]
+    return parts.grid(items)
 
 
-def animation_section(figures_dir: Path, t, task: str = "classify") -> str:
+def animation_section(figures_dir: Path, t, task: str = "classify") -> Markup:
     path = figures_dir / ANIMATION
     if not path.exists():
-        return f'<p class="note">{escape(t("report.no_trajectory"))}</p>'
+        return _parts().note(t("report.no_trajectory"))
     from PIL import Image
 
     with Image.open(path) as im:
         frames = im.n_frames
     caption = (t("report.animation_caption_regress", frames=frames) if task == "regress"
                else t("report.animation_caption", frames=frames))
-    return (f'<figure id="animation">{_image(path, "image/gif", caption)}'
-            f"<figcaption>{escape(caption)}</figcaption></figure>")
+    return _parts().figure(_image(path, "image/gif", caption), caption, "animation")
 
 
-def _side_by_side(*blocks: tuple[str, str]) -> str:
-    return '<div class="row">' + "".join(
-        f"<div><h3>{escape(title)}</h3>{content}</div>" for title, content in blocks) + "</div>"
+def _side_by_side(*blocks: tuple[str, Markup]) -> Markup:
+    return _parts().side_by_side(list(blocks))
 
 
 def report_page(result, config: dict, figures_dir: Path, *, name: str,
@@ -407,24 +440,14 @@ def report_page(result, config: dict, figures_dir: Path, *, name: str,
          table([t("report.setting"), t("report.value")], flatten(config), id="config")),
         ("history-section", t("report.history"), history_section(result.history, t)),
     ]
-    toc = "".join(f'<li><a href="#{ident}">{escape(title)}</a></li>'
-                  for ident, title, _ in sections)
-    body = "".join(f'<section id="{ident}"><h2>{escape(title)}</h2>{content}</section>'
-                   for ident, title, content in sections)
     subtitle = t("report.subtitle", name=name, created=config.get("created", ""),
                  version=config.get("versions", {}).get("neurona", __version__))
-    policy = ("default-src 'none'; img-src data:; media-src data:; style-src 'unsafe-inline'; "
-              "base-uri 'none'; form-action 'none'")
-    return (
-        f'<!DOCTYPE html>\n<html lang="{escape(t.lang)}">\n<head>\n<meta charset="utf-8">\n'
-        f'<meta http-equiv="Content-Security-Policy" content="{policy}">\n'
-        f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f'<link rel="icon" href="data:,">\n'
-        f"<title>{escape(t('report.title'))}: {escape(name)}</title>\n<style>{CSS}</style>\n"
-        f"</head>\n<body><main>\n<h1>{escape(t('report.title'))}</h1>\n"
-        f'<p class="meta">{escape(subtitle)}<br>{escape(t("report.offline"))}</p>\n'
-        f"<nav aria-label=\"{escape(t('report.contents'))}\"><ul>{toc}</ul></nav>\n{body}\n"
-        f"</main></body>\n</html>\n")
+    policy = Markup("default-src 'none'; img-src data:; media-src data:; "
+                    "style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'")
+    return _environment().get_template("report.html.j2").render(
+        lang=t.lang, policy=policy, css=Markup(CSS), title=t("report.title"), name=name,
+        subtitle=subtitle, offline=t("report.offline"), contents=t("report.contents"),
+        sections=sections)
 
 
 # --- drawing a run and rebuilding one -------------------------------------------

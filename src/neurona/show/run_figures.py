@@ -81,7 +81,8 @@ def save_run_figures(directory, neuron: Neuron, X, y, X_test, y_test, test_pred,
                                         X_train, y_train, t, names, lang, target_name)
     else:
         drawings = _classification_drawings(neuron, X, y, X_test, y_test, test_pred,
-                                            history, X_train, y_train, t, points)
+                                            history, X_train, y_train, t,
+                                            dict(points, class_labels=neuron.classes))
     if not has_test:  # every row trained (test_size=0): no test figures
         for name in TEST_FIGURES:
             drawings.pop(name, None)
@@ -122,10 +123,11 @@ def _classification_drawings(neuron, X, y, X_test, y_test, test_pred, history, X
             X_test, test_pred, ax, title=t("fig.test_predictions"), **points),
         "loss.png": lambda ax: plot_loss(history, ax, lang=lang),
         "decision_boundary.png": lambda ax: plot_decision_boundary(
-            neuron, X_train, y_train, ax, X_test=X_test, y_test=y_test, **points),
+            neuron, X_train, y_train, ax, X_test=X_test, y_test=y_test,
+            feature_names=points["feature_names"], lang=lang),
         "learning_curves.png": None,
-        "confusion_matrix.png": lambda ax: plot_confusion_matrix(y_test, test_pred, ax,
-                                                                 lang=lang),
+        "confusion_matrix.png": lambda ax: plot_confusion_matrix(
+            y_test, test_pred, ax, lang=lang, class_labels=points["class_labels"]),
         "roc_curve.png": lambda ax: plot_roc_curve(y_test, neuron.predict_proba(X_test), ax,
                                                    lang=lang),
     }
