@@ -150,7 +150,7 @@ def missing_rows(table, kinds: dict) -> np.ndarray:
     for name, kind in kinds.items():
         col = table.column(name)
         if kind in ("number", "boolean"):
-            mask |= np.isnan(_numbers(col))
+            mask |= np.isnan(numbers(col))
         elif col.null_count:
             mask |= np.asarray(pc.is_null(col).to_numpy(zero_copy_only=False))
     return mask
@@ -215,7 +215,7 @@ def _strings(col):
     return col
 
 
-def _numbers(col) -> np.ndarray:
+def numbers(col) -> np.ndarray:
     """A pyarrow array of numbers or booleans as float64, NaN where missing."""
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -321,7 +321,7 @@ class Encoding:
                     f"{place.where(int(rows[i]), column)}: missing value, and the model (trained "
                     f"with --missing drop) has no value to fill in; fill the cell in, or train "
                     f"with --missing mean, median or most_frequent.", path=place.path,
-                    column=column)
+                    column=column, line=place.line(int(rows[i])))
             keep = ~lost
         X = np.zeros((int(keep.sum()), self.n_features), dtype=np.float64)
         start = 0
@@ -342,16 +342,17 @@ class Encoding:
                f"value to fill in)")
         return DataValueError(
             f"{place.where(row, c.name)}: missing value (empty, NA or NaN); every feature needs "
-            f"a value: {how}.", path=place.path, column=c.name)
+            f"a value: {how}.", path=place.path, column=c.name, line=place.line(row))
 
     def _number(self, c, col, place, rows, keep, training) -> np.ndarray:
-        values = _numbers(col)
+        values = numbers(col)
         bad = np.isinf(values)
         if bad.any():
             i = int(np.argmax(bad))
             raise DataValueError(f"{place.where(int(rows[i]), c.name)}: infinite value "
                                  f"({values[i]}); every feature needs a finite number: fix the "
-                                 f"cell or drop the row.", path=place.path, column=c.name)
+                                 f"cell or drop the row.", path=place.path, column=c.name,
+                                 line=place.line(int(rows[i])))
         values = values[keep]
         lost = np.isnan(values)
         if lost.any():
@@ -383,7 +384,8 @@ class Encoding:
                 f"{place.where(int(rows[keep][i]), c.name)}: {text[i].as_py()!r:.40} is not "
                 f"one of the categories training saw ({', '.join(map(repr, c.categories[:8]))}"
                 f"{', ...' if len(c.categories) > 8 else ''}); pass --unknown ignore to encode "
-                f"it as all zeros.", path=place.path, column=c.name)
+                f"it as all zeros.", path=place.path, column=c.name,
+                line=place.line(int(rows[keep][i])))
         index = index.to_numpy(zero_copy_only=False)
         known = ~np.isnan(index.astype(np.float64))
         block[np.flatnonzero(known), index[known].astype(np.int64)] = 1.0
@@ -477,6 +479,9 @@ class RowPlace:
 
     path = "the data"
 
+    def line(self, row: int) -> int:
+        return row + 1
+
     def where(self, row: int | None = None, column: str | None = None) -> str:
         parts = [self.path]
         if row is not None:
@@ -554,7 +559,7 @@ class EncodingFit:
             col = table.column(name)
             need = self._needs(kind)
             if kind in ("number", "boolean"):
-                values = _numbers(col)
+                values = numbers(col)
                 values = values[~np.isnan(values) & np.isfinite(values)]
                 if need == "mean":
                     self.sums[name][0] += len(values)

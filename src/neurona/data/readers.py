@@ -697,35 +697,6 @@ class DataFile:
                                     f"({one_line(exc)[:200]}).", path=self.path) from None
             yield row0, table
 
-    # --- values -------------------------------------------------------------------
-
-    def features(self, table, columns: list[str], row0: int) -> np.ndarray:
-        """The ``columns`` of ``table`` as a float64 matrix; refuses missing and infinite values."""
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
-        X = np.empty((table.num_rows, len(columns)), dtype=np.float64)
-        for j, name in enumerate(columns):
-            col = table.column(name)
-            if col.null_count:
-                i = pc.index(pc.is_null(col), True).as_py()
-                raise DataValueError(
-                    f"{self.where(row0 + i, name)}: missing value (empty, NA or NaN); every "
-                    f"feature needs a number: fill the cell in or drop the row.",
-                    path=self.path, column=name, line=self.line(row0 + i))
-            if col.type != pa.float64():
-                col = pc.cast(col, pa.float64(), safe=False)
-            X[:, j] = col.to_numpy()
-            bad = ~np.isfinite(X[:, j])
-            if bad.any():
-                i = int(np.argmax(bad))
-                what = "missing value (NaN)" if np.isnan(X[i, j]) else f"infinite value ({X[i, j]})"
-                raise DataValueError(
-                    f"{self.where(row0 + i, name)}: {what}; every feature needs a finite "
-                    f"number: fix the cell or drop the row.", path=self.path, column=name,
-                    line=self.line(row0 + i))
-        return X
-
 
 def _arrow_ready(a: np.ndarray) -> np.ndarray:
     """A NumPy column as pyarrow takes it: contiguous, in native byte order, no half floats."""

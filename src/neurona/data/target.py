@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import ColumnError, DataValueError, TargetError
+from .encoding import numbers
 from .readers import DataFile, Labels, position
 
 #: Distinct values a target must show before :func:`numeric_target` calls it numeric.
@@ -55,10 +56,7 @@ def _as_numbers(file: DataFile, column: str, col, row0: int) -> np.ndarray:
                     f"classifier (--task classify).", path=file.path, column=column,
                     line=file.line(position(row0, i))) from None
     else:
-        if pa.types.is_float16(col.type):
-            col = pc.cast(col, pa.float32())
-        values = np.asarray(pc.cast(col, pa.float64(), safe=False).to_numpy(
-            zero_copy_only=False), dtype=np.float64)
+        values = numbers(col)
     bad = ~np.isfinite(values)
     if bad.any():
         i = int(np.argmax(bad))
