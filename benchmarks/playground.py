@@ -1,6 +1,6 @@
 """The playground's server under load: updates per second, time per update, tabs held.
 
-    python benchmarks/playground.py [--quick] [--write] [--check] [--json PATH]
+    python benchmarks/playground.py [--quick] [--browser] [--write] [--check] [--json PATH]
 
 Starts ``neurona playground --no-browser --port 0`` as a child process (stopped at the
 end, whatever happens) and drives it over its WebSocket with Python clients, each one a
@@ -24,7 +24,8 @@ starts again from its initial weights when it finishes. It measures
 The clients run in this process, on the same cores as the server: what they spend is
 reported too. The table goes to stdout, the figures to ``--json``
 (docs/playground_benchmark.json) and, with ``--write``, under ``## Playground`` in
-docs/performance.md. ``--quick`` measures 1, 2 and 4 tabs for a short while; ``--check``
+docs/performance.md. ``--browser`` adds one real Chromium tab (headless, through
+Playwright), counting the frames the page shows. ``--quick`` measures 1, 2 and 4 tabs for a short while; ``--check``
 reads the JSON back and fails unless it is well formed.
 """
 
@@ -266,6 +267,48 @@ def in_process(seconds: float) -> dict:
     return out
 
 
+# --- one real page -----------------------------------------------------------------------
+
+CHROMIUM = os.environ.get("NEURONA_CHROMIUM", "/usr/bin/chromium")
+#: Counts, in the page, every frame it shows: the time and the step it displays.
+OBSERVE = """() => {
+  window.__shown = [];
+  const el = document.getElementById("step-now");
+  new MutationObserver(() => window.__shown.push([performance.now(), Number(el.dataset.value)]))
+    .observe(el, {attributes: true, attributeFilter: ["data-value"]});
+}"""
+
+
+def in_chromium(port: int, token: str, seconds: float) -> dict:
+    """Frames per second one Chromium tab receives and draws while playing at full speed."""
+    from playwright.sync_api import sync_playwright
+
+    url = f"http://127.0.0.1:{port}/?token={token}#epochs={SETTINGS['epochs']}"
+    with sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=CHROMIUM,
+                                         args=["--headless", "--no-sandbox", "--disable-gpu"])
+        try:
+            page = browser.new_page(viewport={"width": 1320, "height": 880})
+            page.goto(url)
+            page.wait_for_selector("#formula:not(:empty)")
+            page.fill("#speed", str(FASTEST))
+            page.dispatch_event("#speed", "input")
+            page.evaluate(OBSERVE)
+            page.click("#play")
+            page.wait_for_timeout(1000 * seconds)
+            shown = page.evaluate("window.__shown")
+        finally:
+            browser.close()
+    shown = [s for s in shown if s[1] > 0]
+    if len(shown) < 2:
+        raise SystemExit("the page showed no frames while playing")
+    elapsed = (shown[-1][0] - shown[0][0]) / 1e3
+    updates = sum(max(0, b[1] - a[1]) for a, b in zip(shown, shown[1:]))
+    gaps = [(b[0] - a[0]) for a, b in zip(shown, shown[1:])]
+    return {"fps": (len(shown) - 1) / elapsed, "updates_per_s": updates / elapsed,
+            "gap_p95_ms": percentile(gaps, 95), "frames": len(shown), "seconds": elapsed}
+
+
 # --- output -------------------------------------------------------------------------------
 
 def table(levels: list[dict]) -> str:
@@ -301,8 +344,9 @@ def summary(result: dict) -> str:
     last = result["levels"][-1]
     busiest = max(result["levels"], key=lambda r: r["fps_total"])
     limit = ("it held every level measured" if last["holds"] else
-             f"at {last['tabs']} tabs the slowest got {last['fps_per_tab_min']:.1f} frames/s "
-             f"and one update took {last['step_latency_ms_p95']:.0f} ms (p95)")
+             f"at {last['tabs']} tabs (the next level measured) the slowest got "
+             f"{last['fps_per_tab_min']:.1f} frames/s and one update took "
+             f"{last['step_latency_ms_p95']:.0f} ms (p95)")
     return (
         f"One tab playing at full speed gets **{one['fps_per_tab_median']:.0f} frames/s**, "
         f"**{one['updates_per_s_total']:.0f} optimizer updates/s** (10 a frame; a frame is "
@@ -313,16 +357,26 @@ def summary(result: dict) -> str:
         f"process, the same session code spends {parts['advance_ms']:.2f} ms on 10 updates, "
         f"{parts['frame_ms']:.2f} ms building the frame (the field and the test scores) and "
         f"{parts['json_ms']:.2f} ms writing its JSON: drawing the page's frame costs more "
-        f"than the training it shows. A new session (the settings applied, the data made, "
+        f"than the training it shows; the rest of the gap (about "
+        f"{ms_per_frame - parts['advance_ms'] - parts['frame_ms'] - parts['json_ms']:.1f} ms) "
+        f"is the play loop's hops to a worker thread and back, the socket and the event "
+        f"loop. A new session (the settings applied, the data made, "
         f"the first frame) answers in {one['configure_ms_median']:.0f} ms.\n\n"
         f"**Tabs held: {result['tabs_held']}.** The rule: a level of tabs holds when its "
         f"slowest tab still gets at least {rule['min_fps']:g} frames/s and an idle tab's "
         f"\"one update\" is answered within {rule['max_latency_ms']:g} ms (95th percentile); "
         f"{limit}. In all the server sends at most {busiest['fps_total']:.0f} frames/s "
-        f"({busiest['tabs']} tabs) against {one['fps_total']:.0f} for one tab, using "
+        + (f"(to one tab), " if busiest["tabs"] == 1 else
+           f"({busiest['tabs']} tabs) against {one['fps_total']:.0f} for one tab, ")
+        + f"using "
         f"{max(r['server_cpu_per_s'] for r in result['levels']):.2f} cores at most: the play "
         f"loops take turns in one Python process (the GIL), so the tabs share about one "
-        f"core's worth of frames.")
+        f"core's worth of frames."
+        + (f"\n\nIn one real Chromium tab (headless, Playwright, the page drawing every "
+           f"frame), playing at full speed: **{result['chromium']['fps']:.0f} frames/s** "
+           f"shown, {result['chromium']['updates_per_s']:.0f} updates/s, 95% of the gaps "
+           f"between shown frames under {result['chromium']['gap_p95_ms']:.0f} ms."
+           if result.get("chromium") else ""))
 
 
 def write_section(result: dict, command: str) -> None:
@@ -331,7 +385,8 @@ def write_section(result: dict, command: str) -> None:
         f"{HEADING}\n\nMeasured by `{command}` on {result['date']}: {m['cpus']} cores "
         f"(`nproc`), {m['cpu']}, Python {m['python']}, uvicorn {m['uvicorn']}, Starlette "
         f"{m['starlette']}, websockets {m['websockets']}; one-minute load average "
-        f"{m['load_before']:.1f} at the start and {m['load_after']:.1f} at the end. The "
+        f"{m['load_before']:.1f} at the start and {m['load_after']:.1f} at the end"
+        f"{' (other work shared the cores: the figures are an order of magnitude)' if max(m['load_before'], m['load_after']) > 1 else ''}. The "
         f"server is `neurona playground --no-browser --port 0` in a child process; each tab "
         f"is a Python WebSocket client in the benchmark's process (on the same cores: its "
         f"CPU is in the table) that trains the post's experiment for 5000 epochs at the "
@@ -405,6 +460,8 @@ def main(argv=None) -> int:
                         help="frames/s the slowest tab needs (default %(default)s)")
     parser.add_argument("--max-latency-ms", type=float, default=500.0,
                         help="p95 ms an idle tab's one update may take (default %(default)s)")
+    parser.add_argument("--browser", action="store_true",
+                        help="also one real Chromium tab (Playwright, $NEURONA_CHROMIUM)")
     parser.add_argument("--json", type=Path, default=JSON_OUT, help="where the figures go")
     parser.add_argument("--write", action="store_true", help="update docs/performance.md")
     parser.add_argument("--check", action="store_true",
@@ -419,6 +476,7 @@ def main(argv=None) -> int:
     with playground() as (pid, port, token):
         measured = asyncio.run(measure_all(pid, port, token, levels, seconds, warmup,
                                            args.min_fps, args.max_latency_ms))
+        chromium = in_chromium(port, token, min(seconds, 3.0)) if args.browser else None
     result = {
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "quick": args.quick,
         "settings": SETTINGS, "speed": FASTEST, "seconds": seconds, "warmup_s": warmup,
@@ -426,6 +484,7 @@ def main(argv=None) -> int:
         "machine": {**versions(), "load_before": load_before,
                     "load_after": os.getloadavg()[0]},
         "in_process": parts, "levels": measured, "tabs_held": held(measured),
+        "chromium": chromium,
     }
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(result, indent=1, allow_nan=False) + "\n")
@@ -433,7 +492,8 @@ def main(argv=None) -> int:
     print()
     print(summary(result))
     if args.write:
-        command = "python benchmarks/playground.py" + (" --quick" if args.quick else "")
+        command = "python benchmarks/playground.py" + (" --quick" if args.quick else "") \
+            + (" --browser" if args.browser else "")
         write_section(result, command + " --write")
     if args.check:
         check(args.json)
