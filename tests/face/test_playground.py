@@ -463,3 +463,56 @@ def test_an_upload_reaches_only_its_own_socket(server):
         body = response.read()
         conn.close()
         assert response.status == 200 and body[:2] == b"PK"
+
+
+@pytest.mark.browser
+def test_a_good_and_a_bad_csv_uploaded_from_the_page(browser, server, tmp_path):
+    context, page, errors = _open(browser, server)
+    try:
+        bad = tmp_path / "bad.csv"
+        bad.write_bytes(_csv(missing=True))
+        page.set_input_files("#upload", str(bad))
+        page.wait_for_selector("#message:not(:empty)")
+        page.wait_for_selector("#message:has-text('line 4')")
+        assert "bad.csv" in page.text_content("#message")
+        assert str(tmp_path) not in page.text_content("#message")
+        page.select_option("select[name=missing]", "drop")
+        page.wait_for_selector("#plane[data-points='83']")  # 119 rows kept, split per row
+        assert page.input_value("select[name=target]") == "label"
+        assert "--missing drop" in page.text_content("#command")
+        good = tmp_path / "good.csv"
+        good.write_bytes(_csv(seed=3))
+        page.set_input_files("#upload", str(good))
+        page.wait_for_selector("#command:has-text('good.csv')")
+        page.select_option("select[name=plane_y]", "colour=red")
+        page.wait_for_selector("#plane[data-features='height,colour=red']")
+        page.click("#epoch")
+        page.wait_for_selector("#step-now[data-value='1']")
+        with page.expect_download() as info:
+            page.click("#download-run")
+        info.value.save_as(tmp_path / "run.zip")
+        import zipfile
+
+        with zipfile.ZipFile(tmp_path / "run.zip") as archive:
+            assert "run/model.json" in archive.namelist()
+        assert not errors
+    finally:
+        context.close()
+
+
+@pytest.mark.browser
+def test_clicking_the_plane_adds_a_point_and_shift_click_removes_it(browser, server):
+    context, page, errors = _open(browser, server, "#dataset=moons")
+    try:
+        n = int(page.get_attribute("#plane", "data-points"))
+        page.click("#step")
+        page.wait_for_selector("#step-now[data-value='1']")
+        page.check("input[name=click-class][value='1']")
+        page.click("#plane", position={"x": 40, "y": 40})
+        page.wait_for_selector(f"#plane[data-points='{n + 1}']")
+        assert page.get_attribute("#step-now", "data-value") == "0"  # from the same start
+        page.click("#plane", position={"x": 40, "y": 40}, modifiers=["Shift"])
+        page.wait_for_selector(f"#plane[data-points='{n}']")
+        assert not errors
+    finally:
+        context.close()
