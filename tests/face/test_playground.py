@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from neurona.errors import OptionError
+from neurona.errors import NeuronaError, OptionError
 from neurona.face import experiment
 from neurona.face.playground_session import Session, clean
 from neurona.files import model as model_file
@@ -289,6 +289,230 @@ def test_a_bad_setting_is_shown_and_the_page_keeps_working(browser, server):
         page.wait_for_selector("#message:empty")
         page.click("#step")
         page.wait_for_selector("#step-now[data-value='1']")
+        assert not errors
+    finally:
+        context.close()
+
+
+# --- your own data, points by clicking, the run to take away -----------------------------
+
+def _csv(rows=120, missing=False, seed=0) -> bytes:
+    rng = np.random.default_rng(seed)
+    lines = ["height,weight,colour,label"]
+    for k in range(rows):
+        label = k % 2
+        lines.append(f"{rng.normal(label * 2):.4f},{rng.normal(-label):.4f},"
+                     f"{'red' if rng.random() < 0.5 + 0.3 * label else 'blue'},"
+                     f"{'pass' if label else 'fail'}")
+    if missing:
+        lines[3] = "1.5,,red,pass"
+    return ("\n".join(lines) + "\n").encode()
+
+
+def test_an_uploaded_csv_trains_on_every_feature_with_two_on_the_plane():
+    from neurona.face.playground_upload import Upload
+
+    upload = Upload("people.csv", _csv(missing=True))
+    try:
+        with pytest.raises(NeuronaError, match=r"people\.csv, line 4.*missing value") as info:
+            Session({"dataset": "file", "target": "label"}, upload)
+        assert str(upload.folder) not in str(info.value) and "\n" not in str(info.value)
+        session = Session({"dataset": "file", "target": "label", "missing": "mean",
+                           "plane_x": "weight", "plane_y": "colour=red"}, upload)
+        start = session.start()
+        assert start["feature_names"] == ["height", "weight", "colour=blue", "colour=red"]
+        assert start["features"] == ["weight", "colour=red"] and start["plane"] == [1, 3]
+        assert len(start["weights"]) == 4 and start["task"] == "classify"
+        assert len(start["points"]["train"]["x"]) == 2 * start["n_train"]
+        assert start["command"] == "neurona train --data people.csv --target label " \
+                                   "--missing mean"
+        json.dumps(clean(start), allow_nan=False)
+    finally:
+        upload.close()
+    assert not upload.folder.exists()
+
+
+@pytest.mark.parametrize("name, body, words", [
+    ("notes.txt", b"a,b\n1,2\n", "reads .csv"),
+    ("broken.parquet", b"not parquet at all", "not a readable Parquet file"),
+    ("one.csv", b"a\n1\n2\n", "needs a target"),
+])
+def test_a_bad_upload_is_a_one_line_error_and_leaves_nothing(name, body, words, tmp_path,
+                                                              monkeypatch):
+    import tempfile
+
+    from neurona.face.playground_upload import Upload, UploadError
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    with pytest.raises(UploadError, match=words) as info:
+        Upload(name, body)
+    assert "\n" not in str(info.value) and list(tmp_path.iterdir()) == []
+
+
+def test_too_many_rows_are_refused(monkeypatch):
+    from neurona.face import playground_upload
+
+    monkeypatch.setattr(playground_upload, "MAX_ROWS", 50)
+    with pytest.raises(playground_upload.TooLarge, match="120 rows.*at most 50"):
+        playground_upload.Upload("big.csv", _csv())
+
+
+def test_a_clicked_point_is_trained_on_from_the_same_start():
+    session, plain = Session({"dataset": "moons"}), Session({"dataset": "moons"})
+    start = session.start()
+    session.advance(5)
+    session.add_point(3.0, 3.0, 0)
+    again = session.start()
+    assert again["n_train"] == start["n_train"] + 1 and again["edited"]
+    assert again["step"] == 0 and again["weights"] == start["initial"]["weights"]
+    assert again["points"]["train"]["x"][-2:] == [3.0, 3.0]
+    assert len(session.engine.y) == start["n_train"] + 1
+    for s in (session, plain):
+        s.advance(50)
+    assert session.frame()["weights"] != plain.frame()["weights"]
+    session.remove_point(2.9, 3.1)  # the nearest: the point just added
+    session.advance(50)
+    assert session.frame()["weights"] == plain.frame()["weights"]
+    with pytest.raises(OptionError, match="class must be 0 or 1"):
+        session.add_point(0, 0, 2)
+    with pytest.raises(OptionError, match="built-in two-class"):
+        Session({"dataset": "plane"}).add_point(0, 0, 1)
+
+
+def test_the_run_zip_is_neurona_trains_run_directory(tmp_path):
+    import io
+    import zipfile
+
+    session = Session({"dataset": "xor", "epochs": "30", "scale": "standard"})
+    while not session.done:
+        session.advance(9)
+    with zipfile.ZipFile(io.BytesIO(session.run_zip())) as archive:
+        names = set(archive.namelist())
+        assert {"run/model.json", "run/history.csv", "run/config.json",
+                "run/report.html"} <= names
+        archive.extractall(tmp_path)
+    neuron = model_file.load(tmp_path / "run" / "model.json")
+    X = session.parts.X_test
+    assert np.array_equal(neuron.predict_proba(X), session.model().predict_proba(X))
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["status"] == "finished"
+    last = (tmp_path / "run" / "history.csv").read_text().splitlines()[-1]
+    assert last.startswith("29,")  # the 30th epoch, counted from 0
+
+
+def test_the_shown_command_gives_the_pages_final_loss(tmp_path):
+    session = Session({"dataset": "moons", "noise": "0.3", "optimizer": "adam",
+                       "learning_rate": "0.05", "epochs": "40", "batch_size": "64"})
+    while not session.done:
+        session.advance(25)
+    command = session.start()["command"]
+    assert command.startswith("neurona train ")
+    argv = command.split()[2:] + ["--out", str(tmp_path / "run"), "--no-plots", "--quiet"]
+    env = dict(os.environ, PYTHONPATH=str(SRC))
+    done = subprocess.run([sys.executable, "-m", "neurona.face.cli", "train", *argv],
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    history = (tmp_path / "run" / "history.csv").read_text().splitlines()
+    column = history[0].split(",").index("loss")
+    assert float(history[-1].split(",")[column]) == session.frame()["train"]["loss"]
+    code = session.python().replace('"runs/playground"', repr(str(tmp_path / "py")))
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=dict(env, MPLBACKEND="Agg"), timeout=180)
+    assert done.returncode == 0, done.stderr
+    assert float(done.stdout.split()[0]) == session.frame()["train"]["loss"]
+
+
+def _post(server, path, body, **headers):
+    conn = http.client.HTTPConnection("127.0.0.1", server["port"], timeout=30)
+    headers.setdefault("Host", f"127.0.0.1:{server['port']}")
+    conn.request("POST", path, body=body, headers=headers)
+    response = conn.getresponse()
+    out = response.read()
+    conn.close()
+    return response.status, json.loads(out)
+
+
+def test_an_upload_reaches_only_its_own_socket(server):
+    from websockets.sync.client import connect
+
+    base = f"ws://127.0.0.1:{server['port']}/ws?token={server['token']}"
+    token = server["token"]
+    with connect(base, open_timeout=10) as ws, connect(base, open_timeout=10) as other:
+        ws.send(json.dumps({"cmd": "hello"}))
+        tab = json.loads(ws.recv(10))["id"]
+        status, answer = _post(server, f"/upload?token={token}&id={tab}&name=people.csv",
+                               _csv())
+        assert status == 200 and answer["upload"]["columns"][-1] == "label"
+        status, answer = _post(server, f"/upload?token={token}&id={tab}&name=bad.csv",
+                               b"a,b\n1,2\n3\n")
+        assert status == 400 and "bad.csv" in answer["error"]
+        status, answer = _post(server, f"/upload?token={token}&id={tab}&name=huge.csv",
+                               b"x" * (20 * 2**20 + 1))
+        assert status == 413 and "at most 20 MB" in answer["error"]
+        assert _post(server, f"/upload?id={tab}&name=a.csv", _csv())[0] == 403  # no token
+        assert _post(server, f"/upload?token={token}&id=guess&name=a.csv", _csv())[0] == 400
+        ws.send(json.dumps({"cmd": "configure",
+                            "settings": {"dataset": "file", "target": "label"}}))
+        start = json.loads(ws.recv(30))
+        assert start["type"] == "start" and start["upload"]["name"] == "people.csv"
+        other.send(json.dumps({"cmd": "configure", "settings": {"dataset": "file"}}))
+        assert "no file uploaded" in json.loads(other.recv(10))["message"]
+        conn = http.client.HTTPConnection("127.0.0.1", server["port"], timeout=60)
+        conn.request("GET", f"/run.zip?token={token}&id={tab}",
+                     headers={"Host": f"127.0.0.1:{server['port']}"})
+        response = conn.getresponse()
+        body = response.read()
+        conn.close()
+        assert response.status == 200 and body[:2] == b"PK"
+
+
+@pytest.mark.browser
+def test_a_good_and_a_bad_csv_uploaded_from_the_page(browser, server, tmp_path):
+    context, page, errors = _open(browser, server)
+    try:
+        bad = tmp_path / "bad.csv"
+        bad.write_bytes(_csv(missing=True))
+        page.set_input_files("#upload", str(bad))
+        page.wait_for_selector("#message:not(:empty)")
+        page.wait_for_selector("#message:has-text('line 4')")
+        assert "bad.csv" in page.text_content("#message")
+        assert str(tmp_path) not in page.text_content("#message")
+        page.select_option("select[name=missing]", "drop")
+        page.wait_for_selector("#plane[data-points='83']")  # 119 rows kept, split per row
+        assert page.input_value("select[name=target]") == "label"
+        assert "--missing drop" in page.text_content("#command")
+        good = tmp_path / "good.csv"
+        good.write_bytes(_csv(seed=3))
+        page.set_input_files("#upload", str(good))
+        page.wait_for_selector("#command:has-text('good.csv')")
+        page.select_option("select[name=plane_y]", "colour=red")
+        page.wait_for_selector("#plane[data-features='height,colour=red']")
+        page.click("#epoch")
+        page.wait_for_selector("#step-now[data-value='1']")
+        with page.expect_download() as info:
+            page.click("#download-run")
+        info.value.save_as(tmp_path / "run.zip")
+        import zipfile
+
+        with zipfile.ZipFile(tmp_path / "run.zip") as archive:
+            assert "run/model.json" in archive.namelist()
+        assert not errors
+    finally:
+        context.close()
+
+
+@pytest.mark.browser
+def test_clicking_the_plane_adds_a_point_and_shift_click_removes_it(browser, server):
+    context, page, errors = _open(browser, server, "#dataset=moons")
+    try:
+        n = int(page.get_attribute("#plane", "data-points"))
+        page.click("#step")
+        page.wait_for_selector("#step-now[data-value='1']")
+        page.check("input[name=click-class][value='1']")
+        page.click("#plane", position={"x": 40, "y": 40})
+        page.wait_for_selector(f"#plane[data-points='{n + 1}']")
+        assert page.get_attribute("#step-now", "data-value") == "0"  # from the same start
+        page.click("#plane", position={"x": 40, "y": 40}, modifiers=["Shift"])
+        page.wait_for_selector(f"#plane[data-points='{n}']")
         assert not errors
     finally:
         context.close()

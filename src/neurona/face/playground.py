@@ -13,9 +13,16 @@ It is a server on the user's machine, so it is guarded:
   same-site cookie for the page's own files and its socket), else 403;
 - the Host header must name this server on localhost or 127.0.0.1 (no DNS
   rebinding), and an Origin, when sent, the same (no other site drives it);
-- only GET; a socket message is at most :data:`MAX_MESSAGE` bytes;
-- a bad setting or message is answered with an error message the page shows,
-  and the server keeps running.
+- only GET, but for ``POST /upload`` (the page's data file: at most
+  :data:`~neurona.face.playground_upload.MAX_BYTES` bytes and
+  :data:`~neurona.face.playground_upload.MAX_ROWS` rows); a socket message is
+  at most :data:`MAX_MESSAGE` bytes;
+- a bad setting, message or file is answered with an error message the page
+  shows, and the server keeps running.
+
+An upload and the run's zip (``GET /run.zip``) name their socket by the random
+id the socket was given (``{"cmd": "hello"}``): a file goes to that tab's
+session only, kept in a temporary folder of its own that goes when the tab does.
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ from urllib.parse import parse_qs
 
 from ..errors import NeuronaError, OptionError
 from .playground_session import Session, clean
+from .playground_upload import MAX_BYTES, TooLarge, Upload, too_large
 
 #: The most bytes one WebSocket message from the page may hold.
 MAX_MESSAGE = 16 * 1024
@@ -114,8 +122,9 @@ class Guard:
         if scope["type"] not in ("http", "websocket"):
             return await self.app(scope, receive, send)
         why = self.problem(scope)
-        if why is None and scope["type"] == "http" and scope["method"] not in ("GET", "HEAD"):
-            return await _refuse(send, 405, "only GET is served")
+        if why is None and scope["type"] == "http" and scope["method"] not in ("GET", "HEAD") \
+                and not (scope["method"] == "POST" and scope["path"] == "/upload"):
+            return await _refuse(send, 405, "only GET is served (and POST /upload)")
         if why is None:
             return await self.app(scope, receive, send)
         if scope["type"] == "websocket":
@@ -135,9 +144,11 @@ async def _refuse(send, status: int, message: str) -> None:
 class Connection:
     """One browser tab: its session, and the play loop that advances it."""
 
-    def __init__(self, ws):
-        self.ws = ws
+    def __init__(self, ws, lang: str = "en"):
+        self.ws, self.lang = ws, lang
+        self.id = secrets.token_urlsafe(18)
         self.session: Session | None = None
+        self.upload: Upload | None = None
         self.playing = False
         self.speed = 3
         self.player: asyncio.Task | None = None
@@ -181,8 +192,12 @@ class Connection:
             await self.stop_playing()
             async with self.lock:
                 self.session = None
-                self.session = await asyncio.to_thread(Session, message.get("settings") or {})
+                self.session = await asyncio.to_thread(Session, message.get("settings") or {},
+                                                       self.upload)
                 await self.send(await asyncio.to_thread(self.session.start))
+            return
+        if command == "hello":
+            await self.send({"type": "hello", "id": self.id})
             return
         if command == "speed":
             speed = message.get("value")
@@ -210,15 +225,32 @@ class Connection:
             async with self.lock:
                 await asyncio.to_thread(self.session.reset)
                 await self.send(await asyncio.to_thread(self.session.frame))
+        elif command in ("point", "remove"):
+            await self.stop_playing()
+            async with self.lock:
+                x, y = message.get("x"), message.get("y")
+                if command == "point":
+                    await asyncio.to_thread(self.session.add_point, x, y, message.get("label"))
+                else:
+                    await asyncio.to_thread(self.session.remove_point, x, y)
+                await self.send(await asyncio.to_thread(self.session.start))
         elif command == "model":
             document = await asyncio.to_thread(self.session.model_document)
             await self.send({"type": "model", "document": document})
         else:
             raise OptionError(f"unknown command {str(command)[:30]!r}.")
 
-    async def serve(self) -> None:
+    def take_upload(self, upload: Upload) -> None:
+        """The tab's file from now on (the one before it removed)."""
+        old, self.upload = self.upload, upload
+        if old is not None:
+            old.close()
+
+    async def serve(self, connections: dict | None = None) -> None:
         from starlette.websockets import WebSocketDisconnect
 
+        if connections is not None:
+            connections[self.id] = self
         await self.ws.accept()
         try:
             while True:
@@ -241,6 +273,10 @@ class Connection:
             self.playing = False
             if self.player is not None:
                 self.player.cancel()
+            if connections is not None:
+                connections.pop(self.id, None)
+            if self.upload is not None:
+                self.upload.close()
 
 
 def create_app(token: str, port: int, host: str = "127.0.0.1", lang: str = "en"):
@@ -269,10 +305,57 @@ def create_app(token: str, port: int, host: str = "127.0.0.1", lang: str = "en")
             response.set_cookie(cookie, token, httponly=True, samesite="strict")
         return response
 
-    async def ws(websocket):
-        await Connection(websocket).serve()
+    connections: dict[str, Connection] = {}
 
-    routes = [Route("/", page), Route("/{name}", page), WebSocketRoute("/ws", ws)]
+    def connection(request) -> Connection:
+        found = connections.get(request.query_params.get("id", ""))
+        if found is None:
+            raise OptionError("no such page: reload the playground's page.")
+        return found
+
+    def failed(exc: NeuronaError, status: int = 400) -> Response:
+        return Response(dumps({"error": str(exc)}) + "\n", status_code=status,
+                        media_type="application/json")
+
+    async def upload(request):
+        try:
+            owner = connection(request)
+            size = request.headers.get("content-length", "")
+            if size.isdigit() and int(size) > MAX_BYTES:
+                raise too_large(int(size))
+            chunks, total = [], 0
+            async for chunk in request.stream():
+                total += len(chunk)
+                if total > MAX_BYTES:
+                    raise too_large(total)
+                chunks.append(chunk)
+            found = await asyncio.to_thread(Upload, request.query_params.get("name", ""),
+                                            b"".join(chunks))
+        except NeuronaError as exc:
+            return failed(exc, 413 if isinstance(exc, TooLarge) else 400)
+        owner.take_upload(found)
+        return Response(dumps({"upload": found.describe()}), media_type="application/json")
+
+    async def run_zip(request):
+        try:
+            owner = connection(request)
+            if owner.session is None:
+                raise OptionError("no data yet: choose the settings first.")
+            async with owner.lock:
+                shown = request.query_params.get("lang")
+                body = await asyncio.to_thread(owner.session.run_zip,
+                                               shown if shown in ("en", "es") else owner.lang)
+        except NeuronaError as exc:
+            return failed(exc)
+        return Response(body, media_type="application/zip",
+                        headers={"content-disposition": 'attachment; filename="run.zip"',
+                                 "cache-control": "no-store"})
+
+    async def ws(websocket):
+        await Connection(websocket, lang).serve(connections)
+
+    routes = [Route("/upload", upload, methods=["POST"]), Route("/run.zip", run_zip),
+              Route("/", page), Route("/{name}", page), WebSocketRoute("/ws", ws)]
     return Guard(Starlette(routes=routes), token, port, host)
 
 

@@ -21,25 +21,30 @@ Nothing here knows about HTTP; :mod:`neurona.face.playground` serves sessions.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 
 from .. import data
 from ..core.activations import ACTIVATIONS
 from ..core.callbacks import Callback
+from ..core.trajectory import WeightTrajectory
 from ..core.gradient import evaluate, penalty
 from ..core.losses import LOSSES
 from ..core.optimizers import OPTIMIZERS
 from ..core.trainer import DivergenceError, Trainer
 from ..data import scaling
+from ..data.encoding import MISSING
 from ..engines.memory import MemoryEngine, as_rows
-from ..errors import OptionError
+from ..errors import NeuronaError, OptionError
 from ..files import model as model_file
+from ..show.feature_plane import BoundaryField
 from . import experiment
+from .playground_upload import Upload, UploadError
 
 #: The settings a page may send, each with how its value is read.
 SETTINGS = {
-    "dataset": ("choice", tuple(data.DATASETS)),
+    "dataset": ("choice", (*data.DATASETS, "file")),
     "n_samples": ("int", (20, 5000)),
     "noise": ("float", (0.0, 10.0)),
     "activation": ("choice", tuple(ACTIVATIONS)),
@@ -52,7 +57,15 @@ SETTINGS = {
     "l2": ("float", (0.0, 100.0)),
     "scale": ("choice", ("none", "standard", "minmax")),
     "seed": ("int", (0, 2**31 - 1)),
+    # An uploaded file's columns: the target, the missing-value rule, the plane's two features.
+    "target": ("column", None),
+    "missing": ("choice", MISSING),
+    "plane_x": ("column", None),
+    "plane_y": ("column", None),
 }
+
+#: The most points a page may add by clicking.
+MAX_ADDED = 2000
 
 #: The points of the field drawn behind the data, along each axis.
 GRID = 60
@@ -75,6 +88,9 @@ def read_settings(given: dict) -> dict:
         if value is None or value == "":
             continue
         kind, allowed = SETTINGS[name]
+        if kind == "column":  # checked against the uploaded file's columns by the session
+            out[name] = str(value)[:200]
+            continue
         text = str(value).strip()[:40]
         if kind == "choice":
             if text not in allowed:
@@ -98,27 +114,59 @@ def read_settings(given: dict) -> dict:
     return out
 
 
-def make_session_config(settings: dict) -> dict:
+def make_session_config(settings: dict, upload: Upload | None = None) -> dict:
     """The experiment config of checked ``settings``: the post's, with them applied.
+
+    See :func:`session_overrides`.
+    """
+    overrides = session_overrides(settings, upload)
+    config = experiment.make_config(**overrides)
+    config, _ = experiment.choose_task(config, set(overrides))
+    return experiment.resolve_config(config)
+
+
+def session_overrides(settings: dict, upload: Upload | None = None) -> dict:
+    """The :func:`~neurona.face.experiment.make_config` overrides of checked ``settings``.
 
     The task follows :func:`neurona.face.experiment.choose_task` (the ``plane``
     dataset is a regression with the identity unit). ``noise`` is the blobs'
-    ``cluster_std`` and the other datasets' ``noise``.
+    ``cluster_std`` and the other datasets' ``noise``. The dataset ``file`` is
+    the ``upload`` (its ``target``, by default its last column, and every other
+    column as a feature), read with the ``missing`` rule as ``--missing`` does.
     """
     settings = dict(settings)
     name = settings.pop("dataset", "blobs")
+    target, missing = settings.pop("target", None), settings.pop("missing", None)
+    settings.pop("plane_x", None), settings.pop("plane_y", None)
     params = {}
     if "n_samples" in settings:
         params["n_samples"] = settings.pop("n_samples")
     if "noise" in settings:
         params["cluster_std" if name == "blobs" else "noise"] = settings.pop("noise")
     overrides = dict(settings)
-    if name != "blobs" or params:
+    if name == "file":
+        if upload is None:
+            raise OptionError("no file uploaded yet: choose a CSV or Parquet file first.")
+        if params:
+            raise OptionError("noise and points apply to the built-in datasets, not to a file.")
+        target = target or upload.columns[-1]
+        if target not in upload.columns:
+            raise OptionError(f"the file {upload.name} has no column {target[:40]!r}; its "
+                              f"columns: {', '.join(upload.columns)[:300]}.")
+        overrides["dataset"] = {"name": "file", "path": str(upload.path), "target": target,
+                                "features": None, "delimiter": None, "encoding": None}
+        if missing:
+            overrides["columns"] = dict(experiment.DEFAULTS["columns"], missing=missing)
+    elif name != "blobs" or params:
         overrides["dataset"] = data.dataset_spec(name, **params)
-    given = set(overrides)
-    config = experiment.make_config(**overrides)
-    config, _ = experiment.choose_task(config, given)
-    return experiment.resolve_config(config)
+    return overrides
+
+
+#: ``neurona train``'s option for each setting the page sends (the file's are written apart).
+OPTIONS = {"dataset": "--dataset", "n_samples": "--n-samples", "activation": "--activation",
+           "loss": "--loss", "optimizer": "--optimizer", "learning_rate": "--learning-rate",
+           "batch_size": "--batch-size", "epochs": "--epochs", "l1": "--l1", "l2": "--l2",
+           "scale": "--scale", "seed": "--seed", "missing": "--missing"}
 
 
 def _finite(values) -> list[float]:
@@ -169,16 +217,58 @@ class Session:
     settings : dict
         What the page sent (see :data:`SETTINGS`); checked here, a bad one
         raises :class:`~neurona.errors.OptionError`.
+    upload : Upload, default=None
+        The page's uploaded file, which the dataset ``file`` reads.
     """
 
-    def __init__(self, settings: dict | None = None):
+    def __init__(self, settings: dict | None = None, upload: Upload | None = None):
         self.settings = read_settings(settings or {})
-        self.config = make_session_config(self.settings)
+        self.upload = upload if self.settings.get("dataset") == "file" else None
+        self.config = make_session_config(self.settings, self.upload)
         self.task = self.config["task"]
         self.spec = experiment.train_spec(self.config)
-        X, y, parts = experiment.load_data(self.config)
-        self.X, self.y, self.parts = X, y, parts
-        where = f"the {self.config['dataset']['name']} dataset"
+        try:
+            X, y, parts = experiment.load_data(self.config)
+        except NeuronaError as exc:  # the page names its file, not the folder it is kept in
+            if self.upload is None:
+                raise
+            raise UploadError(str(exc).replace(str(self.upload.path), self.upload.name)) \
+                from None
+        self.parts = parts
+        self.plane = self._plane(parts.feature_names)
+        self.initial = experiment.initial_neuron(self.config, X.shape[1], parts.feature_names)
+        self.initial.encoding = getattr(parts, "encoding", None)
+        self.edited, self.added = False, 0  # points added or removed by clicking
+        self._fit()
+
+    def _plane(self, names) -> tuple[int, int]:
+        """The two features the plane shows: ``plane_x`` and ``plane_y``, else the first two."""
+        names = list(names or [])
+        if len(names) < 2:
+            raise OptionError(f"the plane shows two features and the data have {len(names)}: "
+                              f"pick a file with at least two feature columns.")
+        pair = []
+        for key, default in (("plane_x", 0), ("plane_y", 1)):
+            name = self.settings.get(key)
+            if name is None:
+                pair.append(default)
+            elif name in names:
+                pair.append(names.index(name))
+            else:
+                raise OptionError(f"{key} must be one of the features {', '.join(names)[:300]}, "
+                                  f"got {name[:40]!r}.")
+        if pair[0] == pair[1] and "plane_y" not in self.settings:
+            pair[1] = 1 if pair[0] == 0 else 0
+        if pair[0] == pair[1]:
+            raise OptionError("plane_x and plane_y must be two different features.")
+        return tuple(pair)
+
+    def _fit(self) -> None:
+        """The scaler and the engine of the training rows, and a new trainer."""
+        parts = self.parts
+        self.X = np.concatenate([parts.X_train, parts.X_test])
+        self.y = np.concatenate([parts.y_train, parts.y_test])
+        where = self.upload.name if self.upload else f"the {self.config['dataset']['name']} dataset"
         self.scaler = scaling.fit(self.config["scale"], parts.X_train, parts.feature_names,
                                   where)
         X_fit = parts.X_train if self.scaler is None else self.scaler.transform(parts.X_train)
@@ -186,8 +276,43 @@ class Session:
             self.scaler.transform(parts.X_test)
         self.engine = MemoryEngine(*as_rows(X_fit, parts.y_train, dtype=self.spec.dtype),
                                    rows=parts.rows_train)
-        self.initial = experiment.initial_neuron(self.config, X.shape[1], parts.feature_names)
         self.reset()
+
+    # -- the points, by clicking --
+
+    def _check_editable(self) -> None:
+        if self.upload is not None or self.task != "classify" or self.X.shape[1] != 2:
+            raise OptionError("points are added and removed on the built-in two-class "
+                              "datasets (blobs, moons, circles, xor, linear).")
+
+    def add_point(self, x: float, y: float, label: int) -> None:
+        """A training point of class ``label`` (0 or 1) at (x, y); training starts again."""
+        self._check_editable()
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+                   for v in (x, y)):
+            raise OptionError("a point's x and y must be finite numbers.")
+        if label not in (0, 1) or isinstance(label, bool):
+            raise OptionError(f"a point's class must be 0 or 1, got {str(label)[:20]!r}.")
+        if self.added >= MAX_ADDED:
+            raise OptionError(f"at most {MAX_ADDED} points may be added.")
+        parts = self.parts
+        parts.X_train = np.vstack([parts.X_train, [[float(x), float(y)]]])
+        parts.y_train = np.append(parts.y_train, float(label)).astype(parts.y_train.dtype)
+        self.added += 1
+        self.edited = True
+        self._fit()
+
+    def remove_point(self, x: float, y: float) -> None:
+        """The training point nearest (x, y) left out; training starts again."""
+        self._check_editable()
+        parts = self.parts
+        if len(parts.y_train) <= 2:
+            raise OptionError("the last two training points stay.")
+        d = np.sum((parts.X_train - np.array([float(x), float(y)])) ** 2, axis=1)
+        keep = np.arange(len(d)) != int(np.argmin(d))
+        parts.X_train, parts.y_train = parts.X_train[keep], parts.y_train[keep]
+        self.edited = True
+        self._fit()
 
     # -- training --
 
@@ -196,8 +321,9 @@ class Session:
         self.neuron = self.initial.copy()
         self.budget = _Budget()
         self.tests = _TestScores(self)
+        self.trajectory = WeightTrajectory(feature_names=self.neuron.feature_names)
         self.trainer = Trainer(self.neuron, self.engine, self.spec,
-                               callbacks=[self.tests, self.budget])
+                               callbacks=[self.tests, self.trajectory, self.budget])
         self.error = None
         self.sent = 0  # curve rows already sent
 
@@ -245,19 +371,90 @@ class Session:
         return model_file.model_document(self.model(), loss=self.config["loss"],
                                          training=training, target=None)
 
+    # -- take it with you --
+
+    def command(self) -> str:
+        """The ``neurona train`` command line of this setup (the file by its own name)."""
+        import shlex
+
+        words = ["neurona", "train"]
+        settings = dict(self.settings)
+        if settings.get("dataset") == "file":
+            words += ["--data", self.upload.name, "--target", self.config["dataset"]["target"]]
+            settings.pop("dataset")
+        elif "noise" in settings:
+            name = settings.get("dataset", "blobs")
+            words += ["--cluster-std" if name == "blobs" else "--noise", f"{settings['noise']!r}"]
+        for name, value in settings.items():
+            if name in OPTIONS:
+                words += [OPTIONS[name], str(value)]
+        return " ".join(shlex.quote(w) for w in words)
+
+    def python(self) -> str:
+        """Python code that runs this setup as ``neurona train`` does and writes its run."""
+        overrides = session_overrides(self.settings, self.upload)
+        if self.upload is not None:
+            overrides["dataset"] = dict(overrides["dataset"], path=self.upload.name)
+        args = "".join(f"\n    {k}={v!r}," for k, v in overrides.items())
+        return ("from neurona.face import experiment\n\n"
+                f"settings = dict({args}\n)\n"
+                "config, _ = experiment.choose_task(experiment.make_config(**settings), "
+                "set(settings))\n"
+                "result = experiment.run(config)\n"
+                "experiment.write_run(result, \"runs/playground\")\n"
+                "print(result.history.rows[-1][\"loss\"], result.neuron.weights, "
+                "result.neuron.bias)\n")
+
+    def run(self) -> "experiment.Run":
+        """The session's run as it stands, as :func:`neurona.face.experiment.run` returns one."""
+        parts, config = self.parts, dict(self.config)
+        neuron = self.model()
+        neuron.classes = None  # the test predictions as 0/1, as the run keeps them
+        test_pred = neuron.predict(parts.X_test)
+        neuron.classes = parts.classes
+        if self.upload is not None:  # the file by its own name, its columns as read
+            config["dataset"] = dict(config["dataset"], path=self.upload.name,
+                                     features=parts.encoding.names)
+        status = self.trainer.status if self.trainer.status != "ready" else "paused"
+        initial = [*map(float, self.initial.weights), float(self.initial.bias)]
+        return experiment.Run(
+            config, neuron, self.trainer.history, self.X, self.y, parts, test_pred,
+            initial=initial, **experiment._test_report(config, parts.y_test, test_pred,
+                                                       parts.classes),
+            status="diverged" if self.error else status, error=self.error,
+            checkpoint=self.trainer.checkpoint(), trajectory=self.trajectory)
+
+    def run_zip(self, lang: str = "en") -> bytes:
+        """The run directory ``neurona train`` writes for this run, zipped (made in a
+        temporary folder, removed after)."""
+        import io
+        import tempfile
+        import zipfile
+
+        with tempfile.TemporaryDirectory(prefix="neurona-playground-run-") as folder:
+            path = experiment.write_run(self.run(), Path(folder) / "run", lang=lang,
+                                        animation=False)
+            buffer = io.BytesIO()
+            with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+                for file in sorted(path.rglob("*")):
+                    if file.is_file():
+                        archive.write(file, Path("run") / file.relative_to(path))
+        return buffer.getvalue()
+
     def _bounds(self) -> list[float]:
-        lo, hi = self.X[:, :2].min(axis=0), self.X[:, :2].max(axis=0)
+        plane = list(self.plane)
+        lo, hi = self.X[:, plane].min(axis=0), self.X[:, plane].max(axis=0)
         pad = 0.08 * (hi - lo) + 1e-9
         return [float(lo[0] - pad[0]), float(hi[0] + pad[0]),
                 float(lo[1] - pad[1]), float(hi[1] + pad[1])]
 
     def field(self) -> dict:
-        """The neuron's output over a grid of the plane (rows from the top), for drawing."""
+        """The neuron's output over a grid of the plane (rows from the top), for drawing;
+        the features off the plane are held at their mean on the training rows."""
         x0, x1, y0, y1 = self._bounds()
-        gx = np.linspace(x0, x1, GRID)
-        gy = np.linspace(y1, y0, GRID)
-        xx, yy = np.meshgrid(gx, gy)
-        grid = np.column_stack([xx.ravel(), yy.ravel()])
+        base = self.parts.X_train.mean(axis=0) if len(self.parts.y_train) else \
+            np.zeros(self.X.shape[1])
+        grid = BoundaryField(self.initial, self.plane, base, (x0, y1), (x1, y0), GRID).grid
         with np.errstate(all="ignore"):
             values = self.model().forward(grid)
         return {"n": GRID, "bounds": [x0, x1, y0, y1],
@@ -266,23 +463,30 @@ class Session:
 
     def start(self) -> dict:
         """The page's first message: the resolved settings, the points, the first frame."""
-        parts = self.parts
-        names = list(parts.feature_names or ["x1", "x2"])
+        parts, plane = self.parts, list(self.plane)
+        names = list(parts.feature_names or [f"x{k + 1}" for k in range(self.X.shape[1])])
         resolved = {k: self.config[k] for k in ("activation", "loss", "optimizer",
                                                  "learning_rate", "batch_size", "epochs",
                                                  "l1", "l2", "scale", "seed")}
         ds = self.config["dataset"]
-        resolved.update(dataset=ds["name"], n_samples=ds["n_samples"],
+        resolved.update(dataset=ds["name"], n_samples=ds.get("n_samples"),
                         noise=ds.get("cluster_std", ds.get("noise")))
+        if self.upload is not None:
+            resolved.update(target=ds["target"], missing=self.config["columns"]["missing"],
+                            plane_x=names[plane[0]], plane_y=names[plane[1]])
         return {"type": "start", "task": self.task, "settings": resolved,
-                "features": names[:2], "n_train": int(len(parts.y_train)),
+                "features": [names[k] for k in plane], "feature_names": names,
+                "plane": plane, "editable": self.upload is None and self.task == "classify"
+                and self.X.shape[1] == 2, "edited": self.edited,
+                "upload": None if self.upload is None else self.upload.describe(),
+                "command": self.command(), "python": self.python(), "n_train": int(len(parts.y_train)),
                 "n_test": int(len(parts.y_test)), "threshold": float(self.initial.threshold),
                 "n_batches": int(self.trainer.n_batches),
                 "initial": {"weights": _finite(self.initial.weights),
                             "bias": float(self.initial.bias)},
-                "points": {"train": {"x": _finite(parts.X_train[:, :2]),
+                "points": {"train": {"x": _finite(parts.X_train[:, plane]),
                                      "y": _finite(parts.y_train)},
-                           "test": {"x": _finite(parts.X_test[:, :2]),
+                           "test": {"x": _finite(parts.X_test[:, plane]),
                                     "y": _finite(parts.y_test)}},
                 **self.frame(), "type": "start"}
 

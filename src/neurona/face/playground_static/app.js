@@ -22,6 +22,13 @@ const STRINGS = {
     legend_regress: "Colour: the neuron's prediction (dark low, yellow high); points: the targets, same scale; rings: test points.",
     loss_axis: "loss", accuracy_axis: "accuracy", r2_axis: "R²", epoch_axis: "epoch",
     diverged_note: "Training diverged; the weights shown are the last finite ones.",
+    your_file: "your file", upload: "Your CSV or Parquet file", target: "Target",
+    missing: "Missing values", plane_x: "Across the plane", plane_y: "Up the plane",
+    uploaded: "rows", class0: "class 0", class1: "class 1",
+    clicking: "Click the plane to add a training point of this class; Shift-click removes the nearest.",
+    download_run: "Download the run (zip)", take_away: "The same run, from the command line and in Python",
+    edited_note: "The clicked points are the page's own: the command and the code train on the dataset as generated.",
+    copy: "Copy", copied: "Copied.", not_editable: "Points are added by clicking on the built-in two-class datasets.",
   },
   es: {
     playground: "patio de juegos", tagline: "Una neurona, entrenada por el propio bucle de neurona en Python; esta página solo dibuja.",
@@ -42,6 +49,13 @@ const STRINGS = {
     legend_regress: "Color: la predicción de la neurona (oscuro bajo, amarillo alto); puntos: los objetivos, misma escala; anillos: puntos de prueba.",
     loss_axis: "pérdida", accuracy_axis: "exactitud", r2_axis: "R²", epoch_axis: "época",
     diverged_note: "El entrenamiento divergió; los pesos mostrados son los últimos finitos.",
+    your_file: "tu archivo", upload: "Tu archivo CSV o Parquet", target: "Objetivo",
+    missing: "Valores faltantes", plane_x: "A lo ancho del plano", plane_y: "A lo alto del plano",
+    uploaded: "filas", class0: "clase 0", class1: "clase 1",
+    clicking: "Haz clic en el plano para añadir un punto de entrenamiento de esta clase; Mayús+clic quita el más cercano.",
+    download_run: "Descargar la ejecución (zip)", take_away: "La misma ejecución, en la línea de órdenes y en Python",
+    edited_note: "Los puntos añadidos con clic son de esta página: la orden y el código entrenan con el conjunto tal como se genera.",
+    copy: "Copiar", copied: "Copiado.", not_editable: "Los puntos se añaden con clic en los conjuntos de dos clases incorporados.",
   },
 };
 const CLASS_RGB = [[33, 102, 172], [247, 247, 247], [214, 96, 77]];   // blue, white, red
@@ -49,7 +63,7 @@ const VIRIDIS = [[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253
 const $ = (id) => document.getElementById(id);
 
 const state = { lang: document.documentElement.dataset.lang || "en", start: null, frame: null,
-                curves: [], touched: new Set(), playing: false, ws: null };
+                curves: [], touched: new Set(), playing: false, ws: null, id: null };
 
 function t(key) { return (STRINGS[state.lang] || STRINGS.en)[key] || STRINGS.en[key] || key; }
 
@@ -111,6 +125,7 @@ function connect() {
     if (settings.lang) { state.lang = settings.lang in STRINGS ? settings.lang : "en"; delete settings.lang; translate(); }
     for (const k of Object.keys(settings)) state.touched.add(k);
     fillForm(settings);
+    send({ cmd: "hello" });
     send({ cmd: "speed", value: Number($("speed").value) });
     configure(settings);
   };
@@ -120,9 +135,18 @@ function connect() {
 
 function receive(m) {
   if (m.type === "error") { say(m.message); document.body.dataset.error = m.message; return; }
+  if (m.type === "hello") { state.id = m.id; return; }
   if (m.type === "start") {
     state.start = m; state.curves = [];
+    if (m.upload) showUpload(m.upload, m.feature_names);
     fillForm(m.settings);
+    $("file-fields").hidden = m.settings.dataset !== "file";
+    $("clicking").hidden = !m.editable;
+    $("plane").dataset.points = String(m.n_train);
+    $("plane").dataset.features = m.features.join(",");
+    $("edited-note").hidden = !m.edited;
+    $("command").textContent = m.command;
+    $("python").textContent = m.python;
     say(""); delete document.body.dataset.error;
     showLabels();
   }
@@ -173,7 +197,7 @@ function showFrame() {
   setValue("test-score", f.test[k], num(f.test[k], 4));
   $("weights").dataset.values = JSON.stringify(f.weights);
   $("weights").dataset.bias = JSON.stringify(f.bias);
-  const names = state.start.features;
+  const names = state.start.feature_names || state.start.features;
   const terms = f.weights.map((w, i) => `${num(w, 5)}·${names[i] || "x" + (i + 1)}`);
   $("formula").textContent = `z = ${terms.join(" + ")} + ${num(f.bias, 5)}`.replace(/\+ -/g, "− ");
   if (f.status === "diverged") say(t("diverged_note") + " " + (f.error || ""));
@@ -308,6 +332,61 @@ function setPlaying(on) {
   if (state.frame) showFrame();
 }
 
+// --- your own file, points by clicking, the run to take away ---------------------------------
+
+function options(select, names) {
+  select.replaceChildren(...names.map((n) => { const o = document.createElement("option"); o.value = o.textContent = n; return o; }));
+}
+
+function showUpload(info, features) {
+  const file = document.querySelector("select[name=dataset] option[value=file]");
+  file.disabled = false;
+  $("upload-info").textContent = `${info.name}: ${info.rows} ${t("uploaded")}`;
+  const form = $("settings").elements;
+  if (form.target.options.length !== info.columns.length) options(form.target, info.columns);
+  if (features) for (const k of ["plane_x", "plane_y"]) options(form[k], features);
+}
+
+function query(extra) {
+  const params = new URLSearchParams(location.search);
+  for (const [k, v] of Object.entries(extra)) params.set(k, v);
+  return "?" + params;
+}
+
+async function upload(file) {
+  say(t("connecting"), true);
+  const response = await fetch("upload" + query({ id: state.id, name: file.name }), { method: "POST", body: file });
+  const answer = await response.json().catch(() => ({ error: response.statusText }));
+  if (!response.ok) { say(answer.error); document.body.dataset.error = answer.error; return; }
+  say("");
+  showUpload(answer.upload, null);
+  $("file-fields").hidden = false;
+  const form = $("settings").elements;
+  form.dataset.value = "file";
+  form.target.value = answer.upload.columns[answer.upload.columns.length - 1];
+  for (const k of ["noise", "n_samples", "activation", "loss", "plane_x", "plane_y"]) state.touched.delete(k);
+  for (const k of ["dataset", "target"]) state.touched.add(k);
+  setPlaying(false);
+  configure(sentSettings());
+}
+
+function clickPlane(e) {
+  if (!state.start || !state.frame) return;
+  if (!state.start.editable) { say(t("not_editable"), true); return; }
+  const rect = $("plane").getBoundingClientRect(), [x0, x1, y0, y1] = state.frame.field.bounds;
+  const x = x0 + ((e.clientX - rect.left) / rect.width) * (x1 - x0);
+  const y = y1 - ((e.clientY - rect.top) / rect.height) * (y1 - y0);
+  setPlaying(false);
+  if (e.shiftKey) send({ cmd: "remove", x, y });
+  else send({ cmd: "point", x, y, label: Number(document.querySelector("input[name=click-class]:checked").value) });
+}
+
+function downloadRun() {
+  const a = document.createElement("a");
+  a.href = "run.zip" + query({ id: state.id, lang: state.lang }); a.download = "run.zip";
+  document.body.appendChild(a); a.click(); a.remove();
+}
+
 function download(doc) {
   const blob = new Blob([JSON.stringify(doc, null, 2) + "\n"], { type: "application/json" });
   const a = document.createElement("a");
@@ -321,14 +400,23 @@ $("step").onclick = () => send({ cmd: "step" });
 $("epoch").onclick = () => send({ cmd: "epoch" });
 $("reset").onclick = () => { state.curves = []; send({ cmd: "reset" }); };
 $("download").onclick = () => send({ cmd: "model" });
+$("download-run").onclick = downloadRun;
+$("plane").addEventListener("click", clickPlane);
+$("upload").onchange = (e) => { if (e.target.files.length) upload(e.target.files[0]); };
+for (const b of document.querySelectorAll("button.copy")) {
+  b.onclick = () => navigator.clipboard.writeText($(b.dataset.copy).textContent).then(() => say(t("copied"), true), () => {});
+}
 $("speed").oninput = () => send({ cmd: "speed", value: Number($("speed").value) });
 $("lang").onchange = () => { state.lang = $("lang").value; translate(); writeHash(sentSettings()); };
 $("settings").addEventListener("input", (e) => {
   if (!e.target.name) return;
   state.touched.add(e.target.name);
-  if (e.target.name === "dataset") for (const k of ["noise", "n_samples", "activation", "loss"]) state.touched.delete(k);
+  if (e.target.name === "dataset") for (const k of ["noise", "n_samples", "activation", "loss", "target", "missing", "plane_x", "plane_y"]) state.touched.delete(k);
+  if (e.target.name === "dataset" && e.target.value === "file") state.touched.add("target");
 });
-$("settings").addEventListener("change", (e) => { if (e.target.name === "dataset") configure(sentSettings()); });
+$("settings").addEventListener("change", (e) => {
+  if (["dataset", "target", "missing", "plane_x", "plane_y"].includes(e.target.name)) configure(sentSettings());
+});
 $("settings").onsubmit = (e) => { e.preventDefault(); setPlaying(false); configure(sentSettings()); };
 document.addEventListener("keydown", (e) => {
   if (e.target.closest("input, select, textarea") || e.ctrlKey || e.metaKey || e.altKey) return;
