@@ -15,6 +15,27 @@ pytest.importorskip("uvicorn", reason="the playground extra is part of the test 
 SRC = Path(__file__).resolve().parents[2] / "src"
 
 
+def _until_it_answers(port: int, seconds: float = 20.0) -> None:
+    """Wait until the server answers HTTP (a 403: no token), its signal handlers in place."""
+    import http.client
+    import time
+
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            conn.request("GET", "/", headers={"Host": f"127.0.0.1:{port}"})
+            status = conn.getresponse().status
+            conn.close()
+            assert status == 403
+            time.sleep(0.2)  # the first request is answered as the loop settles
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_a_signal_stops_the_server_and_frees_its_port(sig):
     env = dict(os.environ, PYTHONPATH=str(SRC))
@@ -26,8 +47,7 @@ def test_a_signal_stops_the_server_and_frees_its_port(sig):
         found = re.search(r"http://127\.0\.0\.1:(\d+)/\?token=\S+", line)
         assert found, line
         port = int(found[1])
-        with socket.create_connection(("127.0.0.1", port), timeout=5):
-            pass  # it listens
+        _until_it_answers(port)  # serving, as when a person presses Ctrl-C
         process.send_signal(sig)
         rest = process.communicate(timeout=20)[0]
     finally:
