@@ -116,7 +116,7 @@ class FileStream:
     def _tables(self):
         return self.reading.tables()
 
-    def batches(self, scaled: bool = True):
+    def batches(self):
         """``(X, table, rows)`` of every kept row, batch by batch: the encoded features
         (not scaled), the batch's kept rows and their positions."""
         for row0, table in self._tables():

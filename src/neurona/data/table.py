@@ -180,7 +180,7 @@ class TableReading:
         self.encoding = fit.result()
         return self.encoding
 
-    def encode(self, table, row0: int, *, scaled: bool = True) -> tuple:
+    def encode(self, table, row0: int) -> tuple:
         """``(X, table, rows)``: the batch's features, the batch's kept rows (their target
         column for the coder) and their positions."""
         import pyarrow as pa
