@@ -1,7 +1,6 @@
 """`neurona train --engine dask`: the same run as in memory, clear errors, nothing written
 on failure."""
 
-import csv
 import json
 import socket
 
@@ -11,6 +10,7 @@ import pytest
 pytest.importorskip("distributed", reason="the dask extra is part of the test extra")
 
 from neurona.face.cli import main  # noqa: E402
+from run_files import history as _history  # noqa: E402
 
 pytestmark = pytest.mark.dask
 
@@ -42,12 +42,6 @@ def files(tmp_path_factory):
     assert "__index_level_0__" in pq.read_schema(folder / "part2.parquet").names
     quarters[3].to_parquet(folder / "part3.parquet", row_group_size=100)  # 4 row groups
     return folder
-
-
-def _history(run):
-    with open(run / "history.csv", newline="") as f:
-        rows = list(csv.DictReader(f))
-    return {k: np.array([float(r[k]) for r in rows]) for k in rows[0]}
 
 
 @pytest.mark.parametrize("source", ["part*.csv", "all.parquet", "part*.parquet"])

@@ -1,7 +1,6 @@
 """`neurona train --engine dask` on a table with text columns and missing values: the same
 encoding, weights, history and report as the file loaded in memory."""
 
-import csv
 import json
 
 import numpy as np
@@ -11,6 +10,7 @@ pytest.importorskip("distributed", reason="the dask extra is part of the test ex
 palmerpenguins = pytest.importorskip("palmerpenguins")
 
 from neurona.face.cli import main  # noqa: E402
+from run_files import history as _history  # noqa: E402
 
 pytestmark = pytest.mark.dask
 
@@ -35,12 +35,6 @@ def penguins(tmp_path_factory):
     typed.iloc[:137].to_parquet(folder / "part0.parquet")
     typed.iloc[137:].to_parquet(folder / "part1.parquet")
     return folder
-
-
-def _history(run):
-    with open(run / "history.csv", newline="") as f:
-        rows = list(csv.DictReader(f))
-    return {k: np.array([float(r[k]) for r in rows]) for k in rows[0]}
 
 
 def _read(run, name):

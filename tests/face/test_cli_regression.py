@@ -2,7 +2,6 @@
 the data, the target's scaling in the model, predict and evaluate in the target's units,
 and clear errors before any work."""
 
-import csv
 import json
 
 import numpy as np
@@ -10,6 +9,7 @@ import pytest
 
 import neurona
 from neurona.face.cli import main
+from run_files import history as _history  # noqa: E402
 
 # A linear function of three features with noise, in units far from 1 (a price).
 COEF, INTERCEPT = np.array([1500.0, 8000.0, -900.0]), 50000.0
@@ -28,12 +28,6 @@ def houses(tmp_path_factory):
     frame.to_csv(folder / "houses.csv", index=False)
     frame.to_parquet(folder / "houses.parquet")
     return folder
-
-
-def _history(run):
-    with open(run / "history.csv", newline="") as f:
-        rows = list(csv.DictReader(f))
-    return {k: np.array([float(r[k]) for r in rows]) for k in rows[0]}
 
 
 def _train(*argv):

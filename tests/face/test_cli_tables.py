@@ -1,7 +1,6 @@
 """Real tables from the command line: text columns and missing values learned once on the
 training rows, stored in the model, applied by predict, evaluate and report."""
 
-import csv
 import json
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import pytest
 
 import neurona
 from neurona.face.cli import main
+from run_files import history as _history  # noqa: E402
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -25,12 +25,6 @@ def penguins(tmp_path_factory):
     folder = tmp_path_factory.mktemp("penguins")
     shipped.to_parquet(folder / "penguins.parquet")
     return folder
-
-
-def _history(run):
-    with open(run / "history.csv", newline="") as f:
-        rows = list(csv.DictReader(f))
-    return {k: np.array([float(r[k]) for r in rows]) for k in rows[0]}
 
 
 def _train(*argv):

@@ -5,8 +5,12 @@ import http.client
 import json
 import os
 import re
+import signal
+import socket
 import subprocess
 import sys
+import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -107,9 +111,10 @@ def test_the_model_document_is_model_json_and_predicts_as_the_neuron(tmp_path):
 
 # --- the server --------------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def server():
-    """``neurona playground`` as a subprocess on a free port; its URL, host, port and token."""
+@contextmanager
+def playground_process():
+    """``neurona playground`` as a subprocess on a free port: ``(process, {url, port,
+    token})``, stopped at the end if it still runs."""
     env = dict(os.environ, PYTHONPATH=str(SRC))
     process = subprocess.Popen(
         [sys.executable, "-m", "neurona.face.cli", "playground", "--no-browser", "--port", "0"],
@@ -118,15 +123,57 @@ def server():
         line = process.stdout.readline()
         found = re.search(r"(http://127\.0\.0\.1:(\d+)/\?token=(\S+))", line)
         assert found, line + process.stdout.read() if process.poll() is not None else line
-        yield {"url": found[1], "port": int(found[2]), "token": found[3]}
+        yield process, {"url": found[1], "port": int(found[2]), "token": found[3]}
     finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
         process.stdout.close()
+
+
+@pytest.fixture(scope="module")
+def server():
+    """``neurona playground`` as a subprocess on a free port; its URL, host, port and token."""
+    with playground_process() as (_, found):
+        yield found
+
+
+def _until_it_answers(port: int, seconds: float = 20.0) -> None:
+    """Wait until the server answers HTTP (a 403: no token), its signal handlers in place."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            conn.request("GET", "/", headers={"Host": f"127.0.0.1:{port}"})
+            status = conn.getresponse().status
+            conn.close()
+            assert status == 403
+            time.sleep(0.2)  # the first request is answered as the loop settles
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_signal_stops_the_server_and_frees_its_port(sig):
+    """Ctrl-C (SIGINT) and SIGTERM stop it cleanly: a quiet exit, the port free."""
+    with playground_process() as (process, found):
+        _until_it_answers(found["port"])  # serving, as when a person presses Ctrl-C
+        process.send_signal(sig)
+        rest = process.communicate(timeout=20)[0]
+    if sig == signal.SIGINT:  # Ctrl-C: the command's own exit status and one line
+        assert process.returncode == 130 and rest == "neurona playground: interrupted\n", rest
+    else:  # stopped, by uvicorn's handler or, before it is installed, by the signal itself
+        assert process.returncode in (0, 143, -sig), (process.returncode, rest)
+    assert "Traceback" not in rest, rest
+    with pytest.raises(OSError):  # nothing listens there any more
+        socket.create_connection(("127.0.0.1", found["port"]), timeout=2).close()
 
 
 def _get(server, path, **headers):
