@@ -42,6 +42,19 @@ def test_plane_is_its_documented_linear_function_plus_noise():
     assert abs(residual.std() - 0.5) < 0.03 and abs(residual.mean()) < 0.03
 
 
+def test_gaussians_is_its_documented_sum_of_bumps_that_no_plane_fits():
+    from sklearn.linear_model import LinearRegression
+
+    X, y = data.gaussians(n_samples=3000, noise=0.0, random_state=2)
+    assert X.shape == (3000, 2) and X.min() >= -3 and X.max() <= 3
+    bump = lambda c0, c1: np.exp(-((X[:, 0] - c0) ** 2 + (X[:, 1] - c1) ** 2) / 2)  # noqa: E731
+    np.testing.assert_allclose(y, bump(-1.5, -1.5) + bump(1.5, 1.5) - bump(-1.5, 1.5)
+                               - bump(1.5, -1.5))
+    assert LinearRegression().fit(X, y).score(X, y) < 0.05  # a linear unit explains ~nothing
+    _, noisy = data.gaussians(n_samples=3000, noise=0.2, random_state=2)
+    assert abs((noisy - y).std() - 0.2) < 0.02
+
+
 def test_blobs_default_is_the_posts_dataset():
     assert data.dataset_spec("blobs") == {"name": "blobs", "n_samples": 500, "n_features": 2,
                                           "centers": 2, "cluster_std": 2.5, "random_state": 1}

@@ -61,6 +61,8 @@ def test_task_regress_alone_trains_the_plane_dataset(tmp_path, capsys):
 def test_dataset_plane_implies_a_regression_and_a_classifier_dataset_does_not(tmp_path, capsys):
     assert _train("--dataset", "plane", "--out", tmp_path / "p") == 0
     assert "the plane dataset's targets are numbers" in capsys.readouterr().out
+    assert _train("--dataset", "gaussians", "--epochs", "5", "--out", tmp_path / "g") == 0
+    assert "the gaussians dataset's targets are numbers" in capsys.readouterr().out
     assert _train("--dataset", "moons", "--out", tmp_path / "m") == 0
     printed = capsys.readouterr().out
     assert "regression" not in printed and "precision" in printed

@@ -8,13 +8,13 @@ memory). The modules: :mod:`~neurona.data.datasets`,
 """
 
 from .datasets import (BLOBS_DEFAULTS, DATASETS, GENERATORS, REGRESSION_DATASETS, blobs,
-                       circles, dataset_spec, linear, make_dataset, moons, plane, xor)
+                       circles, dataset_spec, gaussians, linear, make_dataset, moons, plane, xor)
 from .split import SPLIT_DEFAULTS, Split, check_test_size, row_uniform, split, split_rows
 from .table import Dataset, check_constant, parse_names, read_data, resolve_columns
 
 __all__ = [
     "BLOBS_DEFAULTS", "DATASETS", "Dataset", "GENERATORS", "REGRESSION_DATASETS", "SPLIT_DEFAULTS", "Split", "blobs",
-    "check_constant", "check_test_size", "circles", "dataset_spec", "linear", "make_dataset",
+    "check_constant", "check_test_size", "circles", "dataset_spec", "gaussians", "linear", "make_dataset",
     "moons", "parse_names", "plane", "read_data", "resolve_columns", "row_uniform", "split",
     "split_rows", "xor",
 ]

@@ -1,11 +1,12 @@
 """Built-in datasets: the post's blobs, scikit-learn's moons and circles, xor and linear,
-and one regression, plane.
+and two regressions, plane and gaussians.
 
 ``blobs`` calls scikit-learn's ``make_blobs`` with the tutorial post's
 parameters as defaults, so the data are the post's own. ``moons`` and
 ``circles`` are scikit-learn's generators too; ``xor`` and ``linear`` (which
-scikit-learn has no generator for) are drawn here from a seeded NumPy generator, as is ``plane``, a noisy linear
-function (TensorFlow Playground's regression data) whose targets are numbers.
+scikit-learn has no generator for) are drawn here from a seeded NumPy generator, as are the two regressions, whose
+targets are numbers: ``plane``, a noisy linear function, and ``gaussians``, a sum of
+four Gaussian bumps that no linear unit fits (TensorFlow Playground's two regression sets).
 """
 
 from __future__ import annotations
@@ -25,10 +26,10 @@ DATASETS: dict[str, dict] = {
     "xor": dict(n_samples=500, noise=0.1, random_state=1),
     "linear": dict(n_samples=500, n_features=2, noise=0.1, random_state=1),
     "plane": dict(n_samples=500, n_features=2, noise=0.5, random_state=1),
+    "gaussians": dict(n_samples=500, noise=0.1, random_state=1),
 }
 #: The datasets whose targets are numbers (the others hold two classes, 0 and 1).
-REGRESSION_DATASETS = ("plane",)
-
+REGRESSION_DATASETS = ("plane", "gaussians")
 
 
 # --- built-in datasets -------------------------------------------------------------
@@ -107,8 +108,27 @@ def plane(n_samples: int = 500, n_features: int = 2, noise: float = 0.5,
     return X, X @ w + b + noise * rng.standard_normal(n_samples)
 
 
+#: :func:`gaussians`' bumps: centre (x0, x1) and height; width 1 each.
+BUMPS = ((-1.5, -1.5, 1.0), (1.5, 1.5, 1.0), (-1.5, 1.5, -1.0), (1.5, -1.5, -1.0))
+
+
+def gaussians(n_samples: int = 500, noise: float = 0.1, random_state: int | None = 1):
+    """A sum of Gaussian bumps: ``y = sum_k h_k exp(-|x - c_k|^2 / 2) + noise * e``.
+
+    The points are uniform in [-3, 3]^2; the four bumps (:data:`BUMPS`) rise on
+    one diagonal and sink on the other, so the best plane through them is nearly
+    flat: a single linear unit explains almost none of it (R^2 near 0), which is
+    what this dataset shows a learner. The targets are numbers: a regression.
+    """
+    rng = np.random.default_rng(random_state)
+    X = rng.uniform(-3.0, 3.0, size=(n_samples, 2))
+    y = sum(h * np.exp(-((X[:, 0] - c0) ** 2 + (X[:, 1] - c1) ** 2) / 2.0)
+            for c0, c1, h in BUMPS)
+    return X, y + noise * rng.standard_normal(n_samples)
+
+
 GENERATORS = {"blobs": blobs, "moons": moons, "circles": circles, "xor": xor, "linear": linear,
-              "plane": plane}
+              "plane": plane, "gaussians": gaussians}
 
 
 def dataset_spec(name: str, **params) -> dict:
