@@ -39,7 +39,7 @@ def test_playing_to_the_end_gives_neurona_trains_loss_and_weights(post_run):
     assert frame["weights"] == [float(w) for w in post_run.neuron.weights]
     assert frame["bias"] == post_run.neuron.bias
     assert frame["train"]["loss"] == post_run.history.rows[-1]["loss"]
-    assert [r["train"]["loss"] for r in session.tests.rows] == list(post_run.history["loss"])
+    assert [r["train"]["loss"] for r in session.runner.tests.rows] == list(post_run.history["loss"])
     assert frame["status"] == "finished"
 
 
@@ -424,6 +424,97 @@ def test_a_clicked_point_is_trained_on_from_the_same_start():
         session.add_point(0, 0, 2)
     with pytest.raises(OptionError, match="built-in two-class"):
         Session({"dataset": "plane"}).add_point(0, 0, 1)
+
+
+def test_the_loss_surface_is_the_objective_on_the_training_rows_with_the_path():
+    from neurona.core.gradient import evaluate, penalty
+
+    session = Session({"dataset": "moons", "scale": "standard", "l2": "0.1", "epochs": "20"})
+    initial = session.start()["initial"]["weights"]
+    session.advance(7)
+    frame = session.frame()
+    surface, t = frame["surface"], session.trainer
+    n, (a0, a1, b0, b1) = surface["n"], surface["bounds"]
+    path = surface["paths"][0]
+    assert len(path) == 8 and path[0] == initial  # the start, then one point an update
+    assert path[-1] == frame["weights"][:2]
+    assert all(a0 <= p[0] <= a1 and b0 <= p[1] <= b1 for p in path)
+    for r, c in ((0, 0), (n // 2, n // 3), (n - 1, n - 1)):
+        w = t.params[:-1].copy()
+        w[0] = a0 + (a1 - a0) * c / (n - 1)
+        w[1] = b1 - (b1 - b0) * r / (n - 1)  # rows from the top
+        expected = evaluate(session.X_fit, session.parts.y_train, w, t.params[-1],
+                            t.activation, t.loss, t.reduction)["loss"] + penalty(w, 0, 0.1)
+        assert surface["values"][r * n + c] == pytest.approx(expected, rel=1e-5)
+    names = session.parts.feature_names
+    assert surface["weights"] == [f"w[{names[0]}]", f"w[{names[1]}]"]
+
+
+def test_the_surface_window_grows_to_hold_a_long_path():
+    session = Session({"learning_rate": "0.5", "epochs": "60"})  # the post's blobs, a big step
+    first = session.frame()["surface"]["bounds"]
+    while not session.done:
+        session.advance(10)
+    surface = session.frame()["surface"]
+    (a0, a1, b0, b1), path = surface["bounds"], surface["paths"][0]
+    assert all(a0 <= p[0] <= a1 and b0 <= p[1] <= b1 for p in path)
+    assert a1 - a0 >= first[1] - first[0] and len(path) == 61
+
+
+def test_a_clicked_point_shows_its_forward_pass_and_share_of_the_gradient():
+    session = Session({"dataset": "moons", "scale": "standard"})
+    session.advance(3)
+    x, y = session.parts.X_train[5]
+    session.inspect(float(x) + 1e-9, float(y))
+    point = session.frame()["point"]
+    assert point["index"] == 5 and point["raw"] == [float(x), float(y)]
+    w, b = np.array(point["weights"]), point["bias"]
+    assert point["z"] == pytest.approx(float(np.dot(point["x"], w) + b), abs=1e-12)
+    assert point["a"] == pytest.approx(1 / (1 + np.exp(-point["z"])), abs=1e-12)
+    assert point["dl_dz"] == pytest.approx(point["a"] - point["y"], abs=1e-12)  # the log loss
+    assert point["gradient"] == pytest.approx([point["dl_dz"] * v for v in point["x"]]
+                                              + [point["dl_dz"]])
+    assert -1 < point["share"] < 1
+    session.inspect(None)
+    assert session.frame()["point"] is None
+
+
+def test_two_optimizers_race_from_the_same_start_on_the_same_rows():
+    settings = {"dataset": "circles", "batch_size": "40", "epochs": "4", "learning_rate": "0.05"}
+    session = Session(dict(settings, race="adam", race_learning_rate="0.02"))
+    alone, adam = Session(settings), Session(dict(settings, optimizer="adam",
+                                                  learning_rate="0.02"))
+    start = session.start()
+    assert start["race"]["weights"] == start["weights"] and start["race"]["step"] == 0
+    assert "--optimizer adam" in start["race_command"]
+    assert "--learning-rate 0.02" in start["race_command"]
+    assert "--learning-rate 0.05" in start["command"] and "adam" not in start["command"]
+    for s in (session, alone, adam):
+        while not s.done:
+            s.advance(13)
+    frame = session.frame()
+    assert frame["weights"] == alone.frame()["weights"]
+    assert frame["race"]["weights"] == adam.frame()["weights"]
+    assert frame["race"]["optimizer"] == "adam" and frame["race"]["status"] == "finished"
+    assert len(frame["surface"]["paths"]) == 2
+    assert len(frame["race"]["field"]) == len(frame["field"]["values"])
+
+
+def test_the_optimizers_own_settings_reach_the_trainer_and_the_command():
+    session = Session({"optimizer": "momentum", "momentum": "0.5", "schedule": "step",
+                       "decay_rate": "0.5", "decay_steps": "10"})
+    assert session.spec.momentum == 0.5 and session.spec.schedule == "step"
+    command = session.start()["command"]
+    assert "--momentum 0.5" in command and "--schedule step" in command
+    assert "--decay-steps 10" in command
+    with pytest.raises(OptionError, match="momentum"):
+        Session({"optimizer": "momentum", "momentum": "1.5"})
+
+
+def test_the_gaussians_are_a_regression_drawn_as_a_field():
+    start = Session({"dataset": "gaussians"}).start()
+    assert start["task"] == "regress" and start["settings"]["activation"] == "identity"
+    assert len(start["field"]["values"]) == 60 * 60
 
 
 def test_the_run_zip_is_neurona_trains_run_directory(tmp_path):

@@ -234,6 +234,11 @@ class Connection:
                 else:
                     await asyncio.to_thread(self.session.remove_point, x, y)
                 await self.send(await asyncio.to_thread(self.session.start))
+        elif command == "inspect":
+            async with self.lock:
+                x, y = message.get("x"), message.get("y")
+                await asyncio.to_thread(self.session.inspect, x, y)
+                await self.send(await asyncio.to_thread(self.session.frame))
         elif command == "model":
             document = await asyncio.to_thread(self.session.model_document)
             await self.send({"type": "model", "document": document})

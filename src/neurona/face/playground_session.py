@@ -29,9 +29,12 @@ from .. import data
 from ..core.activations import ACTIVATIONS
 from ..core.callbacks import Callback
 from ..core.trajectory import WeightTrajectory
-from ..core.gradient import evaluate, penalty
+from ..core.explain import explain_row
+from ..core.gradient import evaluate, numpy_pass, penalty
+from ..core.loss_surface import loss_surface
+from ..core.losses import reduction_scale
 from ..core.losses import LOSSES
-from ..core.optimizers import OPTIMIZERS
+from ..core.optimizers import OPTIMIZERS, SCHEDULES
 from ..core.trainer import DivergenceError, Trainer
 from ..data import scaling
 from ..data.encoding import MISSING
@@ -55,6 +58,21 @@ SETTINGS = {
     "epochs": ("int", (1, 5000)),
     "l1": ("float", (0.0, 100.0)),
     "l2": ("float", (0.0, 100.0)),
+    # The optimizer's and the schedule's own parameters (TrainSpec checks each further).
+    "momentum": ("float", (0.0, 1.0)),
+    "beta_1": ("float", (0.0, 1.0)),
+    "beta_2": ("float", (0.0, 1.0)),
+    "epsilon": ("float", (1e-12, 1.0)),
+    "rho": ("float", (0.0, 1.0)),
+    "weight_decay": ("float", (0.0, 10.0)),
+    "schedule": ("choice", tuple(SCHEDULES)),
+    "decay_rate": ("float", (1e-6, 1.0)),
+    "decay_steps": ("int", (1, 10**6)),
+    "power_t": ("float", (0.0, 10.0)),
+    "end_learning_rate": ("float", (0.0, 100.0)),
+    # A second optimizer racing the first from the same start on the same rows.
+    "race": ("choice", ("none", *OPTIMIZERS)),
+    "race_learning_rate": ("float", (1e-6, 100.0)),
     "scale": ("choice", ("none", "standard", "minmax")),
     "seed": ("int", (0, 2**31 - 1)),
     # An uploaded file's columns: the target, the missing-value rule, the plane's two features.
@@ -137,7 +155,8 @@ def session_overrides(settings: dict, upload: Upload | None = None) -> dict:
     settings = dict(settings)
     name = settings.pop("dataset", "blobs")
     target, missing = settings.pop("target", None), settings.pop("missing", None)
-    settings.pop("plane_x", None), settings.pop("plane_y", None)
+    for key in ("plane_x", "plane_y", "race", "race_learning_rate"):  # the page's own
+        settings.pop(key, None)
     params = {}
     if "n_samples" in settings:
         params["n_samples"] = settings.pop("n_samples")
@@ -162,11 +181,20 @@ def session_overrides(settings: dict, upload: Upload | None = None) -> dict:
     return overrides
 
 
+#: The optimizer's and the schedule's own settings (the page shows those that apply).
+OPTIMIZER_KEYS = ("momentum", "beta_1", "beta_2", "epsilon", "rho", "weight_decay", "schedule",
+                  "decay_rate", "decay_steps", "power_t", "end_learning_rate")
+#: Settings of the page that are no ``neurona train`` option of the same name.
+NOT_OPTIONS = ("noise", "target", "plane_x", "plane_y", "race", "race_learning_rate")
 #: ``neurona train``'s option for each setting the page sends (the file's are written apart).
-OPTIONS = {"dataset": "--dataset", "n_samples": "--n-samples", "activation": "--activation",
-           "loss": "--loss", "optimizer": "--optimizer", "learning_rate": "--learning-rate",
-           "batch_size": "--batch-size", "epochs": "--epochs", "l1": "--l1", "l2": "--l2",
-           "scale": "--scale", "seed": "--seed", "missing": "--missing"}
+OPTIONS = {name: "--" + name.replace("_", "-") for name in SETTINGS if name not in NOT_OPTIONS}
+
+#: The loss surface's grid along each weight, and the most training rows it is drawn
+#: from at every frame (on more rows, once an epoch: each value is a pass over them).
+SURFACE = 41
+SURFACE_ROWS = 5000
+#: The most points of an optimizer's path sent to the page (evenly thinned, the last kept).
+PATH_POINTS = 400
 
 
 def _finite(values) -> list[float]:
@@ -178,35 +206,125 @@ def _scores(metrics: dict, task: str) -> dict:
     return {"loss": metrics.get("loss"), "sse": metrics.get("sse"), key: metrics.get(key)}
 
 
-class _Budget(Callback):
+class _EachUpdate(Callback):
+    """Calls :meth:`update` after every optimizer update: each batch of a mini-batch
+    epoch, or each epoch when one batch holds every row."""
+
+    def update(self) -> None:
+        raise NotImplementedError
+
+    def on_batch_end(self, batch, logs=None):
+        if self.trainer.n_batches > 1:
+            self.update()
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.trainer.n_batches == 1:
+            self.update()
+
+
+class _Budget(_EachUpdate):
     """Stops the trainer once it has made ``left`` optimizer updates (at least one)."""
 
     def __init__(self):
         self.left = 0
 
-    def _spend(self):
+    def update(self):
         self.left -= 1
         if self.left <= 0:
             self.trainer.stop("paused")
 
-    def on_batch_end(self, batch, logs=None):  # mini-batches: one update per batch
-        self._spend()
 
-    def on_epoch_end(self, epoch, logs=None):  # one batch of every row: one per epoch
-        if self.trainer.n_batches == 1:
-            self._spend()
+class _Path(_EachUpdate):
+    """The two plane weights after every update, from the initial ones: the optimizer's path."""
+
+    def __init__(self, pair, params):
+        self.pair = list(pair)
+        self.points = [[float(v) for v in np.asarray(params)[self.pair]]]
+
+    def update(self):
+        self.points.append([float(v) for v in self.trainer.params[self.pair]])
+
+    def thinned(self) -> list[list[float]]:
+        """At most :data:`PATH_POINTS` of the points, evenly spaced, the first and last kept."""
+        stride = -(-len(self.points) // PATH_POINTS)
+        out = self.points[::stride]
+        return out if out[-1] is self.points[-1] else out + [self.points[-1]]
 
 
 class _TestScores(Callback):
     """Each epoch's scores on the test rows, for the curves (evaluation, no update)."""
 
-    def __init__(self, session):
-        self.session = session
+    def __init__(self, runner):
+        self.runner = runner
         self.rows: list[dict] = []
 
     def on_epoch_end(self, epoch, logs=None):
-        self.rows.append({"epoch": epoch + 1, "train": _scores(logs or {}, self.session.task),
-                          "test": self.session.test_scores()})
+        self.rows.append({"epoch": epoch + 1,
+                          "train": _scores(logs or {}, self.runner.session.task),
+                          "test": self.runner.test_scores()})
+
+
+class Runner:
+    """One optimizer's run in a session: a neuron from the session's initial one, its
+    trainer on the session's engine, and what the page is shown of it."""
+
+    def __init__(self, session: "Session", spec):
+        self.session, self.spec = session, spec
+        self.neuron = session.initial.copy()
+        self.budget = _Budget()
+        self.tests = _TestScores(self)
+        self.trajectory = WeightTrajectory(feature_names=self.neuron.feature_names)
+        start = [*self.neuron.weights, self.neuron.bias]
+        self.path = _Path(session.plane, start)
+        self.trainer = Trainer(self.neuron, session.engine, spec,
+                               callbacks=[self.tests, self.trajectory, self.path, self.budget])
+        self.error = None
+        self.sent = 0  # curve rows already sent
+
+    @property
+    def done(self) -> bool:
+        return self.error is not None or self.trainer.epoch >= self.trainer.epochs
+
+    def advance(self, updates: int) -> None:
+        """Make up to ``updates`` optimizer updates (fewer at the last epoch)."""
+        if self.done or updates < 1:
+            return
+        self.budget.left = int(updates)
+        try:
+            self.trainer.run()
+        except DivergenceError as exc:
+            self.error = str(exc)
+
+    def test_scores(self) -> dict:
+        session = self.session
+        if len(session.parts.y_test) == 0:
+            return {}
+        t = self.trainer
+        w, b = t.params[:-1], t.params[-1]
+        with np.errstate(all="ignore"):
+            m = evaluate(session.X_test, session.parts.y_test, w, b, t.activation, t.loss,
+                         t.reduction, self.neuron.threshold, task=session.task)
+            m["loss"] += penalty(w, t.l1, t.l2)
+        return {k: (v if v is None or math.isfinite(v) else None)
+                for k, v in _scores(m, session.task).items()}
+
+    def status(self) -> str:
+        return "diverged" if self.error else ("finished" if self.done else
+                                               ("ready" if self.trainer.step == 0 else "paused"))
+
+    def frame(self) -> dict:
+        """Where this run is: epoch, batch, weights, bias, scores and the new curve rows."""
+        t = self.trainer
+        last = t.history.rows[-1] if t.history.rows else None
+        rows = self.tests.rows[self.sent:]
+        self.sent = len(self.tests.rows)
+        return {"status": self.status(), "error": self.error,
+                "optimizer": self.spec.optimizer_name, "learning_rate": self.spec.learning_rate,
+                "epoch": int(t.epoch), "epochs": int(t.epochs), "batch": int(t.batch),
+                "step": int(t.step), "weights": _finite(t.params[:-1]),
+                "bias": _finite(t.params[-1:])[0],
+                "train": _scores(last, self.session.task) if last else None,
+                "test": self.test_scores(), "curves": rows}
 
 
 class Session:
@@ -227,6 +345,10 @@ class Session:
         self.config = make_session_config(self.settings, self.upload)
         self.task = self.config["task"]
         self.spec = experiment.train_spec(self.config)
+        race = self.settings.get("race", "none")
+        self.race_spec = None if race == "none" else experiment.train_spec(dict(
+            self.config, optimizer=race,
+            learning_rate=self.settings.get("race_learning_rate", self.config["learning_rate"])))
         try:
             X, y, parts = experiment.load_data(self.config)
         except NeuronaError as exc:  # the page names its file, not the folder it is kept in
@@ -239,6 +361,9 @@ class Session:
         self.initial = experiment.initial_neuron(self.config, X.shape[1], parts.feature_names)
         self.initial.encoding = getattr(parts, "encoding", None)
         self.edited, self.added = False, 0  # points added or removed by clicking
+        self.inspected = None  # the training row whose forward pass the page shows
+        self._box = None  # the loss surface's (w1, w2) window, and its last values
+        self._surface = None
         self._fit()
 
     def _plane(self, names) -> tuple[int, int]:
@@ -271,11 +396,13 @@ class Session:
         where = self.upload.name if self.upload else f"the {self.config['dataset']['name']} dataset"
         self.scaler = scaling.fit(self.config["scale"], parts.X_train, parts.feature_names,
                                   where)
-        X_fit = parts.X_train if self.scaler is None else self.scaler.transform(parts.X_train)
+        self.X_fit = parts.X_train if self.scaler is None else \
+            self.scaler.transform(parts.X_train)
         self.X_test = parts.X_test if self.scaler is None else \
             self.scaler.transform(parts.X_test)
-        self.engine = MemoryEngine(*as_rows(X_fit, parts.y_train, dtype=self.spec.dtype),
+        self.engine = MemoryEngine(*as_rows(self.X_fit, parts.y_train, dtype=self.spec.dtype),
                                    rows=parts.rows_train)
+        self.inspected = None
         self.reset()
 
     # -- the points, by clicking --
@@ -317,29 +444,39 @@ class Session:
     # -- training --
 
     def reset(self) -> None:
-        """A new trainer from the same initial neuron: the run starts again, the same."""
-        self.neuron = self.initial.copy()
-        self.budget = _Budget()
-        self.tests = _TestScores(self)
-        self.trajectory = WeightTrajectory(feature_names=self.neuron.feature_names)
-        self.trainer = Trainer(self.neuron, self.engine, self.spec,
-                               callbacks=[self.tests, self.trajectory, self.budget])
-        self.error = None
-        self.sent = 0  # curve rows already sent
+        """New trainers from the same initial neuron: the run (and the race) start again, the same."""
+        self.runner = Runner(self, self.spec)
+        self.racer = None if self.race_spec is None else Runner(self, self.race_spec)
+        self._box, self._surface = None, None
+
+    @property
+    def runners(self) -> list[Runner]:
+        return [self.runner] + ([self.racer] if self.racer is not None else [])
+
+    @property
+    def trainer(self) -> Trainer:
+        return self.runner.trainer
+
+    @property
+    def neuron(self):
+        return self.runner.neuron
+
+    @property
+    def trajectory(self) -> WeightTrajectory:
+        return self.runner.trajectory
+
+    @property
+    def error(self) -> str | None:
+        return self.runner.error
 
     @property
     def done(self) -> bool:
-        return self.error is not None or self.trainer.epoch >= self.trainer.epochs
+        return all(r.done for r in self.runners)
 
     def advance(self, updates: int) -> None:
-        """Make up to ``updates`` optimizer updates (fewer at the last epoch)."""
-        if self.done or updates < 1:
-            return
-        self.budget.left = int(updates)
-        try:
-            self.trainer.run()
-        except DivergenceError as exc:
-            self.error = str(exc)
+        """Make up to ``updates`` optimizer updates in each run (fewer at the last epoch)."""
+        for runner in self.runners:
+            runner.advance(updates)
 
     def updates_left_in_epoch(self) -> int:
         """The updates that finish the current epoch."""
@@ -348,20 +485,13 @@ class Session:
     # -- what the page is sent --
 
     def test_scores(self) -> dict:
-        if len(self.parts.y_test) == 0:
-            return {}
-        w, b = self.trainer.params[:-1], self.trainer.params[-1]
-        with np.errstate(all="ignore"):
-            m = evaluate(self.X_test, self.parts.y_test, w, b, self.trainer.activation,
-                         self.trainer.loss, self.trainer.reduction, self.neuron.threshold,
-                         task=self.task)
-            m["loss"] += penalty(w, self.trainer.l1, self.trainer.l2)
-        return {k: (v if v is None or math.isfinite(v) else None)
-                for k, v in _scores(m, self.task).items()}
+        return self.runner.test_scores()
 
-    def model(self) -> "experiment.Neuron":
-        """The neuron as trained so far, carrying its scaler and labels (as model.json holds it)."""
-        return experiment._as_saved(self.neuron, self.scaler, self.parts.classes)
+    def model(self, runner: Runner | None = None) -> "experiment.Neuron":
+        """The neuron as trained so far (the race's with ``runner``), carrying its scaler
+        and labels, as model.json holds it."""
+        neuron = (runner or self.runner).neuron
+        return experiment._as_saved(neuron, self.scaler, self.parts.classes)
 
     def model_document(self) -> dict:
         """The ``model.json`` document ``neurona train`` would write for this neuron."""
@@ -373,12 +503,16 @@ class Session:
 
     # -- take it with you --
 
-    def command(self) -> str:
-        """The ``neurona train`` command line of this setup (the file by its own name)."""
+    def command(self, race: bool = False) -> str:
+        """The ``neurona train`` command line of this setup (the file by its own name);
+        with ``race``, of the racing optimizer's run."""
         import shlex
 
         words = ["neurona", "train"]
         settings = dict(self.settings)
+        if race:
+            settings["optimizer"] = self.race_spec.optimizer_name
+            settings["learning_rate"] = self.race_spec.learning_rate
         if settings.get("dataset") == "file":
             words += ["--data", self.upload.name, "--target", self.config["dataset"]["target"]]
             settings.pop("dataset")
@@ -448,7 +582,7 @@ class Session:
         return [float(lo[0] - pad[0]), float(hi[0] + pad[0]),
                 float(lo[1] - pad[1]), float(hi[1] + pad[1])]
 
-    def field(self) -> dict:
+    def field(self, runner: Runner | None = None) -> dict:
         """The neuron's output over a grid of the plane (rows from the top), for drawing;
         the features off the plane are held at their mean on the training rows."""
         x0, x1, y0, y1 = self._bounds()
@@ -456,7 +590,7 @@ class Session:
             np.zeros(self.X.shape[1])
         grid = BoundaryField(self.initial, self.plane, base, (x0, y1), (x1, y0), GRID).grid
         with np.errstate(all="ignore"):
-            values = self.model().forward(grid)
+            values = self.model(runner).forward(grid)
         return {"n": GRID, "bounds": [x0, x1, y0, y1],
                 "values": [None if not math.isfinite(v) else round(float(v), 4)
                            for v in values]}
@@ -467,7 +601,9 @@ class Session:
         names = list(parts.feature_names or [f"x{k + 1}" for k in range(self.X.shape[1])])
         resolved = {k: self.config[k] for k in ("activation", "loss", "optimizer",
                                                  "learning_rate", "batch_size", "epochs",
-                                                 "l1", "l2", "scale", "seed")}
+                                                 "l1", "l2", "scale", "seed", *OPTIMIZER_KEYS)}
+        resolved.update(race="none" if self.race_spec is None else self.race_spec.optimizer_name,
+                        race_learning_rate=(self.race_spec or self.spec).learning_rate)
         ds = self.config["dataset"]
         resolved.update(dataset=ds["name"], n_samples=ds.get("n_samples"),
                         noise=ds.get("cluster_std", ds.get("noise")))
@@ -479,7 +615,8 @@ class Session:
                 "plane": plane, "editable": self.upload is None and self.task == "classify"
                 and self.X.shape[1] == 2, "edited": self.edited,
                 "upload": None if self.upload is None else self.upload.describe(),
-                "command": self.command(), "python": self.python(), "n_train": int(len(parts.y_train)),
+                "command": self.command(), "python": self.python(),
+                "race_command": None if self.racer is None else self.command(race=True), "n_train": int(len(parts.y_train)),
                 "n_test": int(len(parts.y_test)), "threshold": float(self.initial.threshold),
                 "n_batches": int(self.trainer.n_batches),
                 "initial": {"weights": _finite(self.initial.weights),
@@ -491,19 +628,105 @@ class Session:
                 **self.frame(), "type": "start"}
 
     def frame(self) -> dict:
-        """Where training is: epoch, batch, weights, bias, scores, the new curve rows, the field."""
+        """Where training is: the run's epoch, weights, scores, new curve rows and field;
+        the loss surface with the optimizers' paths; the inspected row; the racer's run."""
+        out = {"type": "frame", **self.runner.frame(), "field": self.field(),
+               "surface": self.surface(), "point": self.point()}
+        if self.racer is not None:
+            race = self.racer.frame()
+            race["field"] = self.field(self.racer)["values"]
+            out["race"] = race
+        return out
+
+    # -- the loss surface over the plane's two weights --
+
+    def _window(self) -> tuple[list[float], bool]:
+        """The surface's (w1, w2) window: around the start, grown (doubled about its
+        centre) until it holds every path; and whether it changed."""
+        points = np.array([p for r in self.runners for p in r.path.points], float)
+        points = points[np.isfinite(points).all(axis=1)]
+        box = self._box
+        if box is None:
+            centre = points[0]
+            half = np.maximum(1.0, 2.0 * np.abs(centre))
+            box = [centre[0] - half[0], centre[0] + half[0], centre[1] - half[1],
+                   centre[1] + half[1]]
+        grown = list(box)
+        for axis in (0, 1):
+            lo, hi = grown[2 * axis], grown[2 * axis + 1]
+            while points[:, axis].min() < lo or points[:, axis].max() > hi:
+                mid, half = (lo + hi) / 2, hi - lo
+                lo, hi = mid - half, mid + half
+            grown[2 * axis], grown[2 * axis + 1] = lo, hi
+        changed = grown != self._box
+        self._box = grown
+        return grown, changed
+
+    def surface(self) -> dict:
+        """The objective over a grid of the plane's two weights, the bias and the other
+        weights held at the run's current values, computed on the training rows
+        (:func:`~neurona.core.loss_surface.loss_surface`), with each optimizer's path.
+
+        On more than :data:`SURFACE_ROWS` training rows the values are computed again
+        only when the window grows or an epoch ends (each value is a pass over the rows).
+        """
+        box, changed = self._window()
         t = self.trainer
-        last = t.history.rows[-1] if t.history.rows else None
-        rows = self.tests.rows[self.sent:]
-        self.sent = len(self.tests.rows)
-        status = "diverged" if self.error else ("finished" if self.done else
-                                                 ("ready" if t.step == 0 else "paused"))
-        return {"type": "frame", "status": status, "error": self.error,
-                "epoch": int(t.epoch), "epochs": int(t.epochs), "batch": int(t.batch),
-                "step": int(t.step), "weights": _finite(t.params[:-1]),
-                "bias": _finite(t.params[-1:])[0],
-                "train": _scores(last, self.task) if last else None,
-                "test": self.test_scores(), "curves": rows, "field": self.field()}
+        key = (t.epoch, t.step) if len(self.parts.y_train) <= SURFACE_ROWS else t.epoch
+        if changed or self._surface is None or self._surface[0] != key:
+            w1 = np.linspace(box[0], box[1], SURFACE)
+            w2 = np.linspace(box[3], box[2], SURFACE)  # rows from the top, as the field's
+            with np.errstate(all="ignore"):
+                values = loss_surface(self.X_fit, self.parts.y_train, t.params, self.plane, w1,
+                                      w2, t.activation, t.loss, t.reduction, t.l1, t.l2)
+            self._surface = (key, [None if not math.isfinite(v) else float(f"{v:.6g}")
+                                   for v in values.ravel()])
+        names = self.parts.feature_names or [f"x{k + 1}" for k in range(self.X.shape[1])]
+        return {"n": SURFACE, "bounds": box, "values": self._surface[1],
+                "weights": [f"w[{names[k]}]" for k in self.plane],
+                "paths": [r.path.thinned() for r in self.runners]}
+
+    # -- one training row, step by step --
+
+    def inspect(self, x: float | None, y: float | None = None) -> None:
+        """The page shows the forward pass of the training row nearest (x, y) on the plane
+        (distances in each axis' range), or of none (``x`` None)."""
+        if x is None:
+            self.inspected = None
+            return
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+                   for v in (x, y)):
+            raise OptionError("a point's x and y must be finite numbers.")
+        shown = self.parts.X_train[:, list(self.plane)]
+        span = np.ptp(self.X[:, list(self.plane)], axis=0)
+        span[span == 0] = 1.0
+        d = np.sum(((shown - np.array([float(x), float(y)])) / span) ** 2, axis=1)
+        self.inspected = int(np.argmin(d))
+
+    def point(self) -> dict | None:
+        """The inspected row's forward pass and share of the gradient at the current
+        weights (:func:`~neurona.core.explain.explain_row`), or None."""
+        k = self.inspected
+        if k is None:
+            return None
+        t, parts = self.trainer, self.parts
+        w, b = t.params[:-1], t.params[-1]
+        with np.errstate(all="ignore"):
+            dw, db, _ = numpy_pass(self.X_fit, parts.y_train, w, b, t.activation, t.loss,
+                                   t.reduction, task=self.task)
+            steps = explain_row(self.X_fit[k], parts.y_train[k], w, b, t.activation, t.loss,
+                                reduction_scale(t.reduction, len(parts.y_train)),
+                                np.append(dw, db))
+        names = self.parts.feature_names or [f"x{j + 1}" for j in range(self.X.shape[1])]
+        label = self.parts.classes[int(parts.y_train[k])] if self.task == "classify" and \
+            self.parts.classes is not None else float(parts.y_train[k])
+        return clean({"index": k, "features": list(names), "raw": _finite(parts.X_train[k]),
+                      "x": _finite(self.X_fit[k]), "y": float(parts.y_train[k]),
+                      "label": label if isinstance(label, (int, float)) else str(label),
+                      "weights": _finite(w), "bias": float(b), "loss_name": t.loss.name,
+                      "activation": t.activation.name, "reduction": t.reduction,
+                      "n_rows": int(len(parts.y_train)),
+                      "data_gradient": _finite(np.append(dw, db)), **steps})
 
 
 def clean(obj):
