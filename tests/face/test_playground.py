@@ -645,12 +645,88 @@ def test_clicking_the_plane_adds_a_point_and_shift_click_removes_it(browser, ser
         n = int(page.get_attribute("#plane", "data-points"))
         page.click("#step")
         page.wait_for_selector("#step-now[data-value='1']")
-        page.check("input[name=click-class][value='1']")
+        page.check("input[name=click-mode][value='1']")
         page.click("#plane", position={"x": 40, "y": 40})
         page.wait_for_selector(f"#plane[data-points='{n + 1}']")
         assert page.get_attribute("#step-now", "data-value") == "0"  # from the same start
         page.click("#plane", position={"x": 40, "y": 40}, modifiers=["Shift"])
         page.wait_for_selector(f"#plane[data-points='{n}']")
+        assert not errors
+    finally:
+        context.close()
+
+
+# --- the page's texts, the race, the loss surface, a point step by step -------------------
+
+def test_the_page_is_rendered_from_the_catalogue_in_each_language():
+    import re
+
+    from neurona.face.playground import page_html
+    from neurona.show.i18n import CATALOGUE
+
+    for lang in ("en", "es"):
+        html = page_html(lang)
+        assert f'<html lang="{lang}"' in html
+        keys = set(re.findall(r'data-i18n(?:-label)?="([a-z_0-9]+)"', html))
+        assert len(keys) > 60 and all(f"page.{k}" in CATALOGUE[lang] for k in keys)
+        shown = html.split("</head>")[1]  # the page's text, not its embedded messages
+        for key in ("play", "surface_title", "race_against", "point_title"):
+            assert CATALOGUE[lang][f"page.{key}"] in shown
+    body = {lang: page_html(lang).split("</head>")[1] for lang in ("en", "es")}  # no JSON
+    assert "Reproducir" in body["es"] and "Reproducir" not in body["en"]
+    strings = json.loads(re.search(r'<script type="application/json" id="strings">(.*?)</script>',
+                                   page_html("en"), re.S).group(1))
+    assert strings["es"]["play"] == "Reproducir" and strings["en"]["play"] == "Play"
+
+
+@pytest.mark.browser
+def test_two_optimizers_race_on_the_page_as_in_python(browser, server):
+    settings = {"dataset": "moons", "epochs": "40"}
+    context, page, errors = _open(browser, server, "#dataset=moons&epochs=40&race=adam"
+                                                   "&race_learning_rate=0.05")
+    try:
+        assert page.is_visible("input[name=race_learning_rate]")
+        page.fill("#speed", "5")
+        page.dispatch_event("#speed", "input")
+        page.click("#play")
+        page.wait_for_selector("#status[data-value=finished]", timeout=60000)
+        page.wait_for_selector("#race-table tbody tr[data-optimizer=adam]")
+        adam = Session(dict(settings, optimizer="adam", learning_rate="0.05"))
+        while not adam.done:
+            adam.advance(50)
+        shown = page.get_attribute("#race-table tr[data-optimizer=adam]", "data-loss")
+        assert float(shown) == adam.frame()["train"]["loss"]
+        assert "--optimizer adam" in page.text_content("#race-command")
+        assert not errors
+    finally:
+        context.close()
+
+
+@pytest.mark.browser
+def test_a_clicked_point_is_followed_through_the_neuron_and_the_surface_drawn(browser, server):
+    context, page, errors = _open(browser, server)
+    try:
+        page.click("#step")
+        page.wait_for_selector("#step-now[data-value='1']")
+        page.click("#plane", position={"x": 150, "y": 250})  # the default mode: inspect
+        page.wait_for_selector("#point[data-index]:not([data-index=''])")
+        index = int(page.get_attribute("#point", "data-index"))
+        session = Session({})
+        session.advance(1)
+        session.inspected = index
+        assert float(page.get_attribute("#point", "data-share")) == session.point()["share"]
+        assert len(page.query_selector_all("#point ol.steps li")) == 8
+        assert page.get_attribute("#plane", "data-points") == str(session.start()["n_train"])
+        colours = page.evaluate("""() => {
+            const c = document.getElementById('surface'), d = c.getContext('2d')
+                .getImageData(0, 0, c.width, c.height).data, seen = new Set();
+            for (let i = 0; i < d.length; i += 4 * 97) seen.add(d[i] + ',' + d[i + 1] + ',' + d[i + 2]);
+            return seen.size; }""")
+        assert colours > 20  # a colour field, not a blank canvas
+        page.select_option("select[name=optimizer]", "adam")
+        assert page.is_visible("input[name=beta_1]") and not page.is_visible("input[name=momentum]")
+        page.select_option("#lang", "es")
+        assert page.text_content("#point ol.steps li b") == "el punto tal como lo ve la neurona: "
         assert not errors
     finally:
         context.close()

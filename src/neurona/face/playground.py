@@ -77,6 +77,50 @@ def _static(name: str) -> bytes:
     return resources.files("neurona.face").joinpath("playground_static", name).read_bytes()
 
 
+def _applies(factories: dict, skip: int = 1) -> dict[str, list[str]]:
+    """For each parameter of the ``factories`` (past the first ``skip``), the names that take it."""
+    import inspect
+
+    out: dict[str, list[str]] = {}
+    for name, factory in factories.items():
+        for parameter in list(inspect.signature(factory).parameters)[skip:]:
+            out.setdefault(parameter, []).append(name)
+    return out
+
+
+def page_html(lang: str = "en") -> str:
+    """The playground's page in ``lang``, from its template (``index.html.j2``, autoescaped).
+
+    Its texts are the ``page.*`` messages of :mod:`neurona.show.i18n` (gettext
+    catalogues); every language's are embedded too, so the page switches in place.
+    """
+    from jinja2 import Environment, PackageLoader, StrictUndefined
+
+    from .. import data
+    from ..core.activations import ACTIVATIONS
+    from ..core.losses import LOSSES
+    from ..core.optimizers import OPTIMIZERS, SCHEDULES
+    from ..data.encoding import MISSING
+    from ..show.i18n import CATALOGUE, LANGS, check_lang
+    from .playground_session import OPTIMIZER_KEYS, SETTINGS
+
+    check_lang(lang)
+    strings = {code: {key[5:]: text for key, text in CATALOGUE[code].items()
+                      if key.startswith("page.")} for code in LANGS}
+    env = Environment(loader=PackageLoader("neurona.face", "playground_static"),
+                      autoescape=True, undefined=StrictUndefined, keep_trailing_newline=True)
+    optimizer_settings = [k for k in OPTIMIZER_KEYS if k in _applies(OPTIMIZERS)]
+    return env.get_template("index.html.j2").render(
+        lang=lang, t=strings[lang].__getitem__, strings=strings,
+        languages=[(code, strings[code]["lang_name"]) for code in LANGS],
+        classifiers=[n for n in data.DATASETS if n not in data.REGRESSION_DATASETS],
+        regressions=list(data.REGRESSION_DATASETS), missing=list(MISSING),
+        activations=list(ACTIVATIONS), losses=list(LOSSES),
+        scales=list(SETTINGS["scale"][1]), optimizers=list(OPTIMIZERS),
+        schedules=list(SCHEDULES), optimizer_settings=optimizer_settings,
+        applies={"optimizer": _applies(OPTIMIZERS), "schedule": _applies(SCHEDULES)})
+
+
 class Guard:
     """ASGI middleware: the token, the Host and the Origin of every request and socket.
 
@@ -297,9 +341,7 @@ def create_app(token: str, port: int, host: str = "127.0.0.1", lang: str = "en")
         if name not in STATIC:
             return Response(dumps({"error": f"no file {name[:40]!r}"}), status_code=404,
                             media_type="application/json")
-        body = _static(name)
-        if name == "index.html":
-            body = body.replace(b'data-lang="en"', f'data-lang="{lang}"'.encode())
+        body = page_html(lang).encode() if name == "index.html" else _static(name)
         response = Response(body, media_type=STATIC[name],
                             headers={"cache-control": "no-store",
                                      "x-content-type-options": "nosniff",

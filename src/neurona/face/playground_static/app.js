@@ -2,68 +2,16 @@
 // the user asks for. No training happens here: every number comes from the server.
 "use strict";
 
-const STRINGS = {
-  en: {
-    playground: "playground", tagline: "One neuron, trained by neurona's own loop in Python; this page only draws.",
-    language: "Language", settings: "Settings", data: "Data", dataset: "Dataset", noise: "Noise",
-    n_samples: "Points", seed: "Seed", model: "Model", activation: "Activation", loss: "Loss",
-    scale: "Scaling", training: "Training", optimizer: "Optimizer", learning_rate: "Learning rate",
-    batch_size: "Batch size", epochs: "Epochs", apply: "Apply",
-    plane: "The data and the decision boundary", play: "Play", pause: "Pause", step: "One update",
-    one_epoch: "One epoch", reset: "Reset", speed: "Speed",
-    keys: "Keys: Space play/pause, S one update, E one epoch, R reset.",
-    neuron: "The neuron", epoch: "Epoch", update: "Updates", status: "Status",
-    train_loss: "Training loss", train_accuracy: "Training accuracy", test_loss: "Test loss",
-    test_accuracy: "Test accuracy", train_r2: "Training R²", test_r2: "Test R²",
-    train: "training", test: "test", download: "Download model.json",
-    ready: "ready", paused: "paused", playing: "playing", finished: "finished", diverged: "diverged",
-    connecting: "connecting…", disconnected: "The connection to the playground was lost: is neurona playground still running?",
-    legend_classify: "Colour: the neuron's output (blue 0, red 1); line: the decision boundary; filled: training points, rings: test points.",
-    legend_regress: "Colour: the neuron's prediction (dark low, yellow high); points: the targets, same scale; rings: test points.",
-    loss_axis: "loss", accuracy_axis: "accuracy", r2_axis: "R²", epoch_axis: "epoch",
-    diverged_note: "Training diverged; the weights shown are the last finite ones.",
-    your_file: "your file", upload: "Your CSV or Parquet file", target: "Target",
-    missing: "Missing values", plane_x: "Across the plane", plane_y: "Up the plane",
-    uploaded: "rows", class0: "class 0", class1: "class 1",
-    clicking: "Click the plane to add a training point of this class; Shift-click removes the nearest.",
-    download_run: "Download the run (zip)", take_away: "The same run, from the command line and in Python",
-    edited_note: "The clicked points are the page's own: the command and the code train on the dataset as generated.",
-    copy: "Copy", copied: "Copied.", not_editable: "Points are added by clicking on the built-in two-class datasets.",
-  },
-  es: {
-    playground: "patio de juegos", tagline: "Una neurona, entrenada por el propio bucle de neurona en Python; esta página solo dibuja.",
-    language: "Idioma", settings: "Ajustes", data: "Datos", dataset: "Conjunto", noise: "Ruido",
-    n_samples: "Puntos", seed: "Semilla", model: "Modelo", activation: "Activación", loss: "Pérdida",
-    scale: "Escalado", training: "Entrenamiento", optimizer: "Optimizador", learning_rate: "Tasa de aprendizaje",
-    batch_size: "Tamaño de lote", epochs: "Épocas", apply: "Aplicar",
-    plane: "Los datos y la frontera de decisión", play: "Reproducir", pause: "Pausa", step: "Una actualización",
-    one_epoch: "Una época", reset: "Reiniciar", speed: "Velocidad",
-    keys: "Teclas: Espacio reproducir/pausa, S una actualización, E una época, R reiniciar.",
-    neuron: "La neurona", epoch: "Época", update: "Actualizaciones", status: "Estado",
-    train_loss: "Pérdida de entrenamiento", train_accuracy: "Exactitud de entrenamiento", test_loss: "Pérdida de prueba",
-    test_accuracy: "Exactitud de prueba", train_r2: "R² de entrenamiento", test_r2: "R² de prueba",
-    train: "entrenamiento", test: "prueba", download: "Descargar model.json",
-    ready: "lista", paused: "en pausa", playing: "entrenando", finished: "terminado", diverged: "divergió",
-    connecting: "conectando…", disconnected: "Se perdió la conexión con el patio de juegos: ¿sigue en marcha neurona playground?",
-    legend_classify: "Color: la salida de la neurona (azul 0, rojo 1); línea: la frontera de decisión; rellenos: puntos de entrenamiento, anillos: puntos de prueba.",
-    legend_regress: "Color: la predicción de la neurona (oscuro bajo, amarillo alto); puntos: los objetivos, misma escala; anillos: puntos de prueba.",
-    loss_axis: "pérdida", accuracy_axis: "exactitud", r2_axis: "R²", epoch_axis: "época",
-    diverged_note: "El entrenamiento divergió; los pesos mostrados son los últimos finitos.",
-    your_file: "tu archivo", upload: "Tu archivo CSV o Parquet", target: "Objetivo",
-    missing: "Valores faltantes", plane_x: "A lo ancho del plano", plane_y: "A lo alto del plano",
-    uploaded: "filas", class0: "clase 0", class1: "clase 1",
-    clicking: "Haz clic en el plano para añadir un punto de entrenamiento de esta clase; Mayús+clic quita el más cercano.",
-    download_run: "Descargar la ejecución (zip)", take_away: "La misma ejecución, en la línea de órdenes y en Python",
-    edited_note: "Los puntos añadidos con clic son de esta página: la orden y el código entrenan con el conjunto tal como se genera.",
-    copy: "Copiar", copied: "Copiado.", not_editable: "Los puntos se añaden con clic en los conjuntos de dos clases incorporados.",
-  },
-};
+// The page's texts in every language, from neurona's message catalogues (see index.html.j2).
+const STRINGS = JSON.parse(document.getElementById("strings").textContent);
+// Which optimizer (and schedule) takes each of the form's settings.
+const APPLIES = JSON.parse(document.getElementById("applies").textContent);
 const CLASS_RGB = [[33, 102, 172], [247, 247, 247], [214, 96, 77]];   // blue, white, red
 const VIRIDIS = [[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]];
 const $ = (id) => document.getElementById(id);
 
 const state = { lang: document.documentElement.dataset.lang || "en", start: null, frame: null,
-                curves: [], touched: new Set(), playing: false, ws: null, id: null };
+                curves: [], raceCurves: [], touched: new Set(), playing: false, ws: null, id: null };
 
 function t(key) { return (STRINGS[state.lang] || STRINGS.en)[key] || STRINGS.en[key] || key; }
 
@@ -71,8 +19,23 @@ function translate() {
   document.documentElement.lang = state.lang;
   $("lang").value = state.lang;
   for (const el of document.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
+  for (const el of document.querySelectorAll("[data-i18n-label]")) el.setAttribute("aria-label", t(el.dataset.i18nLabel));
   $("play").textContent = t(state.playing ? "pause" : "play");
-  if (state.start) { showLabels(); draw(); }
+  if (state.start) { showLabels(); showFrame(); draw(); }
+}
+
+// Only the settings the chosen optimizer, schedule and race take are shown.
+function showApplicable() {
+  const form = $("settings").elements;
+  for (const label of document.querySelectorAll("label[data-setting]")) {
+    const name = label.dataset.setting;
+    let shown = true;
+    for (const [select, table] of Object.entries(APPLIES)) {
+      if (name in table) shown = table[name].includes(form[select].value);
+    }
+    if (name === "race_learning_rate") shown = form.race.value !== "none";
+    label.hidden = !shown;
+  }
 }
 
 // --- the settings, in the form and in the URL's hash -------------------------------------
@@ -99,8 +62,9 @@ function fillForm(settings) {
   const form = $("settings");
   for (const [k, v] of Object.entries(settings)) {
     if (!form.elements[k]) continue;
-    form.elements[k].value = k === "batch_size" && v === null ? "" : String(v);
+    form.elements[k].value = v === null ? "" : String(v);
   }
+  showApplicable();
 }
 
 function configure(settings) {
@@ -137,22 +101,32 @@ function receive(m) {
   if (m.type === "error") { say(m.message); document.body.dataset.error = m.message; return; }
   if (m.type === "hello") { state.id = m.id; return; }
   if (m.type === "start") {
-    state.start = m; state.curves = [];
+    state.start = m; state.curves = []; state.raceCurves = [];
     if (m.upload) showUpload(m.upload, m.feature_names);
     fillForm(m.settings);
     $("file-fields").hidden = m.settings.dataset !== "file";
     $("clicking").hidden = !m.editable;
+    if (!m.editable) document.querySelector("input[name=click-mode][value=inspect]").checked = true;
+    $("clicking-note").dataset.i18n = m.editable ? "clicking" : "clicking_fixed";
+    $("clicking-note").textContent = t($("clicking-note").dataset.i18n);
     $("plane").dataset.points = String(m.n_train);
     $("plane").dataset.features = m.features.join(",");
     $("edited-note").hidden = !m.edited;
     $("command").textContent = m.command;
     $("python").textContent = m.python;
+    $("race-take-away").hidden = !m.race_command;
+    $("race-command").textContent = m.race_command || "";
+    $("race-note").hidden = !m.race;
     say(""); delete document.body.dataset.error;
     showLabels();
   }
   if (m.type === "start" || m.type === "frame") {
     if (m.step === 0) state.curves = [];
     state.curves.push(...m.curves);
+    if (m.race) {
+      if (m.race.step === 0) state.raceCurves = [];
+      state.raceCurves.push(...m.race.curves);
+    }
     state.frame = m;
     showFrame();
     draw();
@@ -201,6 +175,64 @@ function showFrame() {
   const terms = f.weights.map((w, i) => `${num(w, 5)}·${names[i] || "x" + (i + 1)}`);
   $("formula").textContent = `z = ${terms.join(" + ")} + ${num(f.bias, 5)}`.replace(/\+ -/g, "− ");
   if (f.status === "diverged") say(t("diverged_note") + " " + (f.error || ""));
+  showRace(f);
+  showPoint(f.point);
+}
+
+function cell(text, tag = "td") { const c = document.createElement(tag); c.textContent = text; return c; }
+
+// The two optimizers side by side: each one's epoch, losses and score.
+function showRace(f) {
+  const table = $("race-table"), k = scoreKey();
+  table.hidden = !f.race;
+  if (!f.race) return;
+  $("race-score-label").textContent = t("test_" + k);
+  const rows = [f, f.race].map((r) => {
+    const tr = document.createElement("tr");
+    tr.dataset.optimizer = r.optimizer;
+    tr.dataset.loss = r.train ? String(r.train.loss) : "";
+    const status = r.status === "diverged" ? ` (${t("diverged")})` : "";
+    tr.append(cell(r.optimizer + " · " + num(r.learning_rate, 3) + status, "th"), cell(`${r.epoch} / ${r.epochs}`),
+              cell(num(r.train ? r.train.loss : null)), cell(num(r.test.loss)), cell(num(r.test[k], 4)));
+    return tr;
+  });
+  table.tBodies[0].replaceChildren(...rows);
+}
+
+// The inspected training point through the neuron: forward pass, loss, its part of the gradient.
+function showPoint(p) {
+  const box = $("point");
+  if (!p) {
+    const note = document.createElement("p");
+    note.className = "note"; note.dataset.i18n = "point_none"; note.textContent = t("point_none");
+    box.replaceChildren(note); box.dataset.index = ""; return;
+  }
+  box.dataset.index = String(p.index);
+  box.dataset.share = p.share === null ? "" : String(p.share);
+  const names = p.features, lines = [];
+  const xs = p.x.map((v, i) => `${names[i]} = ${num(v, 4)}`).join(", ");
+  lines.push([t("step_input"), xs]);
+  lines.push([t("step_target"), `y = ${num(p.y, 4)}` + (String(p.label) !== String(p.y) ? ` (${p.label})` : "")]);
+  const terms = p.terms.map((v, i) => `${num(p.weights[i], 4)}·${num(p.x[i], 4)}`).join(" + ");
+  lines.push([t("step_z"), `z = ${terms} + ${num(p.bias, 4)} = ${num(p.z, 5)}`.replace(/\+ -/g, "− ")]);
+  lines.push([t("step_a"), `a = ${p.activation}(z) = ${num(p.a, 5)};  ${p.activation}′(z) = ${num(p.slope, 4)}`]);
+  lines.push([t("step_loss"), `${p.loss_name}(y, a) = ${num(p.loss, 5)}`]);
+  const slope = p.loss_name === "log_loss" ? "a − y" : `2 (a − y) · ${p.activation}′(z)`;
+  lines.push([t("step_dl_dz"), `∂l/∂z = ${slope} = ${num(p.dl_dz, 5)}`]);
+  const scale = p.reduction === "mean" ? `1/${p.n_rows} · ` : "";
+  const grads = p.gradient.slice(0, -1).map((g, i) => `∂/∂w[${names[i]}] = ${num(g, 4)}`);
+  lines.push([t("step_gradient"), `${scale}∂l/∂z · (x, 1): ${grads.join(", ")}, ∂/∂b = ${num(p.gradient[p.gradient.length - 1], 4)}`]);
+  lines.push([t("step_share"), p.share === null ? "–" : `${num(100 * p.share, 3)} %`]);
+  const list = document.createElement("ol");
+  list.className = "steps";
+  for (const [label, value] of lines) {
+    const li = document.createElement("li"), b = document.createElement("b"), code = document.createElement("code");
+    b.textContent = label + ": "; code.textContent = value;
+    li.append(b, code); list.append(li);
+  }
+  const note = document.createElement("p");
+  note.className = "note"; note.dataset.i18n = "share_note"; note.textContent = t("share_note");
+  box.replaceChildren(list, note);
 }
 
 // --- drawing -------------------------------------------------------------------------------
@@ -225,7 +257,7 @@ function colourOf(v) {
   return mix(VIRIDIS, (v - lo) / (hi - lo || 1));
 }
 
-function draw() { if (state.start && state.frame) { drawPlane(); drawCurves(); } }
+function draw() { if (state.start && state.frame) { drawPlane(); drawCurves(); drawSurface(); } }
 
 function drawPlane() {
   const canvas = $("plane"), ctx = canvas.getContext("2d"), W = canvas.width, H = canvas.height;
@@ -244,6 +276,9 @@ function drawPlane() {
   ctx.drawImage(off, 0, 0, n, n, 0, 0, W, H);
   const px = (x) => ((x - x0) / (x1 - x0)) * W, py = (y) => ((y1 - y) / (y1 - y0)) * H;
   if (state.start.task === "classify") drawBoundary(ctx, field, px, py);
+  if (state.start.task === "classify" && state.frame.race) {
+    drawBoundary(ctx, { ...field, values: state.frame.race.field }, px, py, [8, 6]);
+  }
   for (const [part, filled] of [["train", true], ["test", false]]) {
     const p = state.start.points[part];
     for (let i = 0; i < p.y.length; i++) {
@@ -266,7 +301,7 @@ function drawPlane() {
 
 // Where the output crosses the threshold along the grid's rows and columns: a straight
 // line for one neuron (scaling is affine), drawn through the crossings the server's field shows.
-function drawBoundary(ctx, field, px, py) {
+function drawBoundary(ctx, field, px, py, dash = []) {
   const n = field.n, v = field.values, th = state.start.threshold, [x0, x1, y0, y1] = field.bounds;
   const gx = (j) => x0 + ((x1 - x0) * j) / (n - 1), gy = (i) => y1 - ((y1 - y0) * i) / (n - 1);
   const pts = [];
@@ -287,7 +322,8 @@ function drawBoundary(ctx, field, px, py) {
   ctx.beginPath();
   ctx.moveTo(px(pts[0][0]), py(pts[0][1]));
   ctx.lineTo(px(pts[pts.length - 1][0]), py(pts[pts.length - 1][1]));
-  ctx.lineWidth = 2.5; ctx.strokeStyle = "#111"; ctx.setLineDash([]); ctx.stroke();
+  ctx.lineWidth = dash.length ? 2 : 2.5; ctx.strokeStyle = "#111"; ctx.setLineDash(dash); ctx.stroke();
+  ctx.setLineDash([]);
 }
 
 function drawCurves() {
@@ -297,7 +333,8 @@ function drawCurves() {
   const panels = [["loss", t("loss_axis"), null], [k, t(k + "_axis"), k === "accuracy" ? [0, 1] : null]];
   panels.forEach(([key, label, fixed], p) => {
     const top = p * (H / 2) + 12, h = H / 2 - 40, left = 52, w = W - left - 12;
-    const vals = rows.flatMap((r) => [r.train[key], r.test[key]]).filter((x) => x !== null && x !== undefined && isFinite(x));
+    const vals = rows.concat(state.frame.race ? state.raceCurves : []).flatMap((r) => [r.train[key], r.test[key]])
+      .filter((x) => x !== null && x !== undefined && isFinite(x));
     let [lo, hi] = fixed || [Math.min(...vals), Math.max(...vals)];
     if (!vals.length && !fixed) [lo, hi] = [0, 1];
     if (hi === lo) { hi += 1; lo -= 1; }
@@ -307,10 +344,11 @@ function drawCurves() {
     ctx.fillText(label, 4, top + 10);
     ctx.fillText(num(hi, 3), 4, top + 26); ctx.fillText(num(lo, 3), 4, top + h);
     ctx.fillText(t("epoch_axis") + " " + epochs, left + w - 70, top + h + 16);
-    for (const [part, colour, dash] of [["train", "#0072b2", []], ["test", "#e69f00", [6, 4]]]) {
-      ctx.beginPath(); ctx.strokeStyle = colour; ctx.lineWidth = 2; ctx.setLineDash(dash);
+    const lines = [[rows, 2]].concat(state.frame.race ? [[state.raceCurves, 1]] : []);
+    for (const [[series, width], [part, colour, dash]] of lines.flatMap((l) => [[l, ["train", "#0072b2", []]], [l, ["test", "#e69f00", [6, 4]]]])) {
+      ctx.beginPath(); ctx.strokeStyle = colour; ctx.lineWidth = width; ctx.setLineDash(dash);
       let started = false;
-      for (const r of rows) {
+      for (const r of series) {
         const y = r[part][key];
         if (y === null || y === undefined) { started = false; continue; }
         const X = left + (w * r.epoch) / epochs, Y = top + h - (h * (Math.min(hi, Math.max(lo, y)) - lo)) / (hi - lo);
@@ -320,6 +358,44 @@ function drawCurves() {
     }
   });
   ctx.setLineDash([]);
+}
+
+// The objective over the plane's two weights (log colour scale) with each optimizer's path.
+function drawSurface() {
+  const canvas = $("surface"), ctx = canvas.getContext("2d"), W = canvas.width, H = canvas.height;
+  const s = state.frame.surface, n = s.n, [a0, a1, b0, b1] = s.bounds;
+  const left = 58, top = 8, w = W - left - 10, h = H - top - 40;
+  ctx.clearRect(0, 0, W, H);
+  const finite = s.values.filter((v) => v !== null);
+  const lo = Math.min(...finite), hi = Math.max(...finite), eps = (hi - lo) * 1e-3 + 1e-12;
+  const L = (v) => Math.log(v - lo + eps), u = (v) => (L(v) - L(lo)) / (L(hi) - L(lo) || 1);
+  const img = ctx.createImageData(n, n);
+  s.values.forEach((v, i) => img.data.set([...(v === null ? [200, 200, 200] : mix(VIRIDIS, u(v))), 255], 4 * i));
+  const off = document.createElement("canvas");
+  off.width = off.height = n;
+  off.getContext("2d").putImageData(img, 0, 0);
+  ctx.imageSmoothingEnabled = true;
+  ctx.drawImage(off, 0, 0, n, n, left, top, w, h);
+  const px = (a) => left + ((a - a0) / (a1 - a0)) * w, py = (b) => top + ((b1 - b) / (b1 - b0)) * h;
+  s.paths.forEach((path, k) => {
+    const main = k === 0;
+    ctx.beginPath();
+    path.forEach(([a, b], i) => (i ? ctx.lineTo(px(a), py(b)) : ctx.moveTo(px(a), py(b))));
+    if (main) { ctx.strokeStyle = "#fff"; ctx.lineWidth = 4.5; ctx.stroke(); }
+    ctx.strokeStyle = main ? "#111" : "#e69f00"; ctx.lineWidth = main ? 2 : 1.5;
+    ctx.setLineDash(main ? [] : [6, 4]); ctx.stroke(); ctx.setLineDash([]);
+    const [sa, sb] = path[0], [ea, eb] = path[path.length - 1];
+    ctx.beginPath(); ctx.arc(px(sa), py(sb), 6, 0, 2 * Math.PI); ctx.lineWidth = 2; ctx.strokeStyle = "#fff"; ctx.stroke();
+    ctx.beginPath(); ctx.arc(px(ea), py(eb), 5, 0, 2 * Math.PI); ctx.fillStyle = main ? "#111" : "#e69f00"; ctx.fill();
+    ctx.strokeStyle = "#fff"; ctx.lineWidth = 1.5; ctx.stroke();
+  });
+  ctx.strokeStyle = "#999"; ctx.lineWidth = 1; ctx.strokeRect(left, top, w, h);
+  ctx.fillStyle = "#333"; ctx.font = "12px system-ui, sans-serif";
+  ctx.fillText(num(a0, 3), left, top + h + 14);
+  const right = num(a1, 3); ctx.fillText(right, left + w - ctx.measureText(right).width, top + h + 14);
+  ctx.fillText(s.weights[0] + " →", left + w / 2 - 30, top + h + 30);
+  ctx.fillText(num(b1, 3), 4, top + 12); ctx.fillText(num(b0, 3), 4, top + h);
+  ctx.save(); ctx.translate(14, top + h / 2 + 40); ctx.rotate(-Math.PI / 2); ctx.fillText(s.weights[1] + " →", 0, 0); ctx.restore();
 }
 
 // --- controls ------------------------------------------------------------------------------
@@ -370,15 +446,19 @@ async function upload(file) {
   configure(sentSettings());
 }
 
+function clickMode() { return document.querySelector("input[name=click-mode]:checked").value; }
+
 function clickPlane(e) {
   if (!state.start || !state.frame) return;
-  if (!state.start.editable) { say(t("not_editable"), true); return; }
   const rect = $("plane").getBoundingClientRect(), [x0, x1, y0, y1] = state.frame.field.bounds;
   const x = x0 + ((e.clientX - rect.left) / rect.width) * (x1 - x0);
   const y = y1 - ((e.clientY - rect.top) / rect.height) * (y1 - y0);
+  const mode = clickMode();
+  if (mode === "inspect" && !e.shiftKey) { send({ cmd: "inspect", x, y }); return; }
+  if (!state.start.editable) { say(t("not_editable"), true); return; }
   setPlaying(false);
   if (e.shiftKey) send({ cmd: "remove", x, y });
-  else send({ cmd: "point", x, y, label: Number(document.querySelector("input[name=click-class]:checked").value) });
+  else send({ cmd: "point", x, y, label: Number(mode) });
 }
 
 function downloadRun() {
@@ -415,6 +495,7 @@ $("settings").addEventListener("input", (e) => {
   if (e.target.name === "dataset" && e.target.value === "file") state.touched.add("target");
 });
 $("settings").addEventListener("change", (e) => {
+  if (["optimizer", "schedule", "race"].includes(e.target.name)) showApplicable();
   if (["dataset", "target", "missing", "plane_x", "plane_y"].includes(e.target.name)) configure(sentSettings());
 });
 $("settings").onsubmit = (e) => { e.preventDefault(); setPlaying(false); configure(sentSettings()); };
