@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from neurona.core.activations import get_activation
-from neurona.core.explain import explain_row
+from neurona.core.explain import explain_row, gradient_sizes
 from neurona.core.gradient import evaluate, numpy_pass, penalty
 from neurona.core.loss_surface import loss_surface
 from neurona.core.losses import get_loss, reduction_scale
@@ -52,16 +52,23 @@ def test_a_large_surface_is_worked_through_in_blocks_with_the_same_values(monkey
 @pytest.mark.parametrize("reduction", ["sum", "mean"])
 def test_the_rows_parts_add_up_to_the_gradient_and_their_shares_to_one(activation, loss,
                                                                         reduction):
+    """Shares are of the rows' summed pull; alignment is the cosine with the whole."""
     X, y = _rows(seed=1)
     act, lo = get_activation(activation), get_loss(loss)
     w, b = np.array([0.5, -1.0, 0.25]), -0.2
     dw, db, metrics = numpy_pass(X, y, w, b, act, lo, reduction)
     whole = np.append(dw, db)
     scale = reduction_scale(reduction, len(y))
-    rows = [explain_row(X[k], y[k], w, b, act, lo, scale, whole) for k in range(len(y))]
-    np.testing.assert_allclose(np.sum([r["gradient"] for r in rows], axis=0), whole,
-                               rtol=1e-10, atol=1e-12)
+    sizes = gradient_sizes(X, y, w, b, act, lo, scale)
+    rows = [explain_row(X[k], y[k], w, b, act, lo, scale, whole, float(sizes.sum()))
+            for k in range(len(y))]
+    parts = np.array([r["gradient"] for r in rows])
+    np.testing.assert_allclose(parts.sum(axis=0), whole, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(sizes, np.linalg.norm(parts, axis=1), rtol=1e-12)
     assert sum(r["share"] for r in rows) == pytest.approx(1.0, abs=1e-10)
+    assert all(0 <= r["share"] <= 1 for r in rows)
+    cosines = parts @ whole / (np.linalg.norm(parts, axis=1) * np.linalg.norm(whole))
+    np.testing.assert_allclose([r["alignment"] for r in rows], cosines, rtol=1e-10)
     assert sum(r["loss"] for r in rows) * scale == pytest.approx(metrics["loss"], rel=1e-12)
     r = rows[7]
     assert r["z"] == pytest.approx(float(X[7] @ w + b), abs=1e-12)
@@ -74,6 +81,7 @@ def test_the_post_rows_step_is_a_minus_y_times_x():
     act, lo = get_activation("sigmoid"), get_loss("log_loss")
     r = explain_row(np.array([1.0, 2.0]), 0.0, np.array([0.0, 0.0]), 0.0, act, lo)
     assert r["a"] == 0.5 and r["dl_dz"] == 0.5 and r["gradient"] == [0.5, 1.0, 0.5]
-    assert r["share"] is None  # no gradient given
-    zero = explain_row(np.array([1.0]), 0.5, np.array([0.0]), 0.0, act, lo, 1.0, np.zeros(2))
-    assert zero["share"] is None  # the whole gradient is zero: no share of it
+    assert r["share"] is None and r["alignment"] is None  # no totals given
+    zero = explain_row(np.array([1.0]), 0.5, np.array([0.0]), 0.0, act, lo, 1.0, np.zeros(2),
+                       0.0)
+    assert zero["share"] is None and zero["alignment"] is None  # nothing pulls: no share

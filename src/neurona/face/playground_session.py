@@ -29,7 +29,7 @@ from .. import data
 from ..core.activations import ACTIVATIONS
 from ..core.callbacks import Callback
 from ..core.trajectory import WeightTrajectory
-from ..core.explain import explain_row
+from ..core.explain import explain_row, gradient_sizes
 from ..core.gradient import evaluate, numpy_pass, penalty
 from ..core.loss_surface import loss_surface
 from ..core.losses import reduction_scale
@@ -714,9 +714,10 @@ class Session:
         with np.errstate(all="ignore"):
             dw, db, _ = numpy_pass(self.X_fit, parts.y_train, w, b, t.activation, t.loss,
                                    t.reduction, task=self.task)
+            scale = reduction_scale(t.reduction, len(parts.y_train))
+            sizes = gradient_sizes(self.X_fit, parts.y_train, w, b, t.activation, t.loss, scale)
             steps = explain_row(self.X_fit[k], parts.y_train[k], w, b, t.activation, t.loss,
-                                reduction_scale(t.reduction, len(parts.y_train)),
-                                np.append(dw, db))
+                                scale, np.append(dw, db), float(sizes.sum()))
         names = self.parts.feature_names or [f"x{j + 1}" for j in range(self.X.shape[1])]
         label = self.parts.classes[int(parts.y_train[k])] if self.task == "classify" and \
             self.parts.classes is not None else float(parts.y_train[k])

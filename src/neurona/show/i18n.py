@@ -383,10 +383,14 @@ ENGLISH: dict[str, str] = dict((
     _m('page.step_loss', 'its loss'),
     _m('page.step_dl_dz', "the loss's slope in z"),
     _m('page.step_gradient', 'its part of the gradient'),
-    _m('page.step_share', 'its share of the whole gradient'),
-    _m('page.share_note', "The parts of all training points add up to the data's gradient (the "
-                          'penalty comes on top); the shares sum to 100%, and a negative share '
-                          'pulls against the step.'),
+    _m('page.step_share', "its share of all the points' pull"),
+    _m('page.step_alignment', 'its alignment with the whole gradient'),
+    _m('page.share_note', "Each point's part of the gradient is ∂l/∂z times the point (and 1 "
+                          'for the bias); the parts of all training points add up to the '
+                          "data's gradient (the penalty comes on top). Its share is its "
+                          "part's length over the sum of all the lengths (the shares sum to "
+                          '100%); its alignment is the cosine with the whole gradient: near 1 '
+                          'it pulls the way the step goes, below 0 against it.'),
     _m('page.controls_label', 'training controls'),
     _m('page.plane_label', "data points over the neuron's output"),
     _m('page.curves_label', 'loss and score per epoch'),

@@ -213,7 +213,8 @@ function showPoint(p) {
   const xs = p.x.map((v, i) => `${names[i]} = ${num(v, 4)}`).join(", ");
   lines.push([t("step_input"), xs]);
   lines.push([t("step_target"), `y = ${num(p.y, 4)}` + (String(p.label) !== String(p.y) ? ` (${p.label})` : "")]);
-  const terms = p.terms.map((v, i) => `${num(p.weights[i], 4)}·${num(p.x[i], 4)}`).join(" + ");
+  const factor = (v) => (v < 0 ? `(${num(v, 4)})` : num(v, 4));
+  const terms = p.terms.map((v, i) => `${num(p.weights[i], 4)}·${factor(p.x[i])}`).join(" + ");
   lines.push([t("step_z"), `z = ${terms} + ${num(p.bias, 4)} = ${num(p.z, 5)}`.replace(/\+ -/g, "− ")]);
   lines.push([t("step_a"), `a = ${p.activation}(z) = ${num(p.a, 5)};  ${p.activation}′(z) = ${num(p.slope, 4)}`]);
   lines.push([t("step_loss"), `${p.loss_name}(y, a) = ${num(p.loss, 5)}`]);
@@ -223,6 +224,7 @@ function showPoint(p) {
   const grads = p.gradient.slice(0, -1).map((g, i) => `∂/∂w[${names[i]}] = ${num(g, 4)}`);
   lines.push([t("step_gradient"), `${scale}∂l/∂z · (x, 1): ${grads.join(", ")}, ∂/∂b = ${num(p.gradient[p.gradient.length - 1], 4)}`]);
   lines.push([t("step_share"), p.share === null ? "–" : `${num(100 * p.share, 3)} %`]);
+  lines.push([t("step_alignment"), p.alignment === null ? "–" : `cos = ${num(p.alignment, 3)}`]);
   const list = document.createElement("ol");
   list.className = "steps";
   for (const [label, value] of lines) {
