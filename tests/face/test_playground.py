@@ -331,6 +331,8 @@ def test_a_bad_setting_is_shown_and_the_page_keeps_working(browser, server):
         page.click("#apply")
         page.wait_for_selector("#message:not(:empty)")
         assert "learning_rate" in page.text_content("#message")
+        page.select_option("#lang", "es")  # the same error, said in Spanish
+        assert "learning_rate debe estar entre 1e-06 y 100" in page.text_content("#message")
         page.fill("input[name=learning_rate]", "0.05")
         page.click("#apply")
         page.wait_for_selector("#message:empty")

@@ -251,3 +251,34 @@ def test_the_diverged_runs_last_line_is_spanish(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1
     assert err.rstrip().endswith(f"Lo hecho hasta esa época está en {tmp_path / 'r'}.")
+
+
+# --- errors said in the learner's language ---------------------------------------------
+
+@pytest.mark.parametrize("argv, spanish", [
+    (["--epochs", "0"], "--epochs debe ser un entero positivo; se recibió 0."),
+    (["--optimizer", "momentum", "--momentum", "1.5"],
+     "--momentum debe ser un número en [0, 1); se recibió 1.5."),
+    (["--optimizer", "foo"], "argumento --optimizer: opción no válida: 'foo' (elige entre "),
+    (["--epochs"], "argumento --epochs: falta su valor (consulta 'neurona train --help')"),
+    (["--epochs", "abc"], "argumento --epochs: se esperaba un entero; se recibió 'abc'"),
+    (["--data", "no-such-file.csv"], "no-such-file.csv: no existe ese archivo; revisa la ruta."),
+])
+def test_the_common_errors_are_said_in_spanish_with_lang_es(argv, spanish, capsys, tmp_path):
+    assert main(["train", "--lang", "es", "--out", str(tmp_path / "r"), *argv]) == 2
+    err = capsys.readouterr().err
+    assert spanish in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "r").exists()
+    assert main(["train", "--out", str(tmp_path / "r"), *argv]) == 2  # English without it
+    assert spanish not in capsys.readouterr().err
+
+
+def test_an_error_without_a_template_stays_as_it_is_and_english_is_untouched():
+    t = messages("es")
+    assert t.error("something nobody catalogued.") == "something nobody catalogued."
+    assert messages("en").error("epochs must be a positive integer, got 0.") == \
+        "epochs must be a positive integer, got 0."
+    assert t.error("Unknown loss 'hinge'; choose one of log_loss, squared_error.") == \
+        "loss desconocido: 'hinge'; elige uno de log_loss, squared_error."
+    assert t.error("unrecognized arguments: --x (see 'neurona --help')") == \
+        "argumentos no reconocidos: --x (consulta 'neurona --help')"

@@ -40,10 +40,25 @@ NEGATIVE_VALUE_OPTIONS = ("--init-weights",)
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse, with errors reported as one line."""
+    """argparse, with errors reported as one line, in the language ``--lang`` asks for."""
+
+    #: The language of the command line being parsed (set by :func:`main`).
+    lang = DEFAULT_LANG
 
     def error(self, message):  # noqa: D401 - argparse's hook
-        raise SystemExit(_fail(f"{self.prog}: error: {message} (see '{self.prog} --help')"))
+        said = messages(self.lang).error(f"{message} (see '{self.prog} --help')")
+        raise SystemExit(_fail(f"{self.prog}: error: {said}"))
+
+
+def _lang_of(argv: list[str]) -> str:
+    """The ``--lang`` an argument list asks for (English when none or unknown), read before
+    argparse so that its own errors are said in that language too."""
+    for k, arg in enumerate(argv):
+        value = arg.partition("=")[2] if arg.startswith("--lang=") else \
+            (argv[k + 1] if arg == "--lang" and k + 1 < len(argv) else None)
+        if value is not None:
+            return value if value in LANGS else DEFAULT_LANG
+    return DEFAULT_LANG
 
 
 class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
@@ -864,6 +879,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command with ``argv`` (default: ``sys.argv[1:]``); return the exit status."""
     argv = _join_negative_values(list(sys.argv[1:] if argv is None else argv))
     parser = build_parser()
+    _Parser.lang = _lang_of(argv)
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:
@@ -888,7 +904,8 @@ def main(argv: list[str] | None = None) -> int:
             exc = exc.as_option(SPEC_FLAGS[exc.parameter][0].replace("--no-", "--"))
         elif isinstance(exc, SettingError) and exc.parameter in OTHER_FLAGS:
             exc = exc.as_option(OTHER_FLAGS[exc.parameter])
-        return _fail(f"neurona {args.command}: error: {exc}")
+        said = messages(getattr(args, "lang", DEFAULT_LANG)).error(str(exc))
+        return _fail(f"neurona {args.command}: error: {said}")
 
 
 if __name__ == "__main__":  # pragma: no cover

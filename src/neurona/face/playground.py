@@ -69,6 +69,15 @@ def listen(host: str = "127.0.0.1", port: int | None = None) -> socket.socket:
     raise OptionError(f"no free port on {host}.")
 
 
+def said(message: str) -> dict:
+    """An error for the page: ``{"error": English, "messages": {lang: the same in lang}}``
+    (the page shows the one of its language; see :meth:`neurona.show.i18n.Messages.error`)."""
+    from ..show.i18n import LANGS, messages
+
+    return {"error": message, "messages": {lang: messages(lang).error(message)
+                                           for lang in LANGS}}
+
+
 def dumps(obj) -> str:
     return json.dumps(clean(obj), allow_nan=False, separators=(",", ":"))
 
@@ -202,7 +211,8 @@ class Connection:
         await self.ws.send_text(dumps(message))
 
     async def error(self, message: str) -> None:
-        await self.send({"type": "error", "message": message})
+        found = said(message)
+        await self.send({"type": "error", "message": message, "messages": found["messages"]})
 
     async def advance(self, updates: int) -> None:
         async with self.lock:
@@ -361,7 +371,7 @@ def create_app(token: str, port: int, host: str = "127.0.0.1", lang: str = "en")
         return found
 
     def failed(exc: NeuronaError, status: int = 400) -> Response:
-        return Response(dumps({"error": str(exc)}) + "\n", status_code=status,
+        return Response(dumps(said(str(exc))) + "\n", status_code=status,
                         media_type="application/json")
 
     async def upload(request):

@@ -21,6 +21,7 @@ translated where they name a file's column; their human labels are.
 from __future__ import annotations
 
 import gettext
+import string
 from pathlib import Path
 
 from ..errors import NeuronaError
@@ -238,6 +239,27 @@ ENGLISH: dict[str, str] = dict((
     _m('cli.task_why_column', 'column {column} holds numbers with more than two values'),
     _m('cli.task_why_dataset', "the {name} dataset's targets are numbers"),
     _m('cli.task_why_plane', 'the plane dataset, a noisy linear function'),
+    # Errors a learner meets most, as templates: Messages.error matches an English error
+    # against them and says it in the catalogue's language (others stay as they are).
+    _m('error.positive_integer', '{name} must be a positive integer, got {value}.'),
+    _m('error.positive_number', '{name} must be a positive number, got {value}.'),
+    _m('error.non_negative_number', '{name} must be a non-negative number, got {value}.'),
+    _m('error.number_in', '{name} must be a number in {interval}, got {value}.'),
+    _m('error.true_or_false', '{name} must be True or False, got {value}.'),
+    _m('error.unknown_choice', 'Unknown {what} {value}; choose one of {choices}.'),
+    _m('error.no_file', '{path}: no such file; check the path.'),
+    _m('error.no_target', '{path}: no target column {column}; columns found: {columns}.'),
+    _m('error.invalid_choice', 'argument {option}: invalid choice: {value} (choose from {choices})'),
+    _m('error.expected_one', 'argument {option}: expected one argument'),
+    _m('error.expected_integer', 'argument {option}: expected an integer, got {value}'),
+    _m('error.expected_number', 'argument {option}: expected a number, got {value}'),
+    _m('error.expected_number_in', 'argument {option}: expected a number in {interval}, got {value}'),
+    _m('error.unrecognized', 'unrecognized arguments: {arguments}'),
+    _m('error.required', 'the following arguments are required: {arguments}'),
+    _m('error.between', '{name} must be between {low} and {high}, got {value}.'),
+    _m('error.a_number', '{name} must be a number, got {value}.'),
+    _m('error.one_of', '{name} must be one of {choices}, got {value}.'),
+    _m('error.see_help', "{message} (see '{prog} --help')"),
     _m('cli.run_written', 'Run written to {path}'),
     _m('cli.report_written', 'Report written to {path}'),
     _m('cli.early_stopping', 'Early stopping after epoch {epoch}: {monitor} did not improve for '
@@ -414,6 +436,22 @@ def _table(lang: str) -> dict[str, str]:
     return {key: translations.pgettext(key, english) for key, english in ENGLISH.items()}
 
 
+def _pattern(template: str) -> "re.Pattern":
+    """The regular expression of an English template: each ``{field}`` any text."""
+    import re
+
+    parts = []
+    for literal, field, _, _ in string.Formatter().parse(template):
+        parts.append(re.escape(literal))
+        if field:
+            parts.append(f"(?P<{field}>.+?)" if field != "message" else f"(?P<{field}>.+)")
+    return re.compile("".join(parts), re.S)
+
+
+#: The error templates as patterns, those that wrap another message first.
+_ERROR_PATTERNS = sorted(((key, _pattern(english)) for key, english in ENGLISH.items()
+                          if key.startswith("error.")), key=lambda kp: "message" not in
+                         kp[1].groupindex)
 LANGS = _languages()
 CATALOGUE: dict[str, dict[str, str]] = {lang: _table(lang) for lang in LANGS}
 
@@ -437,6 +475,22 @@ class Messages:
 
     def has(self, key: str) -> bool:
         return key in self._table
+
+    def error(self, text: str) -> str:
+        """An English error message said in this language, when it matches one of the
+        ``error.*`` templates (their ``{fields}`` stand for any text, kept as it is);
+        otherwise ``text`` itself. ``error.see_help`` wraps another such message."""
+        text = str(text)
+        if self.lang == DEFAULT_LANG:
+            return text
+        for key, pattern in _ERROR_PATTERNS:
+            found = pattern.fullmatch(text)
+            if found:
+                values = found.groupdict()
+                if "message" in values:
+                    values["message"] = self.error(values["message"])
+                return self(key, **values)
+        return text
 
     def metric(self, key: str) -> str:
         """The human label of a history column (the column name itself if unknown)."""

@@ -22,6 +22,7 @@ function translate() {
   for (const el of document.querySelectorAll("[data-i18n-label]")) el.setAttribute("aria-label", t(el.dataset.i18nLabel));
   $("play").textContent = t(state.playing ? "pause" : "play");
   if (state.start) { showLabels(); showFrame(); draw(); }
+  if (state.error) showError(state.error.english, state.error.messages);
 }
 
 // Only the settings the chosen optimizer, schedule and race take are shown.
@@ -98,7 +99,7 @@ function connect() {
 }
 
 function receive(m) {
-  if (m.type === "error") { say(m.message); document.body.dataset.error = m.message; return; }
+  if (m.type === "error") { showError(m.message, m.messages); return; }
   if (m.type === "hello") { state.id = m.id; return; }
   if (m.type === "start") {
     state.start = m; state.curves = []; state.raceCurves = [];
@@ -135,7 +136,16 @@ function receive(m) {
   if (m.type === "model") download(m.document);
 }
 
-function say(text, note = false) {
+// A server error, in the page's language (the server says it in each one it knows); it is
+// said again when the language changes, until the next message replaces it.
+function showError(english, messages) {
+  state.error = { english, messages };
+  say((messages && messages[state.lang]) || english, false, true);
+  document.body.dataset.error = english;
+}
+
+function say(text, note = false, keep = false) {
+  if (!keep) state.error = null;
   $("message").textContent = text;
   $("message").className = note ? "note" : "";
 }
@@ -435,7 +445,7 @@ async function upload(file) {
   say(t("connecting"), true);
   const response = await fetch("upload" + query({ id: state.id, name: file.name }), { method: "POST", body: file });
   const answer = await response.json().catch(() => ({ error: response.statusText }));
-  if (!response.ok) { say(answer.error); document.body.dataset.error = answer.error; return; }
+  if (!response.ok) { showError(answer.error, answer.messages); return; }
   say("");
   showUpload(answer.upload, null);
   $("file-fields").hidden = false;
