@@ -310,14 +310,17 @@ def _log_sigmoid(g: _Graph, z: str) -> str:
 def _heads(g: _Graph, p: Predictor, z: str) -> list:
     """The output nodes after the net input ``z`` ``[N, k]``; their value infos."""
     helper, T = g.helper, g.onnx.TensorProto
-    flat = g.constant("flat", np.array([-1], dtype=np.int64))
     outputs = []
+
+    def column(value: str, stem: str) -> str:  # [N, 1] -> [N]
+        return g.op("Reshape", [value, g.constant("flat", np.array([-1], dtype=np.int64))],
+                    stem)
 
     def out(name, elem, shape, doc):
         outputs.append(helper.make_tensor_value_info(name, elem, shape, doc_string=doc))
 
     if p.task == "regress":
-        a = _activation(g, p.activation, g.op("Reshape", [z, flat], "z"))
+        a = _activation(g, p.activation, column(z, "z"))
         if p.target_scaler is not None:
             a = g.op("Add", [g.op("Mul", [a, g.constant("target_scale",
                                                          p.target_scaler.scale[0])]),
@@ -326,7 +329,7 @@ def _heads(g: _Graph, p: Predictor, z: str) -> list:
         out(PREDICTION, T.FLOAT, ["N"], "the prediction, in the target's units")
         return outputs
     if p.rule == "threshold":
-        a = _activation(g, p.activation, g.op("Reshape", [z, flat], "z"))
+        a = _activation(g, p.activation, column(z, "z"))
         _to_float(g, a, PROBABILITY)
         out(PROBABILITY, T.FLOAT, ["N"], f"the neuron's output ({p.activation}), "
                                          f"P(class 1) for a sigmoid")
@@ -335,7 +338,7 @@ def _heads(g: _Graph, p: Predictor, z: str) -> list:
     else:
         d = g.op("Sub", [z, g.constant("offset", p.offset)], "decision")
         if p.n_neurons == 1:
-            d = g.op("Reshape", [d, flat], "decision")
+            d = column(d, "decision")
             index = g.op("Cast", [g.op("Greater", [d, g.constant("zero", 0.0)])], "index",
                          to=T.INT64)
         else:
