@@ -150,8 +150,8 @@ def check_exportable(predictor: Predictor, where: str = "the model") -> None:
                 raise ExportError(
                     f"{where}: column {c.name!r} is hashed into {c.n} features (BLAKE2b of its "
                     f"text), which no ONNX operator computes, so the model cannot be exported; "
-                    f"train it with the column one-hot encoded (--max-categories) or left out "
-                    f"(--features).")
+                    f"train it without --hash {c.name} (one-hot categories) or with the column "
+                    f"left out (--features).")
         taken = {INPUT, *predictor.outputs}
         for c in predictor.text_columns:
             if c.name in taken:
