@@ -127,9 +127,13 @@ def test_a_neuron_without_a_scaler_and_no_rows():
                                neuron.predict_proba(X.astype(np.float64)), atol=1e-6)
 
 
+# ONNX Runtime's graph optimizer drops an Add of a constant that is 0 in float32 (a bias
+# below 1e-45 in size), so the numbers are drawn among those float32 can hold.
+HELD = st.floats(-50, 50).filter(lambda v: v == 0 or abs(v) > 1e-37)
+
+
 @settings(max_examples=60, deadline=None)
-@given(weights=arrays(np.float64, 3, elements=st.floats(-50, 50)),
-       bias=st.floats(-50, 50),
+@given(weights=arrays(np.float64, 3, elements=HELD), bias=HELD,
        X=arrays(np.float32, (5, 3), elements=st.floats(-1e3, 1e3, width=32)),
        activation=st.sampled_from(ACTIVATIONS))
 def test_any_weights_and_rows(weights, bias, X, activation):
