@@ -241,8 +241,8 @@ def _features(g: _Graph, p: Predictor) -> str:
             run += 1
             continue
         if run:  # the X columns since the last text column
-            blocks.append(g.op("Gather", [x, g.constant("columns", np.arange(start, start + run))],
-                               "numbers", axis=1))
+            columns = g.constant("columns", np.arange(start, start + run))
+            blocks.append(g.op("Gather", [x, columns], "numbers", axis=1))
             start, run = start + run, 0
         if c is not None:
             blocks.append(_one_hot(g, c, p.encoding.unknown))
