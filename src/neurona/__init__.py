@@ -32,7 +32,7 @@ __all__ = [
     "ACTIVATIONS", "Activation", "Callback", "Checkpoint", "DivergenceError", "EarlyStopping",
     "GracefulInterrupt", "History", "LOSSES", "Loss", "ModelFileError", "Neuron",
     "NeuronClassifier", "NeuronRegressor", "NeuronaError", "ProgressBar", "RunDirectoryError",
-    "TrainSpec", "Trainer", "WeightTrajectory", "__version__", "forward_backward",
+    "TrainSpec", "Trainer", "WeightTrajectory", "__version__", "export_onnx", "forward_backward",
     "get_activation", "get_loss", "load", "load_checkpoint", "objective", "optimizers",
     "plots", "run_epoch", "save", "train",
 ]
@@ -41,7 +41,8 @@ __all__ = [
 # matplotlib; a run without them never pays their import time.
 _LAZY = {"NeuronClassifier": ("face.estimators", "NeuronClassifier"),
          "NeuronRegressor": ("face.estimators", "NeuronRegressor"),
-         "plots": ("show.plots", None)}
+         "plots": ("show.plots", None),
+         "export_onnx": ("face.export", "export_onnx")}
 
 
 def __getattr__(name: str):

@@ -74,3 +74,8 @@ class DataValueError(DataError):
 
 class TargetError(DataError):
     """The target column does not describe two classes (one class, or more than two)."""
+
+
+class ExportError(NeuronaError):
+    """A model cannot be written in another format: a part of it the format cannot
+    express, or the format's package is not installed."""

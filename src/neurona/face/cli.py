@@ -463,6 +463,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_predict_parser(sub, common)
     add_evaluate_parser(sub, common)
     add_playground_parser(sub, common)
+    add_export_parser(sub, common)
     return parser
 
 
@@ -536,6 +537,42 @@ def add_evaluate_parser(sub, common) -> None:
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
     add_csv_options(p)
     p.set_defaults(handler=cmd_evaluate)
+
+
+# --- neurona export: a model file as an ONNX graph (face/export.py, files/onnx_export.py) ---
+
+def add_export_parser(sub, common) -> None:
+    p = sub.add_parser(
+        "export", parents=[common], formatter_class=_HelpFormatter,
+        help="write a trained model as an ONNX graph",
+        description="Write the whole model (its encoding, scaler, weights, activation, "
+                    "threshold and labels, or a regression's target scaling; an estimator's "
+                    "one-vs-rest neurons) as an ONNX file that ONNX Runtime and other tools "
+                    "run without neurona. Input X: float32 [N, n_features] in the model's "
+                    "feature order. See docs/export.md.")
+    p.add_argument("model", type=Path, metavar="MODEL",
+                   help="a model.json (neurona train's, neurona.save's or an estimator's "
+                        "save), or the run directory holding it")
+    p.add_argument("--format", choices=("onnx",), default="onnx", help="the file format")
+    p.add_argument("-o", "--out", type=Path, default=None, metavar="FILE",
+                   help="the file to write (default: MODEL with the suffix .onnx)")
+    p.add_argument("--force", action="store_true", help="replace --out if it exists")
+    p.add_argument("--quiet", "-q", action="store_true", help="print nothing but errors")
+    p.set_defaults(handler=cmd_export)
+
+
+def cmd_export(args) -> int:
+    from .export import export_onnx, output_path
+
+    out = output_path(args.model, args.out, args.format)
+    model = export_onnx(args.model, out, force=args.force)
+    if not args.quiet:
+        graph = model.graph
+        inputs = ", ".join(i.name for i in graph.input)
+        outputs = ", ".join(o.name for o in graph.output)
+        print(f"{out} written (ONNX, opset {model.opset_import[0].version}): inputs {inputs}; "
+              f"outputs {outputs}")
+    return EXIT_OK
 
 
 class EpochPrinter(ProgressBar):

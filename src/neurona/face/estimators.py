@@ -423,6 +423,38 @@ class _NeuronEstimator(BaseEstimator):
             return None
         return _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
 
+    # -- ONNX --
+
+    def to_onnx(self, path=None, *, force: bool = False):
+        """The fitted estimator as an ONNX graph (``onnx.ModelProto``), written to ``path``
+        atomically when given (an existing file only with ``force``).
+
+        The input ``X`` is float32 ``[N, n_features_in_]``; the outputs are ``label`` and
+        ``probabilities`` (``predict_proba``; ``decision``, the decision function, without
+        a sigmoid) for a classifier, ``prediction`` for a regressor. Needs the ``onnx``
+        package (``pip install 'neurona[onnx]'``); see ``docs/export.md``.
+        """
+        from ..files import onnx_export
+
+        return onnx_export.export(self._onnx_predictor(), path, force=force,
+                                  where=type(self).__name__)
+
+    def _onnx_predictor(self):
+        from ..files.onnx_export import Predictor
+
+        check_is_fitted(self)
+        names = getattr(self, "feature_names_in_", None)
+        names = None if names is None else [str(n) for n in names]
+        coef = np.reshape(self.coef_, (-1, self.n_features_in_))
+        common = dict(feature_names=names, source=type(self).__name__)
+        if isinstance(self, RegressorMixin):
+            return Predictor(coef, np.reshape(self.intercept_, -1), self.activation,
+                             task="regress", **common)
+        return Predictor(coef, np.reshape(self.intercept_, -1), self.activation,
+                         rule="net_input", offset=_Z_AT_THRESHOLD[self.activation],
+                         classes=self.classes_, probabilities=self.activation == "sigmoid",
+                         **common)
+
     # -- the model file --
 
     def save(self, path) -> None:
