@@ -251,3 +251,16 @@ def test_an_overflowing_start_is_a_divergence_error_without_learning_rate_advice
         train(neuron, X, y * 3.0, optimizer="lbfgs", loss="squared_error")
     assert "learning rate" not in str(info.value)
     assert "Scaling the input data" in str(info.value)
+
+
+def test_float32_passes_stop_at_their_own_rounding():
+    # A float32 pass's loss is exact to about 1e-7 of itself: the line search takes changes
+    # below 1e-6 for rounding and the run ends there, without searching the noise.
+    X, y, _ = classification(5000, 6, seed=8)
+    wide, narrow = Neuron(np.zeros(6)), Neuron(np.zeros(6))
+    h64 = train(wide, X, y, optimizer="lbfgs", l2=1.0, epochs=300)
+    trainer = neurona.Trainer(narrow, X, y, optimizer="lbfgs", l2=1.0, epochs=300,
+                              dtype="float32")
+    h32 = trainer.run()
+    assert trainer.status == "converged" and h32["passes"][-1] <= h64["passes"][-1] + 5
+    np.testing.assert_allclose(narrow.weights, wide.weights, atol=1e-3)

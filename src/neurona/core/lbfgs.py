@@ -64,8 +64,9 @@ C1, C2 = 1e-4, 0.9
 MAX_EVALUATIONS = 20
 #: The factor by which the line search lengthens a step that is still going downhill.
 EXTRAPOLATION = 4.0
-#: Changes of the objective below this fraction of it are taken for rounding.
-ROUNDING = 1e-12
+#: Changes of the objective below this fraction of it are taken for rounding, by the
+#: floating type of the passes (a float32 pass sums its rows in float32).
+ROUNDING = {"float64": 1e-12, "float32": 1e-6}
 
 Evaluate = Callable[[np.ndarray], tuple[float, np.ndarray, Any]]
 
@@ -182,7 +183,8 @@ def _interpolate(lo: Point, hi: Point) -> float:
 
 def line_search(evaluate: Evaluate, x: np.ndarray, loss: float, grad: np.ndarray,
                 d: np.ndarray, alpha: float, *, should_stop=None,
-                max_evaluations: int = MAX_EVALUATIONS) -> tuple[Point | None, int]:
+                max_evaluations: int = MAX_EVALUATIONS,
+                rounding: float = ROUNDING["float64"]) -> tuple[Point | None, int]:
     """A step length along ``d`` that meets the strong Wolfe conditions.
 
     ``f(x + alpha d) <= f(x) + C1 alpha g.d`` (sufficient decrease) and
@@ -195,7 +197,8 @@ def line_search(evaluate: Evaluate, x: np.ndarray, loss: float, grad: np.ndarray
     while its slope still tells where to go; there a point is accepted on the
     slope alone (Hager and Zhang's approximate Wolfe conditions,
     ``C2 g.d <= g(x + alpha d).d <= (2 C1 - 1) g.d``, sufficient decrease for a
-    quadratic) when its objective is within :data:`ROUNDING` of ``f(x)``.
+    quadratic) when its objective is within ``rounding`` (a fraction, see
+    :data:`ROUNDING`) of ``f(x)``.
 
     ``should_stop()`` is asked before each evaluation; when it is true
     :class:`Abandoned` is raised. Returns ``(point, evaluations)``: the
@@ -203,7 +206,7 @@ def line_search(evaluate: Evaluate, x: np.ndarray, loss: float, grad: np.ndarray
     met sufficient decrease, or ``None`` when none did.
     """
     slope0 = float(grad @ d)
-    noise = ROUNDING * abs(loss)
+    noise = rounding * abs(loss)
     evaluations = 0
 
     def at(a: float) -> Point:
@@ -260,6 +263,8 @@ class LBFGS:
     """Limited-memory BFGS over full passes (see the module's notes).
 
     ``init(params)`` gives the state; :meth:`iterate` runs one iteration.
+    ``memory`` is the number of pairs kept, ``rounding`` the relative size of
+    the objective's rounding errors (see :func:`line_search`).
     Like an optimizer of :mod:`neurona.core.optimizers` it has a ``name`` and a
     JSON-ready state, so the trainer checkpoints and resumes it the same way;
     unlike one, it asks for as many passes as its line search needs.
@@ -267,8 +272,9 @@ class LBFGS:
 
     name = NAME
 
-    def __init__(self, memory: int = MEMORY):
+    def __init__(self, memory: int = MEMORY, rounding: float = ROUNDING["float64"]):
         self.memory = int(memory)
+        self.rounding = float(rounding)
 
     def init(self, params: np.ndarray) -> tuple:
         zeros = np.zeros_like(params, dtype=np.float64)
@@ -323,7 +329,7 @@ class LBFGS:
                     s, y = np.zeros_like(s), np.zeros_like(y)
                 alpha = 1.0 / float(np.linalg.norm(d)) if first else 1.0
                 point, used = line_search(evaluate, params, loss, grad, d, alpha,
-                                          should_stop=should_stop)
+                                          should_stop=should_stop, rounding=self.rounding)
                 passes += used
                 if point is not None:
                     break

@@ -352,7 +352,8 @@ class Trainer:
             spec.schedule, spec.learning_rate, power_t=spec.power_t,
             end_learning_rate=spec.end_learning_rate, **self.resolved)
         if self.lbfgs:  # whole iterations of its own (see _lbfgs_epoch), no epoch to bind
-            self.optimizer, self._epoch = lbfgs.LBFGS(), None
+            self.optimizer = lbfgs.LBFGS(rounding=lbfgs.ROUNDING[spec.dtype])
+            self._epoch = None
             return
         mask = np.ones(self.neuron.n_features + 1, dtype=bool)
         mask[-1] = False  # weight decay leaves the bias alone, like the penalties
