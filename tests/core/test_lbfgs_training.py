@@ -264,3 +264,15 @@ def test_float32_passes_stop_at_their_own_rounding():
     h32 = trainer.run()
     assert trainer.status == "converged" and h32["passes"][-1] <= h64["passes"][-1] + 5
     np.testing.assert_allclose(narrow.weights, wide.weights, atol=1e-3)
+
+
+def test_a_checkpoint_written_before_passes_were_counted_counts_on_from_its_epochs():
+    X, y, _ = classification(200)
+    first = neurona.Trainer(Neuron(np.zeros(5)), X, y, epochs=3)
+    first.run()
+    doc = _checkpoint_through_json(first)
+    for row in doc["history"]:
+        del row["passes"]
+    again = neurona.Trainer(Neuron(np.zeros(5)), X, y, epochs=5, resume=doc)
+    history = again.run()
+    assert [row.get("passes") for row in history.rows] == [None, None, None, 4, 5]

@@ -543,7 +543,7 @@ class Trainer:
         """Stop (status ``"converged"``) once the lbfgs state at ``params`` has converged."""
         part = self.opt_state[0]
         if not np.array_equal(part["x"], self.params):
-            return  # the weights were changed since (early stopping's best ones)
+            return  # weights set from outside: the next iteration evaluates them first
         reason = lbfgs.converged(self.opt_state, self.spec.tol)
         if reason is not None:
             self.convergence = {"reason": reason, "epoch": self.epoch, "passes": self.passes}
