@@ -218,3 +218,14 @@ def test_more_scikit_learn_checks_with_lbfgs(Estimator):
     check_param_validation(Estimator.__name__, Estimator(optimizer="lbfgs"))
     check_dataframe_column_names_consistency(Estimator.__name__, Estimator(optimizer="lbfgs"))
 
+
+
+def test_the_passes_column_is_a_counter_not_a_curve():
+    from neurona import History
+    from neurona.show.curves import learning_curve_panels
+    from neurona.show.i18n import messages
+
+    history = History([{"epoch": i, "loss": 1.0 / (i + 1), "learning_rate": 1.0,
+                        "passes": 2 * i + 1} for i in range(4)])
+    assert [p for p, _ in learning_curve_panels(history)] == ["loss", "learning_rate"]
+    assert messages("es").column("passes") == "pasadas"
