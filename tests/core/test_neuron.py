@@ -46,7 +46,9 @@ def test_train_learns_a_separable_problem_and_records_history():
     assert len(history) == 50
     assert history["loss"][-1] < history["loss"][0] / 5
     assert np.mean(n.predict(X) == y) > 0.97
-    assert history.keys == ["epoch", "loss", "sse", "accuracy", "grad_norm", "learning_rate"]
+    assert history.keys == ["epoch", "loss", "sse", "accuracy", "grad_norm", "learning_rate",
+                            "passes"]
+    assert list(history["passes"]) == list(range(1, 51))  # one pass per epoch
 
 
 def test_history_rows_are_taken_before_each_update():

@@ -20,8 +20,8 @@ from neurona.core.spec import resolve_task
 from neurona.errors import SettingError
 from neurona.face.api import Trainer
 
-REGRESSION_KEYS = ["epoch", "loss", "sse", "r2", "mae", "grad_norm", "learning_rate"]
-CLASSIFIER_KEYS = ["epoch", "loss", "sse", "accuracy", "grad_norm", "learning_rate"]
+REGRESSION_KEYS = ["epoch", "loss", "sse", "r2", "mae", "grad_norm", "learning_rate", "passes"]
+CLASSIFIER_KEYS = ["epoch", "loss", "sse", "accuracy", "grad_norm", "learning_rate", "passes"]
 LINEAR = dict(loss="squared_error", reduction="mean")
 
 

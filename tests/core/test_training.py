@@ -199,7 +199,7 @@ def test_history_has_the_new_keys_in_order():
     y = np.array([0, 0, 1, 1])
     h = train(Neuron([0.0]), X, y, epochs=3, validation_data=(X, y))
     assert h.keys == ["epoch", "loss", "sse", "accuracy", "grad_norm", "learning_rate",
-                      "val_loss", "val_sse", "val_accuracy"]
+                      "passes", "val_loss", "val_sse", "val_accuracy"]
     assert list(h["learning_rate"]) == [0.01] * 3
 
 

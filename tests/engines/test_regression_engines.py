@@ -17,7 +17,7 @@ from neurona.face.api import Trainer
 
 needs_numba = pytest.mark.skipif(not kernels.numba_available(), reason="Numba not installed")
 LINEAR = dict(loss="squared_error", reduction="mean")
-KEYS = ["epoch", "loss", "sse", "r2", "mae", "grad_norm", "learning_rate"]
+KEYS = ["epoch", "loss", "sse", "r2", "mae", "grad_norm", "learning_rate", "passes"]
 
 
 def _problem(n=1200, d=4, seed=0):

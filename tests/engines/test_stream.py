@@ -173,7 +173,7 @@ def test_callbacks_see_the_same_hooks_as_train():
     X, y = _problem(100)
     train_stream(neurona.Neuron.random(3, 0), [(X, y)], epochs=2, learning_rate=1e-3,
                         callbacks=[Spy()])
-    keys = ["accuracy", "epoch", "grad_norm", "learning_rate", "loss", "sse"]
+    keys = ["accuracy", "epoch", "grad_norm", "learning_rate", "loss", "passes", "sse"]
     assert seen == ["begin", ("start", 0), ("end", 0, keys), ("start", 1), ("end", 1, keys),
                     "end"]
 

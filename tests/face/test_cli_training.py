@@ -56,7 +56,7 @@ def test_optimizer_batches_schedule_and_validation_recipe(tmp_path, capsys):
         (0.2, 0.01, "balanced")
     rows = history(out)
     assert list(rows[0]) == ["epoch", "loss", "sse", "accuracy", "grad_norm", "learning_rate",
-                             "val_loss", "val_sse", "val_accuracy"]
+                             "passes", "val_loss", "val_sse", "val_accuracy"]
     lrs = [float(r["learning_rate"]) for r in rows]
     assert lrs[0] == 0.05 and lrs[-1] < lrs[0]  # cosine decays over the run
 

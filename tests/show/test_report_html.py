@@ -296,7 +296,8 @@ def test_the_spanish_report_names_the_history_columns_in_spanish(run_dir, tmp_pa
     assert main(["report", str(copy), "--lang", "es", "--no-animation", "--quiet"]) == 0
     page = Page((copy / "report.html").read_text(encoding="utf-8"))
     header = [c["text"] for c in page.tables["history"][0]]
-    assert header == ["época", "pérdida", "sce", "exactitud", "norma_grad", "tasa_aprendizaje"]
+    assert header == ["época", "pérdida", "sce", "exactitud", "norma_grad", "tasa_aprendizaje",
+                      "pasadas"]
     metrics = [row[0]["text"] for row in page.tables["metrics"][1:]]
     assert "última época: pérdida" in metrics and "última época: norma_grad" in metrics
     assert not any(name.endswith((": loss", ": accuracy", ": grad_norm")) for name in metrics)

@@ -13,6 +13,9 @@ collection on a cluster) and answers the same few questions:
 ``run_epoch(params, ...)``     one epoch's updates: see :meth:`Engine.run_epoch`
 ``evaluate(w, b, ...)``        ``loss``, ``sse``, and ``accuracy`` (or a regression's
                                ``r2``, ``mae``) of the rows at (w, b)
+``forward_backward(w, b, ...)`` one pass over every row: the gradient of the reduced
+                               loss and the pass's metrics, loss included (what
+                               the lbfgs optimizer evaluates, once per pass)
 ``split(fraction, seed)``      ``(training, validation)`` engines: the rows whose
                                :func:`neurona.data.split.row_uniform` draw is below
                                ``fraction`` validate, the same rows on every engine
@@ -96,6 +99,18 @@ class Engine(abc.ABC):
                  task="classify") -> dict:
         """The metrics ``loss``, ``sse`` and ``accuracy`` of the rows at ``(w, b)``; for
         ``task="regress"`` ``r2`` and ``mae`` instead of ``accuracy``."""
+
+    @abc.abstractmethod
+    def forward_backward(self, w, b, activation, loss, reduction="sum", threshold=0.5,
+                         task="classify"):
+        """One pass over every row at ``(w, b)``: ``(dL_dw, dL_db, metrics)``.
+
+        The gradient of the reduced loss (no penalty) and the pass's metrics as
+        :func:`neurona.core.gradient.numpy_pass` returns them: ``loss`` (the
+        reduced loss), ``sse``, and ``accuracy`` or, for ``task="regress"``, the
+        :data:`~neurona.core.gradient.REGRESSION_SUMS`. It is the full-batch
+        pass of :meth:`run_epoch`, without the update.
+        """
 
     @abc.abstractmethod
     def split(self, fraction: float, seed: int) -> tuple["Engine", "Engine"]:

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field, fields
 import numpy as np
 
 from ..errors import NeuronaError, SettingError
+from . import lbfgs
 from . import optimizers as optim
 from .checks import check_positive_int, check_real, is_int, is_real, normalise_class_weight
 from .losses import LOSSES, REDUCTIONS, Loss
@@ -39,6 +40,11 @@ TASKS = ("classify", "regress")
 KERNELS = ("auto", "numpy", "numba")
 #: The validation split early stopping takes when none is given (scikit-learn's).
 EARLY_STOPPING_FRACTION = 0.1
+#: The settings the lbfgs optimizer has no use for (its line search chooses every step),
+#: refused when they are not at their defaults.
+LBFGS_UNUSED = ("learning_rate", "schedule", "decay_rate", "decay_steps", "power_t",
+                "end_learning_rate", "momentum", "beta_1", "beta_2", "epsilon", "rho",
+                "weight_decay")
 
 
 def _doc(text: str) -> dict:
@@ -74,7 +80,8 @@ class TrainSpec:
     reduction: str = field(default="sum", metadata=_doc(
         "sum (the post) or mean of each batch's per-sample losses"))
     optimizer: object = field(default="gd", metadata=_doc(
-        "gd is the post's plain gradient descent; see neurona.optimizers"))
+        "gd is the post's plain gradient descent; see neurona.optimizers; lbfgs: "
+        "quasi-Newton iterations over the full batch with a line search"))
     batch_size: int | None = field(default=None, metadata=_doc(
         "rows per update: none = the full batch (the post), 1 = stochastic, K = mini-batches, "
         "reshuffled each epoch from the seed"))
@@ -102,6 +109,9 @@ class TrainSpec:
         "rmsprop: decay of the mean squared gradient"))
     weight_decay: float = field(default=0.01, metadata=_doc(
         "adamw: decoupled weight decay (not on the bias)"))
+    tol: float = field(default=1e-8, metadata=_doc(
+        "lbfgs: stop when the largest gradient entry falls to tol times its first value, "
+        "or an iteration lowers the loss by at most tol^2 of it"))
     l1: float = field(default=0.0, metadata=_doc(
         "adds l1 * sum|w| to the objective (with l2: the elastic net)"))
     l2: float = field(default=0.0, metadata=_doc("adds l2/2 * sum(w^2) to the objective"))
@@ -149,7 +159,8 @@ class TrainSpec:
         if not _named(self.reduction, REDUCTIONS):
             raise NeuronaError(f"Unknown reduction {self.reduction!r}; choose one of "
                                f"{', '.join(REDUCTIONS)}.")
-        if not isinstance(self.optimizer, optim.GradientTransformation):
+        if not (isinstance(self.optimizer, optim.GradientTransformation)
+                or self.optimizer == lbfgs.NAME):
             optim.optimizer_parameters(self.optimizer)  # raises for an unknown name
         set_("batch_size", check_positive_int("batch_size", self.batch_size, allow_none=True))
         for name in ("shuffle", "early_stopping", "restore_best_weights"):
@@ -163,7 +174,8 @@ class TrainSpec:
                                       allow_none=True))
         set_("decay_steps", check_positive_int("decay_steps", self.decay_steps,
                                                allow_none=True))
-        for name in ("power_t", "end_learning_rate", "weight_decay", "l1", "l2", "min_delta"):
+        for name in ("power_t", "end_learning_rate", "weight_decay", "l1", "l2", "min_delta",
+                     "tol"):
             set_(name, check_real(name, getattr(self, name), 0.0))
         for name in ("momentum", "beta_1", "beta_2", "rho"):
             set_(name, check_real(name, getattr(self, name), 0.0, 1.0))
@@ -196,6 +208,30 @@ class TrainSpec:
         if not _named(self.kernel, KERNELS):
             raise NeuronaError(f"Unknown kernel {self.kernel!r}; choose one of "
                                f"{', '.join(KERNELS)}.")
+        self._check_lbfgs()
+
+    def _check_lbfgs(self) -> None:
+        """Refuse what the lbfgs optimizer cannot honour, and ``tol`` without it."""
+        defaults = type(self).defaults()
+        if self.optimizer != lbfgs.NAME:
+            if self.tol != defaults["tol"]:
+                raise SettingError("tol", f"is {self.tol!r}, but it is the stopping rule of the "
+                                          f"lbfgs optimizer only; other optimizers run their "
+                                          f"epochs, or stop early on a validation split.")
+            return
+        if self.batch_size is not None:
+            raise SettingError("batch_size", f"is {self.batch_size!r}, but the lbfgs optimizer "
+                                             f"takes every row in each pass (its line search "
+                                             f"compares full-batch losses); leave it unset.")
+        if self.l1:
+            raise SettingError("l1", f"is {self.l1!r}, but the lbfgs optimizer needs a smooth "
+                                     f"objective and |w| has no gradient at 0; use l2, or "
+                                     f"another optimizer.")
+        for name in LBFGS_UNUSED:
+            if getattr(self, name) != defaults[name]:
+                raise SettingError(name, f"is {getattr(self, name)!r}, which does nothing with "
+                                         f"the lbfgs optimizer (its line search chooses every "
+                                         f"step); leave it unset.")
 
     # -- what follows from the settings --
 

@@ -13,8 +13,17 @@ metrics (a classifier's ``accuracy``, a regression's ``r2`` and ``mae``) come
 from the epoch's forward passes, each batch's taken before that batch's
 update (with one full batch, exactly the tutorial post's record);
 ``grad_norm`` is the norm of the epoch's gradient; ``learning_rate`` the rate
-of the epoch's first update; the ``val_`` keys are measured on the validation
-rows with the parameters at the end of the epoch.
+of the epoch's first update; ``passes`` the passes over the training rows made
+so far (one per epoch); the ``val_`` keys are measured on the validation rows
+with the parameters at the end of the epoch.
+
+With ``optimizer="lbfgs"`` an epoch is one iteration of
+:class:`neurona.core.lbfgs.LBFGS`: its line search may take several passes
+(``passes`` counts them all), and its row describes the point the iteration
+ends at: ``loss``, ``sse``, the task's metrics and ``grad_norm`` there,
+``learning_rate`` the step length its line search accepted. The run stops
+with the status ``"converged"`` once :func:`neurona.core.lbfgs.converged`
+says so (:attr:`Trainer.convergence` tells why).
 """
 
 from __future__ import annotations
@@ -25,12 +34,14 @@ from typing import Iterable
 import numpy as np
 
 from ..errors import NeuronaError
+from . import lbfgs
 from . import optimizers as optim
 from .losses import check_pair
 from .callbacks import Callback, EarlyStopping, History, overrides
 from .checks import class_weights, is_int, is_real
 from .engine import Engine
-from .gradient import REGRESSION_SUMS, NonFinite, new_totals, penalty
+from .gradient import (REGRESSION_SUMS, NonFinite, epoch_metrics, new_totals, penalty,
+                       penalty_gradient)
 from .spec import TrainSpec, resolve_task
 
 #: Settings a checkpoint must share with the run that resumes it (all but the epochs).
@@ -223,9 +234,16 @@ class Trainer:
         The stopper built from the spec's ``early_stopping`` settings.
     stop_training : bool
         Set it (or call :meth:`stop`) to stop after the current batch.
+    passes : int
+        Passes over the training rows made (one per epoch; those of its line
+        searches with ``optimizer="lbfgs"``).
+    convergence : dict or None
+        With ``optimizer="lbfgs"``, once it has converged: ``reason``
+        (``"gradient"`` or ``"loss_change"``, see
+        :func:`neurona.core.lbfgs.converged`), ``epoch`` and ``passes``.
     status : str
         ``"running"``, then ``"finished"``, ``"early_stopping"``,
-        ``"interrupted"``, ``"stopped"`` or ``"diverged"``.
+        ``"interrupted"``, ``"stopped"``, ``"converged"`` (lbfgs) or ``"diverged"``.
     """
 
     def __init__(self, neuron, engine: Engine, spec: TrainSpec, *,
@@ -236,6 +254,12 @@ class Trainer:
                                f"expecting {neuron.n_features} features as input.")
         activation, loss = check_pair(neuron.activation, spec.loss)
         engine.refuse(spec)
+        self.lbfgs = isinstance(spec.optimizer, str) and spec.optimizer == lbfgs.NAME
+        if self.lbfgs and activation.name == "step":
+            raise NeuronaError(
+                "the step activation trains by the perceptron rule, which is not the "
+                "gradient of any loss, and the lbfgs optimizer needs the objective's own "
+                "gradient: use activation sigmoid, tanh or identity, or another optimizer.")
         task = spec.resolved_task(activation.name)
         if task == "regress" and spec.class_weight is not None:
             raise NeuronaError(
@@ -311,7 +335,8 @@ class Trainer:
         self.params = np.append(np.asarray(neuron.weights, dtype=np.float64),
                                 np.float64(neuron.bias))
         self.opt_state = self.optimizer.init(self.params)
-        self.epoch = self.batch = self.step = 0
+        self.epoch = self.batch = self.step = self.passes = 0
+        self.convergence: dict | None = None
         self.partial: dict | None = None
         self._rng_epoch_state = rng.bit_generator.state
         self.history = History()
@@ -326,6 +351,10 @@ class Trainer:
         self.schedule = optim.make_schedule(
             spec.schedule, spec.learning_rate, power_t=spec.power_t,
             end_learning_rate=spec.end_learning_rate, **self.resolved)
+        if self.lbfgs:  # whole iterations of its own (see _lbfgs_epoch), no epoch to bind
+            self.optimizer = lbfgs.LBFGS(rounding=lbfgs.ROUNDING[spec.dtype])
+            self._epoch = None
+            return
         mask = np.ones(self.neuron.n_features + 1, dtype=bool)
         mask[-1] = False  # weight decay leaves the bias alone, like the penalties
         self.optimizer = optim.get_optimizer(
@@ -376,6 +405,8 @@ class Trainer:
         self.status = "running"
         for cb in hooks:
             cb.on_train_begin({"epoch": self.epoch, "epochs": self.epochs})
+        if self.lbfgs:  # a resumed run that had converged stays where it was
+            self._check_convergence()
         error = None
         try:
             # Overflow to inf/NaN is reported by the divergence guard, not as warnings.
@@ -389,12 +420,14 @@ class Trainer:
             self._sync_neuron()
             self.status = "diverged"
             lr = self.schedule(self.step + nf.batch - self.batch)
+            hint = ("Scaling the input data (for example with StandardScaler) might help."
+                    if self.lbfgs else
+                    f"A smaller learning rate (it was {lr:g}), or scaling the input data (for "
+                    f"example with StandardScaler), might help.")
             error = DivergenceError(
                 f"Floating-point under-/overflow occurred at epoch #{self.epoch}. The loss or "
                 f"the weights became NaN or infinite, so training stopped with the weights "
-                f"of the last finite step. A smaller learning rate (it was {lr:g}), or "
-                f"scaling the input data (for example with StandardScaler), might help.",
-                self.epoch, self.history)
+                f"of the last finite step. {hint}", self.epoch, self.history)
         except BaseException:
             self.status = "failed"
             raise
@@ -406,6 +439,8 @@ class Trainer:
         return self.history
 
     def _one_epoch(self, hooks, on_batch_end) -> None:
+        if self.lbfgs:
+            return self._lbfgs_epoch(hooks)
         e = self.epoch
         draws = self.n_batches > 1 and self.shuffle
         if self.batch == 0:
@@ -430,9 +465,14 @@ class Trainer:
             return
         self.batch, self.partial = 0, None
         self.epoch += 1
+        self.passes += 1
         if draws:
             self._rng_epoch_state = self.rng.bit_generator.state
-        logs = {"epoch": e, **metrics, "learning_rate": float(self.schedule(first))}
+        self._end_epoch(e, {"epoch": e, **metrics, "learning_rate": float(self.schedule(first)),
+                            "passes": self.passes}, hooks)
+
+    def _end_epoch(self, e: int, logs: dict, hooks) -> None:
+        """An epoch's row completed: the validation keys, then every hook's ``on_epoch_end``."""
         if self.validation is not None:
             m = self.validation.evaluate(self.params[:-1], self.params[-1], self.activation,
                                          self.loss, self.reduction, self.neuron.threshold,
@@ -441,6 +481,73 @@ class Trainer:
             logs.update({f"val_{k}": v for k, v in m.items()})
         for cb in hooks:
             cb.on_epoch_end(e, logs)
+
+    # -- lbfgs --
+
+    def _objective(self, params: np.ndarray) -> tuple[float, np.ndarray, dict]:
+        """One pass of the engine at ``params``: the objective (the reduced loss plus the
+        penalty), its gradient, and the pass's metrics."""
+        w = params[:-1]
+        dw, db, m = self.engine.forward_backward(w, params[-1], self.activation, self.loss,
+                                                 self.reduction, self.neuron.threshold,
+                                                 task=self.task)
+        grad = np.empty(len(params))
+        grad[:-1] = dw
+        grad[-1] = db
+        loss = m["loss"]
+        if self.l2:  # (the spec refuses l1 with lbfgs: the objective must be smooth)
+            grad[:-1] += penalty_gradient(w, 0.0, self.l2)
+            loss += penalty(w, 0.0, self.l2)
+        return loss, grad, m
+
+    def _lbfgs_epoch(self, hooks) -> None:
+        """One iteration of L-BFGS as an epoch: its passes, its row, then the convergence test.
+
+        A stop asked between two of its passes drops the iteration (nothing
+        has changed, so a resume does it again); otherwise the row describes
+        the point the iteration ends at.
+        """
+        e = self.epoch
+        for cb in hooks:
+            cb.on_epoch_begin(e, {})
+        try:
+            it = self.optimizer.iterate(self.params, self.opt_state, self._objective,
+                                        should_stop=lambda: self.stop_training)
+        except lbfgs.Abandoned:
+            return
+        self.params, self.opt_state = it.params, it.state
+        self.epoch += 1
+        self.step += 1
+        self.passes += it.passes
+        self._sync_neuron()
+        part = it.state[0]
+        if it.info is not None:
+            totals = new_totals(len(self.params), self.task)
+            totals.update(it.info, batches=1, loss=part["loss"], grad=part["grad"])
+            metrics = epoch_metrics(totals)
+        elif len(self.history):  # no step from the point the last row describes: its metrics
+            metrics = {k: v for k, v in self.history.rows[-1].items()
+                       if k not in ("epoch", "learning_rate", "passes")
+                       and not k.startswith("val_")}
+        else:  # (a state handed over without its history) one more pass for the metrics
+            loss, grad, m = self._objective(self.params)
+            self.passes += 1
+            totals = new_totals(len(self.params), self.task)
+            totals.update(m, batches=1, loss=loss, grad=grad)
+            metrics = epoch_metrics(totals)
+        self._end_epoch(e, {"epoch": e, **metrics, "learning_rate": float(it.step_length),
+                            "passes": self.passes}, hooks)
+        self._check_convergence()
+
+    def _check_convergence(self) -> None:
+        """Stop (status ``"converged"``) once the lbfgs state at ``params`` has converged."""
+        part = self.opt_state[0]
+        if not np.array_equal(part["x"], self.params):
+            return  # weights set from outside: the next iteration evaluates them first
+        reason = lbfgs.converged(self.opt_state, self.spec.tol)
+        if reason is not None:
+            self.convergence = {"reason": reason, "epoch": self.epoch, "passes": self.passes}
+            self.stop("converged")
 
     # -- checkpoints --
 
@@ -543,6 +650,9 @@ class Trainer:
             partial["grad"] = np.array(partial["grad"], dtype=np.float64)
         self.partial = partial
         self.history = History([dict(r) for r in doc["history"]])
+        # Runs recorded before the history counted its passes made one per epoch.
+        self.passes = int(self.history.rows[-1].get("passes", len(self.history))) \
+            if len(self.history) else 0
         states = doc["callbacks"]
         for key, cb in self._callback_states().items():
             if key in states and hasattr(cb, "set_state"):

@@ -276,6 +276,11 @@ class MemoryEngine(Engine):
         return evaluate(self.X, self.y, w, b, activation, loss, reduction, threshold,
                         self.sample_weight, task)
 
+    def forward_backward(self, w, b, activation, loss, reduction="sum", threshold=0.5,
+                         task="classify"):
+        return forward_backward(self.X, self.y, w, b, activation, loss, reduction, threshold,
+                                self.sample_weight, task, kernel=self.kernel)
+
     def _take(self, keep: np.ndarray) -> "MemoryEngine":
         sw = None if self.sample_weight is None else self.sample_weight[keep]
         return MemoryEngine(self.X[keep], self.y[keep], sw, rows=self.rows[keep],

@@ -256,10 +256,7 @@ class StreamEngine(Engine):
     def _full_batch(self, params, opt_state, optimizer, activation, loss, reduction,
                     threshold, l1, l2, totals, on_batch_end, should_stop, task):
         def gradient(X, y, w, b, act, lo, red, thr, sw):
-            dw, db, metrics, weight = self._sums(w, b, act, lo, thr, True, should_stop, task)
-            scale = self._scale(red, weight)
-            metrics["loss"] *= scale
-            return dw * scale, db * scale, metrics
+            return self.forward_backward(w, b, act, lo, red, thr, task, should_stop)
 
         try:
             params, opt_state, grad, batch_loss, m = batch_step(
@@ -271,6 +268,19 @@ class StreamEngine(Engine):
         if on_batch_end is not None:
             on_batch_end(0, batch_logs(0, self.n_rows, batch_loss, m))
         return params, opt_state, epoch_metrics(totals)
+
+    def forward_backward(self, w, b, activation, loss, reduction="sum", threshold=0.5,
+                         task="classify", should_stop=None):
+        """One streamed pass: the summed gradients of the record batches, scaled once.
+
+        ``should_stop`` is asked before each record batch; when it is true the
+        pass is dropped (a private exception that :meth:`run_epoch` catches).
+        """
+        dw, db, metrics, weight = self._sums(w, b, activation, loss, threshold, True,
+                                             should_stop, task)
+        scale = self._scale(reduction, weight)
+        metrics["loss"] *= scale
+        return dw * scale, db * scale, metrics
 
     def evaluate(self, w, b, activation, loss, reduction="sum", threshold=0.5,
                  task="classify"):

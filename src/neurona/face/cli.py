@@ -22,6 +22,7 @@ from pathlib import Path
 from .. import __version__
 from ..core.activations import ACTIVATIONS
 from ..core.losses import LOSSES, REDUCTIONS
+from ..core.lbfgs import NAME as LBFGS
 from ..core.optimizers import OPTIMIZERS, SCHEDULES
 from ..core.spec import DTYPES, TASKS, TrainSpec
 from ..errors import NeuronaError, SettingError
@@ -212,7 +213,7 @@ SPEC_FLAGS = {
     "early_stopping": ("--early-stopping",), "monitor": ("--monitor",),
     "patience": ("--patience",), "min_delta": ("--min-delta",),
     "restore_best_weights": ("--no-restore-best-weights",), "random_state": ("--seed",),
-    "task": ("--task",),
+    "task": ("--task",), "tol": ("--tol",),
 }
 
 
@@ -243,7 +244,7 @@ def add_training_options(g) -> None:
     """Gradient descent: epochs, step size, optimizer, batches, reduction and the starting point."""
     spec_option(g, "epochs", type=_integer)
     spec_option(g, "learning_rate", type=_real)
-    spec_option(g, "optimizer", choices=list(OPTIMIZERS))
+    spec_option(g, "optimizer", choices=[*OPTIMIZERS, LBFGS])
     spec_option(g, "batch_size", type=_integer, metavar="K")
     spec_option(g, "shuffle")
     g.add_argument("--seed", type=int, default=DEFAULTS["seed"],
@@ -261,7 +262,7 @@ def add_speed_options(g) -> None:
 
 def add_optimizer_options(g) -> None:
     """Optimizer hyperparameters; each optimizer reads the ones it has."""
-    for name in ("momentum", "beta_1", "beta_2", "epsilon", "rho", "weight_decay"):
+    for name in ("momentum", "beta_1", "beta_2", "epsilon", "rho", "weight_decay", "tol"):
         spec_option(g, name, type=_real)
 
 
@@ -766,6 +767,7 @@ def _train(args, config: dict, resume, interrupt: GracefulInterrupt) -> int:
             "weights": [float(w) for w in result.neuron.weights],
             "bias": result.neuron.bias, "task": result.config["task"],
             "final_loss": last.get("loss"), "epochs": len(result.history),
+            "passes": last.get("passes"),
         }
         if result.config["task"] == "regress":
             summary.update(test_scores=result.test_scores, train_r2=last.get("r2"),
@@ -785,6 +787,8 @@ def _train(args, config: dict, resume, interrupt: GracefulInterrupt) -> int:
                     if stopper.restore_best_weights else "")
             print(t("cli.early_stopping", epoch=stopper.stopped_epoch, monitor=stopper.monitor,
                     patience=stopper.patience, kept=kept))
+        elif result.status == "converged":  # lbfgs's own stopping rule (--tol)
+            print(t("cli.converged", epochs=len(rows), passes=last.get("passes")))
         print(t("cli.run_written", path=run_path))
     if result.status == "diverged":
         return _fail(t("cli.diverged", error=result.error, path=run_path))

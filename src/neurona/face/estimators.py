@@ -37,7 +37,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from ..files import model as model_file, rundir
 from ..files.jsonfile import dumps
-from ..core import optimizers as optim
+from ..core import lbfgs, optimizers as optim
 from ..core.activations import ACTIVATIONS
 from ..core.callbacks import Callback, EarlyStopping, History
 from .console import ProgressBar
@@ -67,7 +67,7 @@ _Z_AT_THRESHOLD = {"sigmoid": 0.0, "step": 0.0, "identity": 0.5, "tanh": math.at
 #: the same name: ``learning_rate="auto"``, ``epochs`` per call, early stopping with its
 #: ``tol``, the validation split, the seed and the class weights (applied as row weights).
 _OWN_SETTINGS = ("learning_rate", "epochs", "early_stopping", "patience", "validation_fraction",
-                 "random_state", "class_weight")
+                 "random_state", "class_weight", "tol")
 
 #: The training settings that must be unchanged for the optimizer state to carry over.
 _OPTIMIZER_SETTINGS = ("optimizer", "learning_rate", "schedule", "decay_rate", "decay_steps",
@@ -208,7 +208,8 @@ class _NeuronEstimator(BaseEstimator):
     _task = "classify"
 
     _parameter_constraints: dict = {
-        "optimizer": [StrOptions(set(optim.OPTIMIZERS)), optim.GradientTransformation],
+        "optimizer": [StrOptions({*optim.OPTIMIZERS, lbfgs.NAME}),
+                      optim.GradientTransformation],
         "learning_rate": [_POSITIVE, StrOptions({"auto"})],
         "epochs": [_COUNT],
         "batch_size": [_COUNT, None],
@@ -256,17 +257,26 @@ class _NeuronEstimator(BaseEstimator):
                 raise TypeError(f"callbacks must be neurona.Callback instances, got "
                                 f"{type(cb).__name__}: {cb!r}.")
 
-    def _train_kwargs(self, learning_rate: float) -> dict:
+    def _lbfgs(self) -> bool:
+        return isinstance(self.optimizer, str) and self.optimizer == lbfgs.NAME
+
+    def _train_kwargs(self, learning_rate: float | None) -> dict:
         """The training settings that come from the parameters of the same name, and the
-        estimator's task."""
+        estimator's task; with lbfgs, ``tol`` is its stopping rule (None: never)."""
         shared = [k for k in TrainSpec.names()
                   if k in self._parameter_constraints and k not in _OWN_SETTINGS]
-        return dict({k: getattr(self, k) for k in shared}, learning_rate=learning_rate,
-                    task=self._task)
+        out = dict({k: getattr(self, k) for k in shared}, task=self._task)
+        if learning_rate is not None:
+            out["learning_rate"] = learning_rate
+        if self._lbfgs():
+            out["tol"] = 0.0 if self.tol is None else self.tol
+        return out
 
-    def _learning_rate(self, X, targets, sample_weight, validation_fraction) -> float:
+    def _learning_rate(self, X, targets, sample_weight, validation_fraction) -> float | None:
         if self.learning_rate != "auto":
             return float(self.learning_rate)
+        if self._lbfgs():  # its line search chooses every step
+            return None
         return auto_learning_rate(
             X, targets, sample_weight, activation=self.activation, loss=self.loss,
             optimizer=self.optimizer, reduction=self.reduction, batch_size=self.batch_size,
@@ -283,7 +293,7 @@ class _NeuronEstimator(BaseEstimator):
         if monitor and self.early_stopping:
             out.append(EarlyStopping("val_loss", patience=self.patience,
                                      min_delta=self.tol or 0.0, restore_best_weights=True))
-        elif monitor and self.tol is not None:
+        elif monitor and self.tol is not None and not self._lbfgs():
             out.append(ConvergenceMonitor(self.tol, self.patience))
         if self.verbose:
             name = self.loss if self._n_neurons() == 1 else f"{self.classes_[k]} {self.loss}"
@@ -332,8 +342,11 @@ class _NeuronEstimator(BaseEstimator):
             coef[k], intercept[k] = neuron.weights, neuron.bias
             kept = histories[k].rows[:len(histories[k]) - resumed]
             histories[k] = _continue_history(kept, trainer.history)
+            # An lbfgs state holds the loss and gradient of these rows: a fit on others starts
+            # over from the weights.
             new_runs.append({"checkpoint": trainer.checkpoint(),
-                             "resumable": not partial and trainer.status == "finished"})
+                             "resumable": not partial and trainer.status == "finished"
+                             and not self._lbfgs()})
             rows = trainer.history.rows
             rose = trainer.status == "converged" and rows[-1]["loss"] > rows[0]["loss"]
             statuses.append("rose" if rose else trainer.status)
@@ -353,7 +366,13 @@ class _NeuronEstimator(BaseEstimator):
             return ks, f" (the neurons of class(es) {self.classes_[ks].tolist()})"
 
         late, names = which("finished")
-        if late and (self.tol is not None or self.early_stopping):
+        if late and self._lbfgs() and not self.early_stopping:
+            warnings.warn(
+                f"Maximum number of epochs ({self.epochs}) reached before convergence"
+                f"{names}: lbfgs's gradient had not fallen to tol={self.tol} of its first "
+                f"value. Consider increasing epochs, or scaling the input data (for example "
+                f"with StandardScaler).", ConvergenceWarning)
+        elif late and (self.tol is not None or self.early_stopping):
             warnings.warn(
                 f"Maximum number of epochs ({self.epochs}) reached before convergence"
                 f"{names}: the {'validation' if self.early_stopping else 'training'} loss "
@@ -589,6 +608,16 @@ class _NeuronEstimator(BaseEstimator):
                           np.array([n["bias"] for n in neurons], dtype=np.float64))
 
 
+def _trains_by_batches(estimator) -> bool:
+    """``partial_fit`` trains on the rows of one call: every optimizer but lbfgs, whose
+    iterations (and its stored loss and gradient) are over the whole training set."""
+    if estimator._lbfgs():
+        raise AttributeError(
+            "partial_fit is not available with optimizer='lbfgs': each of its iterations "
+            "needs every training row; use fit, or another optimizer.")
+    return True
+
+
 # --- the classifier ------------------------------------------------------------------
 
 def _has_probabilities(estimator) -> bool:
@@ -618,11 +647,16 @@ class NeuronClassifier(ClassifierMixin, _NeuronEstimator):
     loss : {"log_loss", "squared_error"}, default="log_loss"
         ``"log_loss"`` needs ``activation="sigmoid"``.
     optimizer : {"gd", "momentum", "nesterov", "nesterov_restart", "adagrad", \
-"rmsprop", "adam", "adamw"} or GradientTransformation, default="nesterov_restart"
+"rmsprop", "adam", "adamw", "lbfgs"} or GradientTransformation, \
+default="nesterov_restart"
         See :mod:`neurona.optimizers`. The default, Nesterov momentum that
         restarts when it overshoots, is accelerated and lowers the loss at
         (almost) every epoch, so ``tol`` stops it near the optimum. A
         ``GradientTransformation`` object brings its own learning rate.
+        ``"lbfgs"``: quasi-Newton iterations over the full batch with a line
+        search (:mod:`neurona.core.lbfgs`); an epoch is one iteration, it takes
+        no learning rate, schedule, ``batch_size`` or ``l1``, and has no
+        ``partial_fit``.
     learning_rate : float or "auto", default="auto"
         The step size (the schedule's starting value). ``"auto"`` is ``1 / L``
         for ``gd`` and the momentum optimizers, where ``L`` bounds the
@@ -649,7 +683,10 @@ class NeuronClassifier(ClassifierMixin, _NeuronEstimator):
     tol : float or None, default=1e-4
         Training stops when the training loss has not improved by ``tol`` for
         ``patience`` epochs (with ``early_stopping``, the validation loss).
-        ``None``: always run ``epochs`` epochs.
+        ``None``: always run ``epochs`` epochs. With ``optimizer="lbfgs"``:
+        its own test, the largest gradient entry down to ``tol`` times its
+        first value (or an iteration lowering the loss by at most ``tol**2``
+        of it), see :func:`neurona.core.lbfgs.converged`.
     patience : int, default=10
         Epochs without improvement before stopping (scikit-learn's
         ``n_iter_no_change``).
@@ -694,8 +731,8 @@ default="constant"
     history_ : neurona.History, or one per class
         Every per-epoch record: loss, sse, accuracy, grad_norm, learning_rate
         and the ``val_`` keys when validating.
-    learning_rate_ : float
-        The learning rate used (the value of ``"auto"``).
+    learning_rate_ : float or None
+        The learning rate used (the value of ``"auto"``); None with ``"lbfgs"``.
 
     Examples
     --------
@@ -815,6 +852,7 @@ default="constant"
         self._fit_neurons(X, targets, weights, partial=False)
         return self
 
+    @available_if(_trains_by_batches)
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Run one epoch on ``X`` and ``y``, from the current weights.
@@ -989,6 +1027,7 @@ validation_loss_curve_, history_, learning_rate_
                           partial=False)
         return self
 
+    @available_if(_trains_by_batches)
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None):
         """Run one epoch on ``X`` and ``y``, from the current weights.
@@ -1051,7 +1090,10 @@ def _compute(*collections):
 def _continue_history(previous: list, new: History) -> History:
     """The rows ``previous`` followed by ``new``'s, renumbered to follow on."""
     start = len(previous)
-    return History(previous + [dict(row, epoch=start + i) for i, row in enumerate(new.rows)])
+    passes = previous[-1].get("passes", start) if previous else 0
+    return History(previous + [dict(row, epoch=start + i, passes=passes + row["passes"])
+                               if "passes" in row else dict(row, epoch=start + i)
+                               for i, row in enumerate(new.rows)])
 
 
 def _curves(histories: list, key: str):

@@ -24,6 +24,8 @@ LOG_SCALED = ("loss", "sse", "grad_norm", "mae")
 MAX_WEIGHT_LINES = 20
 TOP_WEIGHTS = 10
 PREFERRED_PANELS = ("loss", "sse", "accuracy", "r2", "mae", "learning_rate", "grad_norm")
+#: History columns that count rather than measure: no panel of their own.
+_COUNTERS = ("epoch", "passes")
 
 
 def plot_loss(history: History, ax=None, *, keys=("sse", "loss"), lang: str = "en",
@@ -87,11 +89,12 @@ def _epochs(history: History) -> np.ndarray:
 def learning_curve_panels(history: History) -> list[tuple[str, list[str]]]:
     """The panels :func:`plot_learning_curves` draws: ``(metric, [columns])`` pairs.
 
-    Every numeric history column except ``epoch`` is drawn; ``val_<m>`` shares
-    the panel of ``<m>``. Known metrics come first (objective, SSE, accuracy,
-    learning rate, gradient norm), then the others in the history's order.
+    Every numeric history column except the counters (``epoch``, ``passes``) is
+    drawn; ``val_<m>`` shares the panel of ``<m>``. Known metrics come first
+    (objective, SSE, accuracy, learning rate, gradient norm), then the others in
+    the history's order.
     """
-    keys = [k for k in history.keys if k != "epoch"]
+    keys = [k for k in history.keys if k not in _COUNTERS]
     numeric = []
     for k in keys:
         values = history[k]

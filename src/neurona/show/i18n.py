@@ -61,6 +61,7 @@ ENGLISH: dict[str, str] = dict((
     _m('metric.accuracy', 'accuracy'),
     _m('metric.learning_rate', 'learning rate'),
     _m('metric.grad_norm', 'gradient norm'),
+    _m('metric.passes', 'passes over the training rows'),
     _m('fig.weights', 'Weights over the epochs'),
     _m('fig.weight_value', 'value'),
     _m('fig.bias', 'bias b'),
@@ -181,6 +182,7 @@ ENGLISH: dict[str, str] = dict((
     _m('report.column_mae', 'mae'),
     _m('report.column_grad_norm', 'grad_norm'),
     _m('report.column_learning_rate', 'learning_rate'),
+    _m('report.column_passes', 'passes'),
     _m('report.column_val', 'val_{name}'),
     _m('report.history', 'History, per epoch'),
     _m('report.history_all', "{n} epochs, one row each (the values of each epoch's forward "
@@ -262,6 +264,8 @@ ENGLISH: dict[str, str] = dict((
     _m('error.see_help', "{message} (see '{prog} --help')"),
     _m('cli.run_written', 'Run written to {path}'),
     _m('cli.report_written', 'Report written to {path}'),
+    _m('cli.converged', 'lbfgs converged after {epochs} iterations ({passes} passes over '
+                        'the training rows).'),
     _m('cli.early_stopping', 'Early stopping after epoch {epoch}: {monitor} did not improve for '
                              '{patience} epochs{kept}.'),
     _m('cli.kept_best', '; kept the weights of epoch {epoch}'),
