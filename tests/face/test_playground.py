@@ -18,6 +18,7 @@ import pytest
 
 from neurona.errors import NeuronaError, OptionError
 from neurona.face import experiment
+from neurona.core.spec import TrainSpec
 from neurona.face.playground_session import Session, clean
 from neurona.files import model as model_file
 
@@ -503,6 +504,23 @@ def test_two_optimizers_race_from_the_same_start_on_the_same_rows():
     assert frame["race"]["optimizer"] == "adam" and frame["race"]["status"] == "finished"
     assert len(frame["surface"]["paths"]) == 2
     assert len(frame["race"]["field"]) == len(frame["field"]["values"])
+
+
+def test_lbfgs_races_with_the_full_batch_and_ends_when_it_converges():
+    from neurona.core.spec import LBFGS_UNUSED
+
+    session = Session({"dataset": "moons", "scale": "standard", "batch_size": "50",
+                       "learning_rate": "0.05", "race": "lbfgs", "epochs": "40"})
+    assert session.race_spec.batch_size is None and session.race_spec.optimizer == "lbfgs"
+    assert all(getattr(session.race_spec, k) == getattr(TrainSpec(), k) for k in LBFGS_UNUSED)
+    while not session.done:  # ends: the converged racer is done before its last epoch
+        session.advance(10)
+    race = session.frame()["race"]
+    assert race["status"] == "converged" and race["epoch"] < 40
+    alone = Session({"dataset": "moons", "scale": "standard", "optimizer": "lbfgs"})
+    while not alone.done:
+        alone.advance(7)
+    assert alone.frame()["weights"] == race["weights"]
 
 
 def test_the_optimizers_own_settings_reach_the_trainer_and_the_command():

@@ -469,3 +469,13 @@ def test_a_column_too_large_to_scale_is_one_line(tmp_path, capsys, how):
     from neurona.data.filestream import FileStream
 
     assert FileStream(path, "y").scan().n_rows == 40
+
+
+def test_a_historys_count_of_passes_is_read_back_as_a_whole_number():
+    from neurona.core.callbacks import History
+
+    history = History.from_csv("epoch,loss,passes\n0,0.5,1\n1,0.25,3\n")
+    assert [r["passes"] for r in history.rows] == [1, 3]
+    assert all(type(r["passes"]) is int for r in history.rows)
+    with pytest.raises(NeuronaError, match=r"line 2: not a count .* column 'passes': '1.5'"):
+        History.from_csv("epoch,loss,passes\n0,0.5,1.5\n")

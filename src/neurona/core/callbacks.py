@@ -123,10 +123,15 @@ class History(Callback):
         for line, raw in enumerate(cells, start=2):
             row = {"epoch": numeric_csv.count(raw[0], where, line, "epoch")}
             for key, cell in zip(header[1:], raw[1:]):
-                row[key] = numeric_csv.number(cell, where, line, key, "history values")
+                row[key] = numeric_csv.count(cell, where, line, key) if key in COUNTS else \
+                    numeric_csv.number(cell, where, line, key, "history values")
             rows.append(row)
         numeric_csv.consecutive([row["epoch"] for row in rows], where)
         return cls(rows)
+
+
+#: The history's columns that count (whole numbers, read back as ints), besides ``epoch``.
+COUNTS = ("passes",)
 
 
 class EarlyStopping(Callback):

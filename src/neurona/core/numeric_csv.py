@@ -73,10 +73,12 @@ def number(cell: str, where: str, line: int, column: str, what: str = "values") 
 
 
 def count(cell: str, where: str, line: int, column: str) -> int:
-    """The non-negative integer written in ``cell`` (an epoch), or a ``NeuronaError``."""
+    """The non-negative integer written in ``cell`` (an epoch, a count of passes), or a
+    ``NeuronaError``."""
     if _COUNT.fullmatch(cell):
         return int(cell)
-    raise NeuronaError(f"{where}, line {line}: not an epoch number (a non-negative integer) "
+    what = "an epoch number" if column == "epoch" else "a count"
+    raise NeuronaError(f"{where}, line {line}: not {what} (a non-negative integer) "
                        f"in column {column[:40]!r}: {cell[:40]!r}.")
 
 

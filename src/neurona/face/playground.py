@@ -125,7 +125,7 @@ def page_html(lang: str = "en") -> str:
         classifiers=[n for n in data.DATASETS if n not in data.REGRESSION_DATASETS],
         regressions=list(data.REGRESSION_DATASETS), missing=list(MISSING),
         activations=list(ACTIVATIONS), losses=list(LOSSES),
-        scales=list(SETTINGS["scale"][1]), optimizers=list(OPTIMIZERS),
+        scales=list(SETTINGS["scale"][1]), optimizers=list(SETTINGS["optimizer"][1]),
         schedules=list(SCHEDULES), optimizer_settings=optimizer_settings,
         applies={"optimizer": _applies(OPTIMIZERS), "schedule": _applies(SCHEDULES)})
 

@@ -34,7 +34,9 @@ from ..core.gradient import evaluate, numpy_pass, penalty
 from ..core.loss_surface import loss_surface
 from ..core.losses import reduction_scale
 from ..core.losses import LOSSES
+from ..core.lbfgs import NAME as LBFGS
 from ..core.optimizers import OPTIMIZERS, SCHEDULES
+from ..core.spec import LBFGS_UNUSED, TrainSpec
 from ..core.trainer import DivergenceError, Trainer
 from ..data import scaling
 from ..data.encoding import MISSING
@@ -52,7 +54,7 @@ SETTINGS = {
     "noise": ("float", (0.0, 10.0)),
     "activation": ("choice", tuple(ACTIVATIONS)),
     "loss": ("choice", tuple(LOSSES)),
-    "optimizer": ("choice", tuple(OPTIMIZERS)),
+    "optimizer": ("choice", (*OPTIMIZERS, LBFGS)),
     "learning_rate": ("float", (1e-6, 100.0)),
     "batch_size": ("batch", (1, 5000)),
     "epochs": ("int", (1, 5000)),
@@ -71,7 +73,7 @@ SETTINGS = {
     "power_t": ("float", (0.0, 10.0)),
     "end_learning_rate": ("float", (0.0, 100.0)),
     # A second optimizer racing the first from the same start on the same rows.
-    "race": ("choice", ("none", *OPTIMIZERS)),
+    "race": ("choice", ("none", *OPTIMIZERS, LBFGS)),
     "race_learning_rate": ("float", (1e-6, 100.0)),
     "scale": ("choice", ("none", "standard", "minmax")),
     "seed": ("int", (0, 2**31 - 1)),
@@ -189,6 +191,9 @@ NOT_OPTIONS = ("noise", "target", "plane_x", "plane_y", "race", "race_learning_r
 #: ``neurona train``'s option for each setting the page sends (the file's are written apart).
 OPTIONS = {name: "--" + name.replace("_", "-") for name in SETTINGS if name not in NOT_OPTIONS}
 
+#: A trainer's statuses that end a run before its last epoch.
+STOPPED = ("converged", "early_stopping")
+
 #: The loss surface's grid along each weight, and the most training rows it is drawn
 #: from at every frame (on more rows, once an epoch: each value is a pass over them).
 SURFACE = 41
@@ -283,7 +288,9 @@ class Runner:
 
     @property
     def done(self) -> bool:
-        return self.error is not None or self.trainer.epoch >= self.trainer.epochs
+        """Diverged, trained for every epoch, or stopped by a rule (lbfgs has converged)."""
+        t = self.trainer
+        return self.error is not None or t.epoch >= t.epochs or t.status in STOPPED
 
     def advance(self, updates: int) -> None:
         """Make up to ``updates`` optimizer updates (fewer at the last epoch)."""
@@ -309,8 +316,13 @@ class Runner:
                 for k, v in _scores(m, session.task).items()}
 
     def status(self) -> str:
-        return "diverged" if self.error else ("finished" if self.done else
-                                               ("ready" if self.trainer.step == 0 else "paused"))
+        t = self.trainer
+        if self.error:
+            return "diverged"
+        if t.status in STOPPED:
+            return t.status
+        return "finished" if self.done else ("ready" if t.step == 0 and t.epoch == 0
+                                             else "paused")
 
     def frame(self) -> dict:
         """Where this run is: epoch, batch, weights, bias, scores and the new curve rows."""
@@ -345,10 +357,7 @@ class Session:
         self.config = make_session_config(self.settings, self.upload)
         self.task = self.config["task"]
         self.spec = experiment.train_spec(self.config)
-        race = self.settings.get("race", "none")
-        self.race_spec = None if race == "none" else experiment.train_spec(dict(
-            self.config, optimizer=race,
-            learning_rate=self.settings.get("race_learning_rate", self.config["learning_rate"])))
+        self.race_spec = self._race_spec(self.settings.get("race", "none"))
         try:
             X, y, parts = experiment.load_data(self.config)
         except NeuronaError as exc:  # the page names its file, not the folder it is kept in
@@ -365,6 +374,19 @@ class Session:
         self._box = None  # the loss surface's (w1, w2) window, and its last values
         self._surface = None
         self._fit()
+
+    def _race_spec(self, race: str):
+        """The racing optimizer's spec: the run's, with its optimizer and learning rate.
+        lbfgs races with the full batch and its own steps (the settings it has no use
+        for at their defaults)."""
+        if race == "none":
+            return None
+        config = dict(self.config, optimizer=race, learning_rate=self.settings.get(
+            "race_learning_rate", self.config["learning_rate"]))
+        if race == LBFGS:
+            defaults = TrainSpec.defaults()
+            config.update({k: defaults[k] for k in LBFGS_UNUSED}, batch_size=None)
+        return experiment.train_spec(config)
 
     def _plane(self, names) -> tuple[int, int]:
         """The two features the plane shows: ``plane_x`` and ``plane_y``, else the first two."""

@@ -339,6 +339,7 @@ ENGLISH: dict[str, str] = dict((
     _m('page.playing', 'playing'),
     _m('page.finished', 'finished'),
     _m('page.diverged', 'diverged'),
+    _m('page.converged', 'converged'),
     _m('page.connecting', 'connecting…'),
     _m('page.disconnected', 'The connection to the playground was lost: is neurona playground '
                             'still running?'),
