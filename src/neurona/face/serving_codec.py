@@ -26,6 +26,7 @@ that names the column (and row) at fault.
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -226,12 +227,15 @@ def csv_rows(body: bytes, wanted: list[str]) -> Rows:
     import pyarrow.csv as pacsv
 
     try:
-        first = body.split(b"\n", 1)[0].decode("utf-8").lstrip("\ufeff").rstrip("\r")
+        first = re.split(rb"\r\n|\n|\r", body, maxsplit=1)[0].decode("utf-8").lstrip("\ufeff")
     except UnicodeDecodeError:
         raise RequestError("the CSV body is not UTF-8 text.") from None
     if not first.strip():
         raise RequestError("the CSV body has no header line; its first line names the columns.")
-    header = next(csv.reader([first]))
+    try:
+        header = next(csv.reader([first]))
+    except csv.Error as exc:
+        raise RequestError(f"the CSV body's header line cannot be read ({exc}).") from None
     for name in header:
         if header.count(name) > 1:
             raise ColumnError(f"the CSV header names the column {name!r} twice.", column=name)
