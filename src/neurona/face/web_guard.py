@@ -112,7 +112,10 @@ def listen(host: str = "127.0.0.1", port: int | None = None,
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     candidates = (port,) if port is not None else ((preferred, 0) if preferred else (0,))
     for candidate in candidates:
-        sock = socket.socket(family, socket.SOCK_STREAM)
+        # IPPROTO_TCP named, not 0: asyncio turns Nagle's algorithm off only on sockets
+        # that say they are TCP, and with it on, an answer written in two parts (headers,
+        # then body) waits for the client's delayed acknowledgement, some 40 ms.
+        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host.strip("[]"), candidate))
