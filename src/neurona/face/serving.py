@@ -393,15 +393,15 @@ def create_app(registry: Registry, *, limits: Limits = Limits(), host: str = "12
     async def openapi(request):
         return _json(document)
 
-    routes = [
+    routes = [  # the prediction routes first: a request is matched against them in order
+        Route("/invocations", guarded(invocations), methods=["POST"]),
+        Route("/v2/models/{name}/infer", guarded(infer), methods=["POST"]),
+        Route("/v2/models/{name}/explain", guarded(explain), methods=["POST"]),
         Route("/v2/health/live", guarded(live), methods=["GET"]),
         Route("/v2/health/ready", guarded(ready), methods=["GET"]),
         Route("/v2", guarded(server_metadata), methods=["GET"]),
         Route("/v2/models/{name}", guarded(model_metadata), methods=["GET"]),
         Route("/v2/models/{name}/ready", guarded(model_ready), methods=["GET"]),
-        Route("/v2/models/{name}/infer", guarded(infer), methods=["POST"]),
-        Route("/v2/models/{name}/explain", guarded(explain), methods=["POST"]),
-        Route("/invocations", guarded(invocations), methods=["POST"]),
         Route("/ping", guarded(ping), methods=["GET"]),
         Route("/health", guarded(ping), methods=["GET"]),
         Route("/version", guarded(version), methods=["GET"]),
