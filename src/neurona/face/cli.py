@@ -465,7 +465,77 @@ def build_parser() -> argparse.ArgumentParser:
     add_evaluate_parser(sub, common)
     add_playground_parser(sub, common)
     add_export_parser(sub, common)
+    add_serve_parser(sub, common)
     return parser
+
+
+# --- neurona serve ---------------------------------------------------------------------
+
+def _model_pair(text: str) -> tuple[str, Path]:
+    name, sep, path = text.partition("=")
+    if not sep or not name or not path:
+        raise argparse.ArgumentTypeError(f"expected NAME=PATH, got {text!r}")
+    return name, Path(path)
+
+
+def add_serve_parser(sub, common) -> None:
+    from .serving import DEFAULT_PORT, Limits
+
+    p = sub.add_parser(
+        "serve", parents=[common], formatter_class=_HelpFormatter,
+        help="serve model files over HTTP (KServe V2, MLflow's /invocations, explanations)",
+        description="Answer predictions over HTTP for model files neurona wrote (a run's "
+                    "model.json, an estimator's file): the Open Inference Protocol (KServe "
+                    "V2), MLflow's /invocations (JSON or CSV), and per-row explanations; "
+                    "GET /openapi.json lists the routes. Columns are matched by name. A "
+                    "model file replaced on disk is reloaded. Ctrl-C or SIGTERM stops it "
+                    "once the requests in flight are answered.")
+    p.add_argument("model", nargs="?", type=Path, metavar="MODEL",
+                   help="a model.json or estimator file (or the run directory holding it)")
+    p.add_argument("--name", default=None,
+                   help="MODEL's name in URLs (default: its run directory's name)")
+    p.add_argument("--model", dest="models", action="append", type=_model_pair, default=[],
+                   metavar="NAME=PATH", help="one more model to serve (repeatable)")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on; another than loopback needs --token or "
+                        "--insecure")
+    p.add_argument("--port", type=int, default=DEFAULT_PORT, help="port (0: any free one)")
+    p.add_argument("--token", default=None,
+                   help="ask every request (but liveness) for 'Authorization: Bearer TOKEN'")
+    p.add_argument("--insecure", action="store_true",
+                   help="listen on another address than loopback without a token")
+    limits = Limits()
+    p.add_argument("--max-body", type=_byte_size, default=limits.max_body, metavar="SIZE",
+                   help="the most bytes a request body may hold (e.g. 16M)")
+    p.add_argument("--max-rows", type=int, default=limits.max_rows,
+                   help="the most rows a request may hold")
+    p.add_argument("--timeout", type=float, default=limits.timeout, metavar="SECONDS",
+                   help="the longest a request may take; also what SIGTERM waits for")
+    p.add_argument("--reload-interval", type=float, default=limits.reload_interval,
+                   metavar="SECONDS", help="how often the model files are looked at (0: never)")
+    p.set_defaults(handler=cmd_serve)
+
+
+def cmd_serve(args) -> int:
+    from .serving import Limits, default_name, serve
+
+    files = {}
+    if args.model is not None:
+        files[args.name or default_name(args.model)] = args.model
+    elif args.name is not None:
+        raise NeuronaError("--name names MODEL; pass the model file too.")
+    for name, path in args.models:
+        if name in files:
+            raise NeuronaError(f"two models are named {name!r}; give each its own name.")
+        files[name] = path
+    if not files:
+        raise NeuronaError("name a model file to serve: neurona serve runs/RUN/model.json "
+                           "(or --model NAME=PATH).")
+    limits = Limits(max_body=args.max_body, max_rows=args.max_rows, timeout=args.timeout,
+                    reload_interval=args.reload_interval)
+    serve(files, host=args.host, port=args.port, token=args.token, insecure=args.insecure,
+          limits=limits, announce=lambda line: print(line, flush=True))
+    return EXIT_OK
 
 
 def add_playground_parser(sub, common) -> None:

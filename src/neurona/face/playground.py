@@ -28,14 +28,13 @@ session only, kept in a temporary folder of its own that goes when the tab does.
 from __future__ import annotations
 
 import asyncio
-import hmac
 import json
 import secrets
-import socket
 from importlib import resources
 from urllib.parse import parse_qs
 
 from ..errors import NeuronaError, OptionError
+from . import web_guard
 from .playground_session import Session, clean
 from .playground_upload import MAX_BYTES, TooLarge, Upload, too_large
 
@@ -50,23 +49,9 @@ STATIC = {"index.html": "text/html; charset=utf-8", "app.js": "text/javascript; 
 SPEEDS = ((1, 0.5), (1, 0.2), (1, 0.06), (2, 0.02), (10, 0.0))
 
 
-def listen(host: str = "127.0.0.1", port: int | None = None) -> socket.socket:
+def listen(host: str = "127.0.0.1", port: int | None = None):
     """A socket bound to ``host``: on ``port``, or (None) on 8765 when free, else any free port."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    for candidate in ((DEFAULT_PORT, 0) if port is None else (port,)):
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((host, candidate))
-        except OSError as exc:
-            sock.close()
-            if port is not None:
-                raise OptionError(f"cannot listen on {host}:{port}: {exc.strerror or exc}; "
-                                  f"pass another --port (0: any free one).") from None
-            continue
-        sock.listen(128)  # connections wait in the queue until the server takes them
-        return sock
-    raise OptionError(f"no free port on {host}.")
+    return web_guard.listen(host, port, preferred=DEFAULT_PORT)
 
 
 def said(message: str) -> dict:
@@ -144,23 +129,18 @@ class Guard:
 
     def __init__(self, app, token: str, port: int, host: str = "127.0.0.1"):
         self.app, self.token, self.port = app, token, port
-        names = {"localhost", "127.0.0.1", "[::1]", host}
-        self.hosts = {f"{n}:{port}" for n in names}
-        self.origins = {f"http://{h}" for h in self.hosts}
+        self.site = web_guard.Site(host, port, "this playground")
         self.cookie = f"neurona-playground-{port}"
 
     def problem(self, scope) -> str | None:
         """Why this request is refused, or None."""
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1")
-                   for k, v in scope.get("headers", [])}
-        if headers.get("host", "").lower() not in self.hosts:
-            return "this playground answers only to its own address on localhost"
-        origin = headers.get("origin")
-        if origin is not None and origin.lower() not in self.origins:
-            return "requests from other sites are refused"
+        headers = web_guard.headers_of(scope)
+        why = self.site.problem(headers)
+        if why is not None:
+            return why
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
         given = (query.get("token") or [""])[0] or self._cookie(headers.get("cookie", ""))
-        if not given or not hmac.compare_digest(given.encode(), self.token.encode()):
+        if not web_guard.token_matches(given, self.token):
             return "the token is missing or wrong: open the URL that neurona playground printed"
         return None
 
@@ -177,21 +157,13 @@ class Guard:
         why = self.problem(scope)
         if why is None and scope["type"] == "http" and scope["method"] not in ("GET", "HEAD") \
                 and not (scope["method"] == "POST" and scope["path"] == "/upload"):
-            return await _refuse(send, 405, "only GET is served (and POST /upload)")
+            return await web_guard.refuse(send, 405, "only GET is served (and POST /upload)")
         if why is None:
             return await self.app(scope, receive, send)
         if scope["type"] == "websocket":
             await send({"type": "websocket.close", "code": 1008})
             return
-        await _refuse(send, 403, why)
-
-
-async def _refuse(send, status: int, message: str) -> None:
-    body = (dumps({"error": message}) + "\n").encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"),
-                            (b"content-length", str(len(body)).encode())]})
-    await send({"type": "http.response.body", "body": body})
+        await web_guard.refuse(send, 403, why)
 
 
 class Connection:
