@@ -1,0 +1,171 @@
+"""A UTF-8 CSV file parsed block by block on every core, in the blocks pyarrow's reader cuts.
+
+``pyarrow.csv.open_csv`` reads a file in blocks of ``block_size`` bytes and
+parses them one after the other: block ``k`` ends at the last line end
+(``\\n`` or ``\\r``) at or before byte ``(k + 1) * block_size`` of the
+(decompressed) text, and becomes one record batch. :func:`parsed_blocks`
+cuts the text at the same places, so that every batch holds the same rows,
+and parses the blocks in a pool of threads with ``pyarrow.csv.read_csv``
+(which releases the GIL), the column types given, so the whole file is
+parsed as fast as pyarrow's multi-threaded reader while the batches still
+come in file order, a few blocks in memory at a time.
+
+The header line is cut off the first block before it is parsed (the blank
+lines before it too). A row longer than a block is refused as pyarrow
+refuses it.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from typing import Iterator
+
+#: Threads parsing blocks at once (at most); a few more blocks wait, parsed, in memory.
+MAX_WORKERS = 16
+_LINE_ENDS = (b"\n", b"\r")
+_BOM = b"\xef\xbb\xbf"
+
+
+class LongHeader(Exception):
+    """The header line does not end in the first block: pyarrow's own reader reads the file."""
+
+
+class Straddling(ValueError):
+    """A row longer than a block: pyarrow's reader refuses such a file too."""
+
+    def __str__(self) -> str:
+        return ("CSV parse error: straddling object straddles two block boundaries (try to "
+                "increase block size?)")
+
+
+def workers() -> int:
+    """Threads of the pool: the cores this process may run on, at most :data:`MAX_WORKERS`."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(MAX_WORKERS, cores))
+
+
+def _last_line_end(data: bytes) -> int:
+    """The position just after the last ``\\n`` or ``\\r`` of ``data`` (0 if none)."""
+    return max(data.rfind(b"\n"), data.rfind(b"\r")) + 1
+
+
+def _after_header(data: bytes) -> int | None:
+    """Where the rows of the first block start: after the BOM, blank lines and header line;
+    None when the header does not end in ``data``."""
+    i = len(_BOM) if data.startswith(_BOM) else 0
+    while i < len(data) and data[i:i + 1] in _LINE_ENDS:
+        i += 1
+    ends = [p for p in (data.find(b"\n", i), data.find(b"\r", i)) if p >= 0]
+    return min(ends) + 1 if ends else None
+
+
+def _read(source, n: int) -> bytes:
+    """``n`` bytes of ``source``, fewer only at its end."""
+    parts, size = [], 0
+    while size < n:
+        part = source.read(n - size)
+        if not part:
+            break
+        parts.append(part)
+        size += len(part)
+    return b"".join(parts) if len(parts) != 1 else parts[0]
+
+
+def text_blocks(source, block_bytes: int) -> Iterator[bytes]:
+    """The rows of ``source`` (a binary file object), header cut off, in pyarrow's blocks.
+
+    Each item holds whole lines; empty ones are left out. As in pyarrow's
+    reader, the block read last (the next read finds nothing) is parsed whole.
+    Raises :class:`Straddling` for a block without a line end (a row longer
+    than a block), and :class:`LongHeader` when the header does not end in the
+    first block (before yielding anything).
+    """
+    carry = b""
+    first = True
+    chunk = _read(source, block_bytes)
+    while True:
+        following = _read(source, block_bytes) if len(chunk) == block_bytes else b""
+        final = not following
+        data = carry + chunk if carry else chunk
+        start = 0
+        if first:
+            first = False
+            start = _after_header(data)
+            if start is None:
+                if final and not data.strip(b"\r\n" + _BOM):
+                    return  # no header at all: opening the file has said so already
+                raise LongHeader()
+        if final:
+            if data[start:].strip(b"\r\n"):
+                yield data[start:]
+            return
+        end = _last_line_end(data)
+        if end <= start:
+            if data[start:].strip(b"\r\n"):
+                raise Straddling()
+            end = len(data)
+        if data[start:end].strip(b"\r\n"):
+            yield data[start:end]
+        carry = data[end:]
+        chunk = following
+
+
+def open_text(path, gzipped: bool):
+    """The file's bytes (decompressed when ``gzipped``), for :func:`text_blocks`."""
+    return gzip.open(path, "rb") if gzipped else open(path, "rb", buffering=0)
+
+
+def parsed_blocks(path, *, gzipped: bool, block_bytes: int, column_names: list[str],
+                  read_options: dict, parse_options: dict, convert_options: dict,
+                  n_workers: int | None = None) -> Iterator:
+    """``pyarrow.Table`` after ``pyarrow.Table`` of the file's blocks, in file order.
+
+    ``column_names`` are the header's (all of them); the options are the
+    keyword arguments of ``pyarrow.csv``'s option classes (``include_columns``
+    and ``column_types`` among the conversion options). Each block is parsed
+    by ``pyarrow.csv.read_csv`` in a thread of a pool of ``n_workers``
+    (default :func:`workers`), at most ``2 * n_workers`` blocks ahead of the
+    one yielded. Exceptions are pyarrow's (and ``OSError``, ``EOFError`` or
+    ``zlib.error`` from the file), raised when their block's turn comes.
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    read = pacsv.ReadOptions(**read_options, column_names=column_names, use_threads=False)
+    parse = pacsv.ParseOptions(**parse_options)
+    convert = pacsv.ConvertOptions(**convert_options)
+
+    def parse_block(data: bytes):
+        return pacsv.read_csv(pa.BufferReader(data), read_options=read, parse_options=parse,
+                              convert_options=convert)
+
+    n_workers = n_workers or workers()
+    ahead = 2 * n_workers
+    pending: deque = deque()
+    with open_text(path, gzipped) as source, ThreadPoolExecutor(n_workers) as pool:
+        blocks, failure = text_blocks(source, block_bytes), None
+        try:
+            while True:
+                try:
+                    data = next(blocks)
+                except StopIteration:
+                    break
+                except Exception as exc:  # noqa: BLE001 - raised after the blocks before it
+                    failure = exc
+                    break
+                pending.append(pool.submit(parse_block, data))
+                while len(pending) > ahead:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+        finally:
+            for future in pending:
+                future.cancel()
+    if failure is not None:
+        raise failure
