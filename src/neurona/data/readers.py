@@ -881,6 +881,33 @@ class Labels:
             f"{numbers}.", path=self.file.path,
             column=self.column)
 
+    @property
+    def seen(self) -> list:
+        """The labels met so far, in the order first met (the classes first, when given)."""
+        return list(self._seen)
+
+    def restore(self, seen: list) -> None:
+        """Take ``seen`` as the labels met (as a cache of the file recorded them)."""
+        if self.classes is None:
+            self._seen = [label_value(v) for v in seen]
+
+    def seen_codes(self, table) -> np.ndarray:
+        """The batch's labels as 0.0/1.0, each its label's place in :attr:`seen` (after
+        :meth:`observe` has seen the batch): the class codes when the first label met is
+        the first class, their complements otherwise."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        col = self._values(table.column(self.column))
+        second = [raw for raw, label in self._code.items()
+                  if len(self._seen) > 1 and label == self._seen[1]]
+        if not second:
+            return np.zeros(table.num_rows)
+        y = pc.is_in(col, value_set=pa.array(second, type=col.type))
+        if isinstance(y, pa.ChunkedArray):
+            y = y.combine_chunks()
+        return y.to_numpy(zero_copy_only=False).astype(np.float64)
+
     def finish(self) -> list:
         """The two classes, in code order; refuses one class (or none)."""
         if self.classes is None:
