@@ -334,13 +334,17 @@ class FileStream:
     def _parsed(self, writer) -> Iterator[tuple]:
         """``(X, y, rows)`` of every batch parsed from the file: checked, encoded, in
         ``dtype``, the classes' codes in the order the labels were met; each written to
-        ``writer`` (if any). Sets ``n_read`` and ``dropped`` at the end."""
+        ``writer`` (if any). The encoding is learned first when it must be."""
         self._identity = cachefile.source_identity(self.file.path) if writer else None
         tables = self._tables()
         if self.reading.encoding is None:  # a first pass learns the categories and fills
             tables = self._fitted(tables, writer)
             if writer is not None:
                 writer.n_features = self.reading.encoding.n_features
+        return self._encoded(tables, writer)
+
+    def _encoded(self, tables, writer) -> Iterator[tuple]:
+        """The batches of :meth:`_parsed`; sets ``n_read`` and ``dropped`` at the end."""
         n_read, dropped = 0, []
         regress = self.task == "regress"
         for row0, table in tables:
@@ -496,7 +500,8 @@ class _Spill:
 
     def close(self) -> None:
         if self._writer is not None:
-            self._writer.close()
+            writer, self._writer = self._writer, None
+            writer.close()
             self._sink.close()
 
     def remove(self) -> None:
@@ -513,7 +518,7 @@ class _Spill:
         import pyarrow as pa
 
         try:
-            if self._sink is None:
+            if not self.sizes:
                 return
             with pa.OSFile(str(self.path), "rb") as source:
                 reader = pa.ipc.open_stream(source)
