@@ -130,8 +130,8 @@ def parsed_blocks(path, *, gzipped: bool, block_bytes: int, column_names: list[s
     keyword arguments of ``pyarrow.csv``'s option classes (``include_columns``
     and ``column_types`` among the conversion options). Each block is parsed
     by ``pyarrow.csv.read_csv`` in a thread of a pool of ``n_workers``
-    (default :func:`workers`), at most ``2 * n_workers`` blocks ahead of the
-    one yielded. Exceptions are pyarrow's (and ``OSError``, ``EOFError`` or
+    (default :func:`workers`), at most ``n_workers + 2`` blocks ahead of the
+    one yielded (one ahead of the first). Exceptions are pyarrow's (and ``OSError``, ``EOFError`` or
     ``zlib.error`` from the file), raised when their block's turn comes.
     """
     import pyarrow as pa
@@ -146,7 +146,7 @@ def parsed_blocks(path, *, gzipped: bool, block_bytes: int, column_names: list[s
                               convert_options=convert)
 
     n_workers = n_workers or workers()
-    ahead = 2 * n_workers
+    ahead, yielded = n_workers + 2, 0
     pending: deque = deque()
     with open_text(path, gzipped) as source, ThreadPoolExecutor(n_workers) as pool:
         blocks, failure = text_blocks(source, block_bytes), None
@@ -160,8 +160,11 @@ def parsed_blocks(path, *, gzipped: bool, block_bytes: int, column_names: list[s
                     failure = exc
                     break
                 pending.append(pool.submit(parse_block, data))
-                while len(pending) > ahead:
+                # The window widens as blocks are taken: a reader of the first block
+                # only (a file's kinds, its first rows) has few parsed for nothing.
+                while len(pending) > min(ahead, yielded + 1):
                     yield pending.popleft().result()
+                    yielded += 1
             while pending:
                 yield pending.popleft().result()
         finally:
