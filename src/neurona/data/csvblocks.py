@@ -131,8 +131,9 @@ def parsed_blocks(path, *, gzipped: bool, block_bytes: int, column_names: list[s
     and ``column_types`` among the conversion options). Each block is parsed
     by ``pyarrow.csv.read_csv`` in a thread of a pool of ``n_workers``
     (default :func:`workers`), at most ``n_workers + 2`` blocks ahead of the
-    one yielded (one ahead of the first). Exceptions are pyarrow's (and ``OSError``, ``EOFError`` or
-    ``zlib.error`` from the file), raised when their block's turn comes.
+    one yielded (one ahead of the first). Exceptions are pyarrow's (and
+    ``OSError``, ``EOFError`` or ``zlib.error`` from the file), raised when
+    their block's turn comes.
     """
     import pyarrow as pa
     import pyarrow.csv as pacsv
