@@ -138,7 +138,9 @@ def parsed_blocks(path, *, gzipped: bool, block_bytes: int, column_names: list[s
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    read = pacsv.ReadOptions(**read_options, column_names=column_names, use_threads=False)
+    # One chunk per column: a block (with the rest of a line before it) is under two blocks.
+    read = pacsv.ReadOptions(**read_options, column_names=column_names, use_threads=False,
+                             block_size=2 * block_bytes + 64)
     parse = pacsv.ParseOptions(**parse_options)
     convert = pacsv.ConvertOptions(**convert_options)
 
