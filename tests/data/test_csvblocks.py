@@ -77,9 +77,9 @@ def test_blocks_are_parsed_by_several_threads_in_file_order(tmp_path):
 
 
 def test_each_block_is_one_chunk_per_column(tmp_path, monkeypatch):
-    path = tmp_path / "d.csv"
-    path.write_text("a,b\n" + "".join(f"{i},{i % 7}\n" for i in range(30_000)))
-    monkeypatch.setattr(readers, "CSV_BLOCK_BYTES", 64 << 10)
+    path = tmp_path / "d.csv"  # blocks of 3 MiB: more than pyarrow.csv.read_csv's own
+    path.write_text("a,b\n" + "".join(f"{i},{i % 7}\n" for i in range(1_000_000)))
+    monkeypatch.setattr(readers, "CSV_BLOCK_BYTES", 3 << 20)
     tables = [t for _, t in DataFile(path).batches(["a", "b"], numeric=["a", "b"])]
     assert len(tables) > 2
     assert all(t.column(c).num_chunks == 1 for t in tables for c in ("a", "b"))
