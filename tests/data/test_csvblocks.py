@@ -9,7 +9,7 @@ import pytest
 
 from neurona.data import csvblocks, readers
 from neurona.data.readers import DataFile
-from neurona.errors import DataFileError
+from neurona.errors import DataError, DataFileError
 
 
 CELLS = ["x", "yy", '"q,z"', ""]
@@ -83,3 +83,27 @@ def test_each_block_is_one_chunk_per_column(tmp_path, monkeypatch):
     tables = [t for _, t in DataFile(path).batches(["a", "b"], numeric=["a", "b"])]
     assert len(tables) > 2
     assert all(t.column(c).num_chunks == 1 for t in tables for c in ("a", "b"))
+
+
+@pytest.mark.parametrize("bad", ["3\n", "3,x\n", "3,\"4\n", "\xff,3\n", "3,4,5\n"])
+def test_a_bad_row_after_the_first_block_is_reported_as_pyarrows_reader_reports_it(
+        tmp_path, monkeypatch, bad):
+    path = tmp_path / "d.csv"
+    path.write_bytes(b"a,b\n" + b"1,2\n" * 3000 + bad.encode("latin-1") + b"5,6\n" * 10)
+    monkeypatch.setattr(readers, "CSV_BLOCK_BYTES", 1024)
+    kinds = {"a": "number", "b": "number"}
+
+    def message():
+        with pytest.raises(DataError) as info:
+            list(DataFile(path).batches(["a", "b"], kinds=kinds))
+        return str(info.value)
+
+    parallel = message()
+
+    def streaming_only(*args, **kwargs):
+        raise csvblocks.LongHeader()
+        yield  # pragma: no cover
+
+    monkeypatch.setattr(csvblocks, "parsed_blocks", streaming_only)
+    assert parallel == message()
+    assert str(path) in parallel and "\n" not in parallel

@@ -40,6 +40,7 @@ MAX_COLUMNS = 1 << 20          # columns of a NumPy array; a wider one is a corr
 
 _INDEX_LEVEL = re.compile(r"__index_level_\d+__")  # pandas' name for an unnamed index level
 _ROW = re.compile(r"CSV parse error: Expected (\d+) columns, got (\d+): (.*)", re.S)
+_BLOCK_ROW = re.compile(r"(?<=: )Row #-?\d+: ")
 _CONVERSION = re.compile(r"In CSV column #(\d+): CSV conversion error to \w+: invalid value '(.*)'",
                          re.S)
 
@@ -483,8 +484,11 @@ class DataFile:
             return DataFileError(
                 f"{path}: the text is not valid {self.encoding} ({exc}); pass the file's "
                 f"encoding, e.g. --encoding latin-1 or --encoding utf-16.", path=path)
-        message = one_line(exc)
-        row = _ROW.search(str(exc))
+        # pyarrow.csv.read_csv (a block parsed apart) names the row within its block; the
+        # streaming reader does not, and the line is found from the row's text anyway.
+        raw = _BLOCK_ROW.sub("", str(exc))
+        message = one_line(raw)
+        row = _ROW.search(raw)
         if row:
             expected, actual, text = int(row.group(1)), int(row.group(2)), row.group(3)
             line = self._line_of_text(text)
