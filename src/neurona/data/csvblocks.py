@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import re
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from typing import Iterator
@@ -27,6 +28,7 @@ from typing import Iterator
 MAX_WORKERS = 16
 _LINE_ENDS = (b"\n", b"\r")
 _BOM = b"\xef\xbb\xbf"
+_TEXT = re.compile(rb"[^\r\n]")  # a byte of a line that is not blank
 
 
 class LongHeader(Exception):
@@ -102,15 +104,15 @@ def text_blocks(source, block_bytes: int) -> Iterator[bytes]:
                     return  # no header at all: opening the file has said so already
                 raise LongHeader()
         if final:
-            if data[start:].strip(b"\r\n"):
-                yield data[start:]
+            if _TEXT.search(data, start):
+                yield data[start:] if start else data
             return
         end = _last_line_end(data)
         if end <= start:
-            if data[start:].strip(b"\r\n"):
+            if _TEXT.search(data, start):
                 raise Straddling()
             end = len(data)
-        if data[start:end].strip(b"\r\n"):
+        if _TEXT.search(data, start, end):
             yield data[start:end]
         carry = data[end:]
         chunk = following
