@@ -255,3 +255,19 @@ def test_the_folder_lists_its_caches_and_cleans_them(tmp_path):
     assert [e.state for e in cache.entries(folder)] == ["current"]
     assert [e.state for e in cache.clean(folder)] == ["current"]
     assert list(folder.iterdir()) == []
+
+
+def test_a_stream_read_from_its_cache_reads_only_the_files_header(tmp_path, monkeypatch):
+    """The columns' kinds come from the cache's encoding: the text's first block is not
+    parsed for them again."""
+    path = _write(tmp_path / "d.csv", *_rows(500), colour=True)
+    rules = ColumnRules(missing="most_frequent")
+    _stream(path, tmp_path / "cache", rules=rules)
+    calls = []
+    real = readers.DataFile.column_kinds
+    monkeypatch.setattr(readers.DataFile, "column_kinds",
+                        lambda self, columns: calls.append(columns) or real(self, columns))
+    again = _stream(path, tmp_path / "cache", rules=rules)
+    assert again.cache_state == "read" and calls == []
+    assert _stream(path, False, rules=rules).feature_names == again.feature_names
+    assert calls  # without the cache the kinds are read

@@ -37,7 +37,7 @@ import numpy as np
 
 from ..errors import DataFileError, DataValueError, NeuronaError, OptionError
 from . import cache as cachefile, readers, scaling
-from .encoding import Encoding
+from .encoding import ColumnRules, Encoding
 from .readers import DataFile, label_value, sort_labels
 from .split import TEST_STREAM, check_class_rows, check_test_size, held_out
 from .table import TableReading, check_constant, resolve_columns
@@ -124,30 +124,35 @@ class FileStream:
         self.file = DataFile(path, delimiter=delimiter, encoding=encoding)
         self.features = resolve_columns(self.file, target, features)
         self.target, self.task = target, task
-        self._given = dict(rules=rules, classes=classes, encoding=column_encoding,
+        self.rules = rules or ColumnRules()
+        self._given = dict(classes=classes, encoding=column_encoding,
                            target_scaler=target_scaler)
-        self._new_reading()
         self.test_size = check_test_size(test_size)
         self.random_state = 1 if random_state is None else int(random_state)
         self.dtype = check_dtype(dtype)
-        self.classes = None if classes is None else list(self.labels.classes)
-        self.scaler: scaling.Scaler | None = None
-        self.n_rows = self.n_train = self.n_test = 0
-        self.n_read = 0  # rows in the file, those left out for missing values included
-        self.dropped = np.empty(0, dtype=np.int64)  # their positions
         self.cache_dir = cachefile.cache_dir(cache)
         self.cache_file: Path | None = None
         self.cache_state = "off"
         self.notes: list[str] = []
         self._cached: cachefile.CachedRows | None = None
         self._flip = False  # cached codes are the complements of the class codes
+        self._learned = False  # whether the scan learned the encoding from the rows
+        # A cache that fits gives the encoding: the kinds need not be read from the file.
+        self._candidate = self._open_cache()
+        self._new_reading(None if self._candidate is None else
+                          Encoding.from_dict(self._candidate.meta["encoding"]))
+        self.classes = None if classes is None else list(self.labels.classes)
+        self.scaler: scaling.Scaler | None = None
+        self.n_rows = self.n_train = self.n_test = 0
+        self.n_read = 0  # rows in the file, those left out for missing values included
+        self.dropped = np.empty(0, dtype=np.int64)  # their positions
         self._scanned = False
 
-    def _new_reading(self) -> None:
+    def _new_reading(self, cached_encoding: Encoding | None = None) -> None:
         given = self._given
         self.reading = TableReading(self.file, self.target, self.features, task=self.task,
-                                    rules=given["rules"], classes=given["classes"],
-                                    encoding=given["encoding"])
+                                    rules=self.rules, classes=given["classes"],
+                                    encoding=given["encoding"] or cached_encoding)
         self.labels = self.reading.coder
         if given["target_scaler"] is not None:
             self.labels.scaler = given["target_scaler"]
@@ -191,7 +196,9 @@ class FileStream:
              scale_target: str = "none") -> "FileStream":
         """Read the file once (or its cache): check it, learn the classes, count the parts,
         fit the scalers (``scale_target``: a regression's target, on its training rows)."""
-        cached = self._open_cache()
+        cached, self._candidate = self._candidate, None
+        if cached is None and self._scanned:  # scanned again: the cache it wrote, if any
+            cached = self._open_cache()
         if cached is not None:
             try:
                 self._adopt(cached)
@@ -222,7 +229,7 @@ class FileStream:
         return {"path": str(self.file.path.resolve()), "format": self.file.format,
                 "delimiter": self.file.delimiter, "encoding": self.file.encoding,
                 "target": self.target, "features": list(self.features), "task": self.task,
-                "rules": self.reading.rules.to_dict(), "dtype": self.dtype.name,
+                "rules": self.rules.to_dict(), "dtype": self.dtype.name,
                 "block": readers.CSV_BLOCK_BYTES if self.file.format == "csv"
                 else readers.BATCH_ROWS}
 
@@ -262,12 +269,15 @@ class FileStream:
             raise cachefile.CacheDamaged("its encoding is not one") from None
         if encoding.n_features != cached.n_features or not _count(meta.get("n_read")):
             raise cachefile.CacheDamaged("its rows do not match its encoding")
-        given = self.reading.encoding
+        given, origin = self._given["encoding"], meta.get("origin")
         if given is not None:
             if _canonical(encoding.to_dict()) != _canonical(given.to_dict()):
                 return False
-        elif meta.get("fit_split") != [self.test_size, self.random_state]:
-            return False  # an encoding learned on other training rows
+        elif origin == "learned":  # from the training rows of the split it records
+            if meta.get("fit_split") != [self.test_size, self.random_state]:
+                return False
+        elif origin != "fixed":  # a model's: this stream's own may differ
+            return False
         seen = meta.get("seen")
         if self.task == "regress":
             return seen is None
@@ -277,12 +287,13 @@ class FileStream:
             labels = [label_value(v) for v in seen]
         except (ValueError, TypeError):
             raise cachefile.CacheDamaged("its labels are not labels") from None
-        return self.labels.classes is None or sort_labels(labels) == list(self.labels.classes)
+        classes = self._given["classes"]
+        return classes is None or sort_labels(labels) == [label_value(c) for c in classes]
 
     def _adopt(self, cached) -> None:
         """Take the encoding and the labels the cache recorded."""
         meta = cached.meta
-        if self.reading.encoding is None:
+        if self.reading.encoding is None:  # a stream scanned once already
             self.reading.encoding = Encoding.from_dict(meta["encoding"], where=str(cached.path))
         if self.task != "regress":
             self.labels.restore(meta["seen"])
@@ -314,10 +325,11 @@ class FileStream:
                           f"({exc.strerror or exc}); every pass reads the file.")
 
     def _commit(self, writer) -> None:
+        origin = ("given" if self._given["encoding"] is not None else
+                  "learned" if self._learned else "fixed")
         meta = {"encoding": self.reading.encoding.to_dict(), "n_read": self.n_read,
                 "seen": None if self.task == "regress" else self.labels.seen,
-                "fit_split": None if self._given["encoding"] is not None
-                else [self.test_size, self.random_state]}
+                "origin": origin, "fit_split": [self.test_size, self.random_state]}
         try:
             writer.set_dropped(self.dropped)
             path = writer.commit({"meta": meta, "options": self._options(),
@@ -378,6 +390,7 @@ class FileStream:
         """Learn the encoding from ``tables`` (the training rows), then give the tables
         again: from a temporary Arrow IPC file in the cache folder, or (no cache) by
         reading the file a second time."""
+        self._learned = True
         if writer is None:
             self.reading.fit(tables, self.is_test)
             return self._tables()
