@@ -574,7 +574,11 @@ class Pass:
             if keep is not None:
                 X, y, rows = X[keep], y[keep], rows[keep]
             if self.scaled and s.scaler is not None:
-                X = s.scaler.transform(X).astype(s.dtype, copy=False)
+                if X.dtype == np.float64 and keep is not None:  # a copy already: in place
+                    np.subtract(X, s.scaler.center, out=X)
+                    np.divide(X, s.scaler.scale, out=X)
+                else:
+                    X = s.scaler.transform(X).astype(s.dtype, copy=False)
             if target is not None:
                 y = (y - target.center[0]) / target.scale[0]
             if len(y):

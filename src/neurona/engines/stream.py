@@ -75,7 +75,8 @@ class _Pool:
     once, whatever the buffer's size. ``compiled`` moves the rows of 2-D float arrays with
     the compiled loops of :mod:`neurona.engines._fused` (Numba)."""
 
-    def __init__(self, compiled: bool = False):
+    def __init__(self, compiled: bool = False, capacity: int = 0):
+        self.capacity = capacity  # rows to hold from the start (the buffer, and batches)
         self.movers = None
         if compiled:
             from ._fused import put_rows, take_rows
@@ -93,7 +94,8 @@ class _Pool:
         """Put a batch's rows at the end of the buffer."""
         m = len(batch[0])
         if self.store is None:
-            self.store = [np.empty((max(m, 1),) + a.shape[1:], dtype=a.dtype) for a in batch]
+            rows = max(self.capacity + 2 * m, 1)
+            self.store = [np.empty((rows,) + a.shape[1:], dtype=a.dtype) for a in batch]
         reused = self.free[:m]
         fresh = np.arange(self.used, self.used + m - len(reused))
         self.used += len(fresh)
@@ -138,7 +140,7 @@ def shuffled_chunks(batches: Iterable, batch_size: int, buffer_rows: int,
     """The rows of :func:`shuffled_minibatches` in the same order, in runs of whole
     mini-batches (the last run may end with a smaller one): one list of arrays per run.
     ``compiled``: the rows are moved by compiled loops (needs Numba)."""
-    pool = _Pool(compiled)
+    pool = _Pool(compiled, buffer_rows)
     carry = None
 
     def order(n):
