@@ -202,3 +202,24 @@ def test_a_stream_refuses_a_dtype_its_features_are_not_in():
                                            "are float64"):
         neurona.train(neurona.Neuron.random(4, 0), StreamEngine(_problem(n=100)), epochs=1,
                       dtype="float32")
+
+
+def test_the_kernel_setting_reaches_a_streamed_part(tmp_path, monkeypatch):
+    from neurona.data.filestream import FileStream
+
+    path = tmp_path / "d.csv"
+    X, y = np.concatenate([b[0] for b in _problem(n=20_000)]), np.concatenate(
+        [b[1] for b in _problem(n=20_000)])
+    path.write_text("a,b,c,d,y\n" + "".join(",".join(map(repr, [*row.tolist(), int(t)])) + "\n"
+                                             for row, t in zip(X, y)))
+    used = []
+    real = StreamEngine._compiled_run
+    monkeypatch.setattr(StreamEngine, "_compiled_run",
+                        lambda self, *a, **k: used.append(1) or real(self, *a, **k))
+    part = FileStream(path, "y").scan().part("train")
+    settings = dict(epochs=1, batch_size=100, learning_rate=0.01, optimizer="adam")
+    neurona.train(neurona.Neuron.random(4, 0), part, kernel="numpy", **settings)
+    assert used == []
+    if kernels.numba_available():
+        neurona.train(neurona.Neuron.random(4, 0), part, **settings)
+        assert used
