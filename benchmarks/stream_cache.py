@@ -122,10 +122,37 @@ def parse_times(path: Path, features: int, repeat: int, cache_dir: Path) -> dict
         for _ in fs.part("all", scaled=False).with_rows():
             pass
 
+    import pyarrow.parquet as pq
+
+    from neurona.data.table import TableReading
+
+    parquet = path.with_suffix(".parquet")
+    pq.write_table(read_csv_table(path, types), parquet)
+    data = readers.DataFile(parquet)
+    tables = list(data.batches(names))
+    reading = TableReading(data, "y", names[:-1])
+
+    def parquet_read():
+        for _ in data.batches(names):
+            pass
+
+    def parquet_features():
+        for row0, table in tables:
+            reading.encode(table, row0)
+
     return {"streaming reader (before)": best(streaming_reader, repeat),
             "neurona's reader (now)": best(neurona_reader, repeat),
             "pyarrow.csv.read_csv (whole file)": best(read_csv, repeat),
-            "a pass over the cache": best(cache_pass, repeat)}
+            "a pass over the cache": best(cache_pass, repeat),
+            "Parquet, its record batches read": best(parquet_read, repeat),
+            "Parquet, those batches made features (copy, checks)": best(parquet_features,
+                                                                       repeat)}
+
+
+def read_csv_table(path: Path, types: dict):
+    import pyarrow.csv as pacsv
+
+    return pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(column_types=types))
 
 
 def run(path: Path, work: Path, epochs: int, batch: int, extra: list[str],
@@ -299,7 +326,8 @@ def main(argv=None) -> int:
         f"{args.repeat}; the numbers are also in "
         f"[stream_cache_benchmark.json](stream_cache_benchmark.json).",
         "",
-        "**The parse** (every feature and the target as float64):",
+        "**The parse** (every feature and the target as float64; the same rows as a "
+        "Parquet file, and the features made from its batches, for comparison):",
         "",
         "| reader | seconds | MB/s |",
         "|---|---:|---:|",

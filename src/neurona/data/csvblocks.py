@@ -79,10 +79,10 @@ def _read(source, n: int) -> bytes:
     return b"".join(parts) if len(parts) != 1 else parts[0]
 
 
-def text_blocks(source, block_bytes: int) -> Iterator[bytes]:
+def text_blocks(source, block_bytes: int) -> Iterator[memoryview]:
     """The rows of ``source`` (a binary file object), header cut off, in pyarrow's blocks.
 
-    Each item holds whole lines; empty ones are left out. As in pyarrow's
+    Each item (a ``memoryview``) holds whole lines; empty ones are left out. As in pyarrow's
     reader, the block read last (the next read finds nothing) is parsed whole.
     Raises :class:`Straddling` for a block without a line end (a row longer
     than a block), and :class:`LongHeader` when the header does not end in the
@@ -105,7 +105,7 @@ def text_blocks(source, block_bytes: int) -> Iterator[bytes]:
                 raise LongHeader()
         if final:
             if _TEXT.search(data, start):
-                yield data[start:] if start else data
+                yield memoryview(data)[start:]
             return
         end = _last_line_end(data)
         if end <= start:
@@ -113,7 +113,7 @@ def text_blocks(source, block_bytes: int) -> Iterator[bytes]:
                 raise Straddling()
             end = len(data)
         if _TEXT.search(data, start, end):
-            yield data[start:end]
+            yield memoryview(data)[start:end]  # no copy: the block stays a view of data
         carry = data[end:]
         chunk = following
 
@@ -146,9 +146,9 @@ def parsed_blocks(path, *, gzipped: bool, block_bytes: int, column_names: list[s
     parse = pacsv.ParseOptions(**parse_options)
     convert = pacsv.ConvertOptions(**convert_options)
 
-    def parse_block(data: bytes):
-        return pacsv.read_csv(pa.BufferReader(data), read_options=read, parse_options=parse,
-                              convert_options=convert)
+    def parse_block(data: memoryview):
+        return pacsv.read_csv(pa.BufferReader(pa.py_buffer(data)), read_options=read,
+                              parse_options=parse, convert_options=convert)
 
     n_workers = n_workers or workers()
     ahead, yielded = n_workers + 2, 0
