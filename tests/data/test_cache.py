@@ -271,3 +271,26 @@ def test_a_stream_read_from_its_cache_reads_only_the_files_header(tmp_path, monk
     assert again.cache_state == "read" and calls == []
     assert _stream(path, False, rules=rules).feature_names == again.feature_names
     assert calls  # without the cache the kinds are read
+
+
+@pytest.mark.parametrize("where", ["cache", "spill"])
+def test_a_full_disk_is_a_note_and_the_run_reads_the_text(tmp_path, small_batches,
+                                                          monkeypatch, where):
+    from neurona.data import filestream
+
+    path = _write(tmp_path / "d.csv", *_rows(900), colour=True)
+    rules = ColumnRules(missing="most_frequent")
+    reference = _trained(_stream(path, False, rules=rules))
+
+    def full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    if where == "cache":
+        monkeypatch.setattr(cache.CacheWriter, "add", full)
+    else:
+        monkeypatch.setattr(filestream._Spill, "keeping", lambda self, tables: full())
+    fs = _stream(path, tmp_path / "cache", rules=rules)
+    assert fs.cache_state == "unwritten" and fs.cache_file is None
+    assert len(fs.notes) == 1 and "No space left on device" in fs.notes[0]
+    assert list((tmp_path / "cache").iterdir()) == []
+    _same(_trained(fs), reference)

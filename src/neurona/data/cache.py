@@ -154,6 +154,7 @@ class CacheWriter:
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd = os.open(self.temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         self._file = os.fdopen(fd, "wb")
+        self.aborted = False
         self._file.write(MAGIC)
         self.offset = len(MAGIC)
         self.blocks: list = []
@@ -215,7 +216,8 @@ class CacheWriter:
         return self.path
 
     def abort(self) -> None:
-        """Drop the file being written."""
+        """Drop the file being written (again: nothing)."""
+        self.aborted = True
         try:
             self._file.close()
         finally:

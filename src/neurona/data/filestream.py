@@ -214,7 +214,7 @@ class FileStream:
         writer = self._writer()
         try:
             self._tally(self._parsed(writer), scale, allow_constant, scale_target)
-            if writer is not None:
+            if writer is not None and not writer.aborted:
                 self._commit(writer)
         except BaseException:
             if writer is not None:
@@ -371,7 +371,7 @@ class FileStream:
                 self.labels.observe(table, rows)
                 y = self.labels.seen_codes(table)
             X = X.astype(self.dtype, copy=False)
-            if writer is not None and not self._write(writer, X, y, rows):
+            if writer is not None and (writer.aborted or not self._write(writer, X, y, rows)):
                 writer = None
             yield X, y, rows
         self.n_read = n_read
@@ -398,6 +398,12 @@ class FileStream:
         try:
             self.reading.fit(spill.keeping(tables), self.is_test)
             spill.close()
+        except OSError as exc:  # the folder is full: learn again, and read the text twice
+            spill.remove()
+            writer.abort()
+            self._unwritable(exc)
+            self.reading.fit(self._tables(), self.is_test)
+            return self._tables()
         except BaseException:
             spill.remove()
             raise
