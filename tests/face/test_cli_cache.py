@@ -133,7 +133,7 @@ def test_the_cache_command_lists_and_cleans(tmp_path, data, capsys, cache_dir):
     assert main(["cache", "list"]) == 0
     out = capsys.readouterr().out
     assert f"{cache_dir}: 2 file(s)" in out
-    assert f"current" in out and f"rows of {data}" in out
+    assert "current" in out and f"rows of {data}" in out
     assert "stale" in out and f"rows of {other}" in out
     assert main(["cache", "clean", "--stale"]) == 0
     assert "removed 1 file(s)" in capsys.readouterr().out

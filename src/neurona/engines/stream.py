@@ -17,7 +17,12 @@ engine answers the protocol of :mod:`neurona.core.engine`:
   With a buffer at least as large as the data this is a full shuffle. The
   buffer's generator is seeded by a number the run's generator draws each
   epoch, so an epoch cut short is finished exactly by replaying it and
-  skipping the batches already done.
+  skipping the batches already done. The buffer keeps its rows in slots and
+  their order as a list of slots (a row is copied in once and out once);
+  each run of whole mini-batches that leaves it takes its steps in one
+  compiled loop (:func:`neurona.engines.kernels.compiled_epoch`) where the
+  memory engine would compile its epoch (:func:`~neurona.engines.kernels.use_compiled_steps`),
+  else one NumPy step per mini-batch: the same numbers to rounding.
 - **Validation** rows are a per-row draw on the rows' file positions (the
   rule of every engine); **class weights** weight each row by its label.
 
