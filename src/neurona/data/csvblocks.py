@@ -5,10 +5,11 @@ parses them one after the other: block ``k`` ends at the last line end
 (``\\n`` or ``\\r``) at or before byte ``(k + 1) * block_size`` of the
 (decompressed) text, and becomes one record batch. :func:`parsed_blocks`
 cuts the text at the same places, so that every batch holds the same rows,
-and parses the blocks in a pool of threads with ``pyarrow.csv.read_csv``
-(which releases the GIL), the column types given, so the whole file is
-parsed as fast as pyarrow's multi-threaded reader while the batches still
-come in file order, a few blocks in memory at a time.
+and parses the blocks in a pool of threads, each block by a reader of its
+own (``pyarrow.csv.open_csv`` on the block's bytes, which releases the GIL),
+the column types given: the whole file is parsed on every core, as pyarrow's
+multi-threaded reader parses it, while the batches still come in file order,
+a few blocks in memory at a time.
 
 The header line is cut off the first block before it is parsed (the blank
 lines before it too). A row longer than a block is refused as pyarrow
@@ -131,7 +132,7 @@ def parsed_blocks(path, *, gzipped: bool, block_bytes: int, column_names: list[s
     ``column_names`` are the header's (all of them); the options are the
     keyword arguments of ``pyarrow.csv``'s option classes (``include_columns``
     and ``column_types`` among the conversion options). Each block is parsed
-    by ``pyarrow.csv.read_csv`` in a thread of a pool of ``n_workers``
+    by a reader of its own in a thread of a pool of ``n_workers``
     (default :func:`workers`), at most ``n_workers + 2`` blocks ahead of the
     one yielded (one ahead of the first). Exceptions are pyarrow's (and
     ``OSError``, ``EOFError`` or ``zlib.error`` from the file), raised when
@@ -147,8 +148,14 @@ def parsed_blocks(path, *, gzipped: bool, block_bytes: int, column_names: list[s
     convert = pacsv.ConvertOptions(**convert_options)
 
     def parse_block(data: memoryview):
-        return pacsv.read_csv(pa.BufferReader(pa.py_buffer(data)), read_options=read,
-                              parse_options=parse, convert_options=convert)
+        # The streaming reader on the block alone: one record batch (its block size is
+        # more than the block's), and pyarrow's messages as the file's own reader words them.
+        reader = pacsv.open_csv(pa.BufferReader(pa.py_buffer(data)), read_options=read,
+                                parse_options=parse, convert_options=convert)
+        try:
+            return pa.Table.from_batches(list(reader), schema=reader.schema)
+        finally:
+            reader.close()
 
     n_workers = n_workers or workers()
     ahead, yielded = n_workers + 2, 0

@@ -484,8 +484,8 @@ class DataFile:
             return DataFileError(
                 f"{path}: the text is not valid {self.encoding} ({exc}); pass the file's "
                 f"encoding, e.g. --encoding latin-1 or --encoding utf-16.", path=path)
-        # pyarrow.csv.read_csv (a block parsed apart) names the row within its block; the
-        # streaming reader does not, and the line is found from the row's text anyway.
+        # pyarrow names the row of a reader's first block (a block parsed apart is one), not
+        # of later blocks; the line is found from the row's text anyway, so it is dropped.
         raw = _BLOCK_ROW.sub("", str(exc))
         message = one_line(raw)
         row = _ROW.search(raw)
