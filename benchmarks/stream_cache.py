@@ -359,6 +359,13 @@ def main(argv=None) -> int:
     lines += [f"| {name} | {t:.3f} | {mb / t:,.0f} |" for name, t in parse.items()]
     lines += [
         "",
+        "neurona's reader parses the streaming reader's blocks, each by a reader of its own, "
+        "one block per parsing thread: a core costs it what it costs the streaming reader, "
+        "and it gains as many cores as it finds free (as `read_csv` does); where other jobs "
+        "keep the cores busy (the load average below) it cannot gain them.",
+    ]
+    lines += [
+        "",
         f"**A streamed run** (`neurona train --stream --epochs {args.epochs} --batch-size "
         f"{args.batch_size} --optimizer adam --scale standard --test-size 0.3 --no-plots`, "
         f"a child process each; the passes over the text counted in the child):",
