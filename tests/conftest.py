@@ -8,6 +8,14 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 import pytest  # noqa: E402
 
 
+@pytest.fixture(autouse=True)
+def cache_dir(tmp_path_factory, monkeypatch):
+    """Each test's streamed files are cached in a folder of its own, never the user's."""
+    folder = tmp_path_factory.mktemp("cache")
+    monkeypatch.setenv("NEURONA_CACHE_DIR", str(folder))
+    return folder
+
+
 @pytest.fixture(scope="session")
 def report_run(tmp_path_factory):
     """One run of the post's experiment with its figures, animation and report.html.

@@ -153,20 +153,28 @@ def test_dtype_option_trains_in_float32_and_is_recorded(tmp_path, capsys):
     assert "invalid choice: 'float16'" in capsys.readouterr().err
 
 
-def test_dtype_float32_is_refused_for_a_streamed_file(tmp_path, capsys):
+def test_dtype_float32_streams_a_file_in_float32(tmp_path, cache_dir):
     import numpy as np
+
+    from neurona.data.cache import CachedRows
 
     rng = np.random.default_rng(0)
     rows = "".join(f"{a:.3f},{b:.3f},{int(a + b > 0)}\n" for a, b in rng.normal(size=(50, 2)))
     data = tmp_path / "d.csv"
     data.write_text("a,b,y\n" + rows)
-    out = tmp_path / "r"
     argv = ["train", "--data", str(data), "--target", "y", "--no-plots", "--quiet",
-            "--epochs", "2", "--out", str(out)]
-    assert main([*argv, "--stream", "--dtype", "float32"]) == 2
-    err = capsys.readouterr().err
-    assert "--dtype is 'float32', which cannot be used with streamed data" in err
-    assert "--no-stream" in err
-    assert not out.exists()
-    assert main([*argv, "--no-stream", "--dtype", "float32"]) == 0
+            "--epochs", "2"]
+    sse = {}
+    for dtype in ("float64", "float32"):
+        out = tmp_path / dtype
+        assert main([*argv, "--stream", "--dtype", dtype, "--out", str(out)]) == 0
+        assert json.loads((out / "config.json").read_text())["dtype"] == dtype
+        sse[dtype] = np.loadtxt(out / "history.csv", delimiter=",", skiprows=1, usecols=2)
+    # Each dtype has its own cache, holding its features in that dtype.
+    assert sorted(CachedRows(p).dtype.name for p in cache_dir.glob("*.ncache")) == [
+        "float32", "float64"]
+    np.testing.assert_allclose(sse["float32"], sse["float64"], rtol=1e-4)
+    assert not np.array_equal(sse["float32"], sse["float64"])
+    out = tmp_path / "r"
+    assert main([*argv, "--out", str(out), "--no-stream", "--dtype", "float32"]) == 0
     assert json.loads((out / "config.json").read_text())["dtype"] == "float32"

@@ -84,6 +84,11 @@ class Seeds:
                                           FULL_BATCH_SETTINGS)}
         self.estimators = {"classifier": root / "classifier.json",
                            "regressor": root / "regressor.json"}
+        self.cache = root / "data.ncache"  # the parsed rows of data.csv, cached
+
+
+#: How the seed cache's data file is streamed (and the rows its training part has).
+CACHED_STREAM = dict(target="y", test_size=0.25, random_state=1)
 
 
 def make_seeds(root: str | Path) -> Seeds:
@@ -127,6 +132,12 @@ def make_seeds(root: str | Path) -> Seeds:
                               "--quiet", "--epochs", "3", "--data", str(seeds.table),
                               "--target", "y", "--missing", "median", "--scale", "standard"])
     assert rc == 0, err
+
+    # The cache of data.csv's parsed rows, as a streamed run writes it.
+    from neurona.data.filestream import FileStream
+
+    fs = FileStream(seeds.data["csv"], **CACHED_STREAM, cache=root / "cache").scan("standard")
+    shutil.copyfile(fs.cache_file, seeds.cache)
 
     # Checkpoints of library runs: one stopped in the middle of an epoch, one full-batch.
     for name, (path, settings) in seeds.checkpoints.items():
@@ -622,6 +633,7 @@ def targets(seeds: Seeds) -> list[Target]:
     """Every reader, each with the seed files it is fed mutations of (no file is read here)."""
     from neurona.core.trajectory import WeightTrajectory
     from neurona.data import read_data
+    from neurona.data.split import held_out
     from neurona.data.filestream import FileStream
     from neurona.face import experiment, inference
 
@@ -723,6 +735,21 @@ def targets(seeds: Seeds) -> list[Target]:
         found.append(Target(f"stream[{fmt}]", files, stream))
         found.append(Target(f"predict[{fmt}]", files, predict))
         found.append(Target(f"evaluate[{fmt}]", files, evaluate))
+
+    # The cache of a streamed file: read when whole, else rebuilt from the file, never an
+    # error; the rows are the file's either way.
+    def cached_stream(p, w):
+        fs = FileStream(seeds.data["csv"], **CACHED_STREAM, cache=w)
+        shutil.move(p, fs._cache_path())
+        fs.scan("standard")
+        assert fs.cache_state in ("read", "written"), fs.cache_state
+        assert all(len(note.splitlines()) == 1 for note in fs.notes), fs.notes
+        rows = np.concatenate([r for _, _, r in fs.part("train").with_rows()])
+        train = ~held_out(np.arange(len(seeds.y)), 1, 0.25)
+        assert np.array_equal(rows, np.flatnonzero(train))
+        return len(rows)
+
+    found.append(Target("cache", {seeds.cache.name: (seeds.cache, "binary")}, cached_stream))
 
     # Run directories with one file mutated: read back, resumed, the report rebuilt.
     for name, r in seeds.runs.items():

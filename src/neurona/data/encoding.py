@@ -323,14 +323,19 @@ class Encoding:
                     f"with --missing mean, median or most_frequent.", path=place.path,
                     column=column, line=place.line(int(rows[i])))
             keep = ~lost
-        X = np.zeros((int(keep.sum()), self.n_features), dtype=np.float64)
+        everyone = bool(keep.all())
+        # Every entry is written but those of the one-hot and hashed columns' zeros.
+        numeric = all(c.kind in ("number", "boolean") for c in self.columns)
+        X = (np.empty if numeric else np.zeros)((int(keep.sum()), self.n_features),
+                                                dtype=np.float64)
         start = 0
         for c in self.columns:
             block = X[:, start:start + c.width]
             start += c.width
             col = table.column(c.name)
             if c.kind in ("number", "boolean"):
-                block[:, 0] = self._number(c, col, place, rows, keep, training)
+                block[:, 0] = self._number(c, col, place, rows, None if everyone else keep,
+                                           training)
             else:
                 self._categories(c, col, place, rows, keep, block, training)
         return X, keep
@@ -345,7 +350,10 @@ class Encoding:
             f"a value: {how}.", path=place.path, column=c.name, line=place.line(row))
 
     def _number(self, c, col, place, rows, keep, training) -> np.ndarray:
+        """The column's values of the kept rows (``keep`` None: every row), checked."""
         values = numbers(col)
+        if np.isfinite(np.add.reduce(values)):  # no NaN, no infinity: nothing to check
+            return values if keep is None else values[keep]
         bad = np.isinf(values)
         if bad.any():
             i = int(np.argmax(bad))
@@ -353,11 +361,13 @@ class Encoding:
                                  f"({values[i]}); every feature needs a finite number: fix the "
                                  f"cell or drop the row.", path=place.path, column=c.name,
                                  line=place.line(int(rows[i])))
-        values = values[keep]
+        if keep is not None:
+            values, rows = values[keep], rows[keep]
         lost = np.isnan(values)
         if lost.any():
             if c.fill is None:
-                raise self._missing(c, place, int(rows[keep][int(np.argmax(lost))]), training)
+                raise self._missing(c, place, int(rows[int(np.argmax(lost))]), training)
+            values = values.copy() if not values.flags.writeable else values
             values[lost] = c.fill
         return values
 

@@ -40,6 +40,7 @@ MAX_COLUMNS = 1 << 20          # columns of a NumPy array; a wider one is a corr
 
 _INDEX_LEVEL = re.compile(r"__index_level_\d+__")  # pandas' name for an unnamed index level
 _ROW = re.compile(r"CSV parse error: Expected (\d+) columns, got (\d+): (.*)", re.S)
+_BLOCK_ROW = re.compile(r"(?<=: )Row #-?\d+: ")
 _CONVERSION = re.compile(r"In CSV column #(\d+): CSV conversion error to \w+: invalid value '(.*)'",
                          re.S)
 
@@ -483,8 +484,11 @@ class DataFile:
             return DataFileError(
                 f"{path}: the text is not valid {self.encoding} ({exc}); pass the file's "
                 f"encoding, e.g. --encoding latin-1 or --encoding utf-16.", path=path)
-        message = one_line(exc)
-        row = _ROW.search(str(exc))
+        # pyarrow names the row of a reader's first block (a block parsed apart is one), not
+        # of later blocks; the line is found from the row's text anyway, so it is dropped.
+        raw = _BLOCK_ROW.sub("", str(exc))
+        message = one_line(raw)
+        row = _ROW.search(raw)
         if row:
             expected, actual, text = int(row.group(1)), int(row.group(2)), row.group(3)
             line = self._line_of_text(text)
@@ -651,8 +655,33 @@ class DataFile:
         read_as = {"number": pa.float64(), "boolean": pa.bool_()}
         types = {c: (pa.float64() if c in numeric else read_as.get(kinds.get(c), pa.string()))
                  for c in columns}
-        reader = self._csv_reader(columns, types)
         row0 = 0
+        for table in self._csv_tables(columns, types):
+            yield row0, table
+            row0 += table.num_rows
+
+    def _csv_tables(self, columns, types):
+        """The CSV file's blocks (of ``CSV_BLOCK_BYTES``) as tables: UTF-8 text parsed on
+        every core (:mod:`neurona.data.csvblocks`), other encodings by pyarrow's reader."""
+        import pyarrow as pa
+
+        from .csvblocks import LongHeader, parsed_blocks
+
+        if codecs.lookup(self.encoding).name == "utf-8":
+            blocks = parsed_blocks(
+                self.path, gzipped=self.path.name.lower().endswith(".gz"),
+                block_bytes=CSV_BLOCK_BYTES, column_names=self.columns, read_options={},
+                parse_options=dict(delimiter=self.delimiter, newlines_in_values=False),
+                convert_options=dict(include_columns=columns, column_types=types,
+                                     strings_can_be_null=True))
+            try:
+                yield from self._translated(blocks)
+                return
+            except LongHeader:  # a header longer than a block: pyarrow's reader reads it
+                pass
+            finally:
+                blocks.close()
+        reader = self._csv_reader(columns, types)
         try:
             while True:
                 try:
@@ -661,11 +690,22 @@ class DataFile:
                     break
                 except Exception as exc:  # noqa: BLE001 - translated into a DataError
                     raise self._csv_error(exc) from None
-                table = pa.Table.from_batches([batch])
-                yield row0, table
-                row0 += table.num_rows
+                yield pa.Table.from_batches([batch])
         finally:
             reader.close()
+
+    def _translated(self, tables):
+        """``tables``, their errors translated into DataErrors (``LongHeader`` passed on)."""
+        from .csvblocks import LongHeader
+
+        try:
+            yield from tables
+        except LongHeader:
+            raise
+        except (EOFError, zlib.error) as exc:  # a gzipped file cut short or damaged
+            raise self._csv_error(OSError(str(exc))) from None
+        except Exception as exc:  # noqa: BLE001 - translated into a DataError
+            raise self._csv_error(exc) from None
 
     def _parquet_batches(self, columns, batch_rows):
         import pyarrow as pa
@@ -844,6 +884,33 @@ class Labels:
             f"the rows of two classes, or recode the column into two"
             f"{numbers}.", path=self.file.path,
             column=self.column)
+
+    @property
+    def seen(self) -> list:
+        """The labels met so far, in the order first met (the classes first, when given)."""
+        return list(self._seen)
+
+    def restore(self, seen: list) -> None:
+        """Take ``seen`` as the labels met (as a cache of the file recorded them)."""
+        if self.classes is None:
+            self._seen = [label_value(v) for v in seen]
+
+    def seen_codes(self, table) -> np.ndarray:
+        """The batch's labels as 0.0/1.0, each its label's place in :attr:`seen` (after
+        :meth:`observe` has seen the batch): the class codes when the first label met is
+        the first class, their complements otherwise."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        col = self._values(table.column(self.column))
+        second = [raw for raw, label in self._code.items()
+                  if len(self._seen) > 1 and label == self._seen[1]]
+        if not second:
+            return np.zeros(table.num_rows)
+        y = pc.is_in(col, value_set=pa.array(second, type=col.type))
+        if isinstance(y, pa.ChunkedArray):
+            y = y.combine_chunks()
+        return y.to_numpy(zero_copy_only=False).astype(np.float64)
 
     def finish(self) -> list:
         """The two classes, in code order; refuses one class (or none)."""

@@ -129,14 +129,18 @@ def target_coder(datafile: DataFile, column: str, task: str = "classify", classe
 def numeric_target(datafile: DataFile, column: str) -> bool:
     """Whether ``column``'s first rows hold numbers with more than two distinct values.
 
-    Reads batches only until it has seen :data:`MORE_THAN_TWO` distinct values
-    (or a cell that is not a number); the rows are checked again when trained on.
+    Reads the file's first batch only (a CSV block, or ``BATCH_ROWS`` rows), so
+    that a streamed file's text is parsed once, by the run; the rows are
+    checked again when trained on.
     """
     import pyarrow as pa
     import pyarrow.compute as pc
 
     seen: set = set()
-    for _, table in datafile.batches([column]):
+    batches = datafile.batches([column])
+    first = next(batches, None)
+    batches.close()
+    for _, table in [] if first is None else [first]:
         col = table.column(column).drop_null()
         if pa.types.is_boolean(col.type):
             return False

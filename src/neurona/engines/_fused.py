@@ -510,7 +510,7 @@ def _optimizer_step(g, params, mu, nu, count, lr, optimizer, hyper, decay_mask,
 def minibatch_epoch(X, y, sample_weight, order, transposed, batch_size, first_batch,
                     params, mu, nu, count, lrs, optimizer, hyper, decay_mask,
                     activation, loss, mean, threshold, l1, l2, total_weight, sums, grad_sum,
-                    regression=None):
+                    n_rows, regression=None):
     """Batches ``first_batch`` to the last of one epoch, each with its optimizer update.
 
     ``params``, ``mu``, ``nu`` and ``sums``/``grad_sum`` are updated in place
@@ -518,8 +518,10 @@ def minibatch_epoch(X, y, sample_weight, order, transposed, batch_size, first_ba
     ``j``'s learning rate. Returns ``(batches_done, failed)``: ``failed`` is
     the batch whose loss or new parameters were not finite (its update is not
     applied), or -1. Rows are read in ``order``; ``X`` is C-ordered, or with
-    ``transposed`` the C-ordered transpose of an F-ordered X. ``regression=True``
-    keeps a regression's sums instead of the accuracy (compiled apart, as in
+    ``transposed`` the C-ordered transpose of an F-ordered X. ``n_rows`` is the
+    epoch's rows (each batch's accuracy counts by its share of them: ``X`` may
+    hold only some of the epoch's batches). ``regression=True`` keeps a
+    regression's sums instead of the accuracy (compiled apart, as in
     :func:`_rows`).
     """
     n = X.shape[1] if transposed else X.shape[0]
@@ -623,7 +625,7 @@ def minibatch_epoch(X, y, sample_weight, order, transposed, batch_size, first_ba
         sums[S_LOSS] += c * batch_loss
         sums[S_SSE] += sse
         if regression is None:
-            sums[S_ACCURACY] += (size / n) * (correct / size)
+            sums[S_ACCURACY] += (size / n_rows) * (correct / size)
         else:
             sums[S_W] += weight
             sums[S_Y] += sum_y
@@ -633,3 +635,25 @@ def minibatch_epoch(X, y, sample_weight, order, transposed, batch_size, first_ba
         for k in range(p):
             grad_sum[k] += c * g[k]
     return n_batch - first_batch, -1
+
+
+# --- rows moved in and out of the streamed shuffle buffer -----------------------------------
+
+@njit(cache=True, nogil=True)
+def put_rows(store, slots, rows):
+    """``store[slots[i]] = rows[i]`` for 2-D C-ordered arrays, row by row."""
+    d = store.shape[1]
+    for i in range(slots.shape[0]):
+        r = slots[i]
+        for k in range(d):
+            store[r, k] = rows[i, k]
+
+
+@njit(cache=True, nogil=True)
+def take_rows(store, slots, out):
+    """``out[i] = store[slots[i]]`` for 2-D C-ordered arrays, row by row."""
+    d = store.shape[1]
+    for i in range(slots.shape[0]):
+        r = slots[i]
+        for k in range(d):
+            out[i, k] = store[r, k]

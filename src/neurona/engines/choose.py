@@ -37,7 +37,7 @@ def engine_for(X, y=None, sample_weight=None, *, n_features: int | None = None,
 
         if y is not None or sample_weight is not None:
             raise NeuronaError("A part of a FileStream holds its own targets; pass y=None.")
-        return StreamEngine(X)
+        return StreamEngine(X, kernel=kernel)
     from .memory import MemoryEngine, as_rows
 
     X, y = as_rows(X, y, n_features, dtype=dtype, name=name)

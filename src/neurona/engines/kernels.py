@@ -215,9 +215,29 @@ def use_compiled_epoch(X: np.ndarray, activation: Activation, loss: Loss, optimi
 _EPOCH_SUMS = ("loss", "sse", "accuracy", *REGRESSION_SUMS)
 
 
+def use_compiled_steps(entries: int, activation: Activation, loss: Loss, optimizer,
+                       kernel: str = "auto") -> bool:
+    """Whether ``kernel`` runs a streamed epoch's mini-batches as compiled loops.
+
+    The rule of :func:`use_compiled_epoch`, for rows that arrive in chunks:
+    ``entries`` is the epoch's rows times features (the chunks themselves are
+    C-ordered float32 or float64 arrays).
+    """
+    if kernel == "numpy" or adapter_for(optimizer) is None:
+        return False
+    own = ACTIVATIONS.get(activation.name) is activation and LOSSES.get(loss.name) is loss
+    if kernel == "numba":
+        if not own:
+            raise NeuronaError(
+                "kernel='numba' takes one of neurona's own activations and losses; use "
+                "kernel='auto' for anything else.")
+        return True
+    return own and entries >= FUSED_MIN_SIZE and numba_available()
+
+
 def compiled_epoch(X, y, params, opt_state, order, *, optimizer, activation, loss,
                    reduction, threshold, sample_weight, batch_size, l1, l2, totals,
-                   task="classify"):
+                   task="classify", n_rows=None, total_weight=None, skip=None):
     """A mini-batch epoch of :func:`neurona.training.run_epoch` in one compiled loop (Numba).
 
     Runs batches ``totals["batches"]`` to the last, updating ``totals`` in
@@ -226,6 +246,12 @@ def compiled_epoch(X, y, params, opt_state, order, *, optimizer, activation, los
     and ``opt_state`` are then those before it), or ``None``. The numbers are
     those of the NumPy loop to rounding: each batch's gradient is summed row
     by row instead of by BLAS, and the updates are the same formulas.
+
+    ``X`` may also hold some of an epoch's batches only (a streamed epoch's
+    chunk): ``n_rows`` and ``total_weight`` are then the epoch's (default:
+    ``X``'s), and ``skip`` the batches of ``X`` done already (default:
+    ``totals["batches"]``), ``totals["batches"]`` counting on from where it is;
+    ``failed`` counts the batches of ``X``.
     """
     from . import _fused
 
@@ -239,7 +265,7 @@ def compiled_epoch(X, y, params, opt_state, order, *, optimizer, activation, los
     p = d + 1
     _check_shapes(n, d, y, np.asarray(params)[:-1], sample_weight, order)
     mu, nu, adam_count, lr_count = adapter.unpack(opt_state, p)
-    first = totals["batches"]
+    first = totals["batches"] if skip is None else skip
     n_batch = -(-n // batch_size)
     schedule = spec["schedule"]
     if hasattr(schedule, "constant"):
@@ -247,7 +273,8 @@ def compiled_epoch(X, y, params, opt_state, order, *, optimizer, activation, los
     else:
         lrs = np.array([schedule(lr_count + j) for j in range(n_batch - first)], dtype=float)
     hyper, mask = adapter.hyper(spec), adapter.mask(spec, p)
-    total_weight = float(n) if sample_weight is None else float(np.sum(sample_weight))
+    if total_weight is None:
+        total_weight = float(n) if sample_weight is None else float(np.sum(sample_weight))
     transposed = not X.flags.c_contiguous
     params = np.array(params, dtype=np.float64)
     sums = np.array([totals.get(key, 0.0) for key in _EPOCH_SUMS])
@@ -261,9 +288,10 @@ def compiled_epoch(X, y, params, opt_state, order, *, optimizer, activation, los
         transposed, int(batch_size), int(first), params, mu, nu, int(adam_count), lrs,
         adapter.code, hyper, mask, _ACTIVATION_CODES[activation.name],
         _LOSS_CODES[loss.name], reduction == "mean", float(threshold), float(l1), float(l2),
-        total_weight, sums, grad_sum, True if regress else None)
+        float(total_weight), sums, grad_sum, float(n if n_rows is None else n_rows),
+        True if regress else None)
     keys = ("loss", "sse", *REGRESSION_SUMS) if regress else ("loss", "sse", "accuracy")
     totals.update({key: float(sums[_EPOCH_SUMS.index(key)]) for key in keys},
-                  batches=first + done, grad=grad_sum)
+                  batches=totals["batches"] + done, grad=grad_sum)
     state = adapter.pack(mu, nu, adam_count + done, lr_count + done)
     return params, state, (None if failed < 0 else int(failed))

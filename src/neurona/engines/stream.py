@@ -17,7 +17,12 @@ engine answers the protocol of :mod:`neurona.core.engine`:
   With a buffer at least as large as the data this is a full shuffle. The
   buffer's generator is seeded by a number the run's generator draws each
   epoch, so an epoch cut short is finished exactly by replaying it and
-  skipping the batches already done.
+  skipping the batches already done. The buffer keeps its rows in slots and
+  their order as a list of slots (a row is copied in once and out once);
+  each run of whole mini-batches that leaves it takes its steps in one
+  compiled loop (:func:`neurona.engines.kernels.compiled_epoch`) where the
+  memory engine would compile its epoch (:func:`~neurona.engines.kernels.use_compiled_steps`),
+  else one NumPy step per mini-batch: the same numbers to rounding.
 - **Validation** rows are a per-row draw on the rows' file positions (the
   rule of every engine); **class weights** weight each row by its label.
 
@@ -32,11 +37,13 @@ from typing import Iterable, Iterator
 import numpy as np
 
 from ..core.engine import Engine, check_split
-from ..core.gradient import (REGRESSION_SUMS, batch_logs, batch_step, epoch_metrics, forward,
+from ..core.gradient import (REGRESSION_SUMS, NonFinite, batch_logs, batch_step, epoch_metrics,
+                             forward,
                              minibatch_step, new_totals, numpy_pass, reported)
 from ..core.scores import add_sums, error_sums
 from ..data.split import SAMPLE_STREAM, VALIDATION_STREAM, held_out, row_uniform
-from ..errors import NeuronaError
+from ..errors import NeuronaError, SettingError
+from . import kernels
 from .memory import forward_backward
 
 SHUFFLE_BUFFER = 65_536   # rows held by the mini-batch shuffle buffer
@@ -67,6 +74,110 @@ class Batches:
         yield np.arange(self.n_rows)
 
 
+class _Pool:
+    """The rows of the shuffle buffer: stored in slots of growing arrays (one per column),
+    their order in the buffer kept as a list of slots, so a row is copied in once and out
+    once, whatever the buffer's size. ``compiled`` moves the rows of 2-D float arrays with
+    the compiled loops of :mod:`neurona.engines._fused` (Numba)."""
+
+    def __init__(self, compiled: bool = False, capacity: int = 0):
+        self.capacity = capacity  # rows to hold from the start (the buffer, and batches)
+        self.movers = None
+        if compiled:
+            from ._fused import put_rows, take_rows
+
+            self.movers = put_rows, take_rows
+        self.store: list[np.ndarray] | None = None
+        self.order = np.empty(0, dtype=np.int64)   # the buffer's rows, as slots
+        self.free = np.empty(0, dtype=np.int64)    # slots to reuse
+        self.used = 0                              # slots ever handed out
+
+    def __len__(self) -> int:
+        return len(self.order)
+
+    def add(self, batch) -> None:
+        """Put a batch's rows at the end of the buffer."""
+        m = len(batch[0])
+        if self.store is None:
+            rows = max(self.capacity + 2 * m, 1)
+            self.store = [np.empty((rows,) + a.shape[1:], dtype=a.dtype) for a in batch]
+        reused = self.free[:m]
+        fresh = np.arange(self.used, self.used + m - len(reused))
+        self.used += len(fresh)
+        if self.used > len(self.store[0]):
+            grown = max(self.used, 2 * len(self.store[0]))
+            self.store = [np.concatenate([s, np.empty((grown - len(s),) + s.shape[1:],
+                                                      dtype=s.dtype)]) for s in self.store]
+        slots = np.concatenate([reused, fresh]) if len(fresh) else reused
+        self.free = self.free[m:]
+        for s, a in zip(self.store, batch):
+            if s.ndim == 2 and self.movers is not None:
+                self.movers[0](s, slots, np.ascontiguousarray(a, dtype=s.dtype))
+            elif s.ndim == 2:  # whole rows at once (NumPy copies a row of bytes per index)
+                row = np.dtype((np.void, s.shape[1] * s.itemsize))
+                s.view(row).reshape(-1)[slots] = np.ascontiguousarray(
+                    a, dtype=s.dtype).view(row).reshape(-1)
+            else:
+                s[slots] = a
+        self.order = np.concatenate([self.order, slots])
+
+    def take(self, picked: np.ndarray, carry) -> list[np.ndarray]:
+        """The rows at buffer places ``picked`` after the ``carry`` rows, as new arrays; their
+        slots are freed. ``carry`` holds one array per column."""
+        slots = self.order[picked]
+        c = len(carry[0]) if carry is not None else 0
+        out = []
+        for j, s in enumerate(self.store):
+            a = np.empty((c + len(slots),) + s.shape[1:], dtype=s.dtype)
+            if c:
+                a[:c] = carry[j]
+            if s.ndim == 2 and self.movers is not None:
+                self.movers[1](s, slots, a[c:])
+            else:
+                np.take(s, slots, axis=0, out=a[c:])
+            out.append(a)
+        self.free = np.concatenate([self.free, slots])
+        return out
+
+
+def shuffled_chunks(batches: Iterable, batch_size: int, buffer_rows: int,
+                    rng: np.random.Generator | None, compiled: bool = False) -> Iterator[list]:
+    """The rows of :func:`shuffled_minibatches` in the same order, in runs of whole
+    mini-batches (the last run may end with a smaller one): one list of arrays per run.
+    ``compiled``: the rows are moved by compiled loops (needs Numba)."""
+    pool = _Pool(compiled, buffer_rows)
+    carry = None
+
+    def order(n):
+        return np.arange(n) if rng is None else rng.permutation(n)
+
+    def emit(picked, final: bool):
+        nonlocal carry
+        rows = pool.take(picked, carry)
+        n = len(rows[0])
+        stop = n if final else n - n % batch_size
+        carry = [a[stop:] for a in rows] if stop < n else None
+        return [a[:stop] for a in rows] if stop else None
+
+    for batch in batches:
+        if not len(batch[0]):
+            continue
+        pool.add(batch)
+        n = len(pool)
+        if n <= buffer_rows:
+            continue
+        perm = order(n)
+        leave, stay = perm[:n - buffer_rows], perm[n - buffer_rows:]
+        run = emit(leave, final=False)
+        pool.order = pool.order[stay]
+        if run is not None:
+            yield run
+    if len(pool) or carry is not None:
+        run = emit(order(len(pool)) if len(pool) else pool.order, final=True)
+        if run is not None:
+            yield run
+
+
 def shuffled_minibatches(batches: Iterable, batch_size: int, buffer_rows: int,
                          rng: np.random.Generator | None) -> Iterator[tuple]:
     """Mini-batches of ``batch_size`` rows drawn through a shuffle buffer of ``buffer_rows``.
@@ -76,42 +187,9 @@ def shuffled_minibatches(batches: Iterable, batch_size: int, buffer_rows: int,
     scheme; the last mini-batch of a pass may be smaller. With ``rng=None``
     the rows keep their order.
     """
-    pool = None
-    out: list[list[np.ndarray]] = []
-    pending = 0
-
-    def order(n):
-        return np.arange(n) if rng is None else rng.permutation(n)
-
-    def drain(final: bool):
-        nonlocal out, pending
-        parts = [np.concatenate(col) for col in zip(*out)]
-        n = len(parts[0])
-        stop = n if final else n - n % batch_size
-        for i in range(0, stop, batch_size):
-            yield tuple(p[i:i + batch_size] for p in parts)
-        out = [[p[stop:] for p in parts]]
-        pending = n - stop
-
-    for batch in batches:
-        pool = list(batch) if pool is None else [np.concatenate([a, b])
-                                                 for a, b in zip(pool, batch)]
-        n = len(pool[0])
-        if n <= buffer_rows:
-            continue
-        perm = order(n)
-        leave, stay = perm[:n - buffer_rows], perm[n - buffer_rows:]
-        out.append([p[leave] for p in pool])
-        pending += len(leave)
-        pool = [p[stay] for p in pool]
-        if pending >= batch_size:
-            yield from drain(final=False)
-    if pool is not None and len(pool[0]):
-        perm = order(len(pool[0]))
-        out.append([p[perm] for p in pool])
-        pending += len(perm)
-    if pending:
-        yield from drain(final=True)
+    for run in shuffled_chunks(batches, batch_size, buffer_rows, rng):
+        for i in range(0, len(run[0]), batch_size):
+            yield tuple(a[i:i + batch_size] for a in run)
 
 
 class _Abandoned(Exception):
@@ -131,11 +209,9 @@ class StreamEngine(Engine):
     """
 
     name = "streamed"
-    unsupported = {"dtype": "a streamed file is read and trained in float64; drop --dtype "
-                            "or pass --no-stream."}
 
-    def __init__(self, source, *, shuffle_buffer: int = SHUFFLE_BUFFER, _keep=None,
-                 _mapping=None):
+    def __init__(self, source, *, shuffle_buffer: int = SHUFFLE_BUFFER, kernel: str = "auto",
+                 _keep=None, _mapping=None):
         if isinstance(source, (list, tuple)):
             source = Batches(source)
         if isinstance(shuffle_buffer, bool) or not isinstance(shuffle_buffer, int) \
@@ -143,6 +219,8 @@ class StreamEngine(Engine):
             raise NeuronaError(f"shuffle_buffer must be a positive integer, got "
                                f"{shuffle_buffer!r}.")
         self.source, self.shuffle_buffer = source, shuffle_buffer
+        self.kernel = kernels.check_kernel(kernel)
+        self.dtype = getattr(source, "dtype", "float64")
         self._keep_rule, self.mapping = _keep, _mapping
         self.n_features = int(source.n_features)
         self.n_rows = source.n_rows if _keep is None else sum(
@@ -151,7 +229,7 @@ class StreamEngine(Engine):
         self.total_weight = float(self.n_rows)
 
     def _like(self, keep=None, mapping=None) -> "StreamEngine":
-        return StreamEngine(self.source, shuffle_buffer=self.shuffle_buffer,
+        return StreamEngine(self.source, shuffle_buffer=self.shuffle_buffer, kernel=self.kernel,
                             _keep=keep if keep is not None else self._keep_rule,
                             _mapping=mapping if mapping is not None else self.mapping)
 
@@ -180,6 +258,12 @@ class StreamEngine(Engine):
                 yield X, y, self._weights(y)
 
     # -- the protocol --
+
+    def refuse(self, spec) -> None:
+        if spec.dtype != self.dtype:
+            raise SettingError("dtype", f"is {spec.dtype!r}, but the stream's features are "
+                                        f"{self.dtype}: read the file in {spec.dtype} "
+                                        f"(FileStream(..., dtype={spec.dtype!r})).")
 
     def n_batches(self, batch_size):
         if batch_size is None or batch_size >= self.n_rows:
@@ -233,25 +317,61 @@ class StreamEngine(Engine):
         if self.n_batches(batch_size) == 1:
             return self._full_batch(params, opt_state, optimizer, activation, loss, reduction,
                                     threshold, l1, l2, totals, on_batch_end, should_stop, task)
-        gradient = numpy_pass if task == "classify" else functools.partial(numpy_pass,
-                                                                           task=task)
         rng = None if order is None else np.random.default_rng(order)
         rows = (b if b[2] is not None else b[:2] for b in self.batches())
-        minibatches = shuffled_minibatches(
-            rows, batch_size, self.shuffle_buffer if rng is not None else 0, rng)
+        compiled = on_batch_end is None and kernels.use_compiled_steps(
+            self.n_rows * self.n_features, activation, loss, optimizer, self.kernel)
+        runs = shuffled_chunks(rows, batch_size, self.shuffle_buffer if rng is not None else 0,
+                               rng, compiled=compiled)
         nb = self.n_batches(batch_size)
         done = totals["batches"]
-        for j, (Xb, yb, *weights) in enumerate(minibatches):
-            if j < done:  # finishing an epoch cut short: its first batches are done
-                continue
-            params, opt_state = minibatch_step(
-                Xb, yb, weights[0] if weights else None, params, opt_state, j, totals,
-                total_weight=self.total_weight, n_rows=self.n_rows, optimizer=optimizer,
-                activation=activation, loss=loss, reduction=reduction, threshold=threshold,
-                l1=l1, l2=l2, gradient=gradient, on_batch_end=on_batch_end)
-            if should_stop is not None and j + 1 < nb and should_stop():
-                return params, opt_state, None
+        settings = dict(optimizer=optimizer, activation=activation, loss=loss,
+                        reduction=reduction, threshold=threshold, l1=l1, l2=l2)
+        step = self._compiled_run if compiled else self._numpy_run
+        j = 0  # the epoch's batch that the run starts with
+        for run in runs:
+            size = -(-len(run[1]) // batch_size)
+            if j + size > done:  # else the run of an epoch cut short was done before
+                params, opt_state, stopped = step(
+                    run, params, opt_state, j, max(0, done - j), batch_size, nb, totals,
+                    task, settings, on_batch_end, should_stop)
+                if stopped:
+                    return params, opt_state, None
+            j += size
         return params, opt_state, epoch_metrics(totals)
+
+    def _numpy_run(self, run, params, opt_state, j0, skip, batch_size, nb, totals, task,
+                   settings, on_batch_end, should_stop):
+        """The mini-batches of one run of the shuffle buffer (batches ``j0 + skip`` on),
+        each a NumPy step (:func:`~neurona.core.gradient.minibatch_step`), a stop asked
+        after each but the epoch's last; returns ``(params, opt_state, stopped)``."""
+        gradient = numpy_pass if task == "classify" else functools.partial(numpy_pass,
+                                                                           task=task)
+        Xr, yr, *wr = run
+        for k in range(skip, -(-len(yr) // batch_size)):
+            rows = slice(k * batch_size, (k + 1) * batch_size)
+            params, opt_state = minibatch_step(
+                Xr[rows], yr[rows], wr[0][rows] if wr else None, params, opt_state, j0 + k,
+                totals, total_weight=self.total_weight, n_rows=self.n_rows,
+                gradient=gradient, on_batch_end=on_batch_end, **settings)
+            if should_stop is not None and j0 + k + 1 < nb and should_stop():
+                return params, opt_state, True
+        return params, opt_state, False
+
+    def _compiled_run(self, run, params, opt_state, j0, skip, batch_size, nb, totals, task,
+                      settings, on_batch_end, should_stop):
+        """The mini-batches of one run of the shuffle buffer in one compiled loop
+        (:func:`neurona.engines.kernels.compiled_epoch`), a stop asked after the run (unless
+        it ends the epoch); returns ``(params, opt_state, stopped)``."""
+        Xr, yr, *wr = run
+        params, opt_state, failed = kernels.compiled_epoch(
+            Xr, yr, params, opt_state, None, sample_weight=wr[0] if wr else None,
+            batch_size=batch_size, totals=totals, task=task, n_rows=self.n_rows,
+            total_weight=self.total_weight, skip=skip, **settings)
+        if failed is not None:
+            raise NonFinite(params, opt_state, j0 + failed)
+        stop = should_stop is not None and totals["batches"] < nb and should_stop()
+        return params, opt_state, stop
 
     def _full_batch(self, params, opt_state, optimizer, activation, loss, reduction,
                     threshold, l1, l2, totals, on_batch_end, should_stop, task):

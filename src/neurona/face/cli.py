@@ -34,7 +34,7 @@ EXIT_OK, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 0, 2, 130, 141
 
 #: Options ``--resume`` accepts besides itself: the run's settings are its own.
 RESUME_OPTIONS = {"resume", "epochs", "out", "no_plots", "quiet", "json", "traceback", "lang",
-                  "no_animation", "force"}
+                  "no_animation", "force", "no_cache", "cache_dir"}
 
 # Options whose value may start with a minus sign, like --init-weights -0.9,0.5,0.7.
 NEGATIVE_VALUE_OPTIONS = ("--init-weights",)
@@ -422,6 +422,7 @@ def add_report_command(sub, common) -> None:
     report.add_argument("run_dir", type=Path, metavar="RUN_DIR",
                         help="a run directory written by 'neurona train'")
     add_report_options(report.add_argument_group("report"))
+    add_cache_options(report.add_argument_group("cache of a streamed file"))
     report.add_argument("--quiet", "-q", action="store_true", help="print nothing but errors")
     report.set_defaults(handler=cmd_report)
 
@@ -458,9 +459,11 @@ def build_parser() -> argparse.ArgumentParser:
     add_speed_options(train.add_argument_group("speed"))
     add_output_options(train.add_argument_group("output"))
     add_report_options(train.add_argument_group("report"))
+    add_cache_options(train.add_argument_group("cache of a streamed file"))
     train.set_defaults(handler=cmd_train)
     parser.train_parser = train
     add_report_command(sub, common)
+    add_cache_command(sub, common)
     add_predict_parser(sub, common)
     add_evaluate_parser(sub, common)
     add_playground_parser(sub, common)
@@ -818,7 +821,9 @@ def _train(args, config: dict, resume, interrupt: GracefulInterrupt) -> int:
         if not args.quiet:
             _tell_leftovers(reservation.leftovers, t)
         result = experiment.run(config, callbacks, resume=resume, run_dir=reservation,
-                                resumed_from=None if args.resume is None else str(args.resume))
+                                resumed_from=None if args.resume is None else str(args.resume),
+                                cache=cache_setting(args))
+        tell_notes(result.notes, args)
         if talk and result.config["dataset"].get("name") == "file":
             print(describe_data(result, args.lang))
         if talk and result.status != "diverged" and result.report_text is not None:
@@ -925,9 +930,77 @@ def _tell_leftovers(leftovers, t) -> None:
 def cmd_report(args) -> int:
     from .experiment import rebuild_report
 
-    path = rebuild_report(args.run_dir, lang=args.lang, animation=not args.no_animation)
+    notes: list = []
+    path = rebuild_report(args.run_dir, lang=args.lang, animation=not args.no_animation,
+                          cache=cache_setting(args), notes=notes)
+    tell_notes(notes, args)
     if not args.quiet:
         print(messages(args.lang)("cli.report_written", path=path))
+    return EXIT_OK
+
+
+# --- the cache of streamed files: --no-cache, --cache-dir and `neurona cache` ---------------
+
+def add_cache_options(g) -> None:
+    """Where a streamed file's parsed rows are cached (see :mod:`neurona.data.cache`)."""
+    g.add_argument("--no-cache", action="store_true",
+                   help="parse a streamed file's text in every pass instead of caching its "
+                        "parsed rows once")
+    g.add_argument("--cache-dir", type=Path, default=None, metavar="DIR",
+                   help="the cache folder (default: $NEURONA_CACHE_DIR, else "
+                        "~/.cache/neurona); 'neurona cache clean' empties it")
+
+
+def cache_setting(args):
+    """The ``cache`` argument of the library (False, True or a folder) from the options."""
+    if args.no_cache:
+        return False
+    return True if args.cache_dir is None else args.cache_dir
+
+
+def tell_notes(notes, args) -> None:
+    """The notes of a run on its file's cache, one line each on stderr (unless --quiet)."""
+    for note in notes if not args.quiet else ():
+        print(f"neurona {args.command}: {note}", file=sys.stderr)
+
+
+def add_cache_command(sub, common) -> None:
+    p = sub.add_parser(
+        "cache", parents=[common], formatter_class=_HelpFormatter,
+        help="list or remove the cached parsed rows of streamed files",
+        description="A streamed run parses its file once and caches the parsed rows; later "
+                    "passes and runs on the same file with the same reading options read "
+                    "the cache. 'list' shows the caches (current: its file is unchanged; "
+                    "stale: the file changed, the next run rebuilds it; orphaned: the file "
+                    "is gone), 'clean' removes them.")
+    p.add_argument("action", choices=["list", "clean"], help="what to do")
+    p.add_argument("--cache-dir", type=Path, default=None, metavar="DIR",
+                   help="the cache folder (default: $NEURONA_CACHE_DIR, else "
+                        "~/.cache/neurona)")
+    p.add_argument("--stale", action="store_true",
+                   help="clean: only the caches whose file changed or is gone (and any "
+                        "damaged or unfinished one)")
+    p.set_defaults(handler=cmd_cache)
+
+
+def cmd_cache(args) -> int:
+    from ..data import cache
+
+    folder = cache.cache_dir(True if args.cache_dir is None else args.cache_dir)
+    if args.action == "clean":
+        removed = cache.clean(folder, stale_only=args.stale)
+        size = cache.human_size(sum(e.size for e in removed))
+        print(f"neurona cache: removed {len(removed)} file(s), {size}, from {folder}")
+        return EXIT_OK
+    found = cache.entries(folder)
+    if not found:
+        print(f"neurona cache: no cache in {folder}")
+        return EXIT_OK
+    print(f"{folder}: {len(found)} file(s), {cache.human_size(sum(e.size for e in found))}")
+    for e in found:
+        what = (f"{e.dtype}, {e.rows} rows of {e.source}" if e.source is not None
+                else e.path.name)
+        print(f"  {e.state:<10} {cache.human_size(e.size):>9}  {what}")
     return EXIT_OK
 
 

@@ -223,6 +223,8 @@ class Run:
     #: The run directory :func:`run` reserved for its checkpoints when given a path;
     #: :func:`write_run` completes it and gives it back.
     reservation: rundir.Reservation | None = None
+    #: One-line notes for the user (a streamed file's cache rebuilt, or not written).
+    notes: list = field(default_factory=list)
 
     @property
     def classes(self) -> list | None:
@@ -335,8 +337,12 @@ def _file_settings(config: dict) -> dict:
 
 def run(config: dict, callbacks: list[Callback] | tuple = (), *, resume: dict | None = None,
         run_dir: "str | Path | rundir.Reservation | None" = None,
-        resumed_from: str | None = None) -> Run:
+        resumed_from: str | None = None, cache=True) -> Run:
     """Run the experiment described by ``config`` (see :func:`make_config`).
+
+    ``cache`` says where a streamed file's parsed rows are cached
+    (:mod:`neurona.data.cache`: True the default folder, a path, or False for
+    no cache); it changes no number of the run.
 
     ``resume`` is a checkpoint (see :func:`load_run`) to continue from. With
     ``config["checkpoint_every"]`` and a ``run_dir`` (a path, or a
@@ -353,7 +359,7 @@ def run(config: dict, callbacks: list[Callback] | tuple = (), *, resume: dict | 
     if run_dir is not None and not isinstance(run_dir, rundir.Reservation):
         run_dir = own = rundir.reserve_run(run_dir) if config.get("checkpoint_every") else None
     try:
-        result = _run(config, callbacks, resume, run_dir, resumed_from)
+        result = _run(config, callbacks, resume, run_dir, resumed_from, cache)
     except BaseException:
         if own is not None:
             own.close()
@@ -362,14 +368,14 @@ def run(config: dict, callbacks: list[Callback] | tuple = (), *, resume: dict | 
     return result
 
 
-def _run(config, callbacks, resume, run_dir, resumed_from) -> Run:
+def _run(config, callbacks, resume, run_dir, resumed_from, cache=True) -> Run:
     config = resolve_config(config)
     spec = train_spec(config)
     if config["engine"] == "dask":
         return _run_dask(config, spec, callbacks, resume, run_dir, resumed_from)
     config["stream"] = resolve_stream(config)
     if config["stream"]:
-        return _run_streamed(config, spec, callbacks, resume, run_dir, resumed_from)
+        return _run_streamed(config, spec, callbacks, resume, run_dir, resumed_from, cache)
     X, y, parts = load_data(config)
     # The scaler is fitted on the training rows, then attached to the trained neuron,
     # which then takes raw features (and answers in the original labels).
@@ -514,14 +520,18 @@ def _dask_files(config: dict, scale: str, scale_target: str = "none"):
     return DaskFiles(**_file_settings(config)).scan(scale, scale_target)
 
 
-def _run_streamed(config, spec, callbacks, resume, run_dir, resumed_from) -> Run:
-    """The experiment on a file read in record batches (see :mod:`neurona.engines.stream`)."""
-    fs = FileStream(**_file_settings(config)).scan(config["scale"],
-                                                   scale_target=config["scale_target"])
+def _run_streamed(config, spec, callbacks, resume, run_dir, resumed_from, cache=True) -> Run:
+    """The experiment on a file read in record batches (see :mod:`neurona.engines.stream`):
+    parsed once, into the cache (unless ``cache`` is False), which the epochs and the test
+    pass read."""
+    fs = FileStream(**_file_settings(config), dtype=config["dtype"], cache=cache).scan(
+        config["scale"], scale_target=config["scale_target"])
     engine = StreamEngine(fs.part("train"), shuffle_buffer=config["shuffle_buffer"])
-    return _sampled_run(config, spec, callbacks, resume, run_dir, resumed_from, engine,
-                        fs.feature_names, fs.classes, (fs.scaler, fs.target_scaler),
-                        _sizes(fs), lambda n: test_pass(n, fs), encoding=fs.encoding)
+    result = _sampled_run(config, spec, callbacks, resume, run_dir, resumed_from, engine,
+                          fs.feature_names, fs.classes, (fs.scaler, fs.target_scaler),
+                          _sizes(fs), lambda n: test_pass(n, fs), encoding=fs.encoding)
+    result.notes.extend(fs.notes)
+    return result
 
 
 def _sizes(source) -> dict:
@@ -960,14 +970,15 @@ def _check_agreement(run_dir: Path, config: dict, neuron: Neuron, history: Histo
              f"{neuron.classes!r:.60}.")
 
 
-def load_result(run_dir: str | Path) -> tuple[Run, dict]:
+def load_result(run_dir: str | Path, *, cache=True) -> tuple[Run, dict]:
     """Rebuild a written run from its directory, without training; return it and its config.
 
     The model, history, weights per epoch (if recorded) and configuration come
     from the run's files, checked to agree with each other (epochs, features,
     classes); the data and split are made again from ``config.json``'s dataset
     and split settings and checked against the recorded sizes. ``neurona
-    report`` draws its figures from it.
+    report`` draws its figures from it. A streamed run's file is read through its cache
+    (``cache``, as :func:`run` takes it).
     """
     run_dir = Path(run_dir)
     config = read_recorded_config(run_dir)
@@ -980,14 +991,14 @@ def load_result(run_dir: str | Path) -> tuple[Run, dict]:
     _check_agreement(run_dir, config, neuron, history, trajectory)
     _check_data_again(run_dir, config)
     try:
-        return _rebuild(run_dir, config, neuron, history, trajectory)
+        return _rebuild(run_dir, config, neuron, history, trajectory, cache)
     except DataError as exc:
         raise RunDirectoryError(f"{run_dir}: the data config.json names cannot be read "
                                 f"again: {exc}") from None
 
 
 def _rebuild(run_dir: Path, config: dict, neuron: Neuron, history: History,
-             trajectory: WeightTrajectory | None) -> tuple[Run, dict]:
+             trajectory: WeightTrajectory | None, cache=True) -> tuple[Run, dict]:
     """The Run of :func:`load_result`, its data made again."""
     recorded = dict(config.get("split", {}))
     sizes = {k: recorded.pop(k, None) for k in ("n_train", "n_test")}
@@ -995,7 +1006,8 @@ def _rebuild(run_dir: Path, config: dict, neuron: Neuron, history: History,
     classes = neuron.classes
     if config.get("stream"):  # read the file again in batches, as the run did
         fs = FileStream(**_file_settings({**config, "split": recorded}), classes=classes,
-                        column_encoding=neuron.encoding).scan()
+                        column_encoding=neuron.encoding,
+                        dtype=config.get("dtype", DEFAULTS["dtype"]), cache=cache).scan()
         view, report = _sampled_view(config, neuron, lambda n: test_pass(n, fs),
                                      fs.feature_names, fs.classes, fs.n_test)
         X, parts = view[0], view[2]
@@ -1031,11 +1043,13 @@ def _rebuild(run_dir: Path, config: dict, neuron: Neuron, history: History,
     result = Run(config, neuron, history, *view, initial=list(config.get("init_weights") or []),
                  **report,
                  status=config.get("status", "finished"), trajectory=trajectory,
-                 sizes=found if sampled else None)
+                 sizes=found if sampled else None,
+                 notes=list(fs.notes) if config.get("stream") else [])
     return result, config
 
 
-def rebuild_report(run_dir, *, lang: str = "en", animation: bool = True) -> Path:
+def rebuild_report(run_dir, *, lang: str = "en", animation: bool = True, cache=True,
+                   notes: list | None = None) -> Path:
     """Redraw the figures and ``report.html`` of an existing run directory, without training.
 
     The model, history, weights and configuration are read from the run's
@@ -1043,11 +1057,15 @@ def rebuild_report(run_dir, *, lang: str = "en", animation: bool = True) -> Path
     :func:`load_result`); on any error the run directory is left as it
     was. A run whose ``config.json`` says its figures were not drawn says
     ``"figures": "drawn"`` afterwards. A run another process is writing is
-    refused (see :func:`neurona.files.rundir.held_run`).
+    refused (see :func:`neurona.files.rundir.held_run`). ``cache`` is as
+    :func:`load_result` takes it; the notes on a streamed file's cache go to
+    ``notes`` (a list), if given.
     """
     from ..show.report_html import render_in_place
 
-    result, config = load_result(run_dir)
+    result, config = load_result(run_dir, cache=cache)
+    if notes is not None:
+        notes.extend(result.notes)
     before = config.get("figures")
     if before is not None:
         config = dict(config, figures="drawn")
