@@ -453,6 +453,25 @@ def test_the_loss_surface_is_the_objective_on_the_training_rows_with_the_path():
     assert surface["weights"] == [f"w[{names[0]}]", f"w[{names[1]}]"]
 
 
+def test_while_playing_the_surface_is_sent_again_only_when_computed_again(monkeypatch):
+    from neurona.face import playground_session
+
+    session = Session({"epochs": "30"})
+    assert "values" in session.frame(fresh=False)["surface"]  # the first is always sent
+    session.advance(1)
+    playing = session.frame(fresh=False)
+    assert set(playing["surface"]) == {"n", "bounds", "weights", "paths"}  # all but values
+    assert len(playing["surface"]["paths"][0]) == 2
+    assert "values" in session.frame()["surface"]  # a step, a reset, a click: always fresh
+    monkeypatch.setattr(playground_session, "SURFACE_SECONDS", 0.0)
+    session.advance(1)
+    assert "values" in session.frame(fresh=False)["surface"]  # due again
+    monkeypatch.setattr(playground_session, "SURFACE_SECONDS", 1e9)
+    while not session.done:
+        session.advance(10)
+    assert "values" in session.frame(fresh=False)["surface"]  # the last frame is exact
+
+
 def test_the_surface_window_grows_to_hold_a_long_path():
     session = Session({"learning_rate": "0.5", "epochs": "60"})  # the post's blobs, a big step
     first = session.frame()["surface"]["bounds"]

@@ -186,13 +186,13 @@ class Connection:
         found = said(message)
         await self.send({"type": "error", "message": message, "messages": found["messages"]})
 
-    async def advance(self, updates: int) -> None:
+    async def advance(self, updates: int, playing: bool = False) -> None:
         async with self.lock:
             session = self.session
             if session is None:
                 return
             await asyncio.to_thread(session.advance, updates)
-            frame = await asyncio.to_thread(session.frame)
+            frame = await asyncio.to_thread(session.frame, not playing)
             if session is self.session:
                 await self.send(frame)
 
@@ -200,10 +200,13 @@ class Connection:
         try:
             while self.playing and self.session is not None and not self.session.done:
                 updates, pause = SPEEDS[self.speed - 1]
-                await self.advance(updates)
+                await self.advance(updates, playing=True)
                 await asyncio.sleep(pause)
         finally:
             self.playing = False
+            if self.session is not None:  # paused: the surface exact for where it stopped
+                async with self.lock:
+                    await self.send(await asyncio.to_thread(self.session.frame))
             await self.send({"type": "stopped"})
 
     async def stop_playing(self) -> None:

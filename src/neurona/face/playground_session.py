@@ -21,6 +21,7 @@ Nothing here knows about HTTP; :mod:`neurona.face.playground` serves sessions.
 from __future__ import annotations
 
 import math
+import time
 from pathlib import Path
 
 import numpy as np
@@ -198,6 +199,8 @@ STOPPED = ("converged", "early_stopping")
 #: from at every frame (on more rows, once an epoch: each value is a pass over them).
 SURFACE = 41
 SURFACE_ROWS = 5000
+#: While playing, the loss surface is computed again at most this often (seconds).
+SURFACE_SECONDS = 0.2
 #: The most points of an optimizer's path sent to the page (evenly thinned, the last kept).
 PATH_POINTS = 400
 
@@ -649,11 +652,12 @@ class Session:
                                     "y": _finite(parts.y_test)}},
                 **self.frame(), "type": "start"}
 
-    def frame(self) -> dict:
+    def frame(self, fresh: bool = True) -> dict:
         """Where training is: the run's epoch, weights, scores, new curve rows and field;
-        the loss surface with the optimizers' paths; the inspected row; the racer's run."""
+        the loss surface with the optimizers' paths (see :meth:`surface` for ``fresh``);
+        the inspected row; the racer's run."""
         out = {"type": "frame", **self.runner.frame(), "field": self.field(),
-               "surface": self.surface(), "point": self.point()}
+               "surface": self.surface(fresh or self.done), "point": self.point()}
         if self.racer is not None:
             race = self.racer.frame()
             race["field"] = self.field(self.racer)["values"]
@@ -684,29 +688,37 @@ class Session:
         self._box = grown
         return grown, changed
 
-    def surface(self) -> dict:
+    def surface(self, fresh: bool = True) -> dict:
         """The objective over a grid of the plane's two weights, the bias and the other
         weights held at the run's current values, computed on the training rows
         (:func:`~neurona.core.loss_surface.loss_surface`), with each optimizer's path.
 
         On more than :data:`SURFACE_ROWS` training rows the values are computed again
         only when the window grows or an epoch ends (each value is a pass over the rows).
+        Not ``fresh`` (while playing), they are computed again at most every
+        :data:`SURFACE_SECONDS` and sent only when new: ``values`` is then left out
+        and the page keeps drawing the last ones under the moving paths.
         """
         box, changed = self._window()
         t = self.trainer
         key = (t.epoch, t.step) if len(self.parts.y_train) <= SURFACE_ROWS else t.epoch
-        if changed or self._surface is None or self._surface[0] != key:
+        names = self.parts.feature_names or [f"x{k + 1}" for k in range(self.X.shape[1])]
+        out = {"n": SURFACE, "bounds": box, "weights": [f"w[{names[k]}]" for k in self.plane],
+               "paths": [r.path.thinned() for r in self.runners]}
+        now = time.monotonic()
+        old = self._surface
+        if old is not None and not changed and not fresh and \
+                (old[0] == key or now - old[2] < SURFACE_SECONDS):
+            return out
+        if changed or old is None or old[0] != key:
             w1 = np.linspace(box[0], box[1], SURFACE)
             w2 = np.linspace(box[3], box[2], SURFACE)  # rows from the top, as the field's
             with np.errstate(all="ignore"):
                 values = loss_surface(self.X_fit, self.parts.y_train, t.params, self.plane, w1,
                                       w2, t.activation, t.loss, t.reduction, t.l1, t.l2)
             self._surface = (key, [None if not math.isfinite(v) else float(f"{v:.6g}")
-                                   for v in values.ravel()])
-        names = self.parts.feature_names or [f"x{k + 1}" for k in range(self.X.shape[1])]
-        return {"n": SURFACE, "bounds": box, "values": self._surface[1],
-                "weights": [f"w[{names[k]}]" for k in self.plane],
-                "paths": [r.path.thinned() for r in self.runners]}
+                                   for v in values.ravel()], now)
+        return dict(out, values=self._surface[1])
 
     # -- one training row, step by step --
 

@@ -375,14 +375,17 @@ function drawCurves() {
 // The objective over the plane's two weights (log colour scale) with each optimizer's path.
 function drawSurface() {
   const canvas = $("surface"), ctx = canvas.getContext("2d"), W = canvas.width, H = canvas.height;
-  const s = state.frame.surface, n = s.n, [a0, a1, b0, b1] = s.bounds;
+  const s = state.frame.surface;
+  if (s.values) state.surface = { values: s.values, bounds: s.bounds };   // else: the last ones
+  if (!state.surface) return;
+  const n = s.n, values = state.surface.values, [a0, a1, b0, b1] = state.surface.bounds;
   const left = 58, top = 8, w = W - left - 10, h = H - top - 40;
   ctx.clearRect(0, 0, W, H);
-  const finite = s.values.filter((v) => v !== null);
+  const finite = values.filter((v) => v !== null);
   const lo = Math.min(...finite), hi = Math.max(...finite), eps = (hi - lo) * 1e-3 + 1e-12;
   const L = (v) => Math.log(v - lo + eps), u = (v) => (L(v) - L(lo)) / (L(hi) - L(lo) || 1);
   const img = ctx.createImageData(n, n);
-  s.values.forEach((v, i) => img.data.set([...(v === null ? [200, 200, 200] : mix(VIRIDIS, u(v))), 255], 4 * i));
+  values.forEach((v, i) => img.data.set([...(v === null ? [200, 200, 200] : mix(VIRIDIS, u(v))), 255], 4 * i));
   const off = document.createElement("canvas");
   off.width = off.height = n;
   off.getContext("2d").putImageData(img, 0, 0);
