@@ -459,9 +459,13 @@ def test_while_playing_the_surface_is_sent_again_only_when_computed_again(monkey
     session = Session({"epochs": "30"})
     assert "values" in session.frame(fresh=False)["surface"]  # the first is always sent
     session.advance(1)
+    grown = session.frame(fresh=False)["surface"]  # the post's first step leaves the window
+    assert "values" in grown
+    session.advance(1)
     playing = session.frame(fresh=False)
     assert set(playing["surface"]) == {"n", "bounds", "weights", "paths"}  # all but values
-    assert len(playing["surface"]["paths"][0]) == 2
+    assert playing["surface"]["bounds"] == grown["bounds"]
+    assert len(playing["surface"]["paths"][0]) == 3
     assert "values" in session.frame()["surface"]  # a step, a reset, a click: always fresh
     monkeypatch.setattr(playground_session, "SURFACE_SECONDS", 0.0)
     session.advance(1)
