@@ -22,6 +22,8 @@ from neurona.core.spec import TrainSpec
 from neurona.face.playground_session import Session, clean
 from neurona.files import model as model_file
 
+from processes import stop  # noqa: E402
+
 SRC = Path(__file__).resolve().parents[2] / "src"
 
 
@@ -126,14 +128,7 @@ def playground_process():
         assert found, line + process.stdout.read() if process.poll() is not None else line
         yield process, {"url": found[1], "port": int(found[2]), "token": found[3]}
     finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        process.stdout.close()
+        stop(process)
 
 
 @pytest.fixture(scope="module")

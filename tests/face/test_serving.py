@@ -27,6 +27,8 @@ import pytest
 import neurona
 from neurona.face.cli import main
 
+from processes import stop  # noqa: E402
+
 SRC = Path(__file__).resolve().parents[2] / "src"
 TOKEN = "a-token-long-enough-1234"
 
@@ -89,14 +91,7 @@ def serving(*argv):
         assert found, line + log()
         yield process, int(found[1]), log
     finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        process.stdout.close()
+        stop(process, 15)
         log_file.close()
         os.unlink(log_file.name)
 
