@@ -428,13 +428,16 @@ def test_the_loss_surface_is_the_objective_on_the_training_rows_with_the_path():
     from neurona.core.gradient import evaluate, penalty
 
     session = Session({"dataset": "moons", "scale": "standard", "l2": "0.1", "epochs": "20"})
-    initial = session.start()["initial"]["weights"]
+    start = session.start()
+    assert start["surface"]["paths"][0] == {"start": 0, "points": [start["weights"][:2]]}
     session.advance(7)
     frame = session.frame()
     surface, t = frame["surface"], session.trainer
     n, (a0, a1, b0, b1) = surface["n"], surface["bounds"]
-    path = surface["paths"][0]
-    assert len(path) == 8 and path[0] == initial  # the start, then one point an update
+    sent = surface["paths"][0]  # the points the page has not seen: one an update
+    assert sent["start"] == 1 and len(sent["points"]) == 7
+    path = session.runner.path.points
+    assert path[0] == start["initial"]["weights"] and path[1:] == sent["points"]
     assert path[-1] == frame["weights"][:2]
     assert all(a0 <= p[0] <= a1 and b0 <= p[1] <= b1 for p in path)
     for r, c in ((0, 0), (n // 2, n // 3), (n - 1, n - 1)):
@@ -460,7 +463,8 @@ def test_while_playing_the_surface_is_sent_again_only_when_computed_again(monkey
     playing = session.frame(fresh=False)
     assert set(playing["surface"]) == {"n", "bounds", "weights", "paths"}  # all but values
     assert playing["surface"]["bounds"] == grown["bounds"]
-    assert len(playing["surface"]["paths"][0]) == 3
+    assert playing["surface"]["paths"][0]["start"] == 2  # one new point, sent once
+    assert len(playing["surface"]["paths"][0]["points"]) == 1
     assert "values" in session.frame()["surface"]  # a step, a reset, a click: always fresh
     monkeypatch.setattr(playground_session, "SURFACE_SECONDS", 0.0)
     session.advance(1)
@@ -477,7 +481,7 @@ def test_the_surface_window_grows_to_hold_a_long_path():
     while not session.done:
         session.advance(10)
     surface = session.frame()["surface"]
-    (a0, a1, b0, b1), path = surface["bounds"], surface["paths"][0]
+    (a0, a1, b0, b1), path = surface["bounds"], session.runner.path.points
     assert all(a0 <= p[0] <= a1 and b0 <= p[1] <= b1 for p in path)
     assert a1 - a0 >= first[1] - first[0] and len(path) == 61
 

@@ -201,8 +201,6 @@ SURFACE = 41
 SURFACE_ROWS = 5000
 #: While playing, the loss surface is computed again at most this often (seconds).
 SURFACE_SECONDS = 0.2
-#: The most points of an optimizer's path sent to the page (evenly thinned, the last kept).
-PATH_POINTS = 400
 
 
 def _finite(values) -> list[float]:
@@ -243,20 +241,29 @@ class _Budget(_EachUpdate):
 
 
 class _Path(_EachUpdate):
-    """The two plane weights after every update, from the initial ones: the optimizer's path."""
+    """The two plane weights after every update, from the initial ones: the optimizer's path,
+    with the box that holds it; the page is sent each point once (:meth:`unsent`)."""
 
     def __init__(self, pair, params):
         self.pair = list(pair)
-        self.points = [[float(v) for v in np.asarray(params)[self.pair]]]
+        self.points: list[list[float]] = []
+        self.lo = np.full(2, np.inf)
+        self.hi = np.full(2, -np.inf)
+        self.sent = 0
+        self._add(np.asarray(params, float)[self.pair])
+
+    def _add(self, point) -> None:
+        self.points.append([float(v) for v in point])
+        if np.isfinite(point).all():
+            self.lo, self.hi = np.minimum(self.lo, point), np.maximum(self.hi, point)
 
     def update(self):
-        self.points.append([float(v) for v in self.trainer.params[self.pair]])
+        self._add(self.trainer.params[self.pair])
 
-    def thinned(self) -> list[list[float]]:
-        """At most :data:`PATH_POINTS` of the points, evenly spaced, the first and last kept."""
-        stride = -(-len(self.points) // PATH_POINTS)
-        out = self.points[::stride]
-        return out if out[-1] is self.points[-1] else out + [self.points[-1]]
+    def unsent(self) -> dict:
+        """The points not sent yet: ``{"start": index of the first, "points": [...]}``."""
+        start, self.sent = self.sent, len(self.points)
+        return {"start": start, "points": self.points[start:]}
 
 
 class _TestScores(Callback):
@@ -621,7 +628,10 @@ class Session:
                            for v in values]}
 
     def start(self) -> dict:
-        """The page's first message: the resolved settings, the points, the first frame."""
+        """The page's first message: the resolved settings, the points, the first frame
+        (the paths whole)."""
+        for runner in self.runners:
+            runner.path.sent = 0
         parts, plane = self.parts, list(self.plane)
         names = list(parts.feature_names or [f"x{k + 1}" for k in range(self.X.shape[1])])
         resolved = {k: self.config[k] for k in ("activation", "loss", "optimizer",
@@ -654,7 +664,7 @@ class Session:
 
     def frame(self, fresh: bool = True) -> dict:
         """Where training is: the run's epoch, weights, scores, new curve rows and field;
-        the loss surface with the optimizers' paths (see :meth:`surface` for ``fresh``);
+        the loss surface with the paths' new points (see :meth:`surface` for ``fresh``);
         the inspected row; the racer's run."""
         out = {"type": "frame", **self.runner.frame(), "field": self.field(),
                "surface": self.surface(fresh or self.done), "point": self.point()}
@@ -669,18 +679,19 @@ class Session:
     def _window(self) -> tuple[list[float], bool]:
         """The surface's (w1, w2) window: around the start, grown (doubled about its
         centre) until it holds every path; and whether it changed."""
-        points = np.array([p for r in self.runners for p in r.path.points], float)
-        points = points[np.isfinite(points).all(axis=1)]
+        paths = [r.path for r in self.runners]
+        low = np.min([p.lo for p in paths], axis=0)
+        high = np.max([p.hi for p in paths], axis=0)
         box = self._box
         if box is None:
-            centre = points[0]
+            centre = np.asarray(paths[0].points[0], float)
             half = np.maximum(1.0, 2.0 * np.abs(centre))
             box = [centre[0] - half[0], centre[0] + half[0], centre[1] - half[1],
                    centre[1] + half[1]]
         grown = list(box)
         for axis in (0, 1):
             lo, hi = grown[2 * axis], grown[2 * axis + 1]
-            while points[:, axis].min() < lo or points[:, axis].max() > hi:
+            while low[axis] < lo or high[axis] > hi:
                 mid, half = (lo + hi) / 2, hi - lo
                 lo, hi = mid - half, mid + half
             grown[2 * axis], grown[2 * axis + 1] = lo, hi
@@ -691,7 +702,9 @@ class Session:
     def surface(self, fresh: bool = True) -> dict:
         """The objective over a grid of the plane's two weights, the bias and the other
         weights held at the run's current values, computed on the training rows
-        (:func:`~neurona.core.loss_surface.loss_surface`), with each optimizer's path.
+        (:func:`~neurona.core.loss_surface.loss_surface`), with the points each
+        optimizer's path gained since the last frame (``paths``: ``{"start", "points"}``,
+        the page keeps the rest).
 
         On more than :data:`SURFACE_ROWS` training rows the values are computed again
         only when the window grows or an epoch ends (each value is a pass over the rows).
@@ -704,7 +717,7 @@ class Session:
         key = (t.epoch, t.step) if len(self.parts.y_train) <= SURFACE_ROWS else t.epoch
         names = self.parts.feature_names or [f"x{k + 1}" for k in range(self.X.shape[1])]
         out = {"n": SURFACE, "bounds": box, "weights": [f"w[{names[k]}]" for k in self.plane],
-               "paths": [r.path.thinned() for r in self.runners]}
+               "paths": [r.path.unsent() for r in self.runners]}
         now = time.monotonic()
         old = self._surface
         if old is not None and not changed and not fresh and \

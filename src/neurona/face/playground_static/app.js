@@ -11,7 +11,7 @@ const VIRIDIS = [[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253
 const $ = (id) => document.getElementById(id);
 
 const state = { lang: document.documentElement.dataset.lang || "en", start: null, frame: null,
-                curves: [], raceCurves: [], touched: new Set(), playing: false, ws: null, id: null };
+                curves: [], raceCurves: [], paths: [], touched: new Set(), playing: false, ws: null, id: null };
 
 function t(key) { return (STRINGS[state.lang] || STRINGS.en)[key] || STRINGS.en[key] || key; }
 
@@ -122,6 +122,12 @@ function receive(m) {
     showLabels();
   }
   if (m.type === "start" || m.type === "frame") {
+    // Each frame brings the paths' new points: from the start, or where the page's end.
+    m.surface.paths.forEach((p, k) => {
+      if (p.start === 0 || !state.paths[k]) state.paths[k] = p.points.slice();
+      else if (p.start === state.paths[k].length) state.paths[k].push(...p.points);
+    });
+    state.paths.length = m.surface.paths.length;
     if (m.step === 0) state.curves = [];
     state.curves.push(...m.curves);
     if (m.race) {
@@ -392,10 +398,13 @@ function drawSurface() {
   ctx.imageSmoothingEnabled = true;
   ctx.drawImage(off, 0, 0, n, n, left, top, w, h);
   const px = (a) => left + ((a - a0) / (a1 - a0)) * w, py = (b) => top + ((b1 - b) / (b1 - b0)) * h;
-  s.paths.forEach((path, k) => {
-    const main = k === 0;
+  state.paths.forEach((path, k) => {
+    const main = k === 0, stride = Math.ceil(path.length / 400);   // at most ~400 drawn
     ctx.beginPath();
-    path.forEach(([a, b], i) => (i ? ctx.lineTo(px(a), py(b)) : ctx.moveTo(px(a), py(b))));
+    path.forEach(([a, b], i) => {
+      if (i % stride && i !== path.length - 1) return;
+      if (i) ctx.lineTo(px(a), py(b)); else ctx.moveTo(px(a), py(b));
+    });
     if (main) { ctx.strokeStyle = "#fff"; ctx.lineWidth = 4.5; ctx.stroke(); }
     ctx.strokeStyle = main ? "#111" : "#e69f00"; ctx.lineWidth = main ? 2 : 1.5;
     ctx.setLineDash(main ? [] : [6, 4]); ctx.stroke(); ctx.setLineDash([]);
