@@ -386,6 +386,42 @@ FLAGS = {
 
 # --- running ----------------------------------------------------------------------------------
 
+#: The process that starts every child: small, so that a child's ``ru_maxrss`` is its own (a
+#: child keeps the peak of the process it was forked from, and the parent holds the data).
+LAUNCHER = """
+import json, os, subprocess, sys, time
+for line in sys.stdin:
+    job = json.loads(line)
+    start = time.perf_counter()
+    child = subprocess.Popen(job["argv"], env=job["env"], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE)
+    err = child.stderr.read()
+    _, status, usage = os.wait4(child.pid, 0)
+    wall = time.perf_counter() - start
+    print(json.dumps({"wall": wall, "rss_kib": usage.ru_maxrss,
+                      "code": os.waitstatus_to_exitcode(status),
+                      "err": err.decode(errors="replace")[-3000:]}), flush=True)
+"""
+
+
+class Launcher:
+    """A small process, started before the parent loads anything, that runs the children."""
+
+    def __init__(self):
+        self.process = subprocess.Popen([sys.executable, "-c", LAUNCHER], stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE, text=True)
+
+    def run(self, argv: list[str], env: dict) -> dict:
+        """Run ``argv``: its wall seconds (start to exit), peak RSS (KiB), status, stderr."""
+        self.process.stdin.write(json.dumps({"argv": argv, "env": env}) + "\n")
+        self.process.stdin.flush()
+        return json.loads(self.process.stdout.readline())
+
+    def close(self) -> None:
+        self.process.stdin.close()
+        self.process.wait()
+
+
 def fill(arg: str, paths: dict) -> str:
     """``arg`` with ``{data}``, ``{out}``, ``{cache}`` and ``{work}`` replaced."""
     for name, value in paths.items():
@@ -396,8 +432,8 @@ def fill(arg: str, paths: dict) -> str:
 class Runner:
     """Runs the tools' children in a work folder, and scores their models."""
 
-    def __init__(self, work: Path, files: dict):
-        self.work, self.files = work, files
+    def __init__(self, work: Path, files: dict, launcher: "Launcher"):
+        self.work, self.files, self.launcher = work, files, launcher
         self.env = dict(os.environ, MPLBACKEND="Agg",
                         PYTHONPATH=str(ROOT / "src") + os.pathsep + os.environ.get(
                             "PYTHONPATH", ""))
@@ -422,16 +458,10 @@ class Runner:
         p = self.paths(tool)
         self.prepare(tool, p)
         argv = [fill(a, p) for a in tool.argv]
-        start = time.perf_counter()
-        child = subprocess.Popen(argv, env=self.env, stdout=subprocess.DEVNULL,
-                                 stderr=subprocess.PIPE)
-        err = child.stderr.read()
-        _, status, usage = os.wait4(child.pid, 0)
-        wall = time.perf_counter() - start
-        child.stderr.close()
-        if os.waitstatus_to_exitcode(status) != 0:
-            raise SystemExit(f"{tool.key} failed: {' '.join(argv)}\n{err.decode()[-3000:]}")
-        return wall, usage.ru_maxrss / 1024
+        answer = self.launcher.run(argv, self.env)
+        if answer["code"] != 0:
+            raise SystemExit(f"{tool.key} failed: {' '.join(argv)}\n{answer['err']}")
+        return answer["wall"], answer["rss_kib"] / 1024
 
     def model(self, tool: Tool):
         """The tool's model as a function of raw features to probabilities."""
@@ -671,6 +701,7 @@ def bench(args) -> int:
     def log(msg):
         print(msg, file=sys.stderr, flush=True)
 
+    launcher = Launcher()  # first, while this process is small
     work = Path(tempfile.mkdtemp(prefix="neurona-ooc-", dir=args.dir))
     try:
         files = generate(work, rows, test_rows)
@@ -693,11 +724,11 @@ def bench(args) -> int:
                     keep.add("tovw-" + t.kind)
             table = [t for t in table if t.key in keep]
         # round 0: every tool once on a small file, untimed (compiled kernels, bytecode)
-        small = Runner(warm_dir, warm_files)
+        small = Runner(warm_dir, warm_files, launcher)
         for tool in table:
             if not tool.parts:
                 small.once(tool)
-        runner = Runner(work, files)
+        runner = Runner(work, files, launcher)
         for path in (*files.values(),):  # every file into the page cache
             with open(path, "rb") as f:
                 while f.read(1 << 24):
@@ -708,6 +739,7 @@ def bench(args) -> int:
         warm_caches(runner, table)
         rounds(runner, table, args.rounds, train, test, ref, log)
     finally:
+        launcher.close()
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
         else:
