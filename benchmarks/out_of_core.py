@@ -306,6 +306,7 @@ class Tool:
     note: str = ""
     walls: list = field(default_factory=list)
     rss: list = field(default_factory=list)
+    cpu: list = field(default_factory=list)
     score: dict = field(default_factory=dict)
 
 
@@ -333,7 +334,12 @@ def tools(rows: int, flags: dict) -> list[Tool]:
             name = {"cold": "cold cache", "warm": "warm cache", None: "--no-cache"}[cache]
             out.append(Tool(f"neurona-adam-{k}-{cache or 'none'}",
                             f"neurona {flags['adam_label']}, {name}", kind, "neurona",
-                            neurona_argv(flags["adam"], cache), "neurona", cache=cache))
+                            neurona_argv([*flags["adam"], "--scale", "none"], cache),
+                            "neurona", cache=cache))
+        out.append(Tool(f"neurona-adamstd-{k}-cold",
+                        f"neurona {flags['adam_label']}, --scale standard, cold cache", kind,
+                        "neurona", neurona_argv([*flags["adam"], "--scale", "standard"], "cold"),
+                        "neurona", cache="cold"))
         for cache in ("cold", "warm"):
             out.append(Tool(f"neurona-lbfgs1-{k}-{cache}",
                             f"neurona lbfgs --tol {flags['lbfgs_loose']}, {cache} cache", kind,
@@ -347,7 +353,8 @@ def tools(rows: int, flags: dict) -> list[Tool]:
                             "neurona", cache=cache))
         out += [
             Tool(f"sgd-{k}", f"SGDClassifier.partial_fit {flags['sgd_label']}", kind, "sgd",
-                 child_argv("sgd", flags["sgd"]), "linear"),
+                 child_argv("sgd", {key: (1 / (C * rows) if v == "{l2}" else v)
+                                    for key, v in flags["sgd"].items()}), "linear"),
             Tool(f"river-{k}", f"River learn_many {flags['river_label']}", kind, "river",
                  child_argv("river", flags["river"]), "linear"),
             Tool(f"tovw-{k}", "VW: the file converted to its text format", kind, "vw",
@@ -370,15 +377,17 @@ def lbfgs_flags(l2: str, tol: str) -> list[str]:
             "--epochs", "200", "--tol", tol]
 
 
-#: The settings of the contenders (how they were chosen: docs, "How each tool was set").
+#: The settings of the contenders (how they were chosen: the docs section's "How each tool
+#: was set"); ``{l2}`` is ``1 / (C n)``.
 FLAGS = {
     "adam": ["--optimizer", "adam", "--batch-size", "4096", "--learning-rate", "0.01",
-             "--epochs", "1", "--scale", "standard"],
+             "--epochs", "1"],
     "adam_label": "adam, batch 4096, lr 0.01, 1 epoch",
     "lbfgs_loose": "1e-2",
     "lbfgs_tight": "1e-4",
-    "sgd": {"alpha": 1e-6, "learning_rate": "adaptive", "eta0": 0.01},
-    "sgd_label": "(alpha 1e-6, adaptive, eta0 0.01, 1 pass)",
+    "sgd": {"alpha": "{l2}", "learning_rate": "constant", "eta0": 0.001, "average": True,
+            "random_state": 0},
+    "sgd_label": "(alpha 1/n, constant eta0 0.001, averaged, 1 pass)",
     "river": {"lr": 0.1, "slice": 1000},
     "river_label": "(SGD lr 0.1, 1,000-row slices, 1 pass)",
 }
@@ -399,6 +408,7 @@ for line in sys.stdin:
     _, status, usage = os.wait4(child.pid, 0)
     wall = time.perf_counter() - start
     print(json.dumps({"wall": wall, "rss_kib": usage.ru_maxrss,
+                      "cpu": usage.ru_utime + usage.ru_stime,
                       "code": os.waitstatus_to_exitcode(status),
                       "err": err.decode(errors="replace")[-3000:]}), flush=True)
 """
@@ -453,15 +463,16 @@ class Runner:
         if tool.cache == "cold":
             shutil.rmtree(p["cache"], ignore_errors=True)
 
-    def once(self, tool: Tool) -> tuple[float, float]:
-        """One timed run of ``tool``: (wall seconds, peak RSS MiB)."""
+    def once(self, tool: Tool, prefix: list[str] = ()) -> tuple[float, float, float]:
+        """One timed run of ``tool`` (behind ``prefix``, a profiler's command): its wall
+        seconds, peak RSS (MiB) and CPU seconds (user and system, every thread)."""
         p = self.paths(tool)
         self.prepare(tool, p)
-        argv = [fill(a, p) for a in tool.argv]
+        argv = [*prefix, *(fill(a, p) for a in tool.argv)]
         answer = self.launcher.run(argv, self.env)
         if answer["code"] != 0:
             raise SystemExit(f"{tool.key} failed: {' '.join(argv)}\n{answer['err']}")
-        return answer["wall"], answer["rss_kib"] / 1024
+        return answer["wall"], answer["rss_kib"] / 1024, answer["cpu"]
 
     def model(self, tool: Tool):
         """The tool's model as a function of raw features to probabilities."""
@@ -497,8 +508,8 @@ class Runner:
         else:
             w, b = params
         gap = objective(train[0], train[1], w, b) / ref["objective"] - 1
-        return {"test_log_loss": loss, "within": loss <= ref["test_log_loss"] * (1 + WITHIN),
-                "objective_gap": gap, "optimum": gap <= OPTIMUM}
+        return {"test_log_loss": loss, "within": bool(loss <= ref["test_log_loss"] * (1 + WITHIN)),
+                "objective_gap": float(gap), "optimum": bool(gap <= OPTIMUM)}
 
 
 def warm_caches(runner: Runner, table: list[Tool]) -> None:
@@ -522,133 +533,233 @@ def rounds(runner: Runner, table: list[Tool], n: int, train, test, ref, log) -> 
         for tool in table:
             if tool.parts:
                 tool.walls.append(sum(by_key[k].walls[-1] for k in tool.parts))
+                tool.cpu.append(sum(by_key[k].cpu[-1] for k in tool.parts))
                 tool.rss.append(max(by_key[k].rss[-1] for k in tool.parts))
                 tool.score = by_key[tool.parts[-1]].score
                 continue
-            wall, rss = runner.once(tool)
+            wall, rss, cpu = runner.once(tool)
             tool.walls.append(wall)
             tool.rss.append(rss)
+            tool.cpu.append(cpu)
             if r == 0:
                 tool.score = runner.score(tool, train, test, ref)
             log(f"round {r + 1}: {tool.key:28s} {wall:7.2f} s {rss:6.0f} MiB "
                 f"{tool.score.get('test_log_loss', float('nan')):.5f}")
 
 
-# --- the report -------------------------------------------------------------------------------
+# --- where neurona's time goes ----------------------------------------------------------------
 
-def median(tool: Tool) -> float:
-    return statistics.median(tool.walls)
+#: The phases of a streamed run, each a test on a sampled stack (its frames joined by ";"),
+#: the first that holds naming the sample's phase.
+PHASES = [
+    ("imports", ("_find_and_load",)),
+    ("compiled kernels loaded (Numba's cache)", ("numba/core/dispatcher", "numba/core/caching")),
+    ("epoch: compiled steps", ("run_epoch", "compiled_epoch")),
+    ("epoch: compiled steps", ("run_epoch", "_fused")),
+    ("epoch: shuffle buffer", ("run_epoch", "_Pool")),
+    ("epoch: shuffle buffer", ("run_epoch", "shuffled_chunks")),
+    ("epoch: the cache read", ("run_epoch", "cache.py")),
+    ("epoch: other", ("run_epoch",)),
+    ("lbfgs: passes over the cache", ("forward_backward", "cache.py")),
+    ("lbfgs: passes (arithmetic)", ("forward_backward",)),
+    ("lbfgs: other", ("lbfgs",)),
+    ("scan: the cache written", ("scan", "CacheWriter")),
+    ("scan: the cache read and checked", ("scan", "cache.py")),
+    ("scan: waiting for the parse", ("scan", "csvblocks")),
+    ("scan: Parquet batches read", ("scan", "readers.py", "batches")),
+    ("scan: labels coded", ("scan", "Labels")),
+    ("scan: features from the parsed columns", ("scan", "TableReading.encode")),
+    ("scan: column ranges and the scaler's fit", ("scan", "scaling.py")),
+    ("scan: other", ("scan",)),
+    ("the run directory written", ("write_run",)),
+    ("scan: the columns' kinds (the text's first block parsed)", ("column_kinds",)),
+    ("after training: the rows sampled for the report", ("test_pass",)),
+]
 
 
-def ratios(table: list[Tool]) -> list[dict]:
-    """The targets' ratios from the medians: met, or missed by how much."""
-    by_key = {t.key: t for t in table}
-    out = []
+def phase_of(stack: str) -> str:
+    for name, needles in PHASES:
+        if all(n in stack for n in needles):
+            return name
+    if ";" not in stack:  # no Python frame: the interpreter starting or exiting
+        return "the interpreter's start and exit"
+    return "other (settings, the model)"
 
-    def fastest(keys, need="within"):
-        rows = [by_key[k] for k in keys if by_key[k].score.get(need)]
-        return min(rows, key=median) if rows else None
 
-    for kind in ("csv", "parquet"):
-        mine = {cache: fastest([f"neurona-{v}-{kind}-{cache}" for v in ("adam", "lbfgs1")])
-                for cache in ("cold", "warm")}
-        mine["none"] = fastest([f"neurona-adam-{kind}-none"])
-        rivals = fastest([f"sgd-{kind}", f"river-{kind}", f"vw-{kind}", f"vwcache-{kind}"])
-        rivals_all = fastest([f"sgd-{kind}", f"river-{kind}", f"vwall-{kind}"])
-        goal = 1.5 if kind == "csv" else 2.0
-        for cache, ours in mine.items():
-            if ours is None:
-                continue
-            for theirs, how in ((rivals, "VW's text ready"), (rivals_all, "VW converting")):
-                if theirs is None:
-                    continue
-                ratio = median(theirs) / median(ours)
-                out.append({"target": f"{kind}: neurona ({cache} cache) at least {goal}x faster "
-                                      f"to the 1% model than the fastest rival ({how})",
-                            "ours": ours.label, "theirs": theirs.label,
-                            "ratio": ratio, "goal": goal, "met": ratio >= goal})
-        if kind == "csv":
-            floor = by_key["read-csv"]
-            for cache, ours in mine.items():
-                if ours is None:
-                    continue
-                ratio = median(ours) / median(floor)
-                out.append({"target": f"csv: neurona ({cache} cache) within 1.5x of the typed "
-                                      f"multi-threaded pyarrow parse", "ours": ours.label,
-                            "theirs": floor.label, "ratio": ratio, "goal": 1.5,
-                            "met": ratio <= 1.5, "lower_is_better": True})
-        lr = by_key[f"lr-{kind}"]
-        for cache in ("cold", "warm"):
-            ours = by_key[f"neurona-lbfgs-{kind}-{cache}"]
-            ratio = median(lr) / median(ours)
-            out.append({"target": f"{kind}: neurona lbfgs ({cache} cache) to the optimum faster "
-                                  f"than LogisticRegression in memory", "ours": ours.label,
-                        "theirs": lr.label, "ratio": ratio, "goal": 1.0,
-                        "met": ratio > 1.0 and bool(ours.score.get("optimum"))})
+def read_profile(path: Path, rate: int) -> dict:
+    """py-spy's raw samples (``--threads``): seconds of the main thread per phase, and of
+    the other threads (the parse's pool) in all. The main thread is the one whose id is
+    the smallest (the process's own)."""
+    samples = []
+    for line in path.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        thread = stack.split(";", 1)[0]          # "thread (TID)" or "thread (TID): NAME"
+        tid = int(thread.split("(", 1)[1].split(")", 1)[0], 0)
+        samples.append((tid, stack, int(count) / rate))
+    main_tid = min(tid for tid, _, _ in samples)
+    main, others = {}, 0.0
+    for tid, stack, seconds in samples:
+        if tid == main_tid:
+            phase = phase_of(stack)
+            main[phase] = main.get(phase, 0.0) + seconds
+        else:
+            others += seconds
+    return {"main": dict(sorted(main.items(), key=lambda kv: -kv[1])),
+            "main_total": sum(main.values()), "other_threads": others}
+
+
+PROFILED = ("neurona-adam-csv-cold", "neurona-adam-csv-warm", "neurona-adamstd-csv-cold",
+            "neurona-adam-parquet-cold", "neurona-lbfgs-csv-warm")
+PROFILE_RATE = 100
+
+
+def profiles(runner: Runner, table: list[Tool], log) -> dict:
+    """The rows of :data:`PROFILED` once more each, under py-spy (if it is installed)."""
+    spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    if not Path(spy).exists():
+        log("py-spy is not installed: no profiles")
+        return {}
+    out = {}
+    for tool in table:
+        if tool.key not in PROFILED:
+            continue
+        raw = runner.work / f"profile-{tool.key}.txt"
+        prefix = [spy, "record", "-r", str(PROFILE_RATE), "--threads", "--format", "raw",
+                  "-o", str(raw), "--"]
+        wall, _, cpu = runner.once(tool, prefix)
+        out[tool.key] = {"label": tool.label, "wall_s": wall, "cpu_s": cpu,
+                         **read_profile(raw, PROFILE_RATE)}
+        log(f"profile {tool.key}: {wall:.2f} s, {out[tool.key]['main']}")
     return out
 
 
-def fmt_ratio(r: dict) -> str:
-    if r.get("lower_is_better"):
-        state = "met" if r["met"] else f"missed by {r['ratio'] / r['goal']:.2f}x"
-    else:
-        state = "met" if r["met"] else f"missed by {r['goal'] / r['ratio']:.2f}x"
-    return f"{r['ratio']:.2f}x ({state})"
+# --- the report -------------------------------------------------------------------------------
+#
+# Everything below reads the run's record (the JSON), so that --render draws the docs again
+# from a record without running anything.
+
+def record_of(table: list[Tool]) -> list[dict]:
+    return [{"key": t.key, "label": t.label, "file": t.kind, "family": t.family,
+             "cache": t.cache, "walls_s": t.walls, "median_s": statistics.median(t.walls),
+             "cpu_s": t.cpu, "median_cpu_s": statistics.median(t.cpu),
+             "peak_rss_mib": max(t.rss), **t.score} for t in table]
 
 
-def table_lines(table: list[Tool], ref: dict) -> list[str]:
-    lines = ["| tool | file | wall s (median) | rounds | held-out log loss | within 1%? | "
-             "objective above the optimum | peak RSS MB |",
-             "|---|---|---:|---|---:|---|---:|---:|"]
-    for t in table:
-        s = t.score
-        loss = f"{s['test_log_loss']:.5f}" if s else "–"
-        within = ("yes" if s["within"] else "no") if s else "–"
-        gap = f"{s['objective_gap']:.1e}" if s else "–"
-        walls = ", ".join(f"{w:.1f}" for w in t.walls)
-        lines.append(f"| {t.label} | {t.kind} | {median(t):.2f} | {walls} | {loss} | {within} | "
-                     f"{gap} | {max(t.rss) * 1.048576:.0f} |")
+def ratios(rows: list[dict]) -> list[dict]:
+    """The targets' ratios from the medians: met, or missed by how much."""
+    by_key = {r["key"]: r for r in rows}
+    out = []
+
+    def fastest(keys, need="within"):
+        found = [by_key[k] for k in keys if k in by_key and by_key[k].get(need)]
+        return min(found, key=lambda r: r["median_s"]) if found else None
+
+    def add(target, ours, theirs, ratio, goal, lower=False):
+        met = ratio <= goal if lower else ratio >= goal
+        out.append({"target": target, "ours": ours["label"], "theirs": theirs["label"],
+                    "ours_s": ours["median_s"], "theirs_s": theirs["median_s"],
+                    "ratio": ratio, "goal": goal, "met": met, "lower_is_better": lower,
+                    "by": (ratio / goal if lower else goal / ratio) if not met else None})
+
+    for kind in ("csv", "parquet"):
+        goal = 1.5 if kind == "csv" else 2.0
+        rivals = fastest([f"sgd-{kind}", f"river-{kind}", f"vw-{kind}", f"vwcache-{kind}"])
+        rivals_converting = fastest([f"sgd-{kind}", f"river-{kind}", f"vwall-{kind}"])
+        for cache in ("cold", "warm"):
+            ours = fastest([f"neurona-{v}-{kind}-{cache}"
+                            for v in ("adam", "adamstd", "lbfgs1", "lbfgs")])
+            if ours is None:
+                continue
+            for theirs, how in ((rivals, "VW's text ready"),
+                                (rivals_converting, "VW's conversion counted")):
+                if theirs is not None:
+                    add(f"{kind.upper()}, {cache} cache: {goal}x faster to the 1% model than "
+                        f"the fastest of SGDClassifier, River and VW ({how})", ours, theirs,
+                        theirs["median_s"] / ours["median_s"], goal)
+            if kind == "csv":
+                floor = by_key["read-csv"]
+                add(f"CSV, {cache} cache: within 1.5x of the typed multi-threaded pyarrow "
+                    f"parse", ours, floor, ours["median_s"] / floor["median_s"], 1.5, lower=True)
+        lr = by_key[f"lr-{kind}"]
+        for cache in ("cold", "warm"):
+            ours = by_key[f"neurona-lbfgs-{kind}-{cache}"]
+            if ours.get("optimum"):
+                add(f"{kind.upper()}, {cache} cache: lbfgs to the optimum faster than "
+                    f"LogisticRegression on the file in memory", ours, lr,
+                    lr["median_s"] / ours["median_s"], 1.0)
+    return out
+
+
+def state(r: dict) -> str:
+    return "met" if r["met"] else f"missed by {r['by']:.2f}x"
+
+
+def table_lines(rows: list[dict]) -> list[str]:
+    lines = ["| tool | file | wall s (median) | rounds (s) | CPU s | held-out log loss | "
+             "within 1%? | objective above the optimum | peak RSS (MiB) |",
+             "|---|---|---:|---|---:|---:|---|---:|---:|"]
+    for r in rows:
+        scored = "test_log_loss" in r
+        loss = f"{r['test_log_loss']:.5f}" if scored else "–"
+        within = ("yes" if r["within"] else "**no**") if scored else "–"
+        gap = f"{r['objective_gap']:.1e}" if scored else "–"
+        walls = ", ".join(f"{w:.1f}" for w in r["walls_s"])
+        lines.append(f"| {r['label']} | {r['file']} | {r['median_s']:.2f} | {walls} | "
+                     f"{r['median_cpu_s']:.1f} | {loss} | {within} | {gap} | "
+                     f"{r['peak_rss_mib']:.0f} |")
     return lines
 
 
-def plot(table: list[Tool], path: Path, title: str) -> None:
+COLOURS = {"neurona": "#1f77b4", "sgd": "#ff7f0e", "river": "#2ca02c", "vw": "#9467bd",
+           "lr": "#8c564b", "read": "#7f7f7f"}
+
+
+def plot(record: dict, path: Path) -> None:
+    """Bars of each row's median wall seconds, CSV and Parquet side by side."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
 
-    colours = {"neurona": "#1f77b4", "sgd": "#ff7f0e", "river": "#2ca02c", "vw": "#9467bd",
-               "lr": "#8c564b", "read": "#7f7f7f"}
     kinds = ("csv", "parquet")
-    rows = {k: [t for t in table if t.kind == k] for k in kinds}
-    height = 0.32 * max(len(r) for r in rows.values()) + 1.4
-    fig, axes = plt.subplots(1, 2, figsize=(14, height), sharey=False)
+    rows = {k: [r for r in record["tools"] if r["file"] == k] for k in kinds}
+    n = max(len(r) for r in rows.values())
+    fig, axes = plt.subplots(1, 2, figsize=(15, 0.34 * n + 2.2))
     for ax, kind in zip(axes, kinds):
-        ts = rows[kind][::-1]
-        values = [median(t) for t in ts]
-        bars = ax.barh(range(len(ts)), values, color=[colours[t.family] for t in ts])
-        for bar, t in zip(bars, ts):
-            if t.score and not t.score["within"]:
+        rs = rows[kind][::-1]
+        values = [r["median_s"] for r in rs]
+        bars = ax.barh(range(len(rs)), values, color=[COLOURS[r["family"]] for r in rs])
+        for bar, r in zip(bars, rs):
+            if "within" in r and not r["within"]:
                 bar.set_hatch("//")
                 bar.set_alpha(0.6)
-        floor = next(t for t in ts if t.family == "read")
-        ax.axvline(median(floor), color="#333333", ls="--", lw=1)
-        ax.set_yticks(range(len(ts)), [t.label for t in ts], fontsize=8)
+        floor = next(r for r in rs if r["family"] == "read")
+        ax.axvline(floor["median_s"], color="#333333", ls="--", lw=1)
+        ax.set_yticks(range(len(rs)), [r["label"] for r in rs], fontsize=8)
         for i, v in enumerate(values):
             ax.text(v, i, f" {v:.1f}", va="center", fontsize=8)
-        ax.set_xlabel("wall seconds, process start to saved model (median)")
-        ax.set_title(f"{kind.upper()}", fontsize=11)
-        ax.set_xlim(0, max(values) * 1.15)
+        ax.set_xlabel("wall seconds, the process's start to its saved model (median)")
+        size = record["sizes"][kind] / 1e6
+        ax.set_title(f"{kind.upper()} ({size:.0f} MB)", fontsize=11)
+        ax.set_xlim(0, max(values) * 1.18)
         ax.grid(axis="x", alpha=0.3)
-    fig.suptitle(title, fontsize=11)
-    fig.text(0.5, 0.005, "hatched: held-out log loss more than 1% above the optimum's; "
+    names = {"neurona": "neurona", "sgd": "SGDClassifier", "river": "River",
+             "vw": "Vowpal Wabbit", "lr": "LogisticRegression", "read": "pyarrow read"}
+    fig.legend(handles=[Patch(color=c, label=names[f]) for f, c in COLOURS.items()],
+               loc="lower center", ncol=6, fontsize=8, frameon=False,
+               bbox_to_anchor=(0.5, 0.035))
+    fig.suptitle(f"From a file of {record['rows']:,} rows x {record['features']} features to "
+                 f"a saved model, {record['machine']['cores']} cores", fontsize=11)
+    fig.text(0.5, 0.008, "hatched: held-out log loss more than 1% above the optimum's; "
              "dashed line: the file read by pyarrow and nothing else", ha="center", fontsize=8)
-    fig.tight_layout(rect=(0, 0.03, 1, 0.97))
-    fig.savefig(path, dpi=110)
+    fig.tight_layout(rect=(0, 0.07, 1, 0.96))
+    fig.savefig(path, dpi=100)
     plt.close(fig)
 
 
 def write_section(text: str) -> None:
+    """Put ``text`` under its heading in docs/performance.md, keeping the other sections."""
     doc = DOC.read_text()
     start = doc.find(HEADING + "\n")
     if start < 0:
@@ -664,12 +775,24 @@ def versions() -> dict:
 
     out = {"python": platform.python_version()}
     for name in ("neurona", "numpy", "numba", "pyarrow", "pandas", "scikit-learn", "river",
-                 "vowpalwabbit"):
+                 "vowpalwabbit", "py-spy"):
         try:
             out[name] = version(name)
         except Exception:  # noqa: BLE001 - a missing package is reported as such
             out[name] = "missing"
     return out
+
+
+def report(record: dict, write: bool) -> None:
+    lines = table_lines(record["tools"])
+    print("\n".join(lines))
+    for r in record["ratios"]:
+        print(f"{r['target']}: {r['ratio']:.2f}x, {state(r)} [{r['ours']}: "
+              f"{r['ours_s']:.2f} s; {r['theirs']}: {r['theirs_s']:.2f} s]")
+    if write:
+        JSON.write_text(json.dumps(record, indent=2, allow_nan=False) + "\n")
+        plot(record, PLOT)
+        write_section(section(record, lines))
 
 
 def main(argv=None) -> int:
@@ -681,27 +804,37 @@ def main(argv=None) -> int:
                         help="comma-separated substrings: run only the matching rows")
     parser.add_argument("--dir", type=Path, default=None, help="where the files go")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
+    parser.add_argument("--no-profile", action="store_true",
+                        help="skip the profiles of neurona's runs (py-spy)")
     parser.add_argument("--write", action="store_true",
                         help="write docs/performance.md's section, the plot and the JSON")
+    parser.add_argument("--render", type=Path, default=None, metavar="JSON",
+                        help="write the docs from this record of an earlier run (no run)")
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["--child"]:  # a tool's own process: --child NAME DATA OUT PARAMS
         name, data, out, params = argv[1:]
         CHILDREN[name](Path(data), Path(out), json.loads(params))
         return 0
-    return bench(parser.parse_args(argv))
+    args = parser.parse_args(argv)
+    if args.render:
+        report(json.loads(args.render.read_text()), True)
+        return 0
+    return bench(args)
 
 
 def bench(args) -> int:
     rows = 200_000 if args.quick else args.rows
     test_rows = max(50_000, rows // 8)
     sys.path.insert(0, str(ROOT / "src"))
+    launcher = Launcher()  # first, while this process is small
     load_start = os.getloadavg()
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    command = "python benchmarks/out_of_core.py" + "".join(
+        f" {a}" for a in sys.argv[1:] if a != "--keep" and not a.startswith("--dir"))
 
     def log(msg):
         print(msg, file=sys.stderr, flush=True)
 
-    launcher = Launcher()  # first, while this process is small
     work = Path(tempfile.mkdtemp(prefix="neurona-ooc-", dir=args.dir))
     try:
         files = generate(work, rows, test_rows)
@@ -719,9 +852,8 @@ def bench(args) -> int:
             wanted = args.only.split(",")
             keep = {t.key for t in table if any(w in t.key for w in wanted)}
             keep |= {p for t in table if t.key in keep for p in t.parts}
-            for t in table:  # VW's rows need their text
-                if t.data and t.key in keep:
-                    keep.add("tovw-" + t.kind)
+            keep |= {"tovw-" + t.kind for t in table if t.data and t.key in keep}
+            keep |= {"read-" + t.kind for t in table if t.key in keep}  # the plot's floor
             table = [t for t in table if t.key in keep]
         # round 0: every tool once on a small file, untimed (compiled kernels, bytecode)
         small = Runner(warm_dir, warm_files, launcher)
@@ -729,46 +861,37 @@ def bench(args) -> int:
             if not tool.parts:
                 small.once(tool)
         runner = Runner(work, files, launcher)
-        for path in (*files.values(),):  # every file into the page cache
+        for path in files.values():  # every file into the page cache
             with open(path, "rb") as f:
                 while f.read(1 << 24):
                     pass
-        for tool in table:  # VW's text, for the caches and the first round
+        for tool in table:  # VW's text, for its cache and the first round
             if tool.key.startswith("tovw"):
                 runner.once(tool)
         warm_caches(runner, table)
         rounds(runner, table, args.rounds, train, test, ref, log)
+        profile = {} if args.no_profile else profiles(runner, table, log)
     finally:
         launcher.close()
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
         else:
             log(f"kept {work}")
-    load_end = os.getloadavg()
-    record = {"rows": rows, "test_rows": test_rows, "features": FEATURES, "sizes": sizes,
-              "reference": ref, "rounds": args.rounds, "started": started,
+    rows_out = record_of(table)
+    record = {"command": command, "started": started, "rows": rows, "test_rows": test_rows,
+              "features": FEATURES, "sizes": sizes, "reference": ref, "rounds": args.rounds,
               "machine": {"cores": os.cpu_count(), "load_start": load_start,
-                          "load_end": load_end, "platform": platform.platform(),
-                          "processor": platform.processor(), "versions": versions()},
-              "flags": FLAGS,
-              "tools": [{"key": t.key, "label": t.label, "file": t.kind, "walls_s": t.walls,
-                         "median_s": median(t), "peak_rss_mib": max(t.rss), **t.score}
-                        for t in table],
-              "ratios": ratios(table) if not args.only else []}
-    lines = table_lines(table, ref)
-    print("\n".join(lines))
-    for r in record["ratios"]:
-        print(f"{r['target']}: {fmt_ratio(r)} [{r['ours']} vs {r['theirs']}]")
-    if args.write:
-        JSON.write_text(json.dumps(record, indent=2, allow_nan=False) + "\n")
-        plot(table, PLOT, f"{rows:,} rows x {FEATURES} features: CSV "
-                          f"{sizes['csv'] / 1e6:.0f} MB, Parquet {sizes['parquet'] / 1e6:.0f} MB")
-        write_section(section(record, lines, args))
+                          "load_end": os.getloadavg(), "platform": platform.platform(),
+                          "processor": platform.processor() or platform.machine(),
+                          "versions": versions()},
+              "flags": FLAGS, "tools": rows_out, "profiles": profile,
+              "ratios": ratios(rows_out) if not args.only else []}
+    report(record, args.write)
     return 0
 
 
-def section(record: dict, lines: list[str], args) -> str:
-    """The docs section: filled in by :func:`main` from the run's record."""
+def section(record: dict, lines: list[str]) -> str:
+    """The docs section, from the run's record."""
     return "\n".join([HEADING, "", *lines, ""])
 
 
