@@ -1067,9 +1067,11 @@ def parquet_paragraph(record, by_key, t, small, ph, up, epoch) -> str:
     net_theirs = second["median_s"] - (second.get("median_small_s") or 0.0)
     return (
         f"**Parquet: the start-up and the cache.** The fastest first run of a rival is "
-        f"{first['label']}: {first['median_s']:.2f} s (River reads the file's batches into "
-        f"pandas and learns from 1,000-row slices; VW first needs its text, "
-        f"{t('tovw-parquet'):.2f} s to convert). neurona's cold run takes {cold:.2f} s: "
+        f"{first['label']}: {first['median_s']:.2f} s (" + (
+            "River reads the file's batches into pandas and learns from 1,000-row slices; "
+            if first["family"] == "river" else "") +
+        f"VW first needs its text, {t('tovw-parquet'):.2f} s to convert). neurona's cold "
+        f"run takes {cold:.2f} s: "
         f"start-up {up[key]:.2f} s, the cache written {ph(key, 'scan: the cache written'):.2f} "
         f"s, the epoch {ph(key, *epoch):.2f} s (the shuffle buffer "
         f"{ph(key, 'epoch: shuffle buffer'):.2f} s of it). 2x faster than "
@@ -1085,6 +1087,8 @@ def parquet_paragraph(record, by_key, t, small, ph, up, epoch) -> str:
 def analysis(record: dict, by_key: dict) -> list[str]:
     """Why the targets are met or missed: the profiles' and the rows' numbers, in words."""
     profiles = record.get("profiles") or {}
+    if record["rows"] < 1_000_000:  # the words below are about a file of millions of rows
+        return ["(A smoke run: the analysis of the targets is written for a full run.)"]
     if not all(k in profiles for k in ("neurona-adam-csv-cold", "neurona-adam-csv-warm",
                                        "neurona-adam-parquet-cold")):
         return []
