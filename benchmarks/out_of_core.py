@@ -555,6 +555,8 @@ def rounds(runner: Runner, table: list[Tool], n: int, train, test, ref, log) -> 
 
 # --- where neurona's time goes ----------------------------------------------------------------
 
+RANGES = "scan: column ranges and the scaler's fit"
+
 #: The phases of a streamed run, each a test on a sampled stack (its frames joined by ";"),
 #: the first that holds naming the sample's phase.
 PHASES = [
@@ -575,7 +577,7 @@ PHASES = [
     ("scan: Parquet batches read", ("scan", "readers.py", "batches")),
     ("scan: labels coded", ("scan", "Labels")),
     ("scan: features from the parsed columns", ("scan", "TableReading.encode")),
-    ("scan: column ranges and the scaler's fit", ("scan", "scaling.py")),
+    (RANGES, ("scan", "scaling.py")),
     ("scan: other", ("scan",)),
     ("the run directory written", ("write_run",)),
     ("scan: the columns' kinds (the text's first block parsed)", ("column_kinds",)),
@@ -1142,7 +1144,7 @@ def analysis(record: dict, by_key: dict) -> list[str]:
         f"({ph('neurona-adam-csv-cold', 'scan: features from the parsed columns'):.2f} s), "
         f"coded the labels ({ph('neurona-adam-csv-cold', 'scan: labels coded'):.2f} s), "
         f"found each column's range "
-        f"({ph('neurona-adam-csv-cold', 'scan: column ranges and the scaler' + chr(39) + 's fit'):.2f} s) "
+        f"({ph('neurona-adam-csv-cold', RANGES):.2f} s) "
         f"and wrote the cache ({ph('neurona-adam-csv-cold', 'scan: the cache written'):.2f} "
         f"s); then the epoch read the cache through the shuffle buffer "
         f"({ph('neurona-adam-csv-cold', 'epoch: shuffle buffer'):.2f} s) and took its "
