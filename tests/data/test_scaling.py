@@ -64,3 +64,48 @@ def test_round_trip_through_a_dict(X):
 def test_bad_scaler_documents_are_refused(doc, match):
     with pytest.raises(ModelFileError, match=match):
         scaling.Scaler.from_dict(doc, 1, "m.json")
+
+
+@pytest.mark.parametrize("rows,cols", [(1, 3), (63, 3), (64, 3), (65, 2), (1000, 20),
+                                       (4099, 7)])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_column_range_is_each_columns_min_and_max(rows, cols, dtype):
+    rng = np.random.default_rng(rows * cols)
+    X = (rng.normal(size=(rows, cols)) * 10.0 ** rng.integers(-3, 4, size=(rows, cols)))
+    X = X.astype(dtype)
+    for view in (X, np.asfortranarray(X), X[::2], X[:, ::-1]):
+        low, high = scaling.column_range(view)
+        assert low.dtype == high.dtype == dtype
+        np.testing.assert_array_equal(low, view.min(axis=0))
+        np.testing.assert_array_equal(high, view.max(axis=0))
+
+
+@pytest.mark.parametrize("largest", [None, "given"])
+def test_a_column_too_large_to_scale_is_refused_with_or_without_its_range(largest):
+    from neurona.errors import DataValueError
+
+    X = np.tile(np.linspace(-1.0, 1.0, 200)[:, None], (1, 3))
+    X[150, 2] = -1e200
+    bound = np.abs(X).max(axis=0) if largest else None
+    fit = scaling.StreamingFit("standard", ["a", "b", "c"], "f.csv")
+    with pytest.raises(DataValueError, match=r"f\.csv, column 'c': values as large as 1e\+200"):
+        fit.update(X, bound)
+    fit.update(X[:, :2].copy(order="C")[:, [0, 1, 1]], None)  # within bounds: fitted
+    assert fit.result() is not None
+
+
+@pytest.mark.parametrize("test_size", [0.0, 0.3])
+def test_a_streamed_scan_refuses_a_column_too_large_to_scale(tmp_path, test_size):
+    # every row trains (the batch's own range is the check) or some are held out
+    from neurona.data.filestream import FileStream
+    from neurona.errors import DataValueError
+
+    a = np.linspace(-1, 1, 300)
+    a[280:] = 3e250  # some of these rows train whatever the split
+    rows = "\n".join(f"{float(v)!r},{i % 7},{i % 2}" for i, v in enumerate(a))
+    path = tmp_path / "big.csv"
+    path.write_text("a,b,y\n" + rows + "\n")
+    with pytest.raises(DataValueError, match="column 'a': values as large as 3e\\+250"):
+        FileStream(path, "y", test_size=test_size, cache=False).scan("standard")
+    stream = FileStream(path, "y", test_size=test_size, cache=False).scan("none")
+    assert stream.n_rows == 300

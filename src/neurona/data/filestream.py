@@ -436,16 +436,22 @@ class FileStream:
                 counts["test"] += [int((test & ~ones).sum()), int((test & ones).sum())]
                 counts["train"] += [int((~test & ~ones).sum()), int((~test & ones).sum())]
             X64 = X if X.dtype == np.float64 else X.astype(np.float64)
-            fit.update(X64[~test])
-            if scale_target != "none":
-                fit_target.update(y[~test, None])
+            held = int(test.sum())
             if len(X):
-                np.minimum(low, X64.min(axis=0), out=low)
-                np.maximum(high, X64.max(axis=0), out=high)
+                lo, hi = scaling.column_range(X64)
+                np.minimum(low, lo, out=low)
+                np.maximum(high, hi, out=high)
                 if regress:
                     y_low, y_high = min(y_low, y.min()), max(y_high, y.max())
+            if held == 0 and len(X) and X64.flags.c_contiguous:
+                # every row trains: the rows themselves, and the range just found
+                fit.update(X64, largest=np.maximum(-lo, hi))
+            else:
+                fit.update(X64[~test])
+            if scale_target != "none":
+                fit_target.update(y[~test, None])
             n += len(X)
-            n_test += int(test.sum())
+            n_test += held
         if dropped is not None:
             self.dropped = dropped
         if self.n_read == 0:

@@ -36,6 +36,13 @@ EXIT_OK, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 0, 2, 130, 141
 RESUME_OPTIONS = {"resume", "epochs", "out", "no_plots", "quiet", "json", "traceback", "lang",
                   "no_animation", "force", "no_cache", "cache_dir"}
 
+#: ``neurona train --preset NAME``: each preset a fixed list of flags, read as if typed
+#: (docs/training.md, "Big file, best model, fastest", says why these).
+PRESETS = {
+    "big-file": ("--stream", "--optimizer", "adam", "--batch-size", "4096",
+                 "--learning-rate", "0.01", "--epochs", "1", "--scale", "standard"),
+}
+
 # Options whose value may start with a minus sign, like --init-weights -0.9,0.5,0.7.
 NEGATIVE_VALUE_OPTIONS = ("--init-weights",)
 
@@ -242,6 +249,11 @@ def add_model_options(g) -> None:
 
 def add_training_options(g) -> None:
     """Gradient descent: epochs, step size, optimizer, batches, reduction and the starting point."""
+    g.add_argument("--preset", choices=list(PRESETS), default=None,
+                   help="a set of flags in one; big-file: " + " ".join(PRESETS["big-file"]) +
+                        " (a file of a million rows or more: a model within a fraction of a "
+                        "percent of the optimum's loss from one parse of the text); refused "
+                        "with any flag it sets")
     spec_option(g, "epochs", type=_integer)
     spec_option(g, "learning_rate", type=_real)
     spec_option(g, "optimizer", choices=[*OPTIMIZERS, LBFGS])
@@ -762,6 +774,31 @@ def _given_options(argv: list[str]) -> set[str]:
     return set(vars(args)) - {"command", "handler"}
 
 
+def apply_preset(args) -> None:
+    """Set the options ``args.preset`` stands for, as if they were typed; refuse any of
+    them given on the command line too."""
+    if args.preset is None:
+        return
+    flags = list(PRESETS[args.preset])
+    sets = _given_options(["train", *flags])
+    clash = sets & _given_options(args.argv)
+    if clash:
+        names = ", ".join(sorted(_option_of(dest) for dest in clash))
+        raise NeuronaError(f"--preset {args.preset} sets {names} itself ({' '.join(flags)}); "
+                           f"leave {'it' if len(clash) == 1 else 'them'} out, or give every "
+                           f"flag instead of the preset.")
+    expanded = build_parser().parse_args(["train", *flags])
+    for dest in sets:
+        setattr(args, dest, getattr(expanded, dest))
+    args.argv = [*args.argv, *flags]
+
+
+def _option_of(dest: str) -> str:
+    """The first flag of ``neurona train``'s option that sets ``dest``."""
+    action = next(a for a in build_parser().train_parser._actions if a.dest == dest)
+    return action.option_strings[0]
+
+
 def _resume_config(args) -> tuple[dict, dict]:
     from . import experiment
 
@@ -788,6 +825,7 @@ def cmd_train(args) -> int:
     if args.resume is not None:
         config, resume = _resume_config(args)
     else:
+        apply_preset(args)
         config, note = train_config(args)
     if note and not (args.quiet or args.json):
         print(f"neurona train: {note[0].upper()}{note[1:]}")
