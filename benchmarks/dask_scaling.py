@@ -22,6 +22,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 import neurona  # noqa: E402
 from neurona import Neuron, train  # noqa: E402
+from performance_doc import put_section  # noqa: E402 (benchmarks/)
 
 SECTION = "## Dask"
 
@@ -97,7 +98,6 @@ def main(argv=None) -> int:
 
 def write_section(table: str, command: str) -> None:
     path = ROOT / "docs" / "performance.md"
-    text = path.read_text() if path.exists() else "# Performance\n"
     body = (f"{SECTION}\n\nMeasured with `{command.strip()}`.\n\n{table}\n\n"
             "The fixed cost is the median epoch on 1,000 rows in 8 partitions: the scheduling and "
             "communication that every epoch pays whatever the data size.\n\n"
@@ -111,13 +111,7 @@ def write_section(table: str, command: str) -> None:
             "own memory bandwidth: then an epoch costs the slowest partition's pass plus "
             "tens of milliseconds, and the weights are the ones in-memory training would "
             "give (to 1e-10).\n")
-    if SECTION in text:
-        start = text.index(SECTION)
-        nxt = text.find("\n## ", start + len(SECTION))
-        text = text[:start] + body + (text[nxt + 1:] if nxt != -1 else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + body
-    path.write_text(text)
+    put_section(body, SECTION, path)
 
 
 if __name__ == "__main__":

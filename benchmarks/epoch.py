@@ -44,6 +44,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+from performance_doc import put_section  # noqa: E402 (benchmarks/)
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "performance.md"
@@ -577,14 +578,7 @@ def plot(results: list[dict], bandwidth: float, path: Path) -> None:
 
 
 def write_section(body: str) -> None:
-    from neurona.files.rundir import atomic_write_text
-
-    doc = DOC.read_text() if DOC.exists() else "# Performance\n"
-    section = f"{HEADING}\n\n{body.strip()}\n\n"
-    pattern = re.compile(rf"^{re.escape(HEADING)}\n.*?(?=^## |\Z)", re.S | re.M)
-    doc = pattern.sub(lambda m: section, doc) if pattern.search(doc) \
-        else doc.rstrip() + "\n\n" + section
-    atomic_write_text(DOC, doc.rstrip() + "\n")
+    put_section(f"{HEADING}\n\n{body.strip()}", HEADING, DOC)
 
 
 def main(argv=None) -> None:

@@ -20,11 +20,11 @@ from __future__ import annotations
 
 import argparse
 import platform
-import re
 import time
 from pathlib import Path
 
 import numpy as np
+from performance_doc import put_section  # noqa: E402 (benchmarks/)
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "performance.md"
@@ -116,11 +116,7 @@ def main():
         "|---|---:|---:|---:|---:|---:|---:|", *rows, ""])
     print(text)
     if args.write:
-        doc = DOC.read_text()
-        pattern = re.compile(rf"^{re.escape(HEADING)}\n.*?(?=^## |\Z)", re.S | re.M)
-        doc = pattern.sub(text + "\n", doc) if pattern.search(doc) else \
-            doc.rstrip("\n") + "\n\n" + text
-        DOC.write_text(doc)
+        put_section(text, HEADING, DOC)
 
 
 if __name__ == "__main__":

@@ -25,7 +25,6 @@ import argparse
 import json
 import os
 import platform
-import re
 import statistics
 import sys
 import tempfile
@@ -41,6 +40,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 import neurona  # noqa: E402
 from neurona.face.cli import main as neurona_main  # noqa: E402
+from performance_doc import put_section  # noqa: E402 (benchmarks/)
 
 DOC = ROOT / "docs" / "performance.md"
 JSON_OUT = ROOT / "docs" / "onnx_benchmark.json"
@@ -144,7 +144,6 @@ def environment() -> dict:
 
 def write_section(result: dict) -> None:
     env = result["environment"]
-    doc = DOC.read_text() if DOC.exists() else "# Performance\n"
     section = (
         f"{HEADING}\n\nMeasured by `python benchmarks/onnx_latency.py --write` on "
         f"{result['date']}: {env['cpus']} cores ({env['cpu']}), Python {env['python']}, "
@@ -162,9 +161,7 @@ def write_section(result: dict) -> None:
         f"nothing to compute, and NumPy's few calls cost less than a session's call; once "
         f"raw rows are encoded, neurona's path through pyarrow costs far more than the "
         f"graph's one-hot operators.\n")
-    pattern = re.compile(rf"^{re.escape(HEADING)}\n.*?(?=^## |\Z)", re.S | re.M)
-    doc = pattern.sub(section, doc) if pattern.search(doc) else doc.rstrip() + "\n\n" + section
-    DOC.write_text(doc)
+    put_section(section, HEADING, DOC)
 
 
 def main() -> None:

@@ -61,6 +61,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from performance_doc import put_section  # noqa: E402 (benchmarks/)
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "performance.md"
@@ -786,14 +787,7 @@ def plot(record: dict, path: Path) -> None:
 
 def write_section(text: str) -> None:
     """Put ``text`` under its heading in docs/performance.md, keeping the other sections."""
-    doc = DOC.read_text()
-    start = doc.find(HEADING + "\n")
-    if start < 0:
-        doc = doc.rstrip("\n") + "\n\n" + text
-    else:
-        end = doc.find("\n## ", start + len(HEADING))
-        doc = doc[:start] + text + (doc[end + 1:] if end >= 0 else "")
-    DOC.write_text(doc)
+    put_section(text, HEADING, DOC)
 
 
 def versions() -> dict:

@@ -14,7 +14,6 @@ docs/performance.md.
 from __future__ import annotations
 
 import argparse
-import re
 import tempfile
 import time
 from pathlib import Path
@@ -23,6 +22,7 @@ from PIL import Image
 
 from neurona.face import experiment
 from neurona.show.report_html import render_run
+from performance_doc import put_section  # noqa: E402 (benchmarks/)
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "performance.md"
 HEADING = "## Report and animation"
@@ -61,16 +61,13 @@ def table(rows: list[dict]) -> str:
 
 
 def write_section(text: str) -> None:
-    doc = DOC.read_text() if DOC.exists() else "# Performance\n"
     section = (f"{HEADING}\n\nMeasured by `python benchmarks/report.py --write`: the post's "
                f"experiment, one run per row, on a shared 2-core machine (seconds are "
                f"indicative). Drawing time and file sizes do not grow with the epochs: the "
                f"animation keeps at most 48 frames and the report's history table at most "
                f"1000 rows; drawing each frame re-renders only the moving parts over a "
                f"saved background.\n\n{text}\n")
-    pattern = re.compile(rf"^{re.escape(HEADING)}\n.*?(?=^## |\Z)", re.S | re.M)
-    doc = pattern.sub(section, doc) if pattern.search(doc) else doc.rstrip() + "\n\n" + section
-    DOC.write_text(doc)
+    put_section(section, HEADING, DOC)
 
 
 def main() -> None:

@@ -46,6 +46,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from performance_doc import put_section  # noqa: E402 (benchmarks/)
 
 ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src"
@@ -443,11 +444,7 @@ def write_section(result: dict, command: str) -> None:
         f"over the rounds. Figures in "
         f"`docs/serving_benchmark.json`.\n\n{summary(result)} {breakdown(result)}\n\n"
         f"{table(result['results'])}\n")
-    doc = DOC.read_text() if DOC.exists() else "# Performance\n"
-    pattern = re.compile(rf"^{re.escape(HEADING)}\n.*?(?=^## |\Z)", re.S | re.M)
-    doc = pattern.sub(lambda _: section + "\n", doc).rstrip() + "\n" \
-        if pattern.search(doc) else doc.rstrip() + "\n\n" + section
-    DOC.write_text(doc)
+    put_section(section, HEADING, DOC)
 
 
 def check(path: Path) -> None:

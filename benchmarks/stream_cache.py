@@ -48,6 +48,7 @@ CHILD = """
 import json, sys, time
 from neurona.data import csvblocks
 from neurona.face.cli import main
+from performance_doc import put_section  # noqa: E402 (benchmarks/)
 passes = {"full": 0}
 parse = csvblocks.parsed_blocks
 def counted(*args, **kwargs):
@@ -278,14 +279,7 @@ def step_times(path: Path, batch: int, repeat: int, cache_dir: Path) -> dict:
 
 def write_section(doc: Path, section: str, heading: str = "## Parse once") -> None:
     """Put ``section`` under its heading in ``doc``, keeping the other sections."""
-    text = doc.read_text() if doc.exists() else "# Performance\n"
-    start = text.find(heading + "\n")
-    if start < 0:
-        text = text.rstrip("\n") + "\n\n" + section
-    else:
-        end = text.find("\n## ", start + len(heading))
-        text = text[:start] + section + (text[end + 1:] if end >= 0 else "")
-    doc.write_text(text)
+    put_section(section, heading, doc)
 
 
 def main(argv=None) -> int:

@@ -30,6 +30,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
+from performance_doc import put_section  # noqa: E402 (benchmarks/)
 
 ROOT = Path(__file__).resolve().parents[1]
 CHUNK_ROWS = 500_000
@@ -92,15 +93,7 @@ def baseline_rss() -> float:
 
 def write_section(doc: Path, section: str) -> None:
     """Put ``section`` under its ``## Streaming`` heading, keeping the other sections."""
-    text = doc.read_text() if doc.exists() else "# Performance\n"
-    heading = "## Streaming"
-    start = text.find(heading + "\n")
-    if start < 0:
-        text = text.rstrip("\n") + "\n\n" + section
-    else:
-        end = text.find("\n## ", start + len(heading))
-        text = text[:start] + section + (text[end + 1:] if end >= 0 else "")
-    doc.write_text(text)
+    put_section(section, "## Streaming", doc)
 
 
 def main(argv=None) -> int:

@@ -25,12 +25,12 @@ section of docs/performance.md.
 from __future__ import annotations
 
 import argparse
-import re
 import time
 import warnings
 from pathlib import Path
 
 import numpy as np
+from performance_doc import put_section  # noqa: E402 (benchmarks/)
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "performance.md"
@@ -195,8 +195,6 @@ def main(argv=None) -> None:
     table = "\n".join(lines)
     print(table)
     if args.write:
-        from neurona.files.rundir import atomic_write_text
-
         body = (f"{HEADING}\n\nMeasured by `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python "
                 f"benchmarks/time_to_accuracy.py --write` on {time.strftime('%Y-%m-%d')}, on the "
                 f"machine of the epoch benchmark above. Data: `make_classification(n_samples="
@@ -209,11 +207,7 @@ def main(argv=None) -> None:
                 f"epoch (at most {MAX_EPOCHS}, {FULL_BATCH_EPOCHS} for full batches) and its "
                 f"test loss is computed between epochs, "
                 f"off the clock. One run each.\n\n{table}\n\n")
-        doc = DOC.read_text() if DOC.exists() else "# Performance\n"
-        pattern = re.compile(rf"^{re.escape(HEADING)}\n.*?(?=^## |\Z)", re.S | re.M)
-        doc = pattern.sub(lambda m: body, doc) if pattern.search(doc) \
-            else doc.rstrip() + "\n\n" + body
-        atomic_write_text(DOC, doc.rstrip() + "\n")
+        put_section(body, HEADING, DOC)
 
 
 if __name__ == "__main__":
