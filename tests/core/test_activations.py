@@ -25,6 +25,19 @@ def test_sigmoid_keeps_float32():
     assert sigmoid(np.array([-1e30, 0, 1e30], dtype=np.float32)).dtype == np.float32
 
 
+def test_a_float32_sigmoid_is_the_float64_one_rounded_once():
+    z = np.random.default_rng(0).normal(scale=8.0, size=100_000).astype(np.float32)
+    exact = (1.0 / (1.0 + np.exp(-z.astype(np.float64)))).astype(np.float32)
+    np.testing.assert_array_equal(sigmoid(z), exact)
+
+
+@pytest.mark.parametrize("z", [True, 3, np.array([0, 1], dtype=np.int8)])
+def test_a_sigmoid_of_integers_or_booleans_is_float64(z):
+    a = sigmoid(z)
+    assert a.dtype == np.float64
+    np.testing.assert_allclose(a, 1 / (1 + np.exp(-np.asarray(z, dtype=np.float64))))
+
+
 def test_sigmoid_matches_its_definition_where_that_is_safe():
     z = np.linspace(-30, 30, 601)
     np.testing.assert_allclose(sigmoid(z), 1 / (1 + np.exp(-z)), rtol=1e-14)

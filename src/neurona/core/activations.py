@@ -1,8 +1,9 @@
 """Activation functions ``a = g(z)``, each with its derivative ``da/dz`` beside it.
 
 Every function takes and returns NumPy arrays of the input's floating dtype.
-The sigmoid never overflows: it is exactly 0 or 1 in the limits, for any
-finite ``z`` (down to -1e308 and up to 1e308), with no floating-point warning.
+The sigmoid is the post's own ``1 / (1 + exp(-z))`` in NumPy, and never warns:
+it is exactly 0 or 1 in the limits, for any finite ``z`` (down to -1e308 and up
+to 1e308), where ``exp(-z)`` overflows to infinity (or underflows to 0) on purpose.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
-from scipy.special import expit
 
 Array = np.ndarray
 
@@ -32,12 +32,20 @@ class Activation:
 
 
 # Logistic: g(z) = 1 / (1 + exp(-z)); g'(z) = g(z) (1 - g(z)).
+# Computed in float64 whatever the input's precision (a float32 z gets the
+# float64 result rounded once, so float32 training follows float64 closely);
+# NumPy's own, so that SciPy stays out of a run's start-up.
 def sigmoid(z: Array) -> Array:
-    return expit(z)
+    z = np.asarray(z)
+    if z.dtype.kind != "f":
+        z = z.astype(np.float64)
+    with np.errstate(over="ignore", under="ignore"):
+        a = 1.0 / (1.0 + np.exp(-z, dtype=np.promote_types(z.dtype, np.float64)))
+    return a.astype(z.dtype, copy=False)
 
 
 def sigmoid_derivative(z: Array) -> Array:
-    a = expit(z)
+    a = sigmoid(z)
     return a * (1.0 - a)
 
 
