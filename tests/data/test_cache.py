@@ -1,6 +1,8 @@
 """A streamed file's parsed rows, cached: the same numbers as the text, reused only while
 the file is unchanged, a damaged cache rebuilt, none without a cache."""
 
+import errno
+import json
 import os
 
 import numpy as np
@@ -232,6 +234,55 @@ def test_a_cache_is_written_whole_or_not_at_all(tmp_path, monkeypatch):
     monkeypatch.setattr(readers, "CSV_BLOCK_BYTES", 4096)
     with pytest.raises(neurona.NeuronaError, match="'x' is not a number, but the column"):
         FileStream(path, "y", cache=tmp_path / "cache").scan()
+    assert list((tmp_path / "cache").iterdir()) == []
+
+
+@pytest.mark.parametrize("system", ["reserves", "cannot reserve", "has no fallocate"])
+def test_a_cache_reserved_ahead_keeps_only_its_rows(tmp_path, small_batches, monkeypatch,
+                                                   system):
+    """Room is reserved a few KiB at a time (here) ahead of the writes, and what was not
+    used is cut off at the end: the file is its bytes and no more, and reads back the same,
+    whether or not the file system can reserve."""
+    path = _write(tmp_path / "d.csv", *_rows(900))
+    reference = _trained(_stream(path, False))
+    monkeypatch.setattr(cache, "RESERVE", 4096)
+    calls = []
+
+    def fallocate(fd, offset, size):
+        calls.append((offset, size))
+        if system == "cannot reserve":
+            raise OSError(errno.EOPNOTSUPP, "Operation not supported")
+        return real(fd, offset, size)
+
+    real = os.posix_fallocate
+    if system == "has no fallocate":
+        monkeypatch.delattr(os, "posix_fallocate")
+    else:
+        monkeypatch.setattr(os, "posix_fallocate", fallocate)
+    fs = _stream(path, tmp_path / "cache")
+    assert fs.cache_state == "written" and fs.notes == []
+    data = fs.cache_file.read_bytes()
+    assert data.endswith(cache.END) and data.startswith(cache.MAGIC)
+    header = int.from_bytes(data[-len(cache.END) - 8:-len(cache.END)], "little")
+    blocks = json.loads(data[-cache._TAIL - header:-cache._TAIL])["blocks"]
+    assert blocks[-1][0] < len(data) - cache._TAIL - header  # the header follows the rows
+    if system == "reserves":
+        assert len(calls) > 2 and calls[0][0] == 0
+        assert all(b[0] == a[0] + a[1] for a, b in zip(calls, calls[1:]))  # end to end
+    elif system == "cannot reserve":
+        assert len(calls) == 1  # tried once, then written as it comes
+    _same(_trained(_stream(path, tmp_path / "cache")), reference)
+
+
+def test_a_disk_too_full_to_reserve_is_a_note(tmp_path, monkeypatch):
+    path = _write(tmp_path / "d.csv", *_rows(300))
+
+    def full(fd, offset, size):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "posix_fallocate", full, raising=False)
+    fs = _stream(path, tmp_path / "cache")
+    assert fs.cache_state == "unwritten" and "No space left on device" in fs.notes[0]
     assert list((tmp_path / "cache").iterdir()) == []
 
 
