@@ -16,6 +16,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 import neurona
+from neurona.data import encoding as encoding_module
 from neurona.data import read_data, split_rows
 from neurona.data.encoding import (ColumnRules, Encoding, RowPlace, fit_encoding, hash_index,
                                    kind_of)
@@ -62,7 +63,9 @@ def _in_sklearns_order(encoding, X):
 
 
 @pytest.mark.parametrize("strategy", ["mean", "median", "most_frequent"])
-def test_the_encoding_equals_a_column_transformers(penguins, strategy):
+@pytest.mark.parametrize("stripe", [4096, 7])  # rows written at a time: all, or a few
+def test_the_encoding_equals_a_column_transformers(penguins, strategy, stripe, monkeypatch):
+    monkeypatch.setattr(encoding_module, "STRIPE_ROWS", stripe)
     features = penguins.drop(columns=["sex"])
     train, test = features.iloc[::2], features.iloc[1::2].copy()
     test.iloc[0, test.columns.get_loc("island")] = "Atlantis"  # never seen in training
