@@ -324,7 +324,7 @@ def test_a_stream_read_from_its_cache_reads_only_the_files_header(tmp_path, monk
     assert calls  # without the cache the kinds are read
 
 
-@pytest.mark.parametrize("where", ["cache", "spill"])
+@pytest.mark.parametrize("where", ["cache", "writing thread", "spill"])
 def test_a_full_disk_is_a_note_and_the_run_reads_the_text(tmp_path, small_batches,
                                                           monkeypatch, where):
     from neurona.data import filestream
@@ -338,6 +338,14 @@ def test_a_full_disk_is_a_note_and_the_run_reads_the_text(tmp_path, small_batche
 
     if where == "cache":
         monkeypatch.setattr(cache.CacheWriter, "add", full)
+    elif where == "writing thread":  # the disk fills up under the third block's write
+        put, calls = cache._put, []
+
+        def put_until_full(*args):
+            calls.append(1)
+            return full() if len(calls) > 3 else put(*args)
+
+        monkeypatch.setattr(cache, "_put", put_until_full)
     else:
         monkeypatch.setattr(filestream._Spill, "keeping", lambda self, tables: full())
     fs = _stream(path, tmp_path / "cache", rules=rules)

@@ -49,6 +49,8 @@ import secrets
 import time
 import weakref
 import zlib
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -141,6 +143,12 @@ def _pad(offset: int) -> int:
 class CacheWriter:
     """A cache file being written: blocks of rows, then :meth:`commit` (or :meth:`abort`).
 
+    The bytes are written, and their CRC-32 computed, by a thread of the writer's
+    own while the caller parses the next block (both release the GIL); at most
+    :data:`PENDING` blocks wait for it, so the arrays handed to :meth:`add` must
+    not change afterwards. The file is not synced to the disk: a cache torn by a
+    crash fails its checks when it is next read, and is rebuilt.
+
     Parameters
     ----------
     path : Path
@@ -151,30 +159,38 @@ class CacheWriter:
     n_features : int
     """
 
+    #: Blocks handed to the writing thread and not yet written, at most.
+    PENDING = 4
+
     def __init__(self, path: Path, dtype, n_features: int):
         self.path = Path(path)
         self.dtype = np.dtype(dtype)
         self.n_features = int(n_features)
         self.temp = temp_path(self.path)
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(self.temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        self._file = os.fdopen(fd, "wb")
+        self._fd = os.open(self.temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         self.aborted = False
-        self._file.write(MAGIC)
-        self.offset = len(MAGIC)
-        self.reserved = 0  # bytes of the file reserved on disk (0 where it cannot be)
-        self.blocks: list = []
+        self.offset = 0
+        self.reserved = 0  # bytes of the file reserved on disk (None where it cannot be)
+        self.blocks: list = []   # [offset, rows, first position, positions?, CRC-32 (future)]
         self.dropped = None
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="neurona-cache")
+        self._waiting: deque = deque()
+        try:
+            self._write(MAGIC)
+        except OSError:
+            self.abort()
+            raise
 
-    def _reserve(self, nbytes: int) -> None:
-        """Reserve room for ``nbytes`` more, :data:`RESERVE` at a time, where the system
-        can (``posix_fallocate``; a file system that cannot is written as it comes)."""
-        end = self.offset + nbytes
+    def _reserve(self, end: int) -> None:
+        """Reserve the file's room up to ``end`` at least, :data:`RESERVE` at a time,
+        where the system can (``posix_fallocate``; a file system that cannot is written
+        as it comes)."""
         if self.reserved is None or end <= self.reserved:
             return
         size = max(RESERVE, end - self.reserved)
         try:
-            os.posix_fallocate(self._file.fileno(), self.reserved, size)
+            os.posix_fallocate(self._fd, self.reserved, size)
         except AttributeError:  # no posix_fallocate on this system
             self.reserved = None
         except OSError as exc:
@@ -184,20 +200,21 @@ class CacheWriter:
         else:
             self.reserved += size
 
-    def _write(self, *arrays) -> tuple[int, str]:
-        """Write ``arrays`` one after the other, aligned; their offset and digest."""
-        pad = _pad(self.offset)
-        if pad:
-            self._file.write(b"\0" * pad)
-            self.offset += pad
-        views = [memoryview(np.ascontiguousarray(a)).cast("B") for a in arrays]
-        self._reserve(sum(v.nbytes for v in views))
-        start, crc = self.offset, 0
-        for view in views:
-            crc = zlib.crc32(view, crc)
-            self._file.write(view)
-            self.offset += view.nbytes
-        return start, f"{crc:08x}"
+    def _write(self, *parts) -> tuple[int, Future]:
+        """Hand ``parts`` (arrays or bytes) to the writing thread, to go one after the other
+        at the next aligned offset; that offset, and the future of their CRC-32."""
+        views = [memoryview(p if isinstance(p, bytes) else np.ascontiguousarray(p)).cast("B")
+                 for p in parts]
+        start = self.offset + _pad(self.offset)
+        self.offset = start + sum(v.nbytes for v in views)
+        self._reserve(self.offset)
+        crc = self._thread.submit(_put, self._fd, start, views)
+        self._waiting.append(crc)
+        while len(self._waiting) > self.PENDING or self._waiting[0].done():
+            self._waiting.popleft().result()  # a failed write raises here
+            if not self._waiting:
+                break
+        return start, crc
 
     def add(self, X: np.ndarray, y: np.ndarray, rows: np.ndarray) -> None:
         """One block: its features (``dtype``), targets (float64) and rows' positions (stored
@@ -225,33 +242,51 @@ class CacheWriter:
             self.dropped = [offset, len(dropped), digest]
 
     def commit(self, header: dict) -> Path:
-        """Write the header and rename the file into place; return its path."""
+        """Wait for the writes, write the header and rename the file into place; return its
+        path."""
+        while self._waiting:
+            self._waiting.popleft().result()
+        self._thread.shutdown()
+        for entry in self.blocks + ([self.dropped] if self.dropped else []):
+            entry[-1] = entry[-1].result()
         doc = dict(header, format=FORMAT, dtype=self.dtype.name, n_features=self.n_features,
                    blocks=self.blocks, dropped=self.dropped,
                    created=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
         text = _canonical(doc).encode()
-        self._file.write(text)
-        self._file.write(bytes.fromhex(_digest(text)))
-        self._file.write(len(text).to_bytes(8, "little"))
-        self._file.write(END)
-        self._file.flush()
+        tail = text + bytes.fromhex(_digest(text)) + len(text).to_bytes(8, "little") + END
+        _put(self._fd, self.offset, [memoryview(tail)])
         if self.reserved:  # the room reserved and not used goes
-            os.ftruncate(self._file.fileno(), self.offset + len(text) + _TAIL)
-        os.fsync(self._file.fileno())
-        self._file.close()
+            os.ftruncate(self._fd, self.offset + len(tail))
+        os.close(self._fd)
+        self._fd = None
         os.replace(self.temp, self.path)
         return self.path
 
     def abort(self) -> None:
         """Drop the file being written (again: nothing)."""
         self.aborted = True
+        self._thread.shutdown(wait=True, cancel_futures=True)
         try:
-            self._file.close()
+            if self._fd is not None:
+                os.close(self._fd)
+                self._fd = None
         finally:
             try:
                 os.unlink(self.temp)
             except FileNotFoundError:
                 pass
+
+
+def _put(fd: int, offset: int, views: list) -> str:
+    """Write ``views`` one after the other at ``offset`` of ``fd``; their CRC-32."""
+    crc = 0
+    for view in views:
+        crc = zlib.crc32(view, crc)
+        done = 0
+        while done < view.nbytes:
+            done += os.pwrite(fd, view[done:], offset + done)
+        offset += view.nbytes
+    return f"{crc:08x}"
 
 
 def temp_path(path: Path) -> Path:
