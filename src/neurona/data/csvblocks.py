@@ -53,31 +53,40 @@ def workers() -> int:
     return max(1, min(MAX_WORKERS, cores))
 
 
-def _last_line_end(data: bytes) -> int:
-    """The position just after the last ``\\n`` or ``\\r`` of ``data`` (0 if none)."""
-    return max(data.rfind(b"\n"), data.rfind(b"\r")) + 1
+def _last_line_end(data, lo: int, hi: int) -> int:
+    """The position just after the last ``\\n`` or ``\\r`` of ``data[lo:hi]`` (``lo`` if none)."""
+    n = data.rfind(b"\n", lo, hi)
+    last = max(n, data.rfind(b"\r", max(n + 1, lo), hi))  # a \r only after the last \n
+    return last + 1 if last >= 0 else lo
 
 
-def _after_header(data: bytes) -> int | None:
-    """Where the rows of the first block start: after the BOM, blank lines and header line;
-    None when the header does not end in ``data``."""
-    i = len(_BOM) if data.startswith(_BOM) else 0
-    while i < len(data) and data[i:i + 1] in _LINE_ENDS:
+def _after_header(data, lo: int, hi: int) -> int | None:
+    """Where the rows of the first block ``data[lo:hi]`` start: after the BOM, blank lines
+    and header line; None when the header does not end there."""
+    i = lo + len(_BOM) if data.startswith(_BOM, lo, hi) else lo
+    while i < hi and data[i] in b"\r\n":
         i += 1
-    ends = [p for p in (data.find(b"\n", i), data.find(b"\r", i)) if p >= 0]
+    ends = [p for p in (data.find(b"\n", i, hi), data.find(b"\r", i, hi)) if p >= 0]
     return min(ends) + 1 if ends else None
 
 
-def _read(source, n: int) -> bytes:
-    """``n`` bytes of ``source``, fewer only at its end."""
-    parts, size = [], 0
-    while size < n:
-        part = source.read(n - size)
-        if not part:
-            break
-        parts.append(part)
-        size += len(part)
-    return b"".join(parts) if len(parts) != 1 else parts[0]
+#: Bytes left free before each block read, for the end of the line the block before
+#: it left over: the block is read right after them, and never copied.
+HEADROOM = 1 << 16
+
+
+def _read_block(source, n: int) -> tuple[bytearray, int]:
+    """A buffer of :data:`HEADROOM` free bytes then up to ``n`` bytes of ``source``, and the
+    end of what was read (``n`` bytes, fewer only at its end)."""
+    buffer = bytearray(HEADROOM + n)
+    view, end = memoryview(buffer), HEADROOM
+    with view:
+        while end < len(buffer):
+            got = source.readinto(view[end:])
+            if not got:
+                break
+            end += got
+    return buffer, end
 
 
 def text_blocks(source, block_bytes: int) -> Iterator[memoryview]:
@@ -91,32 +100,37 @@ def text_blocks(source, block_bytes: int) -> Iterator[memoryview]:
     """
     carry = b""
     first = True
-    chunk = _read(source, block_bytes)
+    data, hi = _read_block(source, block_bytes)
     while True:
-        following = _read(source, block_bytes) if len(chunk) == block_bytes else b""
-        final = not following
-        data = carry + chunk if carry else chunk
-        start = 0
+        following = (_read_block(source, block_bytes) if hi - HEADROOM == block_bytes
+                     else (None, HEADROOM))
+        final = following[1] == HEADROOM
+        if len(carry) <= HEADROOM:  # the line left over goes in the room before the block
+            lo = HEADROOM - len(carry)
+            data[lo:HEADROOM] = carry
+        else:  # a line longer than the room: copied with the block
+            data, lo, hi = carry + data[HEADROOM:hi], 0, len(carry) + hi - HEADROOM
+        start = lo
         if first:
             first = False
-            start = _after_header(data)
+            start = _after_header(data, lo, hi)
             if start is None:
-                if final and not data.strip(b"\r\n" + _BOM):
+                if final and not data[lo:hi].strip(b"\r\n" + _BOM):
                     return  # no header at all: opening the file has said so already
                 raise LongHeader()
         if final:
-            if _TEXT.search(data, start):
-                yield memoryview(data)[start:]
+            if _TEXT.search(data, start, hi):
+                yield memoryview(data)[start:hi]
             return
-        end = _last_line_end(data)
+        end = _last_line_end(data, start, hi)
         if end <= start:
-            if _TEXT.search(data, start):
+            if _TEXT.search(data, start, hi):
                 raise Straddling()
-            end = len(data)
+            end = hi
         if _TEXT.search(data, start, end):
             yield memoryview(data)[start:end]  # no copy: the block stays a view of data
-        carry = data[end:]
-        chunk = following
+        carry = bytes(data[end:hi])
+        data, hi = following
 
 
 def open_text(path, gzipped: bool):
