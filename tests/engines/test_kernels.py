@@ -355,6 +355,34 @@ def test_compiled_minibatch_epoch_equals_the_numpy_loop(optimizer, dtype, order,
 
 
 @needs_numba
+@pytest.mark.parametrize("weighted", [False, True])
+def test_a_compiled_epoch_over_some_rows_of_a_store_is_the_epoch_over_them_copied(weighted):
+    """The streamed shuffle buffer's run: the rows ``X[slots]`` read where they lie give the
+    numbers of the same rows copied out first, bit for bit."""
+    from neurona.core import optimizers
+    from neurona.core.gradient import new_totals
+
+    X, y, w, b, sw = _problem(900, 4, np.float64, "C", seed=2)
+    slots = np.random.default_rng(0).permutation(900)[:500]
+    opt = optimizers.get_optimizer("adam", 0.05)
+    settings = dict(optimizer=opt, activation=ACTIVATIONS["sigmoid"], loss=LOSSES["log_loss"],
+                    reduction="mean", threshold=0.5, batch_size=32, l1=0.0, l2=0.01)
+    results = []
+    for X_, y_, sw_, order in ((X, y, sw, slots), (X[slots], y[slots], sw[slots], None)):
+        params = np.append(w, b)
+        totals = new_totals(5)
+        out = kernels.compiled_epoch(X_, y_, params, opt.init(params), order,
+                                     sample_weight=sw_ if weighted else None, totals=totals,
+                                     **settings)
+        results.append((out, totals))
+    (a, ta), (b_, tb) = results
+    np.testing.assert_array_equal(a[0], b_[0])
+    assert a[2] is None and b_[2] is None and ta["batches"] == tb["batches"] == 16
+    assert {k: v for k, v in ta.items() if k != "grad"} == {
+        k: v for k, v in tb.items() if k != "grad"}
+
+
+@needs_numba
 def test_compiled_epoch_runs_only_without_per_batch_callbacks(monkeypatch):
     from neurona import Callback
 

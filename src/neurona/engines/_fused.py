@@ -517,14 +517,16 @@ def minibatch_epoch(X, y, sample_weight, order, transposed, batch_size, first_ba
     after each batch that stays finite; ``lrs[j - first_batch]`` is batch
     ``j``'s learning rate. Returns ``(batches_done, failed)``: ``failed`` is
     the batch whose loss or new parameters were not finite (its update is not
-    applied), or -1. Rows are read in ``order``; ``X`` is C-ordered, or with
+    applied), or -1. The epoch's rows are ``X``'s rows ``order`` (a permutation
+    of them all, or some of them: a streamed shuffle buffer's store and the
+    rows leaving it); ``X`` is C-ordered, or with
     ``transposed`` the C-ordered transpose of an F-ordered X. ``n_rows`` is the
     epoch's rows (each batch's accuracy counts by its share of them: ``X`` may
     hold only some of the epoch's batches). ``regression=True`` keeps a
     regression's sums instead of the accuracy (compiled apart, as in
     :func:`_rows`).
     """
-    n = X.shape[1] if transposed else X.shape[0]
+    n = order.shape[0]
     d = X.shape[0] if transposed else X.shape[1]
     p = d + 1
     weighted = sample_weight.shape[0] > 0
@@ -647,13 +649,3 @@ def put_rows(store, slots, rows):
         r = slots[i]
         for k in range(d):
             store[r, k] = rows[i, k]
-
-
-@njit(cache=True, nogil=True)
-def take_rows(store, slots, out):
-    """``out[i] = store[slots[i]]`` for 2-D C-ordered arrays, row by row."""
-    d = store.shape[1]
-    for i in range(slots.shape[0]):
-        r = slots[i]
-        for k in range(d):
-            out[i, k] = store[r, k]

@@ -140,11 +140,11 @@ def chunking(X: np.ndarray) -> tuple[int, int]:
 def _check_shapes(n: int, d: int, y, w, sample_weight=None, order=None) -> None:
     """The compiled loops trust their indices: check the shapes they rely on first."""
     for name, a, shape in (("y", y, (n,)), ("w", w, (d,)), ("sample_weight", sample_weight, (n,)),
-                           ("order", order, (n,))):
+                           ("order", order, (len(order) if np.ndim(order) == 1 else n,))):
         if a is not None and np.shape(a) != shape:
             raise NeuronaError(f"{name} has shape {np.shape(a)}, expected {shape} for an X of "
                                f"shape {(n, d)}.")
-    if order is not None and n and (np.min(order) < 0 or np.max(order) >= n):
+    if order is not None and len(order) and (np.min(order) < 0 or np.max(order) >= n):
         raise NeuronaError(f"order must hold row numbers 0 to {n - 1}, got values from "
                            f"{np.min(order)} to {np.max(order)}.")
 
@@ -247,11 +247,14 @@ def compiled_epoch(X, y, params, opt_state, order, *, optimizer, activation, los
     those of the NumPy loop to rounding: each batch's gradient is summed row
     by row instead of by BLAS, and the updates are the same formulas.
 
-    ``X`` may also hold some of an epoch's batches only (a streamed epoch's
-    chunk): ``n_rows`` and ``total_weight`` are then the epoch's (default:
-    ``X``'s), and ``skip`` the batches of ``X`` done already (default:
+    The rows are ``X[order]`` (default: all of ``X`` in its order): a
+    permutation of ``X``'s rows, or some of them only (a streamed epoch's run
+    of the shuffle buffer: its store, and the slots of the rows that leave it).
+    Those may hold some of an epoch's batches only: ``n_rows`` and
+    ``total_weight`` are then the epoch's (default: those of the rows), and
+    ``skip`` the batches of the rows done already (default:
     ``totals["batches"]``), ``totals["batches"]`` counting on from where it is;
-    ``failed`` counts the batches of ``X``.
+    ``failed`` counts the batches of the rows.
     """
     from . import _fused
 
@@ -261,9 +264,9 @@ def compiled_epoch(X, y, params, opt_state, order, *, optimizer, activation, los
             f"optimizer {optimizer.name!r} has no compiled adapter (see "
             "neurona.compiled_optimizers); run its epoch with kernel='numpy'.")
     spec = optimizer.spec
-    n, d = X.shape
+    _check_shapes(*X.shape, y, np.asarray(params)[:-1], sample_weight, order)
+    n, d = (X.shape[0] if order is None else len(order)), X.shape[1]
     p = d + 1
-    _check_shapes(n, d, y, np.asarray(params)[:-1], sample_weight, order)
     mu, nu, adam_count, lr_count = adapter.unpack(opt_state, p)
     first = totals["batches"] if skip is None else skip
     n_batch = -(-n // batch_size)
@@ -274,7 +277,9 @@ def compiled_epoch(X, y, params, opt_state, order, *, optimizer, activation, los
         lrs = np.array([schedule(lr_count + j) for j in range(n_batch - first)], dtype=float)
     hyper, mask = adapter.hyper(spec), adapter.mask(spec, p)
     if total_weight is None:
-        total_weight = float(n) if sample_weight is None else float(np.sum(sample_weight))
+        some = order is not None and n < X.shape[0]  # some rows only (else all, permuted)
+        total_weight = (float(n) if sample_weight is None else
+                        float(np.sum(sample_weight[order] if some else sample_weight)))
     transposed = not X.flags.c_contiguous
     params = np.array(params, dtype=np.float64)
     sums = np.array([totals.get(key, 0.0) for key in _EPOCH_SUMS])

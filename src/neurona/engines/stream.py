@@ -18,9 +18,10 @@ engine answers the protocol of :mod:`neurona.core.engine`:
   buffer's generator is seeded by a number the run's generator draws each
   epoch, so an epoch cut short is finished exactly by replaying it and
   skipping the batches already done. The buffer keeps its rows in slots and
-  their order as a list of slots (a row is copied in once and out once);
-  each run of whole mini-batches that leaves it takes its steps in one
-  compiled loop (:func:`neurona.engines.kernels.compiled_epoch`) where the
+  their order as a list of slots (a row is copied in once); each run of
+  whole mini-batches that leaves it takes its steps in one compiled loop
+  that reads the rows where they lie
+  (:func:`neurona.engines.kernels.compiled_epoch`) where the
   memory engine would compile its epoch (:func:`~neurona.engines.kernels.use_compiled_steps`),
   else one NumPy step per mini-batch: the same numbers to rounding.
 - **Validation** rows are a per-row draw on the rows' file positions (the
@@ -76,17 +77,17 @@ class Batches:
 
 class _Pool:
     """The rows of the shuffle buffer: stored in slots of growing arrays (one per column),
-    their order in the buffer kept as a list of slots, so a row is copied in once and out
-    once, whatever the buffer's size. ``compiled`` moves the rows of 2-D float arrays with
-    the compiled loops of :mod:`neurona.engines._fused` (Numba)."""
+    their order in the buffer kept as a list of slots, so a row is copied in once, whatever
+    the buffer's size, and read where it lies when it leaves. ``compiled`` copies the rows
+    of 2-D float arrays in with a compiled loop of :mod:`neurona.engines._fused` (Numba)."""
 
     def __init__(self, compiled: bool = False, capacity: int = 0):
         self.capacity = capacity  # rows to hold from the start (the buffer, and batches)
-        self.movers = None
+        self.put = None
         if compiled:
-            from ._fused import put_rows, take_rows
+            from ._fused import put_rows
 
-            self.movers = put_rows, take_rows
+            self.put = put_rows
         self.store: list[np.ndarray] | None = None
         self.order = np.empty(0, dtype=np.int64)   # the buffer's rows, as slots
         self.free = np.empty(0, dtype=np.int64)    # slots to reuse
@@ -111,8 +112,8 @@ class _Pool:
         slots = np.concatenate([reused, fresh]) if len(fresh) else reused
         self.free = self.free[m:]
         for s, a in zip(self.store, batch):
-            if s.ndim == 2 and self.movers is not None:
-                self.movers[0](s, slots, np.ascontiguousarray(a, dtype=s.dtype))
+            if s.ndim == 2 and self.put is not None:
+                self.put(s, slots, np.ascontiguousarray(a, dtype=s.dtype))
             elif s.ndim == 2:  # whole rows at once (NumPy copies a row of bytes per index)
                 row = np.dtype((np.void, s.shape[1] * s.itemsize))
                 s.view(row).reshape(-1)[slots] = np.ascontiguousarray(
@@ -121,43 +122,30 @@ class _Pool:
                 s[slots] = a
         self.order = np.concatenate([self.order, slots])
 
-    def take(self, picked: np.ndarray, carry) -> list[np.ndarray]:
-        """The rows at buffer places ``picked`` after the ``carry`` rows, as new arrays; their
-        slots are freed. ``carry`` holds one array per column."""
-        slots = self.order[picked]
-        c = len(carry[0]) if carry is not None else 0
-        out = []
-        for j, s in enumerate(self.store):
-            a = np.empty((c + len(slots),) + s.shape[1:], dtype=s.dtype)
-            if c:
-                a[:c] = carry[j]
-            if s.ndim == 2 and self.movers is not None:
-                self.movers[1](s, slots, a[c:])
-            else:
-                np.take(s, slots, axis=0, out=a[c:])
-            out.append(a)
+    def release(self, slots: np.ndarray) -> None:
+        """The rows in ``slots`` have left: their slots take new rows."""
         self.free = np.concatenate([self.free, slots])
-        return out
 
 
-def shuffled_chunks(batches: Iterable, batch_size: int, buffer_rows: int,
-                    rng: np.random.Generator | None, compiled: bool = False) -> Iterator[list]:
+def shuffled_runs(batches: Iterable, batch_size: int, buffer_rows: int,
+                  rng: np.random.Generator | None, compiled: bool = False) -> Iterator[tuple]:
     """The rows of :func:`shuffled_minibatches` in the same order, in runs of whole
-    mini-batches (the last run may end with a smaller one): one list of arrays per run.
-    ``compiled``: the rows are moved by compiled loops (needs Numba)."""
-    pool = _Pool(compiled, buffer_rows)
-    carry = None
+    mini-batches (the last run may end with a smaller one), where they lie: for each run
+    ``(store, slots)``, its rows being ``[column[slots] for column in store]``, until the
+    next run is asked for. ``compiled``: rows are copied in by a compiled loop (needs
+    Numba)."""
+    pool = _Pool(compiled, buffer_rows + batch_size)
+    carry = np.empty(0, dtype=np.int64)  # slots of the rows short of a whole mini-batch
+
+    def run_of(slots, final: bool):
+        nonlocal carry
+        slots = np.concatenate([carry, slots]) if len(carry) else slots
+        stop = len(slots) if final else len(slots) - len(slots) % batch_size
+        carry = slots[stop:]
+        return slots[:stop]
 
     def order(n):
         return np.arange(n) if rng is None else rng.permutation(n)
-
-    def emit(picked, final: bool):
-        nonlocal carry
-        rows = pool.take(picked, carry)
-        n = len(rows[0])
-        stop = n if final else n - n % batch_size
-        carry = [a[stop:] for a in rows] if stop < n else None
-        return [a[:stop] for a in rows] if stop else None
 
     for batch in batches:
         if not len(batch[0]):
@@ -168,14 +156,21 @@ def shuffled_chunks(batches: Iterable, batch_size: int, buffer_rows: int,
             continue
         perm = order(n)
         leave, stay = perm[:n - buffer_rows], perm[n - buffer_rows:]
-        run = emit(leave, final=False)
+        run = run_of(pool.order[leave], final=False)
         pool.order = pool.order[stay]
-        if run is not None:
-            yield run
-    if len(pool) or carry is not None:
-        run = emit(order(len(pool)) if len(pool) else pool.order, final=True)
-        if run is not None:
-            yield run
+        if len(run):
+            yield pool.store, run
+            pool.release(run)
+    run = run_of(pool.order[order(len(pool))] if len(pool) else pool.order, final=True)
+    if len(run):
+        yield pool.store, run
+
+
+def shuffled_chunks(batches: Iterable, batch_size: int, buffer_rows: int,
+                    rng: np.random.Generator | None, compiled: bool = False) -> Iterator[list]:
+    """The runs of :func:`shuffled_runs` as new arrays: one list of arrays per run."""
+    for store, slots in shuffled_runs(batches, batch_size, buffer_rows, rng, compiled):
+        yield [np.take(column, slots, axis=0) for column in store]
 
 
 def shuffled_minibatches(batches: Iterable, batch_size: int, buffer_rows: int,
@@ -319,35 +314,36 @@ class StreamEngine(Engine):
                                     threshold, l1, l2, totals, on_batch_end, should_stop, task)
         rng = None if order is None else np.random.default_rng(order)
         rows = (b if b[2] is not None else b[:2] for b in self.batches())
+        nb = self.n_batches(batch_size)
         compiled = on_batch_end is None and kernels.use_compiled_steps(
             self.n_rows * self.n_features, activation, loss, optimizer, self.kernel)
-        runs = shuffled_chunks(rows, batch_size, self.shuffle_buffer if rng is not None else 0,
-                               rng, compiled=compiled)
-        nb = self.n_batches(batch_size)
+        runs = shuffled_runs(rows, batch_size, self.shuffle_buffer if rng is not None else 0,
+                             rng, compiled=compiled)
         done = totals["batches"]
         settings = dict(optimizer=optimizer, activation=activation, loss=loss,
                         reduction=reduction, threshold=threshold, l1=l1, l2=l2)
         step = self._compiled_run if compiled else self._numpy_run
         j = 0  # the epoch's batch that the run starts with
-        for run in runs:
-            size = -(-len(run[1]) // batch_size)
+        for store, slots in runs:
+            size = -(-len(slots) // batch_size)
             if j + size > done:  # else the run of an epoch cut short was done before
                 params, opt_state, stopped = step(
-                    run, params, opt_state, j, max(0, done - j), batch_size, nb, totals,
-                    task, settings, on_batch_end, should_stop)
+                    store, slots, params, opt_state, j, max(0, done - j), batch_size, nb,
+                    totals, task, settings, on_batch_end, should_stop)
                 if stopped:
                     return params, opt_state, None
             j += size
         return params, opt_state, epoch_metrics(totals)
 
-    def _numpy_run(self, run, params, opt_state, j0, skip, batch_size, nb, totals, task,
-                   settings, on_batch_end, should_stop):
+    def _numpy_run(self, store, slots, params, opt_state, j0, skip, batch_size, nb, totals,
+                   task, settings, on_batch_end, should_stop):
         """The mini-batches of one run of the shuffle buffer (batches ``j0 + skip`` on),
         each a NumPy step (:func:`~neurona.core.gradient.minibatch_step`), a stop asked
         after each but the epoch's last; returns ``(params, opt_state, stopped)``."""
         gradient = numpy_pass if task == "classify" else functools.partial(numpy_pass,
                                                                            task=task)
-        Xr, yr, *wr = run
+        Xr, yr, *wr = [np.take(column, slots[skip * batch_size:], axis=0) for column in store]
+        j0, skip = j0 + skip, 0
         for k in range(skip, -(-len(yr) // batch_size)):
             rows = slice(k * batch_size, (k + 1) * batch_size)
             params, opt_state = minibatch_step(
@@ -358,14 +354,15 @@ class StreamEngine(Engine):
                 return params, opt_state, True
         return params, opt_state, False
 
-    def _compiled_run(self, run, params, opt_state, j0, skip, batch_size, nb, totals, task,
-                      settings, on_batch_end, should_stop):
+    def _compiled_run(self, store, slots, params, opt_state, j0, skip, batch_size, nb, totals,
+                      task, settings, on_batch_end, should_stop):
         """The mini-batches of one run of the shuffle buffer in one compiled loop
-        (:func:`neurona.engines.kernels.compiled_epoch`), a stop asked after the run (unless
-        it ends the epoch); returns ``(params, opt_state, stopped)``."""
-        Xr, yr, *wr = run
+        (:func:`neurona.engines.kernels.compiled_epoch`), its rows read where they lie in
+        the buffer's store, a stop asked after the run (unless it ends the epoch); returns
+        ``(params, opt_state, stopped)``."""
+        X, y, *w = store
         params, opt_state, failed = kernels.compiled_epoch(
-            Xr, yr, params, opt_state, None, sample_weight=wr[0] if wr else None,
+            X, y, params, opt_state, slots, sample_weight=w[0] if w else None,
             batch_size=batch_size, totals=totals, task=task, n_rows=self.n_rows,
             total_weight=self.total_weight, skip=skip, **settings)
         if failed is not None:
