@@ -583,10 +583,11 @@ class Pass:
         target = s.target_scaler if self.scaled else None
         for X, y, rows in s.batches():
             keep = self._keep(rows)
-            if keep is not None:
+            copied = keep is not None and not keep.all()  # (no test rows: nothing to leave)
+            if copied:
                 X, y, rows = X[keep], y[keep], rows[keep]
             if self.scaled and s.scaler is not None:
-                if X.dtype == np.float64 and keep is not None:  # a copy already: in place
+                if X.dtype == np.float64 and copied:  # a copy already: in place
                     np.subtract(X, s.scaler.center, out=X)
                     np.divide(X, s.scaler.scale, out=X)
                 else:
