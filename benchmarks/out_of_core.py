@@ -454,6 +454,10 @@ class Runner:
         self.env = dict(os.environ, MPLBACKEND="Agg",
                         PYTHONPATH=str(ROOT / "src") + os.pathsep + os.environ.get(
                             "PYTHONPATH", ""))
+        # As on a user's machine, the warm-up round leaves every module's bytecode on
+        # disk (a shell that sets PYTHONDONTWRITEBYTECODE would have each run compile
+        # neurona's own modules anew: 0.1 s a run here).
+        self.env.pop("PYTHONDONTWRITEBYTECODE", None)
 
     def paths(self, tool: Tool) -> dict:
         data = (self.work / f"{tool.data}.txt" if tool.data else
@@ -566,7 +570,7 @@ PHASES = [
     ("epoch: compiled steps", ("run_epoch", "compiled_epoch")),
     ("epoch: compiled steps", ("run_epoch", "_fused")),
     ("epoch: shuffle buffer", ("run_epoch", "_Pool")),
-    ("epoch: shuffle buffer", ("run_epoch", "shuffled_chunks")),
+    ("epoch: shuffle buffer", ("run_epoch", "shuffled_runs")),
     ("epoch: the cache read", ("run_epoch", "cache.py")),
     ("epoch: other", ("run_epoch",)),
     ("lbfgs: passes over the cache", ("forward_backward", "cache.py")),
@@ -597,7 +601,7 @@ def phase_of(stack: str) -> str:
 
 def read_profile(path: Path, rate: int) -> dict:
     """py-spy's raw samples (``--threads``): seconds of the main thread per phase, and of
-    the other threads (the parse's pool) in all. The main thread is the one whose id is
+    the other threads (the parse's pool, the cache's writer) in all. The main thread is the one whose id is
     the smallest (the process's own)."""
     samples = []
     for line in path.read_text().splitlines():
@@ -942,7 +946,7 @@ def phase_lines(profiles: dict) -> list[str]:
                      + " |")
     lines.append("| **the main thread in all** | " + " | ".join(
         f"**{profiles[k]['main_total']:.2f}**" for k in keys) + " |")
-    lines.append("| the other threads (the CSV parse's pool), busy | " + " | ".join(
+    lines.append("| the other threads (the CSV parse's pool, the cache's writer), busy | " + " | ".join(
         f"{profiles[k]['other_threads']:.2f}" for k in keys) + " |")
     lines.append("| wall, under the profiler | " + " | ".join(
         f"{profiles[k]['wall_s']:.2f}" for k in keys) + " |")
