@@ -251,14 +251,3 @@ def test_a_neuron_with_an_encoding_predicts_raw_rows(tmp_path):
 
 def test_row_place_names_rows_from_one():
     assert RowPlace().where(0, "a") == "the data, row 1, column 'a'"
-
-
-def test_a_column_of_one_chunk_is_read_without_a_copy_and_of_several_joined():
-    from neurona.data.encoding import numbers
-
-    one = pa.chunked_array([pa.array([1.5, -2.0, 3.25])])
-    values = numbers(one)
-    np.testing.assert_array_equal(values, [1.5, -2.0, 3.25])
-    assert np.shares_memory(values, one.chunk(0).to_numpy())
-    several = pa.chunked_array([pa.array([1, 2]), pa.array([None, 4])])
-    np.testing.assert_array_equal(numbers(several), [1.0, 2.0, np.nan, 4.0])

@@ -201,22 +201,13 @@ class ColumnCode:
         return doc
 
 
-def one_array(col):
-    """A pyarrow column as one array: its only chunk as it is (``combine_chunks`` copies
-    even one), else its chunks joined."""
-    import pyarrow as pa
-
-    if isinstance(col, pa.ChunkedArray):
-        return col.chunk(0) if col.num_chunks == 1 else col.combine_chunks()
-    return col
-
-
 def _strings(col):
     """A pyarrow array of text (a dictionary column decoded, numbers as their text)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    col = one_array(col)
+    if isinstance(col, pa.ChunkedArray):
+        col = col.combine_chunks()
     if pa.types.is_dictionary(col.type):
         col = pc.cast(col, col.type.value_type)
     if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
@@ -229,7 +220,8 @@ def numbers(col) -> np.ndarray:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    col = one_array(col)
+    if isinstance(col, pa.ChunkedArray):
+        col = col.combine_chunks()
     if pa.types.is_float16(col.type):
         col = pc.cast(col, pa.float32())
     if col.type != pa.float64():

@@ -908,9 +908,9 @@ class Labels:
         if not second:
             return np.zeros(table.num_rows)
         y = pc.is_in(col, value_set=pa.array(second, type=col.type))
-        from .encoding import one_array
-
-        return one_array(y).to_numpy(zero_copy_only=False).astype(np.float64)
+        if isinstance(y, pa.ChunkedArray):
+            y = y.combine_chunks()
+        return y.to_numpy(zero_copy_only=False).astype(np.float64)
 
     def finish(self) -> list:
         """The two classes, in code order; refuses one class (or none)."""
@@ -952,6 +952,6 @@ class Labels:
         if not positive:
             return np.zeros(table.num_rows)
         y = pc.is_in(col, value_set=pa.array(positive, type=col.type))
-        from .encoding import one_array
-
-        return one_array(y).to_numpy(zero_copy_only=False).astype(np.float64)
+        if isinstance(y, pa.ChunkedArray):
+            y = y.combine_chunks()
+        return y.to_numpy(zero_copy_only=False).astype(np.float64)
