@@ -24,7 +24,7 @@ from ..core.activations import ACTIVATIONS
 from ..core.losses import LOSSES, REDUCTIONS
 from ..core.lbfgs import NAME as LBFGS
 from ..core.optimizers import OPTIMIZERS, SCHEDULES
-from ..core.spec import DTYPES, TASKS, TrainSpec
+from ..core.spec import DTYPES, KERNELS, TASKS, TrainSpec
 from ..errors import NeuronaError, SettingError
 from ..show.i18n import DEFAULT_LANG, LANGS, messages
 from .console import GracefulInterrupt, ProgressBar
@@ -220,7 +220,7 @@ SPEC_FLAGS = {
     "early_stopping": ("--early-stopping",), "monitor": ("--monitor",),
     "patience": ("--patience",), "min_delta": ("--min-delta",),
     "restore_best_weights": ("--no-restore-best-weights",), "random_state": ("--seed",),
-    "task": ("--task",), "tol": ("--tol",),
+    "task": ("--task",), "tol": ("--tol",), "kernel": ("--kernel",),
 }
 
 
@@ -270,6 +270,7 @@ def add_training_options(g) -> None:
 def add_speed_options(g) -> None:
     """How the pass over the data is computed."""
     spec_option(g, "dtype", choices=list(DTYPES))
+    spec_option(g, "kernel", choices=list(KERNELS))
 
 
 def add_optimizer_options(g) -> None:
@@ -671,7 +672,7 @@ class EpochPrinter(ProgressBar):
 #: Options of ``neurona train`` that are config keys of the same name, besides the
 #: training settings of the spec (``experiment.SPEC_KEYS``).
 CONFIG_OPTIONS = ("activation", "threshold", "seed", "init_weights", "checkpoint_every",
-                  "engine", "scheduler", "dask_timeout")
+                  "engine", "scheduler", "dask_timeout", "kernel")
 
 
 def data_config(args) -> dict:

@@ -43,7 +43,7 @@ from .. import __version__, data
 from ..core.callbacks import Callback, EarlyStopping, History
 from ..core.losses import check_pair
 from ..core.neuron import Neuron, check_threshold
-from ..core.spec import TrainSpec
+from ..core.spec import KERNELS, TrainSpec
 from ..core.trainer import DivergenceError, Trainer
 from ..core.trajectory import WeightTrajectory
 from ..data import scaling
@@ -61,7 +61,8 @@ from ..show import metrics
 from ..show.i18n import DEFAULT_LANG, messages
 
 #: The training settings a config holds: the spec's, but the seed (``seed``, which also
-#: draws the initial weights) and how a pass is computed (``kernel``, library only).
+#: draws the initial weights) and how a pass is computed (the config's own ``kernel``,
+#: which the engine takes: it is not part of the run's numbers beyond rounding).
 SPEC_KEYS = tuple(k for k in TrainSpec.names() if k not in ("random_state", "kernel"))
 
 DEFAULTS: dict = {
@@ -77,6 +78,7 @@ DEFAULTS: dict = {
     "memory_budget": None,      # bytes; None: a quarter of the physical memory
     "shuffle_buffer": SHUFFLE_BUFFER,   # rows, for mini-batch training on a stream
     "engine": "numpy",          # numpy (in this process) or dask (on a Dask cluster)
+    "kernel": "auto",           # how a pass is computed in this process: auto, numpy, numba
     "scheduler": None,          # the Dask scheduler's address; None: a local cluster
     "dask_timeout": 10.0,       # seconds to reach the scheduler
     "activation": "sigmoid",
@@ -387,7 +389,8 @@ def _run(config, callbacks, resume, run_dir, resumed_from, cache=True) -> Run:
                                 [_target(config) or "y"], where)
     y_fit = parts.y_train if target_scaler is None else \
         target_scaler.transform(parts.y_train[:, None])[:, 0]
-    engine = MemoryEngine(*as_rows(X_fit, y_fit, dtype=spec.dtype), rows=parts.rows_train)
+    engine = MemoryEngine(*as_rows(X_fit, y_fit, dtype=spec.dtype), rows=parts.rows_train,
+                          kernel=config["kernel"])
     neuron = initial_neuron(config, X.shape[1], parts.feature_names)
     neuron.encoding = parts.encoding
     initial = [*map(float, neuron.weights), neuron.bias]
@@ -526,7 +529,8 @@ def _run_streamed(config, spec, callbacks, resume, run_dir, resumed_from, cache=
     pass read."""
     fs = FileStream(**_file_settings(config), dtype=config["dtype"], cache=cache).scan(
         config["scale"], scale_target=config["scale_target"])
-    engine = StreamEngine(fs.part("train"), shuffle_buffer=config["shuffle_buffer"])
+    engine = StreamEngine(fs.part("train"), shuffle_buffer=config["shuffle_buffer"],
+                          kernel=config["kernel"])
     result = _sampled_run(config, spec, callbacks, resume, run_dir, resumed_from, engine,
                           fs.feature_names, fs.classes, (fs.scaler, fs.target_scaler),
                           _sizes(fs), lambda n: test_pass(n, fs), encoding=fs.encoding)
@@ -633,6 +637,7 @@ _RECORDED = {
                       "a positive number of bytes or null"),
     "shuffle_buffer": (lambda v: _is_int(v) and v > 0, "a positive integer"),
     "engine": (lambda v: v in ("numpy", "dask"), "'numpy' or 'dask'"),
+    "kernel": (lambda v: v in KERNELS, ", ".join(repr(k) for k in KERNELS)),
     "scheduler": (lambda v: v is None or isinstance(v, str), "an address or null"),
     "dask_timeout": (lambda v: _is_number(v) and v > 0, "a positive number of seconds"),
     "threshold": (_is_number, "a finite number"),
