@@ -70,3 +70,29 @@ def test_a_recorded_kernel_that_is_not_one_is_refused(tmp_path, data, cache_dir)
     (out / "config.json").write_text(json.dumps(config))
     with pytest.raises(RunDirectoryError, match=r"config.json: kernel must be 'auto'"):
         experiment.load_run(out)
+
+
+def test_kernel_numba_without_numba_is_refused_before_the_file_is_read(tmp_path, data,
+                                                                       monkeypatch, capsys):
+    monkeypatch.setattr(kernels, "_numba_found", False)
+    read = []
+    monkeypatch.setattr(experiment.FileStream, "scan", lambda *a, **k: read.append(1))
+    out = tmp_path / "run"
+    assert main(_argv(data, out, "numba", True)) != 0
+    err = capsys.readouterr().err.strip()
+    assert "kernel='numba' needs Numba" in err and "\n" not in err
+    assert read == [] and not out.exists()
+
+
+def test_a_run_recorded_with_numba_loads_where_numba_is_missing(tmp_path, data, monkeypatch,
+                                                                cache_dir):
+    """The kernel is how the run was computed, not what it is: its report and model load
+    anywhere."""
+    out = tmp_path / "run"
+    assert main(_argv(data, out, "numba" if kernels.numba_available() else "auto", True)) == 0
+    config = json.loads((out / "config.json").read_text())
+    config["kernel"] = "numba"
+    (out / "config.json").write_text(json.dumps(config))
+    monkeypatch.setattr(kernels, "_numba_found", False)
+    recorded, _ = experiment.load_run(out)
+    assert recorded["kernel"] == "numba"

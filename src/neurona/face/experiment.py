@@ -50,6 +50,7 @@ from ..data import scaling
 from ..data.encoding import ColumnRules
 from ..data.filestream import FileStream, default_memory_budget
 from ..data.split import check_class_rows
+from ..engines import kernels
 from ..engines.memory import MemoryEngine, as_rows
 from ..engines.stream import SHUFFLE_BUFFER, StreamEngine, test_pass
 from ..errors import DataError, NeuronaError, OptionError, RunDirectoryError
@@ -372,6 +373,7 @@ def run(config: dict, callbacks: list[Callback] | tuple = (), *, resume: dict | 
 
 def _run(config, callbacks, resume, run_dir, resumed_from, cache=True) -> Run:
     config = resolve_config(config)
+    kernels.check_kernel(config["kernel"])  # numba without Numba: said before the reading
     spec = train_spec(config)
     if config["engine"] == "dask":
         return _run_dask(config, spec, callbacks, resume, run_dir, resumed_from)
