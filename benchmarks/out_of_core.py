@@ -339,6 +339,12 @@ def tools(rows: int, flags: dict) -> list[Tool]:
                             f"neurona {flags['adam_label']}, {name}", kind, "neurona",
                             neurona_argv([*flags["adam"], "--scale", "none"], cache),
                             "neurona", cache=cache))
+        for cache in ("cold", "warm"):
+            out.append(Tool(f"neurona-adamnp-{k}-{cache}",
+                            f"neurona {flags['adam_label']}, --kernel numpy, {cache} cache",
+                            kind, "neurona",
+                            neurona_argv([*flags["adam"], "--scale", "none", "--kernel",
+                                          "numpy"], cache), "neurona", cache=cache))
         out.append(Tool(f"neurona-adammem-{k}", f"neurona {flags['adam_label']}, in memory "
                         f"(--no-stream)", kind, "neurona",
                         neurona_argv([*flags["adam"], "--scale", "none"], None, stream=False),
@@ -690,7 +696,7 @@ def ratios(rows: list[dict]) -> list[dict]:
                             "VW from its cache file")]}
         for cache in ("cold", "warm"):
             ours = fastest([f"neurona-{v}-{kind}-{cache}"
-                            for v in ("adam", "adamstd", "lbfgs1", "lbfgs")])
+                            for v in ("adam", "adamnp", "adamstd", "lbfgs1", "lbfgs")])
             if ours is None:
                 continue
             for theirs, how in rivals[cache]:
