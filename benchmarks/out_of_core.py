@@ -1014,7 +1014,8 @@ def section(record: dict, lines: list[str]) -> str:
         "**How each tool was set** (chosen on this data, before the rounds, by single runs "
         "of the full file):", "",
         f"- neurona, the 1% model: `{adam}` with `--scale none` (the features are on "
-        f"comparable scales; the row with `--scale standard` shows what the scaler costs). "
+        f"comparable scales; the row with `--scale standard` shows what the scaler costs, "
+        f"the rows with `--kernel numpy` what Numba's start costs). "
         f"Batches of 1,024, 4,096 and 16,384 rows at learning rates 0.005 to 0.05 all reached "
         f"the 1% model in one epoch; 4,096 at 0.01 came nearest the optimum. Also L-BFGS "
         f"stopped early (`--tol {flags['lbfgs_loose']}`).",
@@ -1200,10 +1201,17 @@ def analysis(record: dict, by_key: dict) -> list[str]:
         parquet_paragraph(record, by_key, t, small, ph, up, epoch), "",
         f"**What would close the gaps,** from these profiles: the start-up, above all "
         f"Numba's. A process's first compiled call costs about 0.45 s (its target set up, "
-        f"the kernels loaded from its cache); the same warm Parquet run with NumPy's "
-        f"vectorised steps instead took 1.45 s against 1.93 s compiled in batches of "
-        f"4,096 (977 batches), 1.97 s against 2.01 s in batches of 256 (15,625), single "
-        f"runs. `kernel='auto'` still compiles these runs: a rule that weighs the run's "
+        f"the kernels loaded from its cache); " + (
+            f"the `--kernel numpy` rows, NumPy's vectorised steps and no Numba, took "
+            f"{t('neurona-adamnp-csv-cold'):.2f} s and {t('neurona-adamnp-csv-warm'):.2f} s "
+            f"on the CSV file (cold, warm), {t('neurona-adamnp-parquet-cold'):.2f} s and "
+            f"{t('neurona-adamnp-parquet-warm'):.2f} s on Parquet, against "
+            f"{ours['csv-cold']:.2f}, {ours['csv-warm']:.2f}, {ours['parquet-cold']:.2f} "
+            f"and {ours['parquet-warm']:.2f} s compiled. "
+            if "neurona-adamnp-parquet-warm" in by_key else "") +
+        f"In single runs of the warm Parquet epoch, NumPy's steps took 1.45 s against 1.93 "
+        f"s compiled in batches of 4,096 (977 batches), 1.97 s against 2.01 s in batches "
+        f"of 256 (15,625). `kernel='auto'` still compiles these runs: a rule that weighs the run's "
         f"batches (its epochs times an epoch's) would make the kernel, and so the last "
         f"bits of the numbers, depend on `--epochs`, and a run interrupted and resumed "
         f"with another `--epochs` would no longer equal one straight run bit for bit; a "
