@@ -1137,8 +1137,7 @@ def analysis(record: dict, by_key: dict) -> list[str]:
 
     start = ("imports", "the interpreter's start and exit",
              "compiled kernels loaded (Numba's cache)")
-    cold, warm, pq = (profiles[f"neurona-adam-{k}"] for k in ("csv-cold", "csv-warm",
-                                                              "parquet-cold"))
+    cold, warm = (profiles[f"neurona-adam-{k}"] for k in ("csv-cold", "csv-warm"))
     up = {k: ph(k, *start) for k in profiles}
     epoch = ("epoch: shuffle buffer", "epoch: compiled steps", "epoch: the cache read",
              "epoch: other")

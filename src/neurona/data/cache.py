@@ -210,10 +210,8 @@ class CacheWriter:
         self._reserve(self.offset)
         crc = self._thread.submit(_put, self._fd, start, views)
         self._waiting.append(crc)
-        while len(self._waiting) > self.PENDING or self._waiting[0].done():
+        while self._waiting and (len(self._waiting) > self.PENDING or self._waiting[0].done()):
             self._waiting.popleft().result()  # a failed write raises here
-            if not self._waiting:
-                break
         return start, crc
 
     def add(self, X: np.ndarray, y: np.ndarray, rows: np.ndarray) -> None:

@@ -102,9 +102,8 @@ def text_blocks(source, block_bytes: int) -> Iterator[memoryview]:
     first = True
     data, hi = _read_block(source, block_bytes)
     while True:
-        following = (_read_block(source, block_bytes) if hi - HEADROOM == block_bytes
-                     else (None, HEADROOM))
-        final = following[1] == HEADROOM
+        following = _read_block(source, block_bytes) if hi - HEADROOM == block_bytes else None
+        final = following is None or following[1] == HEADROOM  # nothing after this block
         if len(carry) <= HEADROOM:  # the line left over goes in the room before the block
             lo = HEADROOM - len(carry)
             data[lo:HEADROOM] = carry

@@ -330,13 +330,13 @@ class Encoding:
                                                 dtype=np.float64)
         start, numeric_columns = 0, []
         for c in self.columns:
-            block = X[:, start:start + c.width]
             col = table.column(c.name)
             if c.kind in ("number", "boolean"):
                 numeric_columns.append((start, self._number(
                     c, col, place, rows, None if everyone else keep, training)))
             else:
-                self._categories(c, col, place, rows, keep, block, training)
+                self._categories(c, col, place, rows, keep, X[:, start:start + c.width],
+                                 training)
             start += c.width
         _put_columns(X, numeric_columns)
         return X, keep

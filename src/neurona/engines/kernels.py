@@ -22,6 +22,7 @@ import importlib.util
 import numpy as np
 
 from ..core.activations import ACTIVATIONS, Activation
+from ..core.spec import DTYPES, KERNELS
 from .compiled_optimizers import adapter_for
 from ..errors import NeuronaError
 from ..core.gradient import REGRESSION_SUMS
@@ -34,7 +35,6 @@ from ..core.losses import LOSSES, Loss, reduction_scale
 #: busy the machine is), and Numba is never imported for small problems.
 FUSED_MIN_SIZE = 50_000
 
-KERNELS = ("auto", "numpy", "numba")
 
 # Codes shared with neurona._fused.
 _ACTIVATION_CODES = {"sigmoid": 0, "tanh": 1, "identity": 2, "step": 3}
@@ -66,9 +66,6 @@ def check_kernel(kernel: str) -> str:
             "kernel='numba' needs Numba, which is not installed; install it with "
             "'pip install numba' or use kernel='auto'.")
     return kernel
-
-
-DTYPES = ("float64", "float32")
 
 
 def check_dtype(dtype) -> np.dtype:
@@ -139,11 +136,12 @@ def chunking(X: np.ndarray) -> tuple[int, int]:
 
 def _check_shapes(n: int, d: int, y, w, sample_weight=None, order=None) -> None:
     """The compiled loops trust their indices: check the shapes they rely on first."""
-    for name, a, shape in (("y", y, (n,)), ("w", w, (d,)), ("sample_weight", sample_weight, (n,)),
-                           ("order", order, (len(order) if np.ndim(order) == 1 else n,))):
+    for name, a, shape in (("y", y, (n,)), ("w", w, (d,)), ("sample_weight", sample_weight, (n,))):
         if a is not None and np.shape(a) != shape:
             raise NeuronaError(f"{name} has shape {np.shape(a)}, expected {shape} for an X of "
                                f"shape {(n, d)}.")
+    if order is not None and np.ndim(order) != 1:  # any length: all of X's rows, or some
+        raise NeuronaError(f"order has shape {np.shape(order)}, expected one row number a row.")
     if order is not None and len(order) and (np.min(order) < 0 or np.max(order) >= n):
         raise NeuronaError(f"order must hold row numbers 0 to {n - 1}, got values from "
                            f"{np.min(order)} to {np.max(order)}.")
