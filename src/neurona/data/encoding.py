@@ -201,13 +201,22 @@ class ColumnCode:
         return doc
 
 
+def one_array(col):
+    """A pyarrow column as one array: a chunked one's only chunk as it lies, or its chunks
+    joined (a copy) when it has several."""
+    import pyarrow as pa
+
+    if not isinstance(col, pa.ChunkedArray):
+        return col
+    return col.chunk(0) if col.num_chunks == 1 else col.combine_chunks()
+
+
 def _strings(col):
     """A pyarrow array of text (a dictionary column decoded, numbers as their text)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    if isinstance(col, pa.ChunkedArray):
-        col = col.combine_chunks()
+    col = one_array(col)
     if pa.types.is_dictionary(col.type):
         col = pc.cast(col, col.type.value_type)
     if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
@@ -220,8 +229,7 @@ def numbers(col) -> np.ndarray:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    if isinstance(col, pa.ChunkedArray):
-        col = col.combine_chunks()
+    col = one_array(col)
     if pa.types.is_float16(col.type):
         col = pc.cast(col, pa.float32())
     if col.type != pa.float64():

@@ -29,6 +29,7 @@ from typing import Iterator
 import numpy as np
 
 from ..errors import ColumnError, DataFileError, DataValueError, TargetError
+from .encoding import kind_of, one_array
 
 SUFFIXES = {".csv": "csv", ".csv.gz": "csv", ".parquet": "parquet", ".pq": "parquet",
             ".npy": "npy", ".npz": "npz"}
@@ -590,8 +591,6 @@ class DataFile:
     def column_kinds(self, columns: list[str]) -> dict:
         """Each column's kind (:func:`neurona.data.encoding.kind_of`): from the file's
         types, or for CSV, from the types pyarrow infers from the first block."""
-        from .encoding import kind_of
-
         absent = [c for c in columns if c not in self.columns]
         if absent:
             self.check_columns(absent, what="column")  # raises, naming them
@@ -908,9 +907,7 @@ class Labels:
         if not second:
             return np.zeros(table.num_rows)
         y = pc.is_in(col, value_set=pa.array(second, type=col.type))
-        if isinstance(y, pa.ChunkedArray):
-            y = y.combine_chunks()
-        return y.to_numpy(zero_copy_only=False).astype(np.float64)
+        return one_array(y).to_numpy(zero_copy_only=False).astype(np.float64)
 
     def finish(self) -> list:
         """The two classes, in code order; refuses one class (or none)."""
@@ -952,6 +949,4 @@ class Labels:
         if not positive:
             return np.zeros(table.num_rows)
         y = pc.is_in(col, value_set=pa.array(positive, type=col.type))
-        if isinstance(y, pa.ChunkedArray):
-            y = y.combine_chunks()
-        return y.to_numpy(zero_copy_only=False).astype(np.float64)
+        return one_array(y).to_numpy(zero_copy_only=False).astype(np.float64)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import ColumnError, DataValueError, TargetError
-from .encoding import numbers
+from .encoding import numbers, one_array
 from .readers import DataFile, Labels, position
 
 #: Distinct values a target must show before :func:`numeric_target` calls it numeric.
@@ -29,8 +29,7 @@ def _as_numbers(file: DataFile, column: str, col, row0: int) -> np.ndarray:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    if isinstance(col, pa.ChunkedArray):
-        col = col.combine_chunks()
+    col = one_array(col)
     if pa.types.is_dictionary(col.type):
         col = pc.cast(col, col.type.value_type)
     if col.null_count:

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..data.encoding import one_array
 from ..data.readers import quote_list
 from ..errors import ColumnError, DataValueError, NeuronaError
 
@@ -250,7 +251,7 @@ def csv_rows(body: bytes, wanted: list[str]) -> Rows:
         message = str(exc).split("\n")[0][:160]
         raise RequestError(f"the CSV body cannot be read ({message}); send a header line "
                            f"and one line per row, its fields separated by commas.") from None
-    columns = {n: table.column(n).combine_chunks() for n in present}
+    columns = {n: one_array(table.column(n)) for n in present}
     columns.update({n: [] for n in header if n not in columns})  # named, so not "missing"
     return Rows(columns, table.num_rows)
 
