@@ -49,6 +49,22 @@ def small_batches(monkeypatch):
     monkeypatch.setattr(readers, "BATCH_ROWS", 211)
 
 
+@pytest.mark.parametrize("dtype", ["float16", "int64", "double precision"])
+def test_a_stream_refuses_other_dtypes_as_the_core_does(tmp_path, dtype):
+    """The data layer keeps its own dtype check (it does not import the core): the two say
+    the same."""
+    from neurona.core.checks import check_dtype
+    from neurona.errors import OptionError
+
+    path = _write(tmp_path, *_problem(20), "csv")
+    with pytest.raises(OptionError) as core:
+        check_dtype(dtype)
+    with pytest.raises(OptionError) as data:
+        FileStream(path, target="y", dtype=dtype)
+    assert str(data.value) == str(core.value) == (
+        f"Unknown dtype {dtype!r}; choose one of float64, float32.")
+
+
 def test_row_draws_do_not_depend_on_batches():
     rows = np.arange(10_000)
     u = row_uniform(rows, 7)

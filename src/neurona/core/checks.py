@@ -13,7 +13,21 @@ import math
 
 import numpy as np
 
-from ..errors import NeuronaError, SettingError
+from ..errors import NeuronaError, OptionError, SettingError
+
+#: The floating-point types the neuron trains in.
+DTYPES = ("float64", "float32")
+
+
+def check_dtype(dtype) -> np.dtype:
+    """``dtype`` as a NumPy dtype, float64 or float32, or an OptionError."""
+    try:
+        dt = np.dtype(dtype)
+    except (TypeError, ValueError, KeyError):  # what NumPy raises for a non-dtype
+        dt = None
+    if dt is None or dt.name not in DTYPES:
+        raise OptionError(f"Unknown dtype {dtype!r}; choose one of {', '.join(DTYPES)}.")
+    return dt
 
 
 def check_targets(y, n_samples: int) -> np.ndarray:

@@ -31,10 +31,10 @@ import numpy as np
 from ..errors import NeuronaError, SettingError
 from . import lbfgs
 from . import optimizers as optim
-from .checks import check_positive_int, check_real, is_int, is_real, normalise_class_weight
+from .checks import (check_dtype, check_positive_int, check_real, is_int, is_real,
+                     normalise_class_weight)
 from .losses import LOSSES, REDUCTIONS, Loss
 
-DTYPES = ("float64", "float32")
 #: What a run learns: a class (0/1 targets, a threshold on the output) or a number.
 TASKS = ("classify", "regress")
 KERNELS = ("auto", "numpy", "numba")
@@ -200,14 +200,7 @@ class TrainSpec:
                                                f"got {rs!r}.")
         if is_int(rs):
             set_("random_state", int(rs))
-        try:
-            dt = np.dtype(self.dtype)
-        except (TypeError, ValueError, KeyError):  # what NumPy raises for a non-dtype
-            dt = None
-        if dt is None or dt.name not in DTYPES:
-            raise NeuronaError(f"Unknown dtype {self.dtype!r}; choose one of "
-                               f"{', '.join(DTYPES)}.")
-        set_("dtype", dt.name)
+        set_("dtype", check_dtype(self.dtype).name)
         if not _named(self.kernel, KERNELS):
             raise NeuronaError(f"Unknown kernel {self.kernel!r}; choose one of "
                                f"{', '.join(KERNELS)}.")

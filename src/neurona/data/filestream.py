@@ -58,13 +58,15 @@ def default_memory_budget() -> int:
 
 
 def check_dtype(dtype) -> np.dtype:
-    """``dtype`` as float64 or float32, or an :class:`~neurona.errors.OptionError`."""
+    """``dtype`` as float64 or float32, or an :class:`~neurona.errors.OptionError`: the check
+    of :func:`neurona.core.checks.check_dtype`, here again because the data layer does not
+    import the core."""
     try:
         dt = np.dtype(dtype)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, KeyError):
         dt = None
     if dt is None or dt.name not in DTYPES:
-        raise OptionError(f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}.")
+        raise OptionError(f"Unknown dtype {dtype!r}; choose one of {', '.join(DTYPES)}.")
     return dt
 
 

@@ -22,7 +22,8 @@ import importlib.util
 import numpy as np
 
 from ..core.activations import ACTIVATIONS, Activation
-from ..core.spec import DTYPES, KERNELS
+from ..core.checks import check_dtype
+from ..core.spec import KERNELS
 from .compiled_optimizers import adapter_for
 from ..errors import NeuronaError
 from ..core.gradient import REGRESSION_SUMS
@@ -66,17 +67,6 @@ def check_kernel(kernel: str) -> str:
             "kernel='numba' needs Numba, which is not installed; install it with "
             "'pip install numba' or use kernel='auto'.")
     return kernel
-
-
-def check_dtype(dtype) -> np.dtype:
-    """``dtype`` as a NumPy dtype, float64 or float32, or a NeuronaError."""
-    try:
-        dt = np.dtype(dtype)
-    except TypeError:
-        dt = None
-    if dt is None or dt.name not in DTYPES:
-        raise NeuronaError(f"Unknown dtype {dtype!r}; choose one of {', '.join(DTYPES)}.")
-    return dt
 
 
 def as_training_array(X: np.ndarray, dtype="float64") -> np.ndarray:

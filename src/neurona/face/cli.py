@@ -21,10 +21,11 @@ from pathlib import Path
 
 from .. import __version__
 from ..core.activations import ACTIVATIONS
+from ..core.checks import DTYPES
 from ..core.losses import LOSSES, REDUCTIONS
 from ..core.lbfgs import NAME as LBFGS
 from ..core.optimizers import OPTIMIZERS, SCHEDULES
-from ..core.spec import DTYPES, KERNELS, TASKS, TrainSpec
+from ..core.spec import KERNELS, TASKS, TrainSpec
 from ..errors import NeuronaError, SettingError
 from ..show.i18n import DEFAULT_LANG, LANGS, messages
 from .console import GracefulInterrupt, ProgressBar
