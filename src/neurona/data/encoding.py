@@ -144,15 +144,13 @@ class ColumnRules:
 def missing_rows(table, kinds: dict) -> np.ndarray:
     """Which rows of ``table`` miss a value in any of the columns ``kinds`` names: NaN or
     null in a number or boolean column, null in any other."""
-    import pyarrow.compute as pc
-
     mask = np.zeros(table.num_rows, dtype=bool)
     for name, kind in kinds.items():
         col = table.column(name)
         if kind in ("number", "boolean"):
             mask |= np.isnan(numbers(col))
         elif col.null_count:
-            mask |= np.asarray(pc.is_null(col).to_numpy(zero_copy_only=False))
+            mask |= nulls(col)
     return mask
 
 
@@ -234,7 +232,49 @@ def numbers(col) -> np.ndarray:
         col = pc.cast(col, pa.float32())
     if col.type != pa.float64():
         col = pc.cast(col, pa.float64(), safe=False)
-    return np.asarray(col.to_numpy(zero_copy_only=False), dtype=np.float64)
+    return as_numpy(col, np.float64, missing=np.nan)
+
+
+def valid_cells(col) -> np.ndarray:
+    """Where a pyarrow array holds a value (not null), as a boolean vector, from its bitmap."""
+    n, bitmap = len(col), col.buffers()[0]
+    if bitmap is None:
+        return np.full(n, col.null_count == 0)
+    bits = np.unpackbits(np.frombuffer(bitmap, dtype=np.uint8), count=col.offset + n,
+                         bitorder="little")
+    return bits[col.offset:].astype(bool)
+
+
+def nulls(col) -> np.ndarray:
+    """Where a pyarrow column (chunked or not) holds a null, as a boolean vector."""
+    return ~valid_cells(one_array(col))
+
+
+def arrow_mask(keep: np.ndarray):
+    """A NumPy boolean vector as a pyarrow boolean array, for ``filter``: its bits packed
+    into the array's buffer (``pa.array`` would import pandas)."""
+    import pyarrow as pa
+
+    bits = np.packbits(np.asarray(keep, dtype=bool), bitorder="little")
+    return pa.Array.from_buffers(pa.bool_(), len(keep), [None, pa.py_buffer(bits)])
+
+
+def as_numpy(col, dtype, missing=None) -> np.ndarray:
+    """A pyarrow array of fixed-width numbers as a NumPy vector of ``dtype`` (its type's),
+    read from its data buffer: no copy, read-only, unless nulls must become ``missing``.
+
+    ``Array.to_numpy`` would do it too, but it imports pandas (0.2 s of a run's start)."""
+    n, data = len(col), col.buffers()[1]
+    if data is None:  # an array of nulls only
+        return np.full(n, missing, dtype=dtype)
+    itemsize = np.dtype(dtype).itemsize
+    values = np.frombuffer(data, dtype=dtype, count=n, offset=col.offset * itemsize)
+    if col.null_count:
+        values = values.copy()
+        values[~valid_cells(col)] = missing
+    else:
+        values.flags.writeable = False  # the column's memory: not to be written through
+    return values
 
 
 class Encoding:
@@ -384,7 +424,7 @@ class Encoding:
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        text = _strings(col).filter(pa.array(keep))
+        text = _strings(col).filter(arrow_mask(keep))
         if text.null_count:
             if c.fill is None:
                 i = pc.index(pc.is_null(text), True).as_py()
@@ -500,9 +540,7 @@ def fit_encoding(data, rules: "ColumnRules | None" = None) -> Encoding:
     kinds = {name: kind_of(table.schema.field(name).type) for name in table.column_names}
     fit = rules.fit(kinds, RowPlace())
     if rules.missing == "drop":
-        import pyarrow as pa
-
-        table = table.filter(pa.array(~missing_rows(table, kinds)))
+        table = table.filter(arrow_mask(~missing_rows(table, kinds)))
     fit.update(table)
     return fit.result()
 

@@ -29,7 +29,7 @@ from typing import Iterator
 import numpy as np
 
 from ..errors import ColumnError, DataFileError, DataValueError, TargetError
-from .encoding import kind_of, one_array
+from .encoding import arrow_mask, as_numpy, kind_of, one_array
 
 SUFFIXES = {".csv": "csv", ".csv.gz": "csv", ".parquet": "parquet", ".pq": "parquet",
             ".npy": "npy", ".npz": "npz"}
@@ -795,6 +795,15 @@ def sort_labels(labels) -> list:
     return sorted(labels, key=lambda v: (isinstance(v, str), v))
 
 
+def _one_where(col, raws: list) -> np.ndarray:
+    """1.0 where a cell of ``col`` (a pyarrow column, no nulls) is one of ``raws``, else 0.0."""
+    import pyarrow.compute as pc
+
+    coded = pc.dictionary_encode(one_array(col))
+    hit = np.array([raw in raws for raw in coded.dictionary.to_pylist()], dtype=np.float64)
+    return hit[as_numpy(coded.indices, np.int32)]
+
+
 class Labels:
     """The target column's two classes and their codes 0 and 1.
 
@@ -898,16 +907,10 @@ class Labels:
         """The batch's labels as 0.0/1.0, each its label's place in :attr:`seen` (after
         :meth:`observe` has seen the batch): the class codes when the first label met is
         the first class, their complements otherwise."""
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
         col = self._values(table.column(self.column))
         second = [raw for raw, label in self._code.items()
                   if len(self._seen) > 1 and label == self._seen[1]]
-        if not second:
-            return np.zeros(table.num_rows)
-        y = pc.is_in(col, value_set=pa.array(second, type=col.type))
-        return one_array(y).to_numpy(zero_copy_only=False).astype(np.float64)
+        return _one_where(col, second)
 
     def finish(self) -> list:
         """The two classes, in code order; refuses one class (or none)."""
@@ -924,10 +927,9 @@ class Labels:
     def count(self, table, keep: np.ndarray) -> dict:
         """How many of the batch's rows where ``keep`` is True hold each label (after
         :meth:`observe` has seen the batch)."""
-        import pyarrow as pa
         import pyarrow.compute as pc
 
-        col = self._values(table.column(self.column)).filter(pa.array(keep))
+        col = self._values(table.column(self.column)).filter(arrow_mask(keep))
         out: dict = {}
         for item in pc.value_counts(col).to_pylist():
             label = self._code[item["values"]]
@@ -937,7 +939,6 @@ class Labels:
     def encode(self, table, row0: int, scaled: bool = True) -> np.ndarray:
         """The batch's labels as 0.0/1.0 (float64), by the classes' order (``scaled`` is
         for a regression's target, :class:`neurona.data.target.Numbers`; labels are codes)."""
-        import pyarrow as pa
         import pyarrow.compute as pc
 
         col = self._values(table.column(self.column))
@@ -946,7 +947,4 @@ class Labels:
             if raw not in self._code:
                 self._learn(raw, col, row0)
         positive = [raw for raw, label in self._code.items() if label == self.classes[1]]
-        if not positive:
-            return np.zeros(table.num_rows)
-        y = pc.is_in(col, value_set=pa.array(positive, type=col.type))
-        return one_array(y).to_numpy(zero_copy_only=False).astype(np.float64)
+        return _one_where(col, positive)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import DataFileError, DataValueError, OptionError
-from .encoding import ColumnRules, Encoding, missing_rows
+from .encoding import ColumnRules, Encoding, arrow_mask, missing_rows, nulls
 from .readers import DataFile, quote_list
 from .split import TEST_STREAM, held_out
 from .target import target_coder
@@ -156,39 +156,32 @@ class TableReading:
     def present(self, table, row0: int) -> tuple:
         """``(table, rows)``: the batch without the rows whose target is missing (unless
         missing values are errors), and the kept rows' positions."""
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
         rows = np.arange(row0, row0 + table.num_rows)
         if self.rules.missing == "error" or not table.column(self.target).null_count:
             return table, rows
-        keep = ~np.asarray(pc.is_null(table.column(self.target)).to_numpy(zero_copy_only=False))
-        return table.filter(pa.array(keep)), rows[keep]
+        keep = ~nulls(table.column(self.target))
+        return table.filter(arrow_mask(keep)), rows[keep]
 
     def fit(self, batches, is_test) -> Encoding:
         """Learn the encoding from the training rows of ``batches`` (``(row0, table)``
         pairs); ``is_test(rows)`` marks the test rows by position."""
-        import pyarrow as pa
-
         fit = self.rules.fit(self.kinds, self.file)
         for row0, table in batches:
             table, rows = self.present(table, row0)
             keep = ~is_test(rows)
             if self.rules.missing == "drop":
                 keep &= ~missing_rows(table, self.kinds)
-            fit.update(table.filter(pa.array(keep)))
+            fit.update(table if keep.all() else table.filter(arrow_mask(keep)))
         self.encoding = fit.result()
         return self.encoding
 
     def encode(self, table, row0: int) -> tuple:
         """``(X, table, rows)``: the batch's features, the batch's kept rows (their target
         column for the coder) and their positions."""
-        import pyarrow as pa
-
         table, rows = self.present(table, row0)
         X, keep = self.encoding.transform(table, self.file, rows, training=True)
         if not keep.all():
-            table, rows = table.filter(pa.array(keep)), rows[keep]
+            table, rows = table.filter(arrow_mask(keep)), rows[keep]
         return X, table, rows
 
 
