@@ -66,7 +66,7 @@ def _trained(fs, **settings):
                               **{**SETTINGS, "dtype": fs.dtype.name, **settings})
     trainer.run()
     neuron.scaler = fs.scaler
-    confusion, sample = stream.test_pass(neuron, fs, sample_rows=300)
+    confusion, sample = stream.test_pass(neuron, fs)
     return trainer.params, trainer.history.rows, confusion, sample
 
 

@@ -10,7 +10,7 @@ from neurona.data import readers
 from neurona.core.trainer import DivergenceError
 from neurona.data import scaling
 from neurona.data.filestream import FileStream
-from neurona.data.split import row_uniform
+from neurona.data.split import SAMPLE_ROWS, SAMPLE_STREAM, row_uniform
 from neurona.engines import stream
 from neurona.engines.stream import StreamEngine
 
@@ -214,17 +214,39 @@ def test_bad_options_raise(kwargs, match):
         train_stream(neurona.Neuron.random(3, 0), [(X, y)], **kwargs)
 
 
-def test_test_pass_counts_and_samples(tmp_path, small_batches):
+@pytest.mark.parametrize("kind", ["csv", "parquet"])
+def test_test_pass_counts_and_samples(tmp_path, small_batches, kind, cache_dir):
     X, y = _problem(3000)
-    fs = FileStream(_write(tmp_path, X, y, "csv"), "y", test_size=0.3).scan()
+    path = _write(tmp_path, X, y, kind)
     n = neurona.Neuron([1.0, -0.5, 0.05], -0.5)
-    confusion, (Xs, ys, test) = stream.test_pass(n, fs, sample_rows=300)
     is_test = row_uniform(np.arange(3000), 1) < 0.3
     pred = n.predict(X[is_test])
     expected = np.zeros((2, 2), int)
     np.add.at(expected, (y[is_test], pred), 1)
-    np.testing.assert_array_equal(confusion, expected)
-    assert 200 < len(ys) < 400 and Xs.shape == (len(ys), 3)
+    # the rows a pass knowing the file's length draws, whether the scan parsed the file
+    # or read its cache
+    chosen = row_uniform(np.arange(3000), 1, SAMPLE_STREAM) < SAMPLE_ROWS / 3000
+    for state in ("written", "read"):
+        fs = FileStream(path, "y", test_size=0.3).scan()
+        assert fs.cache_state == state
+        confusion, (Xs, ys, test) = stream.test_pass(n, fs)
+        np.testing.assert_array_equal(confusion, expected)
+        np.testing.assert_array_equal(Xs, X[chosen])
+        np.testing.assert_array_equal(ys, y[chosen])
+        assert ys.dtype == np.int64
+        np.testing.assert_array_equal(test, is_test[chosen])
+
+
+def test_the_sample_of_a_regression_is_in_the_targets_units(tmp_path, small_batches):
+    X, _ = _problem(1000)
+    target = 100.0 + 10.0 * X[:, 0]
+    path = _write(tmp_path, X, target, "parquet")
+    fs = FileStream(path, "y", task="regress", target_scaler=None).scan(
+        scale_target="standard")
+    _, (Xs, ys, _) = stream.test_pass(neurona.Neuron([0.0] * 3, 0.0), fs)
+    chosen = row_uniform(np.arange(1000), 1, SAMPLE_STREAM) < 1.0
+    np.testing.assert_array_equal(ys, target[chosen])
+    np.testing.assert_array_equal(Xs, X[chosen])
 
 
 @pytest.mark.parametrize("settings", [

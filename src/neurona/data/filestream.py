@@ -39,7 +39,8 @@ from ..errors import DataFileError, DataValueError, NeuronaError, OptionError
 from . import cache as cachefile, readers, scaling
 from .encoding import ColumnRules, Encoding
 from .readers import DataFile, label_value, sort_labels
-from .split import TEST_STREAM, check_class_rows, check_test_size, held_out
+from .split import (SAMPLE_ROWS, TEST_STREAM, RowSample, check_class_rows, check_test_size,
+                    held_out)
 from .table import TableReading, check_constant, resolve_columns
 
 MEMORY_FRACTION = 4       # the default memory budget is 1/4 of the physical memory
@@ -147,6 +148,9 @@ class FileStream:
         self.scaler: scaling.Scaler | None = None
         self.n_rows = self.n_train = self.n_test = 0
         self.n_read = 0  # rows in the file, those left out for missing values included
+        #: ``(X, y, is_test)`` of about SAMPLE_ROWS rows drawn from the whole file by the
+        #: scan, for figures (the features unscaled, the targets as the epochs see them).
+        self.sample: tuple | None = None
         self.dropped = np.empty(0, dtype=np.int64)  # their positions
         self._scanned = False
 
@@ -428,8 +432,10 @@ class FileStream:
         n = n_test = 0
         regress = self.task == "regress"
         counts = {"train": np.zeros(2, dtype=np.int64), "test": np.zeros(2, dtype=np.int64)}
+        sample = RowSample(SAMPLE_ROWS, self.random_state)
         for X, y, rows in batches:
             test = self.is_test(rows)
+            sample.add(rows, X, y, test)
             if regress:
                 counts["test"][0] += int(test.sum())
                 counts["train"][0] += len(y) - int(test.sum())
@@ -478,6 +484,10 @@ class FileStream:
         if not allow_constant:
             check_constant(self.file, None, names, low, high)
         self.n_rows, self.n_test, self.n_train = n, n_test, n - n_test
+        X, y, test = sample.result(n)
+        if not regress:
+            y = (1.0 - y if self._flip else y).astype(np.int64)
+        self.sample = (X, y, test)
         self.scaler = fit.result()
         if scale_target != "none":
             self.labels.scaler = fit_target.result()

@@ -23,6 +23,8 @@ from ..errors import DataValueError, OptionError
 SPLIT_DEFAULTS = dict(test_size=0.3, random_state=1)
 #: Streams of :func:`row_uniform`: one per use, so the draws are independent.
 TEST_STREAM, SAMPLE_STREAM, VALIDATION_STREAM = 0, 1, 2
+#: Rows kept of data too large to keep, for a run's figures (about this many).
+SAMPLE_ROWS = 2_000
 
 _GAMMA = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -144,3 +146,54 @@ def check_class_rows(train: dict, test: dict, classes, test_size: float, path) -
             f"{path}: the split leaves no test rows (test_size={test_size}); raise "
             f"--test-size, or pass --test-size 0 to train on every row without a test "
             f"report.", path=path)
+
+
+class RowSample:
+    """About ``size`` rows of a pass whose length is known only at its end: the rows whose
+    draw (:func:`row_uniform`, :data:`SAMPLE_STREAM`) is below ``size / n``.
+
+    Those are the rows a second pass would choose once ``n`` is known. While the rows
+    come, a row is kept while its draw is below ``size / (rows seen so far)``, a bound
+    that only falls, so the kept rows always hold the final ones (about ``size`` of
+    them, whatever the pass's length); :meth:`result` keeps those below ``size / n``.
+    """
+
+    def __init__(self, size: int, seed: int):
+        self.size, self.seed = size, seed
+        self.seen = 0
+        self._draws = np.empty(0)
+        self._parts: list | None = None
+
+    def __len__(self) -> int:
+        """The rows kept so far."""
+        return len(self._draws)
+
+    def add(self, rows: np.ndarray, *arrays: np.ndarray) -> None:
+        """Offer the rows at positions ``rows``, each array holding their values in order."""
+        self.seen += len(rows)
+        draws = row_uniform(rows, self.seed, SAMPLE_STREAM)
+        chosen = draws < self._bound(self.seen)
+        new = [a[chosen] for a in arrays]
+        if self._parts is None:
+            self._parts = new
+            self._draws = draws[chosen]
+        else:
+            self._parts = [np.concatenate([old, a]) for old, a in zip(self._parts, new)]
+            self._draws = np.concatenate([self._draws, draws[chosen]])
+        self._keep(self._bound(self.seen))
+
+    def _bound(self, n: int) -> float:
+        return min(1.0, self.size / max(n, 1))
+
+    def _keep(self, bound: float) -> None:
+        if len(self._draws) and self._draws.max() >= bound:
+            kept = self._draws < bound
+            self._draws = self._draws[kept]
+            self._parts = [a[kept] for a in self._parts]
+
+    def result(self, n: int) -> list:
+        """The arrays of the rows chosen from a pass of ``n`` rows, in the order they came."""
+        if self._parts is None:
+            raise ValueError("no rows were offered")
+        self._keep(self._bound(n))
+        return list(self._parts)

@@ -32,7 +32,8 @@ from ..core.gradient import (REGRESSION_SUMS, NonFinite, add_pass, batch_step, e
                              new_totals, reported)
 from ..core.losses import get_loss
 from ..core.scores import ERROR_SUMS
-from ..data.split import TEST_STREAM, VALIDATION_STREAM, check_class_rows, held_out
+from ..data.split import (SAMPLE_ROWS, TEST_STREAM, VALIDATION_STREAM, check_class_rows,
+                          held_out)
 from ..errors import NeuronaError
 from .memory import forward_backward, run_epoch
 
@@ -379,7 +380,6 @@ def connect(address: str | None = None, timeout: float = 10.0, **cluster_kwargs)
 
 # --- files on a cluster ----------------------------------------------------------------
 
-SAMPLE_ROWS = 2000  # rows brought back to the client for the figures and report
 #: How a CSV file's columns of each kind are read (other kinds: as text), as in memory.
 _CSV_DTYPES = {"number": "float64", "boolean": "boolean"}
 

@@ -42,13 +42,12 @@ from ..core.gradient import (REGRESSION_SUMS, NonFinite, batch_logs, batch_step,
                              forward,
                              minibatch_step, new_totals, numpy_pass, reported)
 from ..core.scores import add_sums, error_sums
-from ..data.split import SAMPLE_STREAM, VALIDATION_STREAM, held_out, row_uniform
+from ..data.split import VALIDATION_STREAM, held_out
 from ..errors import NeuronaError, SettingError
 from . import kernels
 from .memory import forward_backward
 
 SHUFFLE_BUFFER = 65_536   # rows held by the mini-batch shuffle buffer
-SAMPLE_ROWS = 2_000       # rows kept for the figures of a streamed run
 
 
 class Batches:
@@ -433,32 +432,25 @@ class StreamEngine(Engine):
 
 # --- the test part of a streamed run -------------------------------------------------
 
-def test_pass(neuron, stream, sample_rows: int = SAMPLE_ROWS):
-    """The test rows' tally of ``neuron``, and a small sample of rows.
+def test_pass(neuron, stream):
+    """The test rows' tally of ``neuron``, and the stream's sample of rows.
 
     ``neuron`` takes raw features (its scaler attached) and returns 0/1 (a
     classifier) or numbers in the target's units (a regression). Returns
     ``(tally, sample)``. A classifier's tally is its confusion counts:
     ``confusion[t, p]`` counts the test rows of class ``t`` predicted ``p``; a
     regression's, the :data:`~neurona.core.scores.ERROR_SUMS` of its test rows.
-    ``sample`` is ``(X, y, is_test)`` for about ``sample_rows`` rows drawn at
-    random from the whole file, for figures (targets in the target's units).
+    ``sample`` is the ``(X, y, is_test)`` the scan drew from the whole file, for
+    figures (:attr:`neurona.data.filestream.FileStream.sample`). Only the test rows are
+    read, and nothing when there are none.
     """
     regress = stream.task == "regress"
     tally = None if regress else np.zeros((2, 2), dtype=np.int64)
-    keep = min(1.0, sample_rows / max(stream.n_rows, 1))
-    sample_X, sample_y, sample_test = [], [], []
-    for X, y, rows in stream.part("all", scaled=False).with_rows():
-        test = stream.is_test(rows)
-        if test.any():
-            pred = neuron.predict(X[test])
+    if stream.n_test:
+        for X, y in stream.part("test", scaled=False):
+            pred = neuron.predict(X)
             if regress:
-                tally = add_sums(tally, error_sums(y[test], pred))
+                tally = add_sums(tally, error_sums(y, pred))
             else:
-                np.add.at(tally, (y[test].astype(np.int64), pred.astype(np.int64)), 1)
-        chosen = row_uniform(rows, stream.random_state, SAMPLE_STREAM) < keep
-        sample_X.append(X[chosen])
-        sample_y.append(y[chosen] if regress else y[chosen].astype(np.int64))
-        sample_test.append(test[chosen])
-    return tally, (np.concatenate(sample_X), np.concatenate(sample_y),
-                   np.concatenate(sample_test))
+                np.add.at(tally, (y.astype(np.int64), pred.astype(np.int64)), 1)
+    return tally, stream.sample

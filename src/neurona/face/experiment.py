@@ -580,9 +580,8 @@ def _sampled_view(config: dict, neuron: Neuron, test_pass, features, classes,
                   n_test: int) -> tuple:
     """What a Run holds of data too large to keep: a sample of rows, and the test tally's report.
 
-    ``test_pass(neuron)`` reads every row once and returns the test rows' tally
-    (a classifier's 2x2 confusion counts, a regression's error sums) and a
-    sample ``(X, y, is_test)``. ``neuron`` (its scalers attached) gets the
+    ``test_pass(neuron)`` returns the test rows' tally (a classifier's 2x2
+    confusion counts, a regression's error sums) and a sample ``(X, y, is_test)``. ``neuron`` (its scalers attached) gets the
     data's classes at the end. Returns ``((X, y, parts, test_pred), report)``,
     where ``X``, ``y`` and ``parts`` hold the sample (for the figures) and
     ``report`` (the Run's ``report_text`` and ``test_accuracy`` or
