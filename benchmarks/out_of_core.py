@@ -668,14 +668,17 @@ def record_of(table: list[Tool]) -> list[dict]:
 NAMES = {"csv": "CSV", "parquet": "Parquet"}
 
 
+def fastest(by_key: dict, keys: list[str], need: str = "within") -> dict | None:
+    """The row of least median wall time among ``keys`` that has ``need`` (by default:
+    reached the 1% model), or None."""
+    found = [by_key[k] for k in keys if k in by_key and by_key[k].get(need)]
+    return min(found, key=lambda r: r["median_s"]) if found else None
+
+
 def ratios(rows: list[dict]) -> list[dict]:
     """The targets' ratios from the medians: met, or missed by how much."""
     by_key = {r["key"]: r for r in rows}
     out = []
-
-    def fastest(keys, need="within"):
-        found = [by_key[k] for k in keys if k in by_key and by_key[k].get(need)]
-        return min(found, key=lambda r: r["median_s"]) if found else None
 
     def add(target, ours, theirs, ratio, goal, lower=False):
         met = ratio <= goal if lower else ratio >= goal
@@ -688,14 +691,15 @@ def ratios(rows: list[dict]) -> list[dict]:
         goal = 1.5 if kind == "csv" else 2.0
         # A cold run against the rivals' first runs (VW from its text, its conversion
         # counted or not); a warm run against their second runs (VW from its own cache).
-        rivals = {"cold": [(fastest([f"sgd-{kind}", f"river-{kind}", f"vw-{kind}"]),
+        rivals = {"cold": [(fastest(by_key, [f"sgd-{kind}", f"river-{kind}", f"vw-{kind}"]),
                             "VW from its text, the conversion not counted"),
-                           (fastest([f"sgd-{kind}", f"river-{kind}", f"vwall-{kind}"]),
+                           (fastest(by_key, [f"sgd-{kind}", f"river-{kind}", f"vwall-{kind}"]),
                             "VW's conversion counted")],
-                  "warm": [(fastest([f"sgd-{kind}", f"river-{kind}", f"vwcache-{kind}"]),
+                  "warm": [(fastest(by_key, [f"sgd-{kind}", f"river-{kind}",
+                                             f"vwcache-{kind}"]),
                             "VW from its cache file")]}
         for cache in ("cold", "warm"):
-            ours = fastest([f"neurona-{v}-{kind}-{cache}"
+            ours = fastest(by_key, [f"neurona-{v}-{kind}-{cache}"
                             for v in ("adam", "adamnp", "adamstd", "lbfgs1", "lbfgs")])
             if ours is None:
                 continue
@@ -1077,14 +1081,10 @@ def cores_paragraph(record, by_key) -> str:
     """The cold runs' work against the cores: the least wall time that work could take."""
     cores = record["machine"]["cores"]
 
-    def fastest(keys):
-        rows = [by_key[k] for k in keys if k in by_key and by_key[k].get("median_s")]
-        return min(rows, key=lambda r: r["median_s"])
-
     words = []
     for kind, name in (("csv", "CSV"), ("parquet", "Parquet")):
-        ours = fastest([f"neurona-adam-{kind}-cold", f"neurona-adamnp-{kind}-cold"])
-        rival = fastest([f"sgd-{kind}", f"river-{kind}", f"vw-{kind}"])
+        ours = fastest(by_key, [f"neurona-adam-{kind}-cold", f"neurona-adamnp-{kind}-cold"])
+        rival = fastest(by_key, [f"sgd-{kind}", f"river-{kind}", f"vw-{kind}"])
         goal = rival["median_s"] / (1.5 if kind == "csv" else 2.0)
         least = ours["median_cpu_s"] / cores
         words.append(
@@ -1112,11 +1112,8 @@ def cores_paragraph(record, by_key) -> str:
 
 def parquet_paragraph(record, by_key, t, small, ph, up, epoch) -> str:
     """The Parquet file's misses: its fastest rivals, first and second runs."""
-    def fastest(keys):
-        return min((by_key[k] for k in keys), key=lambda r: r["median_s"])
-
-    first = fastest(["sgd-parquet", "river-parquet", "vw-parquet"])
-    second = fastest(["sgd-parquet", "river-parquet", "vwcache-parquet"])
+    first = fastest(by_key, ["sgd-parquet", "river-parquet", "vw-parquet"])
+    second = fastest(by_key, ["sgd-parquet", "river-parquet", "vwcache-parquet"])
     cold, warm = t("neurona-adam-parquet-cold"), t("neurona-adam-parquet-warm")
     key = "neurona-adam-parquet-cold"
     net_ours = warm - small("neurona-adam-parquet-warm")
