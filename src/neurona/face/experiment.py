@@ -581,8 +581,9 @@ def _sampled_view(config: dict, neuron: Neuron, test_pass, features, classes,
     """What a Run holds of data too large to keep: a sample of rows, and the test tally's report.
 
     ``test_pass(neuron)`` returns the test rows' tally (a classifier's 2x2
-    confusion counts, a regression's error sums) and a sample ``(X, y, is_test)``. ``neuron`` (its scalers attached) gets the
-    data's classes at the end. Returns ``((X, y, parts, test_pred), report)``,
+    confusion counts, a regression's error sums) and a sample ``(X, y, is_test)``.
+    ``neuron`` (its scalers attached) gets the data's classes at the end. Returns
+    ``((X, y, parts, test_pred), report)``,
     where ``X``, ``y`` and ``parts`` hold the sample (for the figures) and
     ``report`` (the Run's ``report_text`` and ``test_accuracy`` or
     ``test_scores``) covers every test row.
